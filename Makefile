@@ -1,0 +1,56 @@
+# Kindred: every command a developer or an operator needs. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAM_STAMP := $(SAM_VENV)/.installed
+PIP_QUIET := --quiet --disable-pip-version-check
+
+.PHONY: help setup test test-fast lint format build deploy clean lock
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): requirements/dev.txt requirements/dev.lock layers/core/requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Kindred needs $(PYTHON) (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install $(PIP_QUIET) -r requirements/dev.txt -c requirements/dev.lock
+	@touch $@
+
+$(SAM_STAMP): requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install $(PIP_QUIET) -r requirements/sam.txt
+	@touch $@
+
+setup: $(STAMP) $(SAM_STAMP)  ## create the virtualenvs (done by every target that needs them)
+
+test: $(STAMP) $(SAM_STAMP)  ## run every test
+	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/pytest
+
+test-fast: $(STAMP)  ## every test except the slow ones (sam build)
+	$(BIN)/pytest -m "not slow"
+
+lint: $(STAMP)  ## ruff, ruff format --check, mypy, cfn-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/core/kindred functions
+	$(BIN)/cfn-lint template.yaml
+
+format: $(STAMP)  ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+build: $(SAM_STAMP)  ## sam build (no Docker needed)
+	$(SAM_VENV)/bin/sam build
+
+deploy: build  ## sam deploy (asks for the settings the first time)
+	$(SAM_VENV)/bin/sam deploy $(if $(wildcard samconfig.toml),,--guided)
+
+lock: $(STAMP)  ## re-pin requirements/dev.lock from the current virtualenv
+	{ echo "# Every package of the dev virtualenv, pinned (pip freeze). Regenerate with 'make lock'."; \
+	  $(BIN)/pip freeze; } > requirements/dev.lock
+
+clean:  ## remove build output and caches (keeps the virtualenvs)
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache test-artifacts

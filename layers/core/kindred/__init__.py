@@ -1,0 +1,1 @@
+"""Kindred: the shared package of every Lambda function (protocol, domain, AWS adapters)."""

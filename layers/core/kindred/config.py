@@ -1,0 +1,88 @@
+"""Settings from environment variables, validated once per cold start."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or invalid: the function cannot start."""
+
+
+class Settings(BaseModel):
+    """Every setting a Kindred function reads; the template sets them all in Globals."""
+
+    table_name: str = Field(min_length=1)
+    match_queue_url: str = Field(min_length=1)
+    websocket_endpoint: str = Field(min_length=1)  # https://{api}.execute-api.{region}.amazonaws.com/{stage}
+    sealing_secret_arn: str = Field(min_length=1)  # Secrets Manager secret sealing intros and notes
+    region: str = Field(min_length=1)
+    allowed_origins: tuple[str, ...] = ()
+    cognito_user_pool_id: str = ""
+    cognito_client_id: str = ""
+    cognito_issuer: str = ""  # default: https://cognito-idp.{region}.amazonaws.com/{pool}
+    cognito_jwks_url: str = ""  # default: {issuer}/.well-known/jwks.json
+    resume_grace_seconds: int = Field(default=120, ge=10, le=3600)
+    connection_ttl_seconds: int = Field(default=3 * 3600, ge=600)
+    session_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
+    report_retention_days: int = Field(default=30, ge=1, le=365)
+    block_retention_days: int = Field(default=90, ge=1, le=3650)
+    default_language: str = "en"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+        return value
+
+    @property
+    def issuer(self) -> str:
+        return (
+            self.cognito_issuer
+            or f"https://cognito-idp.{self.region}.amazonaws.com/{self.cognito_user_pool_id}"
+        )
+
+    @property
+    def jwks_url(self) -> str:
+        return self.cognito_jwks_url or f"{self.issuer}/.well-known/jwks.json"
+
+
+_ENV = {
+    "table_name": "TABLE_NAME",
+    "match_queue_url": "MATCH_QUEUE_URL",
+    "websocket_endpoint": "WEBSOCKET_ENDPOINT",
+    "sealing_secret_arn": "SEALING_SECRET_ARN",
+    "region": "AWS_REGION",
+    "allowed_origins": "ALLOWED_ORIGINS",
+    "cognito_user_pool_id": "COGNITO_USER_POOL_ID",
+    "cognito_client_id": "COGNITO_CLIENT_ID",
+    "cognito_issuer": "COGNITO_ISSUER",
+    "cognito_jwks_url": "COGNITO_JWKS_URL",
+    "resume_grace_seconds": "RESUME_GRACE_SECONDS",
+    "connection_ttl_seconds": "CONNECTION_TTL_SECONDS",
+    "session_retention_hours": "SESSION_RETENTION_HOURS",
+    "report_retention_days": "REPORT_RETENTION_DAYS",
+    "block_retention_days": "BLOCK_RETENTION_DAYS",
+    "default_language": "DEFAULT_LANGUAGE",
+}
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read and validate the settings; a bad one is a ConfigError naming the variable."""
+    env = os.environ if environ is None else environ
+    raw = {field: env[var] for field, var in _ENV.items() if env.get(var, "") != ""}
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        names = ", ".join(_ENV[str(err["loc"][0])] for err in exc.errors() if err["loc"])
+        raise ConfigError(f"invalid or missing settings: {names}") from None
+
+
+@cache
+def settings() -> Settings:
+    """The settings of this process, read once (cold start)."""
+    return load_settings()
