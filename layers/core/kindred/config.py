@@ -17,7 +17,9 @@ class Settings(BaseModel):
 
     table_name: str = Field(min_length=1)
     match_queue_url: str = Field(min_length=1)
-    websocket_endpoint: str = Field(min_length=1)  # https://{api}.execute-api.{region}.amazonaws.com/{stage}
+    websocket_endpoint: str = Field(
+        min_length=1
+    )  # https://{api}.execute-api.{region}.amazonaws.com/{stage}
     sealing_secret_arn: str = Field(min_length=1)  # Secrets Manager secret sealing intros and notes
     region: str = Field(min_length=1)
     allowed_origins: tuple[str, ...] = ()
@@ -31,6 +33,7 @@ class Settings(BaseModel):
     report_retention_days: int = Field(default=30, ge=1, le=365)
     block_retention_days: int = Field(default=90, ge=1, le=3650)
     default_language: str = "en"
+    default_country: str = ""  # ISO 3166 alpha-2: whose crisis lines a seeker sees first
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -68,6 +71,7 @@ _ENV = {
     "report_retention_days": "REPORT_RETENTION_DAYS",
     "block_retention_days": "BLOCK_RETENTION_DAYS",
     "default_language": "DEFAULT_LANGUAGE",
+    "default_country": "DEFAULT_COUNTRY",
 }
 
 

@@ -1,0 +1,17 @@
+"""$connect: record the new connection (the authorizer has already admitted it)."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from kindred.connections import connect
+from kindred.events import connect_request
+from kindred.observability import logger, metrics
+from kindred.services import services
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    connect(services(), connect_request(event))
+    return {"statusCode": 200}

@@ -1,0 +1,17 @@
+"""$disconnect: free the queue place, the chats and the volunteer slot the connection held."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from kindred.connections import disconnect
+from kindred.events import disconnect_request
+from kindred.observability import logger, metrics
+from kindred.services import services
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    disconnect(services(), disconnect_request(event))
+    return {"statusCode": 200}

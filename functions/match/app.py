@@ -1,0 +1,16 @@
+"""match and availability: parse the frame, serve it, answer errors as `error` frames."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from kindred import chat
+from kindred.events import message_request
+from kindred.observability import logger, metrics
+from kindred.services import services
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return chat.handle(services(), message_request(event))

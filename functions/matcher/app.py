@@ -1,0 +1,34 @@
+"""Matcher (SQS consumer): each batch of work items runs one matching pass over the queue."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from kindred.matching import run_matcher
+from kindred.observability import logger, metrics
+from kindred.services import services
+from kindred.work_items import parse_work_item
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    parse_work_item(record.body)  # a malformed item fails alone and ends in the DLQ
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    # Work items only say "something changed": one pass serves the whole batch. If it fails,
+    # the exception makes Lambda retry every item of the batch.
+    started = run_matcher(services())
+    logger.info("matcher pass", extra={"items": len(event.get("Records", [])), "started": started})
+    return dict(response)

@@ -1,0 +1,623 @@
+"""The Store on one DynamoDB table: every item keyed pk/sk, every item with a TTL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from kindred.ports import Conflict
+from kindred.records import Connection, QueueEntry, Session, VolunteerSlot
+
+QUEUE_PK = "QUEUE"
+POOL_PK = "POOL"
+SHIFT_PK = "SHIFT"
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _conn_key(connection_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"CONN#{connection_id}"}, "sk": {"S": "CONN"}}
+
+
+def _session_key(session_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"SESSION#{session_id}"}, "sk": {"S": "SESSION"}}
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _names(*names: str) -> dict[str, str]:
+    """Expression names for attributes: several of ours are DynamoDB reserved words."""
+    return {f"#{n}": n for n in names}
+
+
+def _values(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+class DynamoStore:
+    """Implements kindred.ports.Store; conditions in every write make races harmless."""
+
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        connection_ttl: int,
+        session_ttl: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = client
+        self._table = table_name
+        self._connection_ttl = connection_ttl
+        self._session_ttl = session_ttl
+        self._clock = clock
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return int(self._clock())
+
+    def _alive(self, item: Mapping[str, Any]) -> bool:
+        expires = item.get("expiresAt")
+        return expires is None or int(expires) > self._now()
+
+    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        resp = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        item = resp.get("Item")
+        if not item:
+            return None
+        data = _from_item(item)
+        return data if self._alive(data) else None
+
+    def _query_partition(self, pk: str, limit: int | None = None) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
+        }
+        while True:
+            if limit is not None:
+                kwargs["Limit"] = limit - len(items)
+            resp = self._db.query(**kwargs)
+            items.extend(d for d in map(_from_item, resp.get("Items", [])) if self._alive(d))
+            last = resp.get("LastEvaluatedKey")
+            if not last or (limit is not None and len(items) >= limit):
+                return items
+            kwargs["ExclusiveStartKey"] = last
+
+    def _transact(self, ops: list[dict[str, Any]]) -> None:
+        for op in ops:
+            next(iter(op.values()))["TableName"] = self._table
+        try:
+            self._db.transact_write_items(TransactItems=ops)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                reasons = [
+                    r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])
+                ]
+                raise Conflict(",".join(reasons) or str(code)) from None
+            raise
+
+    # -- connections -----------------------------------------------------------------------
+
+    def get_connection(self, connection_id: str) -> Connection | None:
+        data = self._get(_conn_key(connection_id))
+        if data is None:
+            return None
+        return Connection(
+            connection_id=connection_id,
+            role=data["role"],
+            alias=data.get("alias", ""),
+            language=data.get("lang", "en"),
+            user_id=data.get("userId", ""),
+            seeker_key=data.get("seekerKey", ""),
+            state=data.get("state", "idle"),
+            session_id=data.get("sessionId"),
+            peer_id=data.get("peerId"),
+            queue_key=data.get("queueKey"),
+            last_session_id=data.get("lastSessionId"),
+            chats=dict(data.get("chats", {})),
+            blocked_users=frozenset(data.get("blockedUsers", ())),
+            resume_hash=data.get("resumeHash"),
+        )
+
+    def put_connection(self, conn: Connection) -> None:
+        item = {
+            "pk": f"CONN#{conn.connection_id}",
+            "sk": "CONN",
+            "role": conn.role,
+            "alias": conn.alias,
+            "lang": conn.language,
+            "userId": conn.user_id or None,
+            "seekerKey": conn.seeker_key or None,
+            "state": conn.state,
+            "chats": dict(conn.chats),
+            "expiresAt": self._now() + self._connection_ttl,
+        }
+        self._db.put_item(TableName=self._table, Item=_to_item(item))
+
+    def delete_connection(self, connection_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=_conn_key(connection_id))
+
+    def add_blocked_user(self, connection_id: str, user_id: str) -> None:
+        self._db.update_item(
+            TableName=self._table,
+            Key=_conn_key(connection_id),
+            UpdateExpression="ADD blockedUsers :u",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":u": {"SS": [user_id]}},
+        )
+
+    # -- the waiting queue -----------------------------------------------------------------
+
+    def _queue_put(self, entry: QueueEntry) -> dict[str, Any]:
+        item = {
+            "pk": QUEUE_PK,
+            "sk": entry.queue_key,
+            "connectionId": entry.connection_id,
+            "priority": entry.priority,
+            "enqueuedAt": entry.enqueued_at_ms,
+            "lang": entry.language,
+            "topics": list(entry.topics),
+            "seekerKey": entry.seeker_key,
+            "seekerAlias": entry.seeker_alias,
+            "risk": entry.risk,
+            "sealedIntro": entry.sealed_intro,
+            "sealedNote": entry.sealed_note,
+            "reason": entry.reason,
+            "blockedUsers": sorted(entry.blocked_users),
+            "expiresAt": self._now() + self._connection_ttl,
+        }
+        return {"Put": {"Item": _to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+    def enqueue(self, entry: QueueEntry, resume_hash: str, resume_expires_at: int) -> None:
+        self._transact(
+            [
+                self._queue_put(entry),
+                {
+                    "Update": {
+                        "Key": _conn_key(entry.connection_id),
+                        "UpdateExpression": (
+                            "SET #state = :waiting, queueKey = :qk, resumeHash = :rh"
+                        ),
+                        "ConditionExpression": "attribute_exists(pk) AND #state = :idle",
+                        "ExpressionAttributeNames": {"#state": "state"},
+                        "ExpressionAttributeValues": _values(
+                            {
+                                ":waiting": "waiting",
+                                ":idle": "idle",
+                                ":qk": entry.queue_key,
+                                ":rh": resume_hash,
+                            }
+                        ),
+                    }
+                },
+                {
+                    "Put": {
+                        "Item": _to_item(
+                            {
+                                "pk": f"RESUME#{resume_hash}",
+                                "sk": "RESUME",
+                                "connectionId": entry.connection_id,
+                                "seekerKey": entry.seeker_key,
+                                "expiresAt": resume_expires_at,
+                            }
+                        )
+                    }
+                },
+            ]
+        )
+
+    def leave_queue(self, conn: Connection) -> bool:
+        if conn.state != "waiting" or not conn.queue_key:
+            return False
+        try:
+            self._transact(
+                [
+                    {
+                        "Delete": {
+                            "Key": _key(QUEUE_PK, conn.queue_key),
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "Key": _conn_key(conn.connection_id),
+                            "UpdateExpression": "SET #state = :idle REMOVE queueKey",
+                            "ConditionExpression": "#state = :waiting AND queueKey = :qk",
+                            "ExpressionAttributeNames": {"#state": "state"},
+                            "ExpressionAttributeValues": _values(
+                                {":idle": "idle", ":waiting": "waiting", ":qk": conn.queue_key}
+                            ),
+                        }
+                    },
+                ]
+            )
+        except Conflict:
+            return False
+        return True
+
+    def queue_position(self, entry_key: str) -> int:
+        count = 0
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk < :sk",
+            "ExpressionAttributeValues": _values({":pk": QUEUE_PK, ":sk": entry_key}),
+            "Select": "COUNT",
+        }
+        while True:
+            resp = self._db.query(**kwargs)
+            count += int(resp.get("Count", 0))
+            if "LastEvaluatedKey" not in resp:
+                return count + 1
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def waiting(self, limit: int) -> list[QueueEntry]:
+        return [
+            QueueEntry(
+                connection_id=d["connectionId"],
+                queue_key=d["sk"],
+                priority=int(d["priority"]),
+                enqueued_at_ms=int(d["enqueuedAt"]),
+                language=d["lang"],
+                topics=tuple(d.get("topics", ())),
+                seeker_key=d.get("seekerKey", ""),
+                seeker_alias=d.get("seekerAlias", ""),
+                risk=bool(d.get("risk", False)),
+                sealed_intro=d.get("sealedIntro"),
+                sealed_note=d.get("sealedNote"),
+                reason=d.get("reason"),
+                blocked_users=frozenset(d.get("blockedUsers", ())),
+            )
+            for d in self._query_partition(QUEUE_PK, limit)
+        ]
+
+    # -- volunteers ------------------------------------------------------------------------
+
+    @staticmethod
+    def _slot(d: Mapping[str, Any]) -> VolunteerSlot:
+        return VolunteerSlot(
+            connection_id=d["sk"],
+            user_id=d.get("userId", ""),
+            role=d.get("role", "volunteer"),
+            alias=d.get("alias", ""),
+            available=bool(d.get("available", False)),
+            capacity=int(d.get("capacity", 1)),
+            active=int(d.get("active", 0)),
+            languages=tuple(d.get("languages", ())),
+            topics=tuple(d.get("topics", ())),
+            idle_since_ms=int(d.get("idleSince", 0)),
+        )
+
+    def set_availability(
+        self,
+        conn: Connection,
+        *,
+        available: bool,
+        capacity: int,
+        languages: tuple[str, ...],
+        topics: tuple[str, ...],
+    ) -> VolunteerSlot:
+        resp = self._db.update_item(
+            TableName=self._table,
+            Key=_key(POOL_PK, conn.connection_id),
+            UpdateExpression=(
+                "SET #available = :available, #capacity = :capacity, #languages = :languages, "
+                "#topics = :topics, #userId = :userId, #role = :role, #alias = :alias, "
+                "#active = if_not_exists(#active, :zero), "
+                "#idleSince = if_not_exists(#idleSince, :now), #expiresAt = :expiresAt"
+            ),
+            ExpressionAttributeNames=_names(
+                "available",
+                "capacity",
+                "languages",
+                "topics",
+                "userId",
+                "role",
+                "alias",
+                "active",
+                "idleSince",
+                "expiresAt",
+            ),
+            ExpressionAttributeValues=_values(
+                {
+                    ":available": available,
+                    ":capacity": capacity,
+                    ":languages": list(languages),
+                    ":topics": list(topics),
+                    ":userId": conn.user_id,
+                    ":role": conn.role,
+                    ":alias": conn.alias,
+                    ":zero": 0,
+                    ":now": int(self._clock() * 1000),
+                    ":expiresAt": self._now() + self._connection_ttl,
+                }
+            ),
+            ReturnValues="ALL_NEW",
+        )
+        return self._slot(_from_item(resp["Attributes"]))
+
+    def get_slot(self, connection_id: str) -> VolunteerSlot | None:
+        data = self._get(_key(POOL_PK, connection_id))
+        return self._slot(data) if data else None
+
+    def available_volunteers(self) -> list[VolunteerSlot]:
+        slots = (self._slot(d) for d in self._query_partition(POOL_PK))
+        return [s for s in slots if s.free_slots > 0]
+
+    def remove_slot(self, connection_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=_key(POOL_PK, connection_id))
+
+    def on_shift_supervisors(self) -> list[str]:
+        return [d["sk"] for d in self._query_partition(SHIFT_PK)]
+
+    def join_shift(self, connection_id: str) -> None:
+        item = {
+            "pk": SHIFT_PK,
+            "sk": connection_id,
+            "expiresAt": self._now() + self._connection_ttl,
+        }
+        self._db.put_item(TableName=self._table, Item=_to_item(item))
+
+    def leave_shift(self, connection_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=_key(SHIFT_PK, connection_id))
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def create_chat(self, entry: QueueEntry, slot: VolunteerSlot, session: Session) -> None:
+        now_ms = int(self._clock() * 1000)
+        self._transact(
+            [
+                {
+                    "Delete": {
+                        "Key": _key(QUEUE_PK, entry.queue_key),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": _conn_key(entry.connection_id),
+                        "UpdateExpression": (
+                            "SET #state = :chatting, sessionId = :sid, peerId = :peer, "
+                            "lastSessionId = :sid REMOVE queueKey"
+                        ),
+                        "ConditionExpression": "#state = :waiting AND queueKey = :qk",
+                        "ExpressionAttributeNames": {"#state": "state"},
+                        "ExpressionAttributeValues": _values(
+                            {
+                                ":chatting": "chatting",
+                                ":waiting": "waiting",
+                                ":sid": session.session_id,
+                                ":peer": slot.connection_id,
+                                ":qk": entry.queue_key,
+                            }
+                        ),
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": _key(POOL_PK, slot.connection_id),
+                        "UpdateExpression": "SET #active = #active + :one, lastMatchAt = :now",
+                        "ConditionExpression": "#available = :true AND #active < #capacity",
+                        "ExpressionAttributeNames": _names("active", "available", "capacity"),
+                        "ExpressionAttributeValues": _values(
+                            {":one": 1, ":true": True, ":now": now_ms}
+                        ),
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": _conn_key(slot.connection_id),
+                        "UpdateExpression": "SET chats.#sid = :seeker",
+                        "ConditionExpression": "attribute_exists(pk) AND attribute_exists(chats)",
+                        "ExpressionAttributeNames": {"#sid": session.session_id},
+                        "ExpressionAttributeValues": _values({":seeker": entry.connection_id}),
+                    }
+                },
+                {
+                    "Put": {
+                        "Item": _to_item(
+                            {
+                                "pk": f"SESSION#{session.session_id}",
+                                "sk": "SESSION",
+                                "seekerId": session.seeker_id,
+                                "volunteerId": session.volunteer_id,
+                                "seekerKey": session.seeker_key,
+                                "volunteerUserId": session.volunteer_user_id,
+                                "volunteerAlias": session.volunteer_alias,
+                                "seekerAlias": session.seeker_alias,
+                                "topics": list(session.topics),
+                                "startedAt": session.started_at_ms,
+                                "active": True,
+                                "expiresAt": self._now() + self._session_ttl,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    def _end_ops(self, session: Session, include: set[str]) -> list[dict[str, Any]]:
+        now_ms = int(self._clock() * 1000)
+        sid = session.session_id
+        ops: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "Key": _session_key(sid),
+                    "UpdateExpression": "SET #active = :false, endedAt = :now",
+                    "ConditionExpression": "#active = :true",
+                    "ExpressionAttributeNames": _names("active"),
+                    "ExpressionAttributeValues": _values(
+                        {":false": False, ":true": True, ":now": now_ms}
+                    ),
+                }
+            }
+        ]
+        if "seeker" in include:
+            ops.append(
+                {
+                    "Update": {
+                        "Key": _conn_key(session.seeker_id),
+                        "UpdateExpression": "SET #state = :idle REMOVE sessionId, peerId",
+                        "ConditionExpression": "sessionId = :sid",
+                        "ExpressionAttributeNames": {"#state": "state"},
+                        "ExpressionAttributeValues": _values({":idle": "idle", ":sid": sid}),
+                    }
+                }
+            )
+        if "volunteer" in include:
+            ops.append(
+                {
+                    "Update": {
+                        "Key": _conn_key(session.volunteer_id),
+                        "UpdateExpression": "REMOVE chats.#sid",
+                        "ConditionExpression": "attribute_exists(chats.#sid)",
+                        "ExpressionAttributeNames": {"#sid": sid},
+                    }
+                }
+            )
+        if "slot" in include:
+            ops.append(
+                {
+                    "Update": {
+                        "Key": _key(POOL_PK, session.volunteer_id),
+                        "UpdateExpression": "SET #active = #active - :one, idleSince = :now",
+                        "ConditionExpression": "#active > :zero",
+                        "ExpressionAttributeNames": _names("active"),
+                        "ExpressionAttributeValues": _values(
+                            {":one": 1, ":zero": 0, ":now": now_ms}
+                        ),
+                    }
+                }
+            )
+        return ops
+
+    def end_chat(self, session: Session, *, requeue: QueueEntry | None = None) -> bool:
+        # A side whose connection is already gone cannot be updated (the condition fails);
+        # find out which sides are still there and end the chat for those.
+        include = {"seeker", "volunteer", "slot"}
+        for _ in range(4):
+            ops = self._end_ops(session, include)
+            if requeue is not None and "seeker" in include:
+                ops.append(self._queue_put(requeue))
+                seeker_op = ops[1]["Update"]
+                seeker_op["UpdateExpression"] = (
+                    "SET #state = :waiting, queueKey = :qk REMOVE sessionId, peerId"
+                )
+                seeker_op["ExpressionAttributeValues"] = _values(
+                    {":waiting": "waiting", ":qk": requeue.queue_key, ":sid": session.session_id}
+                )
+            try:
+                self._transact(ops)
+                return True
+            except Conflict:
+                current = self._get(_session_key(session.session_id))
+                if current is None or not current.get("active"):
+                    return False
+                include = self._still_present(session)
+        return False
+
+    def _still_present(self, session: Session) -> set[str]:
+        present: set[str] = set()
+        seeker = self.get_connection(session.seeker_id)
+        if seeker is not None and seeker.session_id == session.session_id:
+            present.add("seeker")
+        volunteer = self.get_connection(session.volunteer_id)
+        if volunteer is not None and session.session_id in volunteer.chats:
+            present.add("volunteer")
+        slot = self.get_slot(session.volunteer_id)
+        if slot is not None and slot.active > 0:
+            present.add("slot")
+        return present
+
+    def get_session(self, session_id: str) -> Session | None:
+        d = self._get(_session_key(session_id))
+        if d is None:
+            return None
+        return Session(
+            session_id=session_id,
+            seeker_id=d["seekerId"],
+            volunteer_id=d["volunteerId"],
+            seeker_key=d.get("seekerKey", ""),
+            volunteer_user_id=d.get("volunteerUserId", ""),
+            volunteer_alias=d.get("volunteerAlias", ""),
+            seeker_alias=d.get("seekerAlias", ""),
+            topics=tuple(d.get("topics", ())),
+            started_at_ms=int(d.get("startedAt", 0)),
+            active=bool(d.get("active", False)),
+        )
+
+    def mark_crisis_notified(self, session_id: str) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=_session_key(session_id),
+                UpdateExpression="SET crisisNotified = :true",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(crisisNotified)",
+                ExpressionAttributeValues={":true": {"BOOL": True}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def delete_session(self, session_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=_session_key(session_id))
+
+    # -- reports and resume tickets --------------------------------------------------------
+
+    def put_report(
+        self, report_id: str, session_id: str, reason: str, reporter_role: str, expires_at: int
+    ) -> None:
+        item = {
+            "pk": f"REPORT#{report_id}",
+            "sk": "REPORT",
+            "sessionId": session_id,
+            "reason": reason,
+            "reporterRole": reporter_role,
+            "createdAt": int(self._clock() * 1000),
+            "expiresAt": expires_at,
+        }
+        self._db.put_item(TableName=self._table, Item=_to_item(item))
+
+    def put_resume(
+        self, resume_hash: str, connection_id: str, seeker_key: str, expires_at: int
+    ) -> None:
+        item = {
+            "pk": f"RESUME#{resume_hash}",
+            "sk": "RESUME",
+            "connectionId": connection_id,
+            "seekerKey": seeker_key,
+            "expiresAt": expires_at,
+        }
+        self._db.put_item(TableName=self._table, Item=_to_item(item))
+        self._db.update_item(
+            TableName=self._table,
+            Key=_conn_key(connection_id),
+            UpdateExpression="SET resumeHash = :rh",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":rh": {"S": resume_hash}},
+        )
+
+    def delete_resume(self, resume_hash: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=_key(f"RESUME#{resume_hash}", "RESUME"))

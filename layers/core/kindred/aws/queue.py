@@ -1,0 +1,17 @@
+"""The WorkQueue on SQS: a work item asks the matcher to run; it carries no text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class SqsWorkQueue:
+    """Implements kindred.ports.WorkQueue with one SendMessage per nudge."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._sqs = client
+        self._url = queue_url
+
+    def nudge(self, reason: str) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=json.dumps({"reason": reason}))

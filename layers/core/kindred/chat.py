@@ -1,0 +1,309 @@
+"""The chat actions: one entry point that turns a WebSocket frame into its effects or an error."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from kindred import matching
+from kindred.chat_end import end_session
+from kindred.crisis import alert_report, on_chat_risk
+from kindred.events import MessageRequest
+from kindred.observability import logger, metrics
+from kindred.protocol import (
+    Availability,
+    Block,
+    End,
+    Ended,
+    ErrorFrame,
+    Feedback,
+    Forget,
+    Forgotten,
+    Match,
+    Message,
+    MessageOut,
+    Ping,
+    Pong,
+    ProtocolError,
+    Queued,
+    Report,
+    Reported,
+    Resources,
+    ResourcesOut,
+    Thanks,
+    Transfer,
+    Typing,
+    TypingOut,
+    now_iso,
+    parse_action,
+)
+from kindred.records import PRIORITY_URGENT, Connection, QueueEntry, Session, queue_key
+from kindred.safety import crisis_lines, detect_risk
+from kindred.services import Services
+
+OK: dict[str, Any] = {"statusCode": 200}
+
+
+def handle(svc: Services, req: MessageRequest) -> dict[str, Any]:
+    """Serve one client frame; an error becomes an `error` frame to the sender, nothing else."""
+    action_name: str | None = None
+    client_msg_id: str | None = None
+    try:
+        action = parse_action(req.body)
+        action_name = action.action
+        client_msg_id = getattr(action, "clientMsgId", None)
+        if isinstance(action, Ping):  # answered without reading anything
+            svc.notifier.send(req.connection_id, Pong())
+            return OK
+        conn = svc.store.get_connection(req.connection_id)
+        if conn is None:
+            raise ProtocolError("internal", "This connection is not known; please reconnect.")
+        _HANDLERS[type(action)](svc, conn, action)
+    except ProtocolError as exc:
+        exc.action = exc.action or action_name
+        exc.client_msg_id = exc.client_msg_id or client_msg_id
+        metrics.add_metric(name=f"Error_{exc.code}", unit="Count", value=1)
+        logger.info("refused", extra={"code": exc.code, "action": exc.action})
+        svc.notifier.send(req.connection_id, exc.frame())
+    except Exception:
+        # Never the stack trace to the client; the correlation id ties the log to the report.
+        logger.exception("action failed", extra={"action": action_name})
+        metrics.add_metric(name="Error_internal", unit="Count", value=1)
+        svc.notifier.send(
+            req.connection_id,
+            ErrorFrame(
+                code="internal",
+                message="Something went wrong on our side. Please try again.",
+                action=action_name,
+                clientMsgId=client_msg_id,
+            ),
+        )
+    return OK
+
+
+# ---- finding the chat a frame is about --------------------------------------------------
+
+
+def _chat_of(conn: Connection, session_id: str | None, action: str) -> tuple[str, str]:
+    """The (session id, peer connection id) of the chat this frame is about."""
+    if conn.role == "seeker":
+        if not conn.session_id or not conn.peer_id:
+            raise ProtocolError("not_in_chat", "You are not in a chat.", action=action)
+        if session_id is not None and session_id != conn.session_id:
+            raise ProtocolError("not_in_chat", "That chat is not yours.", action=action)
+        return conn.session_id, conn.peer_id
+    if session_id is None:
+        if len(conn.chats) > 1:
+            raise ProtocolError(
+                "session_required", "You have several chats: say which one.", action=action
+            )
+        if not conn.chats:
+            raise ProtocolError("not_in_chat", "You are not in a chat.", action=action)
+        return next(iter(conn.chats.items()))
+    peer = conn.chats.get(session_id)
+    if peer is None:
+        raise ProtocolError("not_in_chat", "That chat is not yours.", action=action)
+    return session_id, peer
+
+
+def _session(svc: Services, session_id: str, action: str) -> Session:
+    session = svc.store.get_session(session_id)
+    if session is None or not session.active:
+        raise ProtocolError("not_in_chat", "That chat has ended.", action=action)
+    return session
+
+
+# ---- the actions -----------------------------------------------------------------------------
+
+
+def _match(svc: Services, conn: Connection, action: Match) -> None:
+    matching.request_match(svc, conn, action)
+
+
+def _availability(svc: Services, conn: Connection, action: Availability) -> None:
+    matching.set_availability(svc, conn, action)
+
+
+def relay_message(svc: Services, conn: Connection, action: Message) -> None:
+    """The hot path: one read (the sender's connection), one post (to the peer)."""
+    session_id, peer = _chat_of(conn, action.sessionId, "message")
+    frame = MessageOut(
+        sessionId=session_id,
+        text=action.text,
+        sentAt=now_iso(),
+        clientMsgId=action.clientMsgId,
+        seq=action.seq,
+    )
+    delivered = svc.notifier.send(peer, frame)
+    if conn.role == "seeker" and detect_risk(action.text):
+        on_chat_risk(svc, _session(svc, session_id, "message"))
+    if not delivered:
+        _peer_gone(svc, conn, session_id, peer, action.clientMsgId)
+
+
+def _peer_gone(
+    svc: Services, conn: Connection, session_id: str, peer: str, client_msg_id: str | None
+) -> None:
+    """The peer's socket is gone (410): end that chat cleanly and tell the sender."""
+    svc.notifier.send(
+        conn.connection_id,
+        ErrorFrame(
+            code="peer_gone",
+            message="The other person has left the chat.",
+            action="message",
+            clientMsgId=client_msg_id,
+        ),
+    )
+    session = svc.store.get_session(session_id)
+    if session is not None:
+        end_session(svc, session, by=peer, reason_for_ender=None, reason_for_other="peer_left")
+
+
+def _typing(svc: Services, conn: Connection, action: Typing) -> None:
+    session_id, peer = _chat_of(conn, action.sessionId, "typing")
+    if not svc.notifier.send(peer, TypingOut(sessionId=session_id)):
+        session = svc.store.get_session(session_id)
+        if session is not None:
+            end_session(svc, session, by=peer, reason_for_ender=None, reason_for_other="peer_left")
+
+
+def _end(svc: Services, conn: Connection, action: End) -> None:
+    if conn.role == "seeker" and conn.state == "waiting":
+        svc.store.leave_queue(conn)  # a waiting seeker leaves quietly: there was no chat
+        return
+    if conn.role == "seeker" and conn.state == "idle":
+        return  # nothing to end; `end` twice is harmless
+    session_id, _ = _chat_of(conn, action.sessionId, "end")
+    session = _session(svc, session_id, "end")
+    end_session(
+        svc,
+        session,
+        by=conn.connection_id,
+        reason_for_ender="ended_by_you",
+        reason_for_other="ended_by_peer",
+    )
+
+
+def _report(svc: Services, conn: Connection, action: Report) -> None:
+    session_id = action.sessionId or (
+        conn.last_session_id if conn.role == "seeker" else _chat_of(conn, None, "report")[0]
+    )
+    session = svc.store.get_session(session_id) if session_id else None
+    if session is None or conn.connection_id not in (session.seeker_id, session.volunteer_id):
+        raise ProtocolError("not_in_chat", "There is no chat of yours to report.", action="report")
+    expires = int(svc.clock()) + svc.settings.report_retention_days * 86400
+    svc.store.put_report(
+        secrets.token_urlsafe(12), session.session_id, action.reason, conn.role, expires
+    )
+    metrics.add_metric(name="Reports", unit="Count", value=1)
+    svc.notifier.send(conn.connection_id, Reported())
+    alert_report(svc, session.session_id)
+
+
+def _block(svc: Services, conn: Connection, action: Block) -> None:
+    session_id, _ = _chat_of(conn, action.sessionId, "block")
+    session = _session(svc, session_id, "block")
+    svc.store.add_blocked_user(session.seeker_id, session.volunteer_user_id)
+    end_session(
+        svc, session, by=conn.connection_id, reason_for_ender="blocked", reason_for_other="blocked"
+    )
+
+
+def _feedback(svc: Services, conn: Connection, action: Feedback) -> None:
+    if conn.role != "seeker":
+        raise ProtocolError("not_allowed", "Only a help-seeker gives feedback.", action="feedback")
+    if action.sessionId != conn.last_session_id or conn.session_id == action.sessionId:
+        raise ProtocolError(
+            "not_in_chat", "Feedback is for a chat of yours that has ended.", action="feedback"
+        )
+    # The rating is kept only as a metric; the comment is not stored anywhere.
+    metrics.add_metric(name="FeedbackRating", unit="Count", value=action.rating)
+    metrics.add_metric(name="FeedbackGiven", unit="Count", value=1)
+    svc.notifier.send(conn.connection_id, Thanks())
+
+
+def _resources(svc: Services, conn: Connection, action: Resources) -> None:
+    items = crisis_lines(action.country or svc.settings.default_country)
+    svc.notifier.send(conn.connection_id, ResourcesOut(items=items, reason="requested"))
+
+
+def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
+    if not conn.is_staff:
+        raise ProtocolError(
+            "not_allowed", "Only a volunteer can transfer a chat.", action="transfer"
+        )
+    session_id, seeker_id = _chat_of(conn, action.sessionId, "transfer")
+    session = _session(svc, session_id, "transfer")
+    seeker = svc.store.get_connection(seeker_id)
+    if seeker is None:
+        raise ProtocolError("peer_gone", "The other person has left the chat.", action="transfer")
+    now_ms = svc.now_ms()
+    entry = QueueEntry(
+        connection_id=seeker_id,
+        queue_key=queue_key(PRIORITY_URGENT, now_ms, seeker_id),
+        priority=PRIORITY_URGENT,
+        enqueued_at_ms=now_ms,
+        language=seeker.language,
+        topics=session.topics,
+        seeker_key=session.seeker_key,
+        seeker_alias=session.seeker_alias,
+        sealed_note=svc.sealer.seal(action.note) if action.note else None,
+        reason="transfer",
+        blocked_users=seeker.blocked_users,
+    )
+    if not svc.store.end_chat(session, requeue=entry):
+        raise ProtocolError("not_in_chat", "That chat has ended.", action="transfer")
+    svc.notifier.send(conn.connection_id, Ended(sessionId=session_id, reason="transferred"))
+    token, token_hash = matching.new_resume_token()
+    svc.store.put_resume(
+        token_hash,
+        seeker_id,
+        seeker.seeker_key,
+        int(svc.clock()) + svc.settings.connection_ttl_seconds,
+    )
+    position = svc.store.queue_position(entry.queue_key)
+    svc.notifier.send(seeker_id, Queued(position=position, resumeToken=token, reason="transfer"))
+    metrics.add_metric(name="Transfers", unit="Count", value=1)
+    svc.work.nudge("transfer")
+
+
+def _forget(svc: Services, conn: Connection, action: Forget) -> None:
+    if conn.role != "seeker":
+        raise ProtocolError(
+            "not_allowed", "Only a help-seeker can ask to be forgotten.", action="forget"
+        )
+    if conn.state == "waiting":
+        svc.store.leave_queue(conn)
+    if conn.state == "chatting" and conn.session_id:
+        session = svc.store.get_session(conn.session_id)
+        if session is not None:
+            end_session(
+                svc,
+                session,
+                by=conn.connection_id,
+                reason_for_ender=None,
+                reason_for_other="peer_left",
+            )
+    for session_id in {conn.session_id, conn.last_session_id} - {None}:
+        svc.store.delete_session(str(session_id))
+    if conn.resume_hash:
+        svc.store.delete_resume(conn.resume_hash)
+    svc.store.delete_connection(conn.connection_id)
+    svc.notifier.send(conn.connection_id, Forgotten())
+    svc.notifier.close(conn.connection_id)
+
+
+_HANDLERS: dict[type[Any], Callable[[Services, Connection, Any], None]] = {
+    Match: _match,
+    Availability: _availability,
+    Message: relay_message,
+    Typing: _typing,
+    End: _end,
+    Report: _report,
+    Block: _block,
+    Feedback: _feedback,
+    Resources: _resources,
+    Transfer: _transfer,
+    Forget: _forget,
+}

@@ -1,0 +1,32 @@
+"""Ending a chat: one transaction frees both sides, then each side hears why it ended."""
+
+from __future__ import annotations
+
+from kindred.observability import metrics
+from kindred.protocol import Ended, EndReason
+from kindred.records import Session
+from kindred.services import Services
+
+
+def end_session(
+    svc: Services,
+    session: Session,
+    *,
+    by: str | None,
+    reason_for_ender: EndReason | None,
+    reason_for_other: EndReason,
+) -> bool:
+    """End the chat once; False if it had already ended (then nobody is told twice).
+
+    `by` is the connection that caused the end; it is told `reason_for_ender` (if any) and the
+    other side `reason_for_other`. The volunteer's freed slot wakes the matcher.
+    """
+    if not svc.store.end_chat(session):
+        return False
+    metrics.add_metric(name="ChatsEnded", unit="Count", value=1)
+    for side in (session.seeker_id, session.volunteer_id):
+        reason = reason_for_ender if side == by else reason_for_other
+        if reason is not None:
+            svc.notifier.send(side, Ended(sessionId=session.session_id, reason=reason))
+    svc.work.nudge("slot_freed")
+    return True

@@ -1,0 +1,80 @@
+"""API Gateway WebSocket events, parsed with Powertools' models into what a handler needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayWebSocketConnectEventModel,
+    APIGatewayWebSocketConnectEventRequestContext,
+    APIGatewayWebSocketDisconnectEventModel,
+    APIGatewayWebSocketMessageEventModel,
+)
+from pydantic import Field
+
+
+class _ConnectContext(APIGatewayWebSocketConnectEventRequestContext):
+    authorizer: dict[str, Any] = Field(default_factory=dict)
+
+
+class _ConnectEvent(APIGatewayWebSocketConnectEventModel):
+    request_context: _ConnectContext = Field(alias="requestContext")
+    query_string_parameters: dict[str, str] | None = Field(None, alias="queryStringParameters")
+
+
+@dataclass(frozen=True)
+class ConnectRequest:
+    connection_id: str
+    role: str
+    user_id: str
+    alias: str
+    query: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DisconnectRequest:
+    connection_id: str
+    status_code: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class MessageRequest:
+    connection_id: str
+    route_key: str
+    body: str | None
+
+
+def connect_request(event: dict[str, Any]) -> ConnectRequest:
+    """The $connect event: connection id, the authorizer's verdict and the query string."""
+    model = parse(event=event, model=_ConnectEvent)
+    auth = model.request_context.authorizer
+    return ConnectRequest(
+        connection_id=model.request_context.connection_id,
+        role=str(auth.get("role", "")),
+        user_id=str(auth.get("userId", "")),
+        alias=str(auth.get("alias", "")),
+        query=dict(model.query_string_parameters or {}),
+    )
+
+
+def disconnect_request(event: dict[str, Any]) -> DisconnectRequest:
+    model = parse(event=event, model=APIGatewayWebSocketDisconnectEventModel)
+    ctx = model.request_context
+    return DisconnectRequest(
+        connection_id=ctx.connection_id,
+        status_code=ctx.disconnect_status_code,
+        reason=ctx.disconnect_reason,
+    )
+
+
+def message_request(event: dict[str, Any]) -> MessageRequest:
+    model = parse(event=event, model=APIGatewayWebSocketMessageEventModel)
+    body = model.body if isinstance(model.body, str) else None
+    return MessageRequest(
+        connection_id=model.request_context.connection_id,
+        route_key=model.request_context.route_key,
+        body=body,
+    )

@@ -1,0 +1,233 @@
+"""Matching: seekers join the fair queue, volunteers offer slots, the matcher pairs them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import replace
+
+from kindred.observability import logger, metrics
+from kindred.ports import Conflict
+from kindred.protocol import Availability, Match, Matched, Peer, ProtocolError, Queued, Status
+from kindred.records import (
+    PRIORITY_NORMAL,
+    PRIORITY_URGENT,
+    Connection,
+    QueueEntry,
+    Session,
+    VolunteerSlot,
+    queue_key,
+)
+from kindred.safety import detect_risk
+from kindred.services import Services
+
+ROUND_SEEKERS = 100  # how many waiting seekers one matching pass looks at
+ROUND_PASSES = 5  # passes per run: a pass that lost a race re-reads and tries again
+
+
+def resume_hash(token: str) -> str:
+    """Only the hash of a resume token is stored: the table alone cannot resume anyone."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_resume_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, resume_hash(token)
+
+
+def request_match(svc: Services, conn: Connection, action: Match) -> None:
+    """A seeker asks for a volunteer: `queued` first, always; the matcher sends `matched`."""
+    if conn.role != "seeker":
+        raise ProtocolError(
+            "not_allowed", "Only a help-seeker can ask for a match.", action="match"
+        )
+    if conn.state == "waiting":
+        raise ProtocolError("already_waiting", "You are already in the queue.", action="match")
+    if conn.state == "chatting":
+        raise ProtocolError("already_in_chat", "You are already in a chat.", action="match")
+
+    risk = detect_risk(action.intro)
+    now_ms = svc.now_ms()
+    priority = PRIORITY_URGENT if risk else PRIORITY_NORMAL
+    entry = QueueEntry(
+        connection_id=conn.connection_id,
+        queue_key=queue_key(priority, now_ms, conn.connection_id),
+        priority=priority,
+        enqueued_at_ms=now_ms,
+        language=action.language or conn.language,
+        topics=tuple(dict.fromkeys(action.topics)),
+        seeker_key=conn.seeker_key,
+        seeker_alias=conn.alias,
+        risk=risk,
+        sealed_intro=svc.sealer.seal(action.intro) if action.intro else None,
+        blocked_users=conn.blocked_users,
+    )
+    token, token_hash = new_resume_token()
+    expires = int(svc.clock()) + svc.settings.connection_ttl_seconds
+    try:
+        svc.store.enqueue(entry, token_hash, expires)
+    except Conflict:
+        raise ProtocolError(
+            "already_waiting", "You are already in the queue or in a chat.", action="match"
+        ) from None
+    position = svc.store.queue_position(entry.queue_key)
+    # `queued` goes out before the matcher is woken, so it always arrives before `matched`.
+    svc.notifier.send(conn.connection_id, Queued(position=position, resumeToken=token))
+    metrics.add_metric(name="SeekersQueued", unit="Count", value=1)
+    if risk:
+        from kindred.crisis import on_waiting_seeker_at_risk
+
+        on_waiting_seeker_at_risk(svc, conn)
+    svc.work.nudge("seeker_waiting")
+
+
+def set_availability(svc: Services, conn: Connection, action: Availability) -> None:
+    """A volunteer or supervisor opens or closes their slots; chats in progress go on."""
+    if not conn.is_staff:
+        raise ProtocolError(
+            "not_allowed",
+            "Only volunteers and supervisors set availability.",
+            action="availability",
+        )
+    slot = svc.store.set_availability(
+        conn,
+        available=action.available,
+        capacity=action.capacity,
+        languages=tuple(dict.fromkeys(action.languages or [conn.language])),
+        topics=tuple(dict.fromkeys(action.topics or [])),
+    )
+    svc.notifier.send(
+        conn.connection_id,
+        Status(available=slot.available, capacity=slot.capacity, activeChats=slot.active),
+    )
+    if slot.free_slots:
+        svc.work.nudge("volunteer_available")
+
+
+# ---- the matcher -----------------------------------------------------------------------------
+
+
+def _fits(entry: QueueEntry, slot: VolunteerSlot) -> bool:
+    return (
+        slot.free_slots > 0
+        and entry.language in slot.languages
+        and slot.user_id not in entry.blocked_users
+    )
+
+
+def choose_volunteer(entry: QueueEntry, slots: list[VolunteerSlot]) -> VolunteerSlot | None:
+    """The best volunteer for this seeker: a topic in common if any, then fewest chats, then
+    longest idle. Language must fit; a blocked volunteer never fits."""
+    candidates = [s for s in slots if _fits(entry, s)]
+    if not candidates:
+        return None
+    wanted = set(entry.topics)
+    overlapping = [s for s in candidates if wanted & set(s.topics)]
+    pool = overlapping or candidates
+    return min(pool, key=lambda s: (s.active, s.idle_since_ms, s.connection_id))
+
+
+def plan_pairs(
+    waiting: list[QueueEntry], slots: list[VolunteerSlot]
+) -> list[tuple[QueueEntry, VolunteerSlot]]:
+    """Pair seekers in queue order (priority, then waiting time) with the volunteers' free slots."""
+    free = {s.connection_id: s for s in slots if s.free_slots > 0}
+    pairs: list[tuple[QueueEntry, VolunteerSlot]] = []
+    for entry in waiting:
+        slot = choose_volunteer(entry, list(free.values()))
+        if slot is None:
+            continue
+        pairs.append((entry, slot))
+        free[slot.connection_id] = replace(slot, active=slot.active + 1)
+    return pairs
+
+
+def run_matcher(svc: Services) -> int:
+    """Match every waiting seeker that a free volunteer fits; returns how many chats started.
+
+    Safe to run concurrently and repeatedly: each match is one conditional transaction, and a
+    pass that loses a race reads the queue again.
+    """
+    started = 0
+    for _ in range(ROUND_PASSES):
+        pairs = plan_pairs(svc.store.waiting(ROUND_SEEKERS), svc.store.available_volunteers())
+        if not pairs:
+            break
+        lost = 0
+        for entry, slot in pairs:
+            if start_chat(svc, entry, slot):
+                started += 1
+            else:
+                lost += 1
+        if lost == 0 and len(pairs) < ROUND_SEEKERS:
+            break
+    return started
+
+
+def start_chat(svc: Services, entry: QueueEntry, slot: VolunteerSlot) -> bool:
+    """Commit one match and tell both sides; False if the match lost a race."""
+    session = Session(
+        session_id=secrets.token_urlsafe(12),
+        seeker_id=entry.connection_id,
+        volunteer_id=slot.connection_id,
+        seeker_key=entry.seeker_key,
+        volunteer_user_id=slot.user_id,
+        volunteer_alias=slot.alias,
+        seeker_alias=entry.seeker_alias,
+        topics=entry.topics,
+        started_at_ms=svc.now_ms(),
+    )
+    try:
+        svc.store.create_chat(entry, slot, session)
+    except Conflict:
+        return False
+    waited = max(0, session.started_at_ms - entry.enqueued_at_ms) / 1000
+    metrics.add_metric(name="ChatsStarted", unit="Count", value=1)
+    metrics.add_metric(name="WaitSeconds", unit="Seconds", value=waited)
+    logger.info("matched", extra={"session": session.session_id, "waited_s": round(waited, 1)})
+    _announce(svc, entry, session)
+    return True
+
+
+def _unseal(svc: Services, sealed: str | None) -> str | None:
+    if not sealed:
+        return None
+    try:
+        return svc.sealer.unseal(sealed)
+    except Exception:  # a rotated secret must not cost the seeker their chat
+        logger.warning("could not unseal a queued text")
+        return None
+
+
+def _announce(svc: Services, entry: QueueEntry, session: Session) -> None:
+    from kindred.chat_end import end_session
+
+    to_volunteer = Matched(
+        sessionId=session.session_id,
+        peer=Peer(alias=session.seeker_alias, role="seeker"),
+        topics=list(session.topics),
+        intro=_unseal(svc, entry.sealed_intro),
+        note=_unseal(svc, entry.sealed_note),
+        risk="high" if entry.risk else None,
+    )
+    if not svc.notifier.send(session.volunteer_id, to_volunteer):
+        # The volunteer vanished at the moment of the match: the seeker never saw this chat,
+        # so they go back to the front of the queue instead of hearing `ended`.
+        requeue = replace(
+            entry,
+            priority=PRIORITY_URGENT,
+            queue_key=queue_key(PRIORITY_URGENT, entry.enqueued_at_ms, entry.connection_id),
+        )
+        if svc.store.end_chat(session, requeue=requeue):
+            svc.store.remove_slot(session.volunteer_id)
+            svc.work.nudge("volunteer_gone")
+        return
+    to_seeker = Matched(
+        sessionId=session.session_id,
+        peer=Peer(alias=session.volunteer_alias, role="volunteer"),
+        topics=list(session.topics),
+    )
+    if not svc.notifier.send(session.seeker_id, to_seeker):
+        end_session(
+            svc, session, by=session.seeker_id, reason_for_ender=None, reason_for_other="peer_left"
+        )

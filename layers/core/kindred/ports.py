@@ -1,0 +1,107 @@
+"""The ports the domain is written against: the store, the notifier, the work queue, the sealer."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from kindred.protocol import ServerFrame
+from kindred.records import Connection, QueueEntry, Session, VolunteerSlot
+
+
+class Conflict(Exception):
+    """A conditional write lost a race or found the state changed; nothing was written."""
+
+
+class Store(Protocol):
+    """Where connections, the queue, volunteer slots and sessions live (DynamoDB in the cloud)."""
+
+    # connections
+    def get_connection(self, connection_id: str) -> Connection | None: ...
+    def put_connection(self, conn: Connection) -> None: ...
+    def delete_connection(self, connection_id: str) -> None: ...
+    def add_blocked_user(self, connection_id: str, user_id: str) -> None: ...
+
+    # the waiting queue
+    def enqueue(self, entry: QueueEntry, resume_hash: str, resume_expires_at: int) -> None:
+        """Put an idle seeker in the queue (Conflict if no longer idle)."""
+
+    def leave_queue(self, conn: Connection) -> bool:
+        """Take a waiting seeker out of the queue; False if it was not waiting."""
+
+    def queue_position(self, entry_key: str) -> int:
+        """1 + how many waiting seekers are ahead of this queue key."""
+
+    def waiting(self, limit: int) -> list[QueueEntry]:
+        """The waiting seekers in serving order (priority, then time)."""
+
+    # volunteers
+    def set_availability(
+        self,
+        conn: Connection,
+        *,
+        available: bool,
+        capacity: int,
+        languages: tuple[str, ...],
+        topics: tuple[str, ...],
+    ) -> VolunteerSlot: ...
+
+    def get_slot(self, connection_id: str) -> VolunteerSlot | None: ...
+    def available_volunteers(self) -> list[VolunteerSlot]: ...
+    def remove_slot(self, connection_id: str) -> None: ...
+    def on_shift_supervisors(self) -> list[str]: ...
+    def join_shift(self, connection_id: str) -> None: ...
+    def leave_shift(self, connection_id: str) -> None: ...
+
+    # sessions
+    def create_chat(self, entry: QueueEntry, slot: VolunteerSlot, session: Session) -> None:
+        """Match atomically: the entry leaves the queue, both sides join the session.
+
+        Raises Conflict if the seeker is no longer waiting there, the volunteer has no free
+        slot or is gone, or the session exists: a seeker is never matched twice and a
+        volunteer never exceeds their capacity.
+        """
+
+    def end_chat(self, session: Session, *, requeue: QueueEntry | None = None) -> bool:
+        """End an active session and free the volunteer's slot; False if it had already ended.
+
+        With `requeue`, the seeker goes back into the queue in the same transaction (transfer).
+        """
+
+    def get_session(self, session_id: str) -> Session | None: ...
+    def mark_crisis_notified(self, session_id: str) -> bool:
+        """True only for the first caller: crisis resources go out once per chat."""
+
+    def delete_session(self, session_id: str) -> None: ...
+
+    # reports
+    def put_report(
+        self, report_id: str, session_id: str, reason: str, reporter_role: str, expires_at: int
+    ) -> None: ...
+
+    # resume tickets
+    def put_resume(
+        self, resume_hash: str, connection_id: str, seeker_key: str, expires_at: int
+    ) -> None: ...
+    def delete_resume(self, resume_hash: str) -> None: ...
+
+
+class Notifier(Protocol):
+    """Posts frames to connections (API Gateway's @connections API in the cloud)."""
+
+    def send(self, connection_id: str, frame: ServerFrame) -> bool:
+        """Deliver one frame; False if the connection is gone (410)."""
+
+    def close(self, connection_id: str) -> None: ...
+
+
+class WorkQueue(Protocol):
+    """Asks the matcher to run (SQS in the cloud). Work items carry no text."""
+
+    def nudge(self, reason: str) -> None: ...
+
+
+class Sealer(Protocol):
+    """Seals short texts (a seeker's intro, a transfer note) while they wait in the queue."""
+
+    def seal(self, text: str) -> str: ...
+    def unseal(self, sealed: str) -> str: ...

@@ -1,0 +1,362 @@
+"""The wire format: pydantic models of every client action and server frame (PROTOCOL.md v1)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+MAX_FRAME_BYTES = 32 * 1024
+
+Role = Literal["seeker", "volunteer", "supervisor"]
+ReportReason = Literal["harassment", "unsafe", "spam", "other"]
+EndReason = Literal[
+    "ended_by_you", "ended_by_peer", "peer_left", "blocked", "transferred", "timed_out"
+]
+ErrorCode = Literal[
+    "invalid_json",
+    "unknown_action",
+    "invalid_request",
+    "not_allowed",
+    "not_in_chat",
+    "session_required",
+    "already_waiting",
+    "already_in_chat",
+    "rate_limited",
+    "too_large",
+    "peer_gone",
+    "resume_failed",
+    "internal",
+]
+
+TopicId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")]
+LanguageTag = Annotated[
+    str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+]
+SessionId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def now_iso() -> str:
+    """The current time as the protocol writes it: ISO 8601 UTC with milliseconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Match(_Action):
+    action: Literal["match"]
+    topics: list[TopicId] = Field(default_factory=list, max_length=5)
+    language: LanguageTag | None = None
+    intro: str | None = Field(default=None, max_length=500)
+
+
+class Availability(_Action):
+    action: Literal["availability"]
+    available: bool
+    topics: list[TopicId] | None = Field(default=None, max_length=50)
+    languages: list[LanguageTag] | None = Field(default=None, min_length=1, max_length=20)
+    capacity: int = Field(default=1, ge=1, le=3)
+
+
+class Message(_Action):
+    action: Literal["message"]
+    text: str = Field(min_length=1, max_length=4000)
+    sessionId: SessionId | None = None
+    clientMsgId: str | None = Field(default=None, max_length=64)
+    seq: int | None = Field(default=None, ge=0)
+
+
+class Typing(_Action):
+    action: Literal["typing"]
+    sessionId: SessionId | None = None
+
+
+class End(_Action):
+    action: Literal["end"]
+    sessionId: SessionId | None = None
+
+
+class Report(_Action):
+    action: Literal["report"]
+    sessionId: SessionId | None = None
+    reason: ReportReason
+    details: str | None = Field(default=None, max_length=1000)
+
+
+class Block(_Action):
+    action: Literal["block"]
+    sessionId: SessionId | None = None
+
+
+class Feedback(_Action):
+    action: Literal["feedback"]
+    sessionId: SessionId
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class Resources(_Action):
+    action: Literal["resources"]
+    country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
+    topic: TopicId | None = None
+
+
+class Transfer(_Action):
+    action: Literal["transfer"]
+    sessionId: SessionId
+    note: str | None = Field(default=None, max_length=500)
+
+
+class Forget(_Action):
+    action: Literal["forget"]
+
+
+class Ping(_Action):
+    action: Literal["ping"]
+
+
+ClientAction = Annotated[
+    Match
+    | Availability
+    | Message
+    | Typing
+    | End
+    | Report
+    | Block
+    | Feedback
+    | Resources
+    | Transfer
+    | Forget
+    | Ping,
+    Field(discriminator="action"),
+]
+ACTIONS: frozenset[str] = frozenset(
+    {
+        "match",
+        "availability",
+        "message",
+        "typing",
+        "end",
+        "report",
+        "block",
+        "feedback",
+        "resources",
+        "transfer",
+        "forget",
+        "ping",
+    }
+)
+_client_action: TypeAdapter[ClientAction] = TypeAdapter(ClientAction)
+
+
+class ProtocolError(Exception):
+    """A frame the client sent cannot be served; becomes an `error` frame, changes nothing."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        action: str | None = None,
+        client_msg_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code: ErrorCode = code
+        self.message = message
+        self.action = action
+        self.client_msg_id = client_msg_id
+
+    def frame(self) -> ErrorFrame:
+        return ErrorFrame(
+            code=self.code, message=self.message, action=self.action, clientMsgId=self.client_msg_id
+        )
+
+
+def _describe(exc: ValidationError) -> str:
+    """Name the failing fields without echoing their values (they may be what a seeker wrote)."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = [str(p) for p in err["loc"] if not str(p).isdigit() or len(err["loc"]) > 1]
+        # The discriminator's own tag is the first loc element; it is not a field.
+        field = ".".join(loc[1:] if len(loc) > 1 else loc) or "frame"
+        parts.append(f"{field}: {err['msg']}")
+    return "; ".join(parts[:3])
+
+
+def parse_action(body: str | None) -> ClientAction:
+    """Parse one client frame; a bad one raises ProtocolError with the protocol's error code."""
+    if body is None or len(body.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
+        if body is None:
+            raise ProtocolError("invalid_json", "The frame is empty.")
+        raise ProtocolError("too_large", "The frame is larger than 32 KB.")
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        raise ProtocolError("invalid_json", "The frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("invalid_json", "The frame must be a JSON object.")
+    action = data.get("action")
+    client_msg_id = data.get("clientMsgId") if isinstance(data.get("clientMsgId"), str) else None
+    if not isinstance(action, str) or action not in ACTIONS:
+        raise ProtocolError(
+            "unknown_action",
+            "Unknown action." if action is not None else "The frame has no action.",
+            action=action if isinstance(action, str) and len(action) <= 40 else None,
+            client_msg_id=client_msg_id,
+        )
+    try:
+        return _client_action.validate_python(data)
+    except ValidationError as exc:
+        raise ProtocolError(
+            "invalid_request", _describe(exc), action=action, client_msg_id=client_msg_id
+        ) from None
+
+
+# ---- server frames -------------------------------------------------------------------------
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    def wire(self) -> bytes:
+        """The frame as sent: JSON without the optional fields that are not set."""
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+class Queued(_Frame):
+    type: Literal["queued"] = "queued"
+    position: int
+    resumeToken: str
+    estimatedWaitSeconds: int | None = None
+    reason: str | None = None
+
+
+class Position(_Frame):
+    type: Literal["position"] = "position"
+    position: int
+    estimatedWaitSeconds: int | None = None
+
+
+class Peer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    alias: str
+    role: Role
+
+
+class Matched(_Frame):
+    type: Literal["matched"] = "matched"
+    sessionId: str
+    peer: Peer
+    topics: list[str]
+    intro: str | None = None
+    note: str | None = None
+    risk: str | None = None
+
+
+class MessageOut(_Frame):
+    type: Literal["message"] = "message"
+    sessionId: str
+    text: str
+    sentAt: str
+    clientMsgId: str | None = None
+    seq: int | None = None
+
+
+class TypingOut(_Frame):
+    type: Literal["typing"] = "typing"
+    sessionId: str
+
+
+class Ended(_Frame):
+    type: Literal["ended"] = "ended"
+    sessionId: str
+    reason: EndReason
+
+
+class PeerAway(_Frame):
+    type: Literal["peer_away"] = "peer_away"
+    sessionId: str
+
+
+class PeerBack(_Frame):
+    type: Literal["peer_back"] = "peer_back"
+    sessionId: str
+
+
+class Status(_Frame):
+    type: Literal["status"] = "status"
+    available: bool
+    capacity: int
+    activeChats: int
+
+
+class Alert(_Frame):
+    type: Literal["alert"] = "alert"
+    kind: Literal["risk", "report", "escalation"]
+    sessionId: str
+    level: str | None = None
+
+
+class ResourceItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str
+    description: str
+    country: str
+    phone: str | None = None
+    sms: str | None = None
+    url: str | None = None
+    hours: str | None = None
+
+
+class ResourcesOut(_Frame):
+    type: Literal["resources"] = "resources"
+    items: list[ResourceItem]
+    reason: Literal["crisis", "requested", "ended"]
+
+
+class ErrorFrame(_Frame):
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+    action: str | None = None
+    clientMsgId: str | None = None
+
+
+class Pong(_Frame):
+    type: Literal["pong"] = "pong"
+
+
+class Reported(_Frame):
+    type: Literal["reported"] = "reported"
+
+
+class Thanks(_Frame):
+    type: Literal["thanks"] = "thanks"
+
+
+class Forgotten(_Frame):
+    type: Literal["forgotten"] = "forgotten"
+
+
+ServerFrame = (
+    Queued
+    | Position
+    | Matched
+    | MessageOut
+    | TypingOut
+    | Ended
+    | PeerAway
+    | PeerBack
+    | Status
+    | Alert
+    | ResourcesOut
+    | ErrorFrame
+    | Pong
+    | Reported
+    | Thanks
+    | Forgotten
+)

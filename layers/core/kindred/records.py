@@ -1,0 +1,98 @@
+"""The records kept while a chat lives: connections, queue entries, volunteer slots, sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kindred.protocol import Role
+
+SeekerState = Literal["idle", "waiting", "chatting"]
+
+# Queue priorities: lower is served first. Crisis and transfers go ahead of everyone else.
+PRIORITY_URGENT = 0
+PRIORITY_NORMAL = 1
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One open WebSocket. No name, e-mail, IP address or device id is ever kept."""
+
+    connection_id: str
+    role: Role
+    alias: str
+    language: str
+    user_id: str = ""  # staff only: the Cognito `sub`
+    seeker_key: str = ""  # seekers only: an anonymous id that survives a resume
+    state: SeekerState = "idle"
+    session_id: str | None = None  # seeker: the chat in progress
+    peer_id: str | None = None  # seeker: the volunteer's connection id
+    queue_key: str | None = None  # seeker: the queue entry while waiting
+    last_session_id: str | None = None  # seeker: for feedback and reports after the chat
+    chats: dict[str, str] = field(default_factory=dict)  # staff: session id -> seeker connection
+    blocked_users: frozenset[str] = frozenset()  # seeker: volunteers never to be matched again
+    resume_hash: str | None = None  # seeker: the hash of the latest resume token
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("volunteer", "supervisor")
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A seeker waiting for a volunteer; holds no text but a sealed intro or transfer note."""
+
+    connection_id: str
+    queue_key: str
+    priority: int
+    enqueued_at_ms: int
+    language: str
+    topics: tuple[str, ...]
+    seeker_key: str
+    seeker_alias: str
+    risk: bool = False
+    sealed_intro: str | None = None
+    sealed_note: str | None = None
+    reason: str | None = None  # "transfer" when a volunteer handed the seeker back
+    blocked_users: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class VolunteerSlot:
+    """A staff member's availability: how many chats they take and how many they have."""
+
+    connection_id: str
+    user_id: str
+    role: Role
+    alias: str
+    available: bool
+    capacity: int
+    active: int
+    languages: tuple[str, ...]
+    topics: tuple[str, ...]
+    idle_since_ms: int
+
+    @property
+    def free_slots(self) -> int:
+        return max(0, self.capacity - self.active) if self.available else 0
+
+
+@dataclass(frozen=True)
+class Session:
+    """One chat between a seeker and a volunteer: who, since when, never what was said."""
+
+    session_id: str
+    seeker_id: str  # connection id
+    volunteer_id: str  # connection id
+    seeker_key: str
+    volunteer_user_id: str
+    volunteer_alias: str
+    seeker_alias: str
+    topics: tuple[str, ...]
+    started_at_ms: int
+    active: bool = True
+
+
+def queue_key(priority: int, enqueued_at_ms: int, connection_id: str) -> str:
+    """The sort key that orders the waiting queue: priority, then time, then connection."""
+    return f"{priority}#{enqueued_at_ms:015d}#{connection_id}"

@@ -1,0 +1,174 @@
+"""A test harness that drives the deployed handlers the way API Gateway and SQS would."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import secrets
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+ROUTES = {
+    "match": "match",
+    "availability": "match",
+    **dict.fromkeys(("message", "typing", "end", "report", "block", "feedback", "resources", "transfer", "forget", "ping"), "chat"),
+}
+
+
+class FakeContext:
+    """The parts of a LambdaContext that Powertools reads."""
+
+    function_name = "kindred-test"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:kindred-test"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def load_handler(name: str) -> ModuleType:
+    """Import functions/<name>/app.py as its own module (every handler file is called app.py)."""
+    path = ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"kindred_fn_{name}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def new_connection_id() -> str:
+    # API Gateway connection ids are 16 base64 characters ending in '='.
+    return secrets.token_urlsafe(11)[:15] + "="
+
+
+def route_of(body: str) -> str:
+    """API Gateway's route selection on $request.body.action."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return "$default"
+    action = data.get("action") if isinstance(data, dict) else None
+    return action if isinstance(action, str) and action in ROUTES else "$default"
+
+
+def split_frames(data: bytes) -> list[dict[str, Any]]:
+    """moto's @connections backend concatenates what it is posted; cut it into JSON frames."""
+    decoder = json.JSONDecoder()
+    text, pos, frames = data.decode(), 0, []
+    while pos < len(text):
+        frame, pos = decoder.raw_decode(text, pos)
+        frames.append(frame)
+    return frames
+
+
+class World:
+    """Seekers and volunteers talking to the handlers under moto (in-process `mock_aws`)."""
+
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self.handlers = {
+            n: load_handler(n) for n in ("connect", "disconnect", "match", "matcher", "chat")
+        }
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._seen: dict[str, int] = {}
+
+    # -- what API Gateway does -----------------------------------------------------------
+
+    def connect(
+        self, role: str = "seeker", *, user_id: str = "", alias: str = "", lang: str = "en"
+    ) -> str:
+        cid = new_connection_id()
+        e = event("connect")
+        e["requestContext"]["connectionId"] = cid
+        e["requestContext"]["authorizer"] = {
+            "role": role,
+            "userId": user_id,
+            "alias": alias,
+            "principalId": user_id or "anonymous",
+        }
+        e["queryStringParameters"] = {"lang": lang}
+        result = self.handlers["connect"].lambda_handler(e, FakeContext())
+        assert result["statusCode"] == 200
+        return cid
+
+    def send(self, cid: str, frame: dict[str, Any] | str) -> dict[str, Any]:
+        body = frame if isinstance(frame, str) else json.dumps(frame)
+        route = route_of(body)
+        e = event("message")
+        e["requestContext"]["connectionId"] = cid
+        e["requestContext"]["routeKey"] = route
+        e["body"] = body
+        handler = self.handlers[ROUTES.get(route, "chat")]
+        return handler.lambda_handler(e, FakeContext())
+
+    def disconnect(self, cid: str, status: int = 1001) -> None:
+        e = event("disconnect")
+        e["requestContext"]["connectionId"] = cid
+        e["requestContext"]["disconnectStatusCode"] = status
+        self.handlers["disconnect"].lambda_handler(e, FakeContext())
+
+    # -- what the SQS event source does ----------------------------------------------------
+
+    def run_matcher(self) -> int:
+        """Deliver every waiting work item to the matcher, in batches of 10; returns batches."""
+        batches = 0
+        while True:
+            resp = self._sqs.receive_message(
+                QueueUrl=self._queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+            )
+            messages = resp.get("Messages", [])
+            if not messages:
+                return batches
+            records = [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:MatchQueue",
+                    "awsRegion": "us-east-1",
+                }
+                for m in messages
+            ]
+            result = self.handlers["matcher"].lambda_handler({"Records": records}, FakeContext())
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            for m in messages:
+                if m["MessageId"] not in failed:
+                    self._sqs.delete_message(
+                        QueueUrl=self._queue_url, ReceiptHandle=m["ReceiptHandle"]
+                    )
+            batches += 1
+
+    # -- what the browser receives ---------------------------------------------------------
+
+    def all_frames(self, cid: str) -> list[dict[str, Any]]:
+        from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+        backend = apigatewaymanagementapi_backends["123456789012"]["us-east-1"]
+        data = b""
+        for key in (cid, quote(cid, safe="")):
+            if key in backend.connections:
+                data += backend.connections[key].data
+        return split_frames(data)
+
+    def frames(self, cid: str) -> list[dict[str, Any]]:
+        """The frames this connection received since the last call."""
+        every = self.all_frames(cid)
+        new = every[self._seen.get(cid, 0) :]
+        self._seen[cid] = len(every)
+        return new
+
+    def types(self, cid: str) -> list[str]:
+        return [f["type"] for f in self.frames(cid)]
