@@ -15,7 +15,21 @@ EVENTS = ROOT / "events"
 ROUTES = {
     "match": "match",
     "availability": "match",
-    **dict.fromkeys(("message", "typing", "end", "report", "block", "feedback", "resources", "transfer", "forget", "ping"), "chat"),
+    **dict.fromkeys(
+        (
+            "message",
+            "typing",
+            "end",
+            "report",
+            "block",
+            "feedback",
+            "resources",
+            "transfer",
+            "forget",
+            "ping",
+        ),
+        "chat",
+    ),
 }
 
 

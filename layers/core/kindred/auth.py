@@ -320,15 +320,13 @@ def _role(claims: Mapping[str, Any]) -> Role:
 
 
 def _alias(claims: Mapping[str, Any]) -> str:
-    """The name a seeker sees: `name`, `given_name`, the e-mail's local part, or Volunteer."""
+    """The name a seeker sees: `name`, `given_name`, or Volunteer.
+
+    Never the e-mail address or a part of it: it would tell a stranger who the volunteer is.
+    """
     for claim in ("name", "given_name"):
         value = claims.get(claim)
         if isinstance(value, str) and (alias := _display_name(value)):
-            return alias
-    email = claims.get("email")
-    if isinstance(email, str) and "@" in email:
-        alias = _display_name(email.split("@", 1)[0])
-        if alias:
             return alias
     return DEFAULT_ALIAS
 

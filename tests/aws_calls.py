@@ -1,0 +1,61 @@
+"""Counts the AWS calls the code under test makes, by service and operation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.client import BaseClient
+
+
+@contextmanager
+def count_aws_calls() -> Iterator[Counter[tuple[str, str]]]:
+    """Every botocore API call inside the block, as (service, operation) -> count."""
+    calls: Counter[tuple[str, str]] = Counter()
+    original = BaseClient._make_api_call
+
+    def counting(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        calls[(self.meta.service_model.service_name, operation_name)] += 1
+        return original(self, operation_name, api_params)
+
+    BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def client_error(code: str, status: int, operation: str) -> Any:
+    from botocore.exceptions import ClientError
+
+    return ClientError(
+        {
+            "Error": {"Code": code, "Message": code},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
+        operation,
+    )
+
+
+@contextmanager
+def gone_connections(*connection_ids: str) -> Iterator[set[str]]:
+    """PostToConnection to these connections fails with 410 GoneException, as API Gateway's does
+    for a socket that has closed (moto's @connections API never answers 410)."""
+    gone = set(connection_ids)
+    original = BaseClient._make_api_call
+
+    def faulty(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if (
+            self.meta.service_model.service_name == "apigatewaymanagementapi"
+            and api_params.get("ConnectionId") in gone
+        ):
+            raise client_error("GoneException", 410, operation_name)
+        return original(self, operation_name, api_params)
+
+    BaseClient._make_api_call = faulty  # type: ignore[method-assign]
+    try:
+        yield gone
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
