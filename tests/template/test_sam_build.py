@@ -1,0 +1,163 @@
+"""`sam build` builds the layer and every function for arm64, with no Docker and no python3.13."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.template.conftest import ROOT, TEMPLATE_PATH, resources_of_type, sam_cli
+
+ELF_MAGIC = b"\x7fELF"
+EM_AARCH64 = 183  # e_machine of a 64-bit ARM ELF file
+
+
+def _elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == ELF_MAGIC, f"{path} is not an ELF file"
+    return int.from_bytes(header[18:20], "little")
+
+
+def _untracked_files() -> set[str]:
+    """What git sees in the repository besides its commits, ignored files included."""
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {
+        line[3:]
+        for line in status.stdout.splitlines()
+        if line[:2] in ("??", "!!") and "__pycache__" not in line and ".venv" not in line
+    }
+
+
+@pytest.fixture(scope="module")
+def repository_before_build() -> set[str]:
+    return _untracked_files()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, repository_before_build: set[str]) -> Path:
+    """The build directory of one `sam build` of template.yaml, outside the repository."""
+    work = tmp_path_factory.mktemp("sam-build")
+    build_dir, cache_dir = work / "build", work / "cache"
+    sam = sam_cli()
+    assert sam.exists(), f"no SAM CLI at {sam}: run `make setup` (or set SAM_CLI)"
+    env = {
+        **os.environ,
+        "SAM_CLI_TELEMETRY": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+    result = subprocess.run(
+        [
+            str(sam),
+            "build",
+            "--template-file",
+            str(TEMPLATE_PATH),
+            "--build-dir",
+            str(build_dir),
+            "--cache-dir",
+            str(cache_dir),
+            "--no-cached",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert result.returncode == 0, f"sam build failed:\n{result.stdout}\n{result.stderr}"
+    return build_dir
+
+
+@pytest.mark.slow
+def test_the_layer_holds_the_kindred_package_without_bytecode(built: Path) -> None:
+    """
+    Given a `sam build` of the template
+    When Lambda unpacks the core layer into /opt
+    Then /opt/python holds the kindred package with its data files, no __pycache__ and no
+    boto3 (the runtime's own is used)
+    """
+    python = built / "CoreLayer" / "python"
+    source = ROOT / "layers" / "core" / "kindred"
+
+    assert (python / "kindred" / "__init__.py").is_file()
+    assert (python / "kindred" / "config.py").is_file()
+    shipped = {p.relative_to(python / "kindred") for p in (python / "kindred").rglob("*")}
+    expected = {
+        p.relative_to(source)
+        for p in source.rglob("*")
+        if "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
+    }
+    assert shipped == expected
+    assert not list(built.rglob("__pycache__"))
+    assert not list(built.rglob("*.pyc"))
+    assert not (python / "boto3").exists()
+    assert not (python / "botocore").exists()
+
+
+@pytest.mark.slow
+def test_the_layer_dependencies_are_python313_arm64_builds(built: Path) -> None:
+    """
+    Given a `sam build` on this (x86_64, python3.11) machine
+    When Lambda loads the layer's compiled dependencies on arm64 with python3.13
+    Then pydantic_core and cryptography's Rust binding are aarch64 builds, as is every other
+    shared library in the layer
+    """
+    python = built / "CoreLayer" / "python"
+    (pydantic_core,) = (python / "pydantic_core").glob("_pydantic_core*.so")
+    (rust_binding,) = (python / "cryptography" / "hazmat" / "bindings").glob("_rust*.so")
+    libraries = list(python.rglob("*.so"))
+
+    assert "aarch64" in pydantic_core.name
+    assert "cpython-313" in pydantic_core.name
+    # cryptography ships an abi3 wheel: the name says no architecture, the ELF header does.
+    assert _elf_machine(rust_binding) == EM_AARCH64
+    assert libraries
+    assert {path.name: _elf_machine(path) for path in libraries} == {
+        path.name: EM_AARCH64 for path in libraries
+    }
+
+
+@pytest.mark.slow
+def test_every_function_artifact_has_its_handler(built: Path, template: dict[str, Any]) -> None:
+    """
+    Given a `sam build` of the template
+    When Lambda loads a function's artifact
+    Then it finds app.py (the same file as in the repository), and the built template points
+    the function at that artifact
+    """
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    built_template = (built / "template.yaml").read_text(encoding="utf-8")
+
+    assert functions
+    for logical_id, function in functions.items():
+        handler = built / logical_id / "app.py"
+        source = ROOT / function["Properties"]["CodeUri"] / "app.py"
+        assert handler.read_bytes() == source.read_bytes(), logical_id
+        assert f"CodeUri: {logical_id}" in built_template
+    assert "ContentUri: CoreLayer" in built_template
+
+
+@pytest.mark.slow
+def test_the_build_leaves_the_repository_clean(
+    built: Path, repository_before_build: set[str]
+) -> None:
+    """
+    Given a `sam build` into a temporary build directory
+    When it is done
+    Then it wrote nothing into the repository (no .aws-sam, no layer files in the sources)
+    """
+    written = _untracked_files() - repository_before_build
+
+    assert not [path for path in written if path.startswith((".aws-sam", "layers/", "functions/"))]
+    assert (built / "template.yaml").is_file()

@@ -1,0 +1,320 @@
+"""Least privilege and safe settings: scoped IAM, TTL, encrypted queues, no data trace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.template.conftest import resources_of_type
+
+TABLE_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+}
+CONNECTIONS_ARN = (
+    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+    "${KindredWebSocketApi}/${StageName}/{method}/@connections/*"
+)
+BASIC_EXECUTION_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def _listify(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield from _listify(document.get("Statement", []))
+
+
+def _all_statements(node: Any) -> Iterator[dict[str, Any]]:
+    """Every IAM statement anywhere in a template (inline policies, roles, SAM Policies)."""
+    if isinstance(node, dict):
+        if "Statement" in node and isinstance(node["Statement"], list | dict):
+            yield from _statements(node)
+        for value in node.values():
+            yield from _all_statements(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _all_statements(item)
+
+
+def _role_statements(transformed: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
+    role = transformed["Resources"][f"{function_id}Role"]["Properties"]
+    return [s for policy in role.get("Policies", []) for s in _statements(policy["PolicyDocument"])]
+
+
+def _actions_on(statements: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Action -> the resources (as their template expressions) it is allowed on."""
+    granted: dict[str, set[str]] = {}
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        for action in _listify(statement["Action"]):
+            for resource in _listify(statement["Resource"]):
+                granted.setdefault(action, set()).add(repr(resource))
+    return granted
+
+
+@pytest.mark.parametrize("which", ["template", "transformed"])
+def test_no_iam_statement_allows_a_wildcard_action_or_resource(
+    template: dict[str, Any], transformed: dict[str, Any], which: str
+) -> None:
+    """
+    Given the template, before and after the SAM transform
+    When IAM evaluates any statement in it
+    Then no statement grants an action with a wildcard, or any action on every resource
+    """
+    document = template if which == "template" else transformed
+    statements = [s for s in _all_statements(document["Resources"]) if "Action" in s]
+
+    assert statements, "no IAM statement found: the test would prove nothing"
+    for statement in statements:
+        assert not [a for a in _listify(statement["Action"]) if "*" in a], statement
+        if statement.get("Effect") == "Allow" and "Principal" not in statement:
+            assert "*" not in _listify(statement["Resource"]), statement
+
+
+def test_functions_have_no_managed_policy_but_their_logs(transformed: dict[str, Any]) -> None:
+    """
+    Given every function's execution role after the SAM transform
+    When IAM evaluates it
+    Then the only managed policy is the basic execution role (its own logs): no X-Ray,
+    no SQS-on-every-queue policy slipped in through a SAM shortcut
+    """
+    roles = resources_of_type(transformed, "AWS::IAM::Role")
+
+    assert len(roles) == 6
+    for logical_id, role in roles.items():
+        assert role["Properties"]["ManagedPolicyArns"] == [BASIC_EXECUTION_ROLE], logical_id
+
+
+def test_the_authorizer_can_do_nothing_but_log(transformed: dict[str, Any]) -> None:
+    """
+    Given the authorizer, which only verifies tokens against the Cognito JWKS over HTTPS
+    When it runs
+    Then its role has no permission besides its logs
+    """
+    assert _role_statements(transformed, "AuthorizerFunction") == []
+
+
+def test_connect_may_only_read_and_write_table_items(transformed: dict[str, Any]) -> None:
+    """
+    Given the $connect function
+    When it records a connection (possibly in a transaction)
+    Then it may get, put and update items and check conditions, on the table only
+    """
+    granted = _actions_on(_role_statements(transformed, "ConnectFunction"))
+
+    table = repr({"Fn::GetAtt": ["KindredTable", "Arn"]})
+    assert granted == {
+        action: {table}
+        for action in (
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:ConditionCheckItem",
+        )
+    }
+
+
+@pytest.mark.parametrize(
+    ("function_id", "reads_sealing_secret"),
+    [
+        ("DisconnectFunction", False),
+        ("MatchFunction", True),
+        ("MatcherFunction", True),
+        ("ChatFunction", True),
+    ],
+)
+def test_chat_functions_get_exactly_what_they_use_on_this_stack_only(
+    transformed: dict[str, Any], function_id: str, reads_sealing_secret: bool
+) -> None:
+    """
+    Given a function that handles chats or matching
+    When it runs
+    Then it may use the table's items, queue match work and manage this API's connections,
+    each on this stack's resource only; only match, matcher and chat read the sealing secret;
+    only the matcher consumes the queue
+    """
+    granted = _actions_on(_role_statements(transformed, function_id))
+
+    table = repr({"Fn::GetAtt": ["KindredTable", "Arn"]})
+    queue = repr({"Fn::GetAtt": ["MatchQueue", "Arn"]})
+    connections = {
+        repr({"Fn::Sub": CONNECTIONS_ARN.replace("{method}", method)})
+        for method in ("POST", "DELETE", "GET")
+    }
+    expected = {action: {table} for action in TABLE_ACTIONS}
+    expected["sqs:SendMessage"] = {queue}
+    expected["execute-api:ManageConnections"] = connections
+    if reads_sealing_secret:
+        expected["secretsmanager:GetSecretValue"] = {repr({"Ref": "SealingSecret"})}
+    if function_id == "MatcherFunction":
+        for action in (
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ChangeMessageVisibility",
+        ):
+            expected[action] = {queue}
+    assert granted == expected
+
+
+def test_the_authorizer_admits_connections_without_any_token(
+    template: dict[str, Any], transformed: dict[str, Any]
+) -> None:
+    """
+    Given the $connect route's Lambda REQUEST authorizer
+    When an anonymous seeker connects with no token at all
+    Then API Gateway still calls the authorizer: it has no identity source (which API Gateway
+    would require to be present, answering 401 itself), and so no cached decision either
+    """
+    (api,) = resources_of_type(template, "AWS::Serverless::WebSocketApi").values()
+    (authorizer,) = resources_of_type(transformed, "AWS::ApiGatewayV2::Authorizer").values()
+    (connect,) = [
+        route
+        for route in resources_of_type(transformed, "AWS::ApiGatewayV2::Route").values()
+        if route["Properties"]["RouteKey"] == "$connect"
+    ]
+
+    assert api["Properties"]["Auth"]["AuthType"] == "CUSTOM"
+    assert api["Properties"]["Auth"]["AuthArn"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    assert "IdentitySource" not in api["Properties"]["Auth"]
+    assert authorizer["Properties"]["AuthorizerType"] == "REQUEST"
+    assert not authorizer["Properties"].get("IdentitySource")
+    assert "AuthorizerResultTtlInSeconds" not in authorizer["Properties"]
+    assert connect["Properties"]["AuthorizationType"] == "CUSTOM"
+
+
+def test_the_stage_never_logs_frames_and_is_throttled(transformed: dict[str, Any]) -> None:
+    """
+    Given the API's stage after the transform
+    When frames go through it
+    Then API Gateway neither traces nor logs their content, and throttles a flood
+    """
+    (stage,) = resources_of_type(transformed, "AWS::ApiGatewayV2::Stage").values()
+    settings = stage["Properties"]["DefaultRouteSettings"]
+
+    assert settings["DataTraceEnabled"] is False
+    assert settings["LoggingLevel"] in ("OFF", "ERROR")
+    assert "ThrottlingBurstLimit" in settings
+    assert "ThrottlingRateLimit" in settings
+    assert stage["Properties"]["StageName"] == {"Ref": "StageName"}
+
+
+def test_every_table_item_can_expire(template: dict[str, Any]) -> None:
+    """
+    Given the table
+    When an item's expiresAt passes
+    Then DynamoDB's TTL deletes it; the table is on demand, encrypted, keyed pk/sk, no index
+    """
+    (table,) = resources_of_type(template, "AWS::DynamoDB::Table").values()
+    properties = table["Properties"]
+
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert properties["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert "GlobalSecondaryIndexes" not in properties
+
+
+def test_both_queues_are_encrypted(template: dict[str, Any]) -> None:
+    """
+    Given the match queue and its dead-letter queue
+    When a work item rests in either
+    Then SQS encrypts it
+    """
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+
+    assert set(queues) == {"MatchQueue", "MatchDeadLetterQueue"}
+    for logical_id, queue in queues.items():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True, logical_id
+
+
+def test_a_failing_work_item_is_retried_then_parked(template: dict[str, Any]) -> None:
+    """
+    Given the match queue and the matcher consuming it
+    When the matcher fails on a work item, or runs out of time
+    Then the item is not visible again before the matcher's timeout could have passed six
+    times, it goes to the dead-letter queue after 5 receives, and is kept there 14 days
+    """
+    resources = template["Resources"]
+    queue = resources["MatchQueue"]["Properties"]
+    matcher_timeout = resources["MatcherFunction"]["Properties"].get(
+        "Timeout", template["Globals"]["Function"]["Timeout"]
+    )
+
+    assert queue["VisibilityTimeout"] >= 6 * matcher_timeout
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["MatchDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    assert resources["MatchDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] == 1209600
+
+
+def test_the_matcher_consumes_the_queue_in_small_reportable_batches(
+    template: dict[str, Any],
+) -> None:
+    """
+    Given the matcher's event source
+    When work items arrive
+    Then it gets batches of up to 10 within 1 s, reports failures item by item, runs at most
+    2 at once, and reserves no concurrency (new accounts cannot)
+    """
+    (mapping,) = resources_of_type(template, "AWS::Lambda::EventSourceMapping").values()
+    properties = mapping["Properties"]
+
+    assert properties["EventSourceArn"] == {"Fn::GetAtt": ["MatchQueue", "Arn"]}
+    assert properties["FunctionName"] == {"Ref": "MatcherFunction"}
+    assert properties["BatchSize"] == 10
+    assert properties["MaximumBatchingWindowInSeconds"] == 1
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": 2}
+    for logical_id, function in resources_of_type(template, "AWS::Serverless::Function").items():
+        assert "ReservedConcurrentExecutions" not in function["Properties"], logical_id
+
+
+def test_volunteer_accounts_are_created_by_an_admin_only(template: dict[str, Any]) -> None:
+    """
+    Given the Cognito user pool
+    When someone tries to sign up, or signs in
+    Then only an admin can create accounts, usernames are e-mails, passwords have 12+
+    characters, the client has no secret and does not tell whether a user exists,
+    and the volunteers and supervisors groups exist
+    """
+    resources = template["Resources"]
+    pool = resources["UserPool"]["Properties"]
+    client = resources["UserPoolClient"]["Properties"]
+    groups = resources_of_type(template, "AWS::Cognito::UserPoolGroup").values()
+
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert pool["UsernameAttributes"] == ["email"]
+    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    assert client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert sorted(g["Properties"]["GroupName"] for g in groups) == ["supervisors", "volunteers"]
+
+
+def test_the_sealing_secret_is_generated_at_deploy(template: dict[str, Any]) -> None:
+    """
+    Given the sealing secret
+    When the stack is created
+    Then Secrets Manager generates a 64-character value: no secret is in the template
+    """
+    secret = template["Resources"]["SealingSecret"]["Properties"]
+
+    assert "SecretString" not in secret
+    assert secret["GenerateSecretString"]["PasswordLength"] == 64
+    assert secret["GenerateSecretString"]["ExcludePunctuation"] is True
