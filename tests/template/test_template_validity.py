@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from cfnlint.api import lint_file
@@ -43,6 +45,24 @@ def test_the_sam_transform_turns_every_serverless_resource_into_cloudformation(
         "AWS::Lambda::EventSourceMapping",
     } <= types
     assert "Transform" not in transformed
+
+
+def test_the_transformed_template_lints_clean_and_has_no_dependency_cycle(
+    transformed: dict[str, Any], tmp_path: Path
+) -> None:
+    """
+    Given the CloudFormation the SAM transform makes (routes, integrations, permissions,
+    roles, stage)
+    When cfn-lint checks it
+    Then it reports nothing; in particular no circular dependency between the API, whose id
+    every function's environment names, and the routes and permissions naming the functions
+    """
+    path = tmp_path / "transformed.json"
+    path.write_text(json.dumps(transformed), encoding="utf-8")
+
+    matches = lint_file(path, config={"include_checks": ["I"]})
+
+    assert [str(match) for match in matches] == []
 
 
 def test_the_template_deploys_with_no_answers_to_give(template: dict[str, Any]) -> None:
