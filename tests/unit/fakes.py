@@ -1,0 +1,834 @@
+"""In-memory fakes of kindred's ports for unit tests: the rules of the AWS adapters, no AWS."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from kindred.config import Settings
+from kindred.ports import Conflict
+from kindred.protocol import ServerFrame
+from kindred.records import Connection, QueueEntry, Session, VolunteerSlot
+from kindred.services import Services
+from kindred.work_items import WorkItem
+
+# The partitions and key prefixes of kindred/aws/dynamo.py: the fake keeps the same items under
+# the same keys with the same attribute names, so a test can look at "the table".
+QUEUE_PK = "QUEUE"
+POOL_PK = "POOL"
+SHIFT_PK = "SHIFT"
+
+Key = tuple[str, str]
+Item = dict[str, Any]
+
+START_TIME = 1_750_000_000.0  # an arbitrary fixed "now" (epoch seconds) for the fake clock
+
+READS = frozenset(
+    {
+        "get_connection",
+        "queue_position",
+        "waiting",
+        "get_slot",
+        "available_volunteers",
+        "on_shift_supervisors",
+        "get_session",
+    }
+)
+
+
+class FakeClock:
+    """A clock that only moves when a test moves it (epoch seconds, like time.time)."""
+
+    def __init__(self, start: float = START_TIME) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _conn_key(connection_id: str) -> Key:
+    return (f"CONN#{connection_id}", "CONN")
+
+
+def _session_key(session_id: str) -> Key:
+    return (f"SESSION#{session_id}", "SESSION")
+
+
+def _resume_key(resume_hash: str) -> Key:
+    return (f"RESUME#{resume_hash}", "RESUME")
+
+
+def _without_none(values: dict[str, Any]) -> Item:
+    # DynamoStore's _to_item drops None values: an unset attribute is absent, not null.
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class _Op:
+    """One write of a transaction: the condition it needs and what it makes of the item.
+
+    `condition` sees the stored item as DynamoDB's condition expressions do: an item past its
+    `expiresAt` that TTL has not deleted yet still exists for a condition.
+    `write` returns the new item, or None to delete it.
+    """
+
+    key: Key
+    condition: Callable[[Item | None], bool]
+    write: Callable[[Item], Item | None]
+
+
+def _always(_: Item | None) -> bool:
+    return True
+
+
+def _exists(item: Item | None) -> bool:
+    return item is not None
+
+
+def _absent(item: Item | None) -> bool:
+    return item is None
+
+
+class InMemoryStore:
+    """Implements kindred.ports.Store like kindred.aws.dynamo.DynamoStore does, in a dict.
+
+    Every transaction checks all of its conditions before it writes anything, and raises
+    Conflict when one fails, as TransactWriteItems does. Reads treat an item past its
+    `expiresAt` as absent. `calls` records every Store method called, in order.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] | None = None,
+        connection_ttl: int = 3 * 3600,
+        session_ttl: int = 27 * 3600,
+    ) -> None:
+        self.items: dict[Key, Item] = {}
+        self.calls: list[str] = []
+        self._clock: Callable[[], float] = clock or FakeClock()
+        self._connection_ttl = connection_ttl
+        self._session_ttl = session_ttl
+
+    # -- what a test looks at -------------------------------------------------------------
+
+    def snapshot(self) -> dict[Key, Item]:
+        """A deep copy of every stored item, to compare before and after an action."""
+        return copy.deepcopy(self.items)
+
+    @property
+    def reads(self) -> int:
+        """How many read methods of the Store have been called."""
+        return sum(1 for name in self.calls if name in READS)
+
+    def items_mentioning(self, *needles: str) -> list[Key]:
+        """The keys of the stored items (expired or not) whose key or values contain a needle."""
+        wanted = [n for n in needles if n]
+
+        def texts(value: Any) -> Iterable[str]:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    yield str(k)
+                    yield from texts(v)
+            elif isinstance(value, (list, tuple, set, frozenset)):
+                for v in value:
+                    yield from texts(v)
+            else:
+                yield str(value)
+
+        return [
+            key
+            for key, item in self.items.items()
+            if any(n in t for t in texts([*key, item]) for n in wanted)
+        ]
+
+    def partition(self, pk: str) -> list[Item]:
+        """The stored items of one partition in sort-key order (expired ones included)."""
+        return [copy.deepcopy(self.items[k]) for k in sorted(k for k in self.items if k[0] == pk)]
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return int(self._clock())
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def _alive(self, item: Item) -> bool:
+        expires = item.get("expiresAt")
+        return expires is None or int(expires) > self._now()
+
+    def _get(self, key: Key) -> Item | None:
+        item = self.items.get(key)
+        if item is None or not self._alive(item):
+            return None
+        return copy.deepcopy(item)
+
+    def _query(self, pk: str, limit: int | None = None) -> list[Item]:
+        keys = sorted(k for k in self.items if k[0] == pk)
+        alive = [copy.deepcopy(self.items[k]) for k in keys if self._alive(self.items[k])]
+        return alive if limit is None else alive[:limit]
+
+    def _transact(self, ops: list[_Op]) -> None:
+        keys = [op.key for op in ops]
+        if len(set(keys)) != len(keys):  # DynamoDB refuses two writes to one item
+            raise ValueError(f"a transaction writes one item twice: {keys}")
+        failed = [i for i, op in enumerate(ops) if not op.condition(self.items.get(op.key))]
+        if failed:
+            # The cancellation reasons, as DynamoStore puts them in its Conflict.
+            reasons = ["ConditionalCheckFailed" if i in failed else "None" for i in range(len(ops))]
+            raise Conflict(",".join(reasons))
+        for op in ops:
+            current = copy.deepcopy(self.items.get(op.key)) or {"pk": op.key[0], "sk": op.key[1]}
+            new = op.write(current)
+            if new is None:
+                self.items.pop(op.key, None)
+            else:
+                self.items[op.key] = new
+
+    def _put(self, item: Item) -> None:
+        self.items[(item["pk"], item["sk"])] = item
+
+    # -- connections -----------------------------------------------------------------------
+
+    def get_connection(self, connection_id: str) -> Connection | None:
+        self.calls.append("get_connection")
+        return self._connection(connection_id)
+
+    def _connection(self, connection_id: str) -> Connection | None:
+        data = self._get(_conn_key(connection_id))
+        if data is None:
+            return None
+        return Connection(
+            connection_id=connection_id,
+            role=data["role"],
+            alias=data.get("alias", ""),
+            language=data.get("lang", "en"),
+            user_id=data.get("userId", ""),
+            seeker_key=data.get("seekerKey", ""),
+            state=data.get("state", "idle"),
+            session_id=data.get("sessionId"),
+            peer_id=data.get("peerId"),
+            queue_key=data.get("queueKey"),
+            last_session_id=data.get("lastSessionId"),
+            chats=dict(data.get("chats", {})),
+            blocked_users=frozenset(data.get("blockedUsers", ())),
+            resume_hash=data.get("resumeHash"),
+        )
+
+    def put_connection(self, conn: Connection) -> None:
+        # Like DynamoStore: a whole new item with only what a new connection has.
+        self.calls.append("put_connection")
+        self._put(
+            _without_none(
+                {
+                    "pk": f"CONN#{conn.connection_id}",
+                    "sk": "CONN",
+                    "role": conn.role,
+                    "alias": conn.alias,
+                    "lang": conn.language,
+                    "userId": conn.user_id or None,
+                    "seekerKey": conn.seeker_key or None,
+                    "state": conn.state,
+                    "chats": dict(conn.chats),
+                    "expiresAt": self._now() + self._connection_ttl,
+                }
+            )
+        )
+
+    def delete_connection(self, connection_id: str) -> None:
+        self.calls.append("delete_connection")
+        self.items.pop(_conn_key(connection_id), None)
+
+    def add_blocked_user(self, connection_id: str, user_id: str) -> None:
+        self.calls.append("add_blocked_user")
+
+        def add(item: Item) -> Item:
+            item["blockedUsers"] = set(item.get("blockedUsers", set())) | {user_id}
+            return item
+
+        # DynamoStore raises a ConditionalCheckFailed ClientError when the connection is gone.
+        self._transact([_Op(_conn_key(connection_id), _exists, add)])
+
+    # -- the waiting queue -----------------------------------------------------------------
+
+    def _queue_item(self, entry: QueueEntry) -> Item:
+        return _without_none(
+            {
+                "pk": QUEUE_PK,
+                "sk": entry.queue_key,
+                "connectionId": entry.connection_id,
+                "priority": entry.priority,
+                "enqueuedAt": entry.enqueued_at_ms,
+                "lang": entry.language,
+                "topics": list(entry.topics),
+                "seekerKey": entry.seeker_key,
+                "seekerAlias": entry.seeker_alias,
+                "risk": entry.risk,
+                "sealedIntro": entry.sealed_intro,
+                "sealedNote": entry.sealed_note,
+                "reason": entry.reason,
+                "blockedUsers": sorted(entry.blocked_users),
+                "expiresAt": self._now() + self._connection_ttl,
+            }
+        )
+
+    def _queue_put(self, entry: QueueEntry) -> _Op:
+        item = self._queue_item(entry)
+        return _Op((QUEUE_PK, entry.queue_key), _absent, lambda _: item)
+
+    def enqueue(self, entry: QueueEntry, resume_hash: str, resume_expires_at: int) -> None:
+        self.calls.append("enqueue")
+
+        def to_waiting(item: Item) -> Item:
+            item.update(state="waiting", queueKey=entry.queue_key, resumeHash=resume_hash)
+            return item
+
+        resume = {
+            "pk": f"RESUME#{resume_hash}",
+            "sk": "RESUME",
+            "connectionId": entry.connection_id,
+            "seekerKey": entry.seeker_key,
+            "expiresAt": resume_expires_at,
+        }
+        self._transact(
+            [
+                self._queue_put(entry),
+                _Op(
+                    _conn_key(entry.connection_id),
+                    lambda c: c is not None and c.get("state") == "idle",
+                    to_waiting,
+                ),
+                _Op(_resume_key(resume_hash), _always, lambda _: resume),
+            ]
+        )
+
+    def leave_queue(self, conn: Connection) -> bool:
+        self.calls.append("leave_queue")
+        if conn.state != "waiting" or not conn.queue_key:
+            return False
+        qk = conn.queue_key
+
+        def to_idle(item: Item) -> Item:
+            item["state"] = "idle"
+            item.pop("queueKey", None)
+            return item
+
+        try:
+            self._transact(
+                [
+                    _Op((QUEUE_PK, qk), _exists, lambda _: None),
+                    _Op(
+                        _conn_key(conn.connection_id),
+                        lambda c: (
+                            c is not None
+                            and c.get("state") == "waiting"
+                            and c.get("queueKey") == qk
+                        ),
+                        to_idle,
+                    ),
+                ]
+            )
+        except Conflict:
+            return False
+        return True
+
+    def queue_position(self, entry_key: str) -> int:
+        # Like DynamoStore's COUNT query (no filter): an expired entry not yet deleted counts.
+        self.calls.append("queue_position")
+        return 1 + sum(1 for pk, sk in self.items if pk == QUEUE_PK and sk < entry_key)
+
+    def waiting(self, limit: int) -> list[QueueEntry]:
+        self.calls.append("waiting")
+        return [
+            QueueEntry(
+                connection_id=d["connectionId"],
+                queue_key=d["sk"],
+                priority=int(d["priority"]),
+                enqueued_at_ms=int(d["enqueuedAt"]),
+                language=d["lang"],
+                topics=tuple(d.get("topics", ())),
+                seeker_key=d.get("seekerKey", ""),
+                seeker_alias=d.get("seekerAlias", ""),
+                risk=bool(d.get("risk", False)),
+                sealed_intro=d.get("sealedIntro"),
+                sealed_note=d.get("sealedNote"),
+                reason=d.get("reason"),
+                blocked_users=frozenset(d.get("blockedUsers", ())),
+            )
+            for d in self._query(QUEUE_PK, limit)
+        ]
+
+    # -- volunteers ------------------------------------------------------------------------
+
+    @staticmethod
+    def _slot(d: Item) -> VolunteerSlot:
+        return VolunteerSlot(
+            connection_id=d["sk"],
+            user_id=d.get("userId", ""),
+            role=d.get("role", "volunteer"),
+            alias=d.get("alias", ""),
+            available=bool(d.get("available", False)),
+            capacity=int(d.get("capacity", 1)),
+            active=int(d.get("active", 0)),
+            languages=tuple(d.get("languages", ())),
+            topics=tuple(d.get("topics", ())),
+            idle_since_ms=int(d.get("idleSince", 0)),
+        )
+
+    def set_availability(
+        self,
+        conn: Connection,
+        *,
+        available: bool,
+        capacity: int,
+        languages: tuple[str, ...],
+        topics: tuple[str, ...],
+    ) -> VolunteerSlot:
+        # An unconditional upsert; `active` and `idleSince` survive it (if_not_exists).
+        self.calls.append("set_availability")
+        item = copy.deepcopy(self.items.get((POOL_PK, conn.connection_id))) or {
+            "pk": POOL_PK,
+            "sk": conn.connection_id,
+        }
+        item.update(
+            available=available,
+            capacity=capacity,
+            languages=list(languages),
+            topics=list(topics),
+            userId=conn.user_id,
+            role=conn.role,
+            alias=conn.alias,
+            expiresAt=self._now() + self._connection_ttl,
+        )
+        item.setdefault("active", 0)
+        item.setdefault("idleSince", self._now_ms())
+        self._put(item)
+        return self._slot(item)
+
+    def get_slot(self, connection_id: str) -> VolunteerSlot | None:
+        self.calls.append("get_slot")
+        return self._slot_of(connection_id)
+
+    def _slot_of(self, connection_id: str) -> VolunteerSlot | None:
+        data = self._get((POOL_PK, connection_id))
+        return self._slot(data) if data else None
+
+    def available_volunteers(self) -> list[VolunteerSlot]:
+        self.calls.append("available_volunteers")
+        slots = (self._slot(d) for d in self._query(POOL_PK))
+        return [s for s in slots if s.free_slots > 0]
+
+    def remove_slot(self, connection_id: str) -> None:
+        self.calls.append("remove_slot")
+        self.items.pop((POOL_PK, connection_id), None)
+
+    def on_shift_supervisors(self) -> list[str]:
+        self.calls.append("on_shift_supervisors")
+        return [d["sk"] for d in self._query(SHIFT_PK)]
+
+    def join_shift(self, connection_id: str) -> None:
+        self.calls.append("join_shift")
+        self._put(
+            {"pk": SHIFT_PK, "sk": connection_id, "expiresAt": self._now() + self._connection_ttl}
+        )
+
+    def leave_shift(self, connection_id: str) -> None:
+        self.calls.append("leave_shift")
+        self.items.pop((SHIFT_PK, connection_id), None)
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def create_chat(self, entry: QueueEntry, slot: VolunteerSlot, session: Session) -> None:
+        self.calls.append("create_chat")
+        now_ms = self._now_ms()
+        sid = session.session_id
+
+        def seeker_to_chat(item: Item) -> Item:
+            item.update(
+                state="chatting", sessionId=sid, peerId=slot.connection_id, lastSessionId=sid
+            )
+            item.pop("queueKey", None)
+            return item
+
+        def take_slot(item: Item) -> Item:
+            item["active"] = int(item["active"]) + 1
+            item["lastMatchAt"] = now_ms
+            return item
+
+        def add_chat(item: Item) -> Item:
+            item["chats"] = {**item["chats"], sid: entry.connection_id}
+            return item
+
+        session_item = {
+            "pk": f"SESSION#{sid}",
+            "sk": "SESSION",
+            "seekerId": session.seeker_id,
+            "volunteerId": session.volunteer_id,
+            "seekerKey": session.seeker_key,
+            "volunteerUserId": session.volunteer_user_id,
+            "volunteerAlias": session.volunteer_alias,
+            "seekerAlias": session.seeker_alias,
+            "topics": list(session.topics),
+            "startedAt": session.started_at_ms,
+            "active": True,
+            "expiresAt": self._now() + self._session_ttl,
+        }
+        self._transact(
+            [
+                _Op((QUEUE_PK, entry.queue_key), _exists, lambda _: None),
+                _Op(
+                    _conn_key(entry.connection_id),
+                    lambda c: (
+                        c is not None
+                        and c.get("state") == "waiting"
+                        and c.get("queueKey") == entry.queue_key
+                    ),
+                    seeker_to_chat,
+                ),
+                _Op(
+                    (POOL_PK, slot.connection_id),
+                    lambda s: (
+                        s is not None
+                        and s.get("available") is True
+                        and "active" in s
+                        and "capacity" in s
+                        and int(s["active"]) < int(s["capacity"])
+                    ),
+                    take_slot,
+                ),
+                _Op(
+                    _conn_key(slot.connection_id),
+                    lambda c: c is not None and "chats" in c,
+                    add_chat,
+                ),
+                _Op(_session_key(sid), _absent, lambda _: session_item),
+            ]
+        )
+
+    def _end_ops(
+        self, session: Session, include: set[str], requeue: QueueEntry | None
+    ) -> list[_Op]:
+        now_ms = self._now_ms()
+        sid = session.session_id
+
+        def end(item: Item) -> Item:
+            item.update(active=False, endedAt=now_ms)
+            return item
+
+        def free_seeker(item: Item) -> Item:
+            if requeue is not None:
+                item.update(state="waiting", queueKey=requeue.queue_key)
+            else:
+                item["state"] = "idle"
+            item.pop("sessionId", None)
+            item.pop("peerId", None)
+            return item
+
+        def drop_chat(item: Item) -> Item:
+            item["chats"] = {k: v for k, v in item["chats"].items() if k != sid}
+            return item
+
+        def free_slot(item: Item) -> Item:
+            item.update(active=int(item["active"]) - 1, idleSince=now_ms)
+            return item
+
+        ops = [_Op(_session_key(sid), lambda s: s is not None and s.get("active") is True, end)]
+        if "seeker" in include:
+            ops.append(
+                _Op(
+                    _conn_key(session.seeker_id),
+                    lambda c: c is not None and c.get("sessionId") == sid,
+                    free_seeker,
+                )
+            )
+        if "volunteer" in include:
+            ops.append(
+                _Op(
+                    _conn_key(session.volunteer_id),
+                    lambda c: c is not None and sid in c.get("chats", {}),
+                    drop_chat,
+                )
+            )
+        if "slot" in include:
+            ops.append(
+                _Op(
+                    (POOL_PK, session.volunteer_id),
+                    lambda s: s is not None and int(s.get("active", 0)) > 0,
+                    free_slot,
+                )
+            )
+        if requeue is not None and "seeker" in include:
+            ops.append(self._queue_put(requeue))
+        return ops
+
+    def end_chat(self, session: Session, *, requeue: QueueEntry | None = None) -> bool:
+        # Like DynamoStore: a side already gone cannot be updated, so find out which sides
+        # are still there and end the chat for those.
+        self.calls.append("end_chat")
+        include = {"seeker", "volunteer", "slot"}
+        for _ in range(4):
+            try:
+                self._transact(self._end_ops(session, include, requeue))
+                return True
+            except Conflict:
+                current = self._get(_session_key(session.session_id))
+                if current is None or not current.get("active"):
+                    return False
+                include = self._still_present(session)
+        return False
+
+    def _still_present(self, session: Session) -> set[str]:
+        present: set[str] = set()
+        seeker = self._connection(session.seeker_id)
+        if seeker is not None and seeker.session_id == session.session_id:
+            present.add("seeker")
+        volunteer = self._connection(session.volunteer_id)
+        if volunteer is not None and session.session_id in volunteer.chats:
+            present.add("volunteer")
+        slot = self._slot_of(session.volunteer_id)
+        if slot is not None and slot.active > 0:
+            present.add("slot")
+        return present
+
+    def get_session(self, session_id: str) -> Session | None:
+        self.calls.append("get_session")
+        d = self._get(_session_key(session_id))
+        if d is None:
+            return None
+        return Session(
+            session_id=session_id,
+            seeker_id=d["seekerId"],
+            volunteer_id=d["volunteerId"],
+            seeker_key=d.get("seekerKey", ""),
+            volunteer_user_id=d.get("volunteerUserId", ""),
+            volunteer_alias=d.get("volunteerAlias", ""),
+            seeker_alias=d.get("seekerAlias", ""),
+            topics=tuple(d.get("topics", ())),
+            started_at_ms=int(d.get("startedAt", 0)),
+            active=bool(d.get("active", False)),
+        )
+
+    def mark_crisis_notified(self, session_id: str) -> bool:
+        self.calls.append("mark_crisis_notified")
+
+        def mark(item: Item) -> Item:
+            item["crisisNotified"] = True
+            return item
+
+        try:
+            self._transact(
+                [
+                    _Op(
+                        _session_key(session_id),
+                        lambda s: s is not None and "crisisNotified" not in s,
+                        mark,
+                    )
+                ]
+            )
+        except Conflict:
+            return False
+        return True
+
+    def delete_session(self, session_id: str) -> None:
+        self.calls.append("delete_session")
+        self.items.pop(_session_key(session_id), None)
+
+    # -- reports and resume tickets --------------------------------------------------------
+
+    def put_report(
+        self, report_id: str, session_id: str, reason: str, reporter_role: str, expires_at: int
+    ) -> None:
+        self.calls.append("put_report")
+        self._put(
+            {
+                "pk": f"REPORT#{report_id}",
+                "sk": "REPORT",
+                "sessionId": session_id,
+                "reason": reason,
+                "reporterRole": reporter_role,
+                "createdAt": self._now_ms(),
+                "expiresAt": expires_at,
+            }
+        )
+
+    def put_resume(
+        self, resume_hash: str, connection_id: str, seeker_key: str, expires_at: int
+    ) -> None:
+        # Two writes, not one transaction, as in DynamoStore: the ticket stays even when the
+        # second write finds the connection gone (and raises).
+        self.calls.append("put_resume")
+        self._put(
+            {
+                "pk": f"RESUME#{resume_hash}",
+                "sk": "RESUME",
+                "connectionId": connection_id,
+                "seekerKey": seeker_key,
+                "expiresAt": expires_at,
+            }
+        )
+
+        def point(item: Item) -> Item:
+            item["resumeHash"] = resume_hash
+            return item
+
+        self._transact([_Op(_conn_key(connection_id), _exists, point)])
+
+    def delete_resume(self, resume_hash: str) -> None:
+        self.calls.append("delete_resume")
+        self.items.pop(_resume_key(resume_hash), None)
+
+
+class RecordingNotifier:
+    """Implements kindred.ports.Notifier: keeps every delivered frame, per connection.
+
+    A connection id in `gone` behaves like a closed socket: send returns False (410).
+    """
+
+    def __init__(self) -> None:
+        self.frames: dict[str, list[ServerFrame]] = defaultdict(list)
+        self.wire: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.gone: set[str] = set()
+        self.undelivered: list[tuple[str, ServerFrame]] = []
+        self.closed: list[str] = []
+        self._taken: dict[str, int] = defaultdict(int)
+
+    def send(self, connection_id: str, frame: ServerFrame) -> bool:
+        as_sent = json.loads(frame.wire())  # every frame must serialise as the wire has it
+        if connection_id in self.gone:
+            self.undelivered.append((connection_id, frame))
+            return False
+        self.frames[connection_id].append(frame)
+        self.wire[connection_id].append(as_sent)
+        return True
+
+    def close(self, connection_id: str) -> None:
+        self.closed.append(connection_id)
+        self.gone.add(connection_id)
+
+    def take(self, connection_id: str) -> list[dict[str, Any]]:
+        """The frames (as the client parses them) this connection got since the last take."""
+        every = self.wire[connection_id]
+        new = every[self._taken[connection_id] :]
+        self._taken[connection_id] = len(every)
+        return new
+
+    def types(self, connection_id: str) -> list[str]:
+        """The types of the frames this connection got since the last take (and takes them)."""
+        return [f["type"] for f in self.take(connection_id)]
+
+    def forget_all(self) -> None:
+        """Mark every frame so far as taken."""
+        for cid, frames in self.wire.items():
+            self._taken[cid] = len(frames)
+
+
+class ListWorkQueue:
+    """Implements kindred.ports.WorkQueue: remembers why the matcher was asked to run."""
+
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+
+    def nudge(self, reason: str) -> None:
+        WorkItem.model_validate({"reason": reason})  # the matcher refuses any other reason
+        self.reasons.append(reason)
+
+
+class PlainSealer:
+    """Implements kindred.ports.Sealer reversibly and visibly: base64 behind a prefix."""
+
+    PREFIX = "sealed:"
+
+    def seal(self, text: str) -> str:
+        return self.PREFIX + base64.urlsafe_b64encode(text.encode()).decode()
+
+    def unseal(self, sealed: str) -> str:
+        if not sealed.startswith(self.PREFIX):
+            raise ValueError("not sealed by this sealer")
+        return base64.urlsafe_b64decode(sealed[len(self.PREFIX) :].encode()).decode()
+
+
+def literal_settings(**overrides: Any) -> Settings:
+    """Settings from literal values: nothing is read from the environment."""
+    values: dict[str, Any] = {
+        "table_name": "t",
+        "match_queue_url": "q",
+        "websocket_endpoint": "https://x",
+        "sealing_secret_arn": "s",
+        "region": "us-east-1",
+    }
+    return Settings(**(values | overrides))
+
+
+@dataclass(frozen=True)
+class FakeServices(Services):
+    """kindred.services.Services whose ports are the fakes (typed, for the tests' sake)."""
+
+    store: InMemoryStore
+    notifier: RecordingNotifier
+    work: ListWorkQueue
+    sealer: PlainSealer
+    clock: FakeClock
+
+
+def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServices:
+    """Services on the in-memory fakes, with a clock that stands still unless advanced."""
+    config = literal_settings(**settings)
+    the_clock = clock or FakeClock()
+    store = InMemoryStore(
+        clock=the_clock,
+        connection_ttl=config.connection_ttl_seconds,
+        session_ttl=config.session_retention_hours * 3600 + config.connection_ttl_seconds,
+    )
+    return FakeServices(
+        store=store,
+        notifier=RecordingNotifier(),
+        work=ListWorkQueue(),
+        sealer=PlainSealer(),
+        settings=config,
+        clock=the_clock,
+    )
+
+
+# ---- driving the domain as API Gateway would ---------------------------------------------
+
+
+def connect(
+    svc: Services, cid: str, role: str = "seeker", *, user_id: str = "", alias: str = ""
+) -> str:
+    """Open a connection the way $connect does, after the authorizer has said who it is."""
+    from kindred.connections import connect as on_connect
+    from kindred.events import ConnectRequest
+
+    on_connect(svc, ConnectRequest(cid, role, user_id, alias, {"lang": "en"}))
+    return cid
+
+
+def send(svc: Services, cid: str, frame: dict[str, Any] | str | None) -> None:
+    """One client frame through kindred.chat.handle, routed on its action like API Gateway."""
+    from kindred.chat import handle
+    from kindred.events import MessageRequest
+    from kindred.protocol import ACTIONS
+
+    body = frame if frame is None or isinstance(frame, str) else json.dumps(frame)
+    action = frame.get("action") if isinstance(frame, dict) else None
+    route = action if isinstance(action, str) and action in ACTIONS else "$default"
+    result = handle(svc, MessageRequest(connection_id=cid, route_key=route, body=body))
+    assert result == {"statusCode": 200}  # a bad frame never fails the invocation
+
+
+@contextmanager
+def store_unchanged(svc: FakeServices) -> Iterator[None]:
+    """Assert that what runs inside the block leaves every stored item as it was."""
+    before = svc.store.snapshot()
+    yield
+    assert svc.store.snapshot() == before

@@ -1,0 +1,597 @@
+"""Matching: the fair queue, volunteers' slots, and the matcher that pairs them, on the fakes."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from kindred.matching import choose_volunteer, plan_pairs, run_matcher, start_chat
+from kindred.records import PRIORITY_NORMAL, PRIORITY_URGENT, QueueEntry, VolunteerSlot, queue_key
+
+from tests.unit.fakes import (
+    POOL_PK,
+    QUEUE_PK,
+    FakeServices,
+    connect,
+    make_services,
+    send,
+    store_unchanged,
+)
+
+INTRO = "I have not slept properly for days and my thoughts keep racing"
+RISKY_INTRO = "I don't want to live anymore, I want to end it all"
+
+
+@pytest.fixture
+def svc() -> FakeServices:
+    return make_services()
+
+
+# ---- building blocks for the pure rules ------------------------------------------------------
+
+
+def _entry(
+    cid: str = "s1",
+    *,
+    at: int = 1000,
+    priority: int = PRIORITY_NORMAL,
+    language: str = "en",
+    topics: tuple[str, ...] = (),
+    blocked: frozenset[str] = frozenset(),
+) -> QueueEntry:
+    return QueueEntry(
+        connection_id=cid,
+        queue_key=queue_key(priority, at, cid),
+        priority=priority,
+        enqueued_at_ms=at,
+        language=language,
+        topics=topics,
+        seeker_key=f"key-{cid}",
+        seeker_alias=f"Alias {cid}",
+        blocked_users=blocked,
+    )
+
+
+def _slot(
+    cid: str,
+    *,
+    user: str | None = None,
+    capacity: int = 1,
+    active: int = 0,
+    available: bool = True,
+    languages: tuple[str, ...] = ("en",),
+    topics: tuple[str, ...] = (),
+    idle_since: int = 0,
+) -> VolunteerSlot:
+    return VolunteerSlot(
+        connection_id=cid,
+        user_id=user or f"user-{cid}",
+        role="volunteer",
+        alias=f"Vol {cid}",
+        available=available,
+        capacity=capacity,
+        active=active,
+        languages=languages,
+        topics=topics,
+        idle_since_ms=idle_since,
+    )
+
+
+# ---- choose_volunteer and plan_pairs: the rules ----------------------------------------------
+
+
+def test_the_language_must_fit() -> None:
+    """Given a Spanish-speaking seeker and only English-speaking volunteers, when a volunteer is
+    chosen, then none is; a volunteer who also speaks Spanish is chosen."""
+    seeker = _entry(language="es")
+    assert choose_volunteer(seeker, [_slot("en1"), _slot("en2")]) is None
+    bilingual = _slot("both", languages=("en", "es"), active=0, capacity=3, idle_since=99)
+    assert choose_volunteer(seeker, [_slot("en1"), bilingual]) == bilingual
+
+
+def test_a_volunteer_who_shares_a_topic_is_preferred() -> None:
+    """Given a seeker asking about grief, one volunteer who knows grief but is busier and one
+    who does not but is idle, when a volunteer is chosen, then the one who knows grief is."""
+    seeker = _entry(topics=("grief",))
+    knows = _slot("knows", topics=("grief", "anxiety"), capacity=3, active=2, idle_since=500)
+    idle = _slot("idle", topics=("anxiety",), idle_since=0)
+    assert choose_volunteer(seeker, [idle, knows]) == knows
+
+
+def test_without_a_shared_topic_any_volunteer_who_fits_is_chosen() -> None:
+    """Given a seeker asking about a topic no volunteer lists, when a volunteer is chosen, then
+    the seeker still gets one."""
+    chosen = choose_volunteer(_entry(topics=("debt",)), [_slot("a", topics=("grief",))])
+    assert chosen is not None and chosen.connection_id == "a"
+
+
+def test_fewest_active_chats_wins_then_longest_idle() -> None:
+    """Given volunteers with the same topics, when a volunteer is chosen, then the one with the
+    fewest chats is; among equals, the one idle the longest."""
+    busy = _slot("busy", capacity=3, active=1, idle_since=0)
+    recent = _slot("recent", capacity=3, idle_since=5_000)
+    longest = _slot("longest", capacity=3, idle_since=1_000)
+    assert choose_volunteer(_entry(), [busy, recent, longest]) == longest
+    assert choose_volunteer(_entry(), [busy, recent]) == recent
+
+
+def test_a_blocked_volunteer_is_never_chosen() -> None:
+    """Given a seeker who blocked a volunteer, when a volunteer is chosen, then that volunteer
+    is never chosen, even as the best or the only one."""
+    seeker = _entry(topics=("grief",), blocked=frozenset({"user-best"}))
+    best = _slot("best", topics=("grief",))
+    other = _slot("other", capacity=2, active=1, idle_since=9_999)
+    assert choose_volunteer(seeker, [best]) is None
+    assert choose_volunteer(seeker, [best, other]) == other
+
+
+def test_a_volunteer_without_a_free_slot_is_never_chosen() -> None:
+    """Given volunteers who are unavailable or full, when a volunteer is chosen, then none is."""
+    slots = [_slot("off", available=False), _slot("full", capacity=2, active=2)]
+    assert choose_volunteer(_entry(), slots) is None
+
+
+def test_a_plan_respects_capacity_and_spreads_the_chats() -> None:
+    """Given four seekers, a volunteer with capacity 2 and one with capacity 1, when pairs are
+    planned, then three seekers are paired in queue order (two and one) and the fourth waits."""
+    seekers = [_entry(f"s{i}", at=1000 + i) for i in range(4)]
+    a = _slot("a", capacity=2, idle_since=0)
+    b = _slot("b", capacity=1, idle_since=10)
+    pairs = plan_pairs(seekers, [a, b])
+    assert [(e.connection_id, s.connection_id) for e, s in pairs] == [
+        ("s0", "a"),
+        ("s1", "b"),  # a has one chat now, b none: fewest chats first
+        ("s2", "a"),
+    ]
+
+
+def test_a_seeker_no_volunteer_fits_does_not_hold_up_the_others() -> None:
+    """Given a Spanish-speaking seeker first in the queue and an English one behind, when only
+    an English-speaking volunteer is free, then the English-speaking seeker is paired."""
+    pairs = plan_pairs([_entry("es", language="es"), _entry("en", at=2000)], [_slot("v")])
+    assert [(e.connection_id, s.connection_id) for e, s in pairs] == [("en", "v")]
+
+
+# ---- helpers that drive the domain through the fakes -----------------------------------------
+
+
+def _volunteer(
+    svc: FakeServices,
+    cid: str,
+    *,
+    user: str | None = None,
+    capacity: int = 1,
+    languages: list[str] | None = None,
+    topics: list[str] | None = None,
+    role: str = "volunteer",
+) -> str:
+    connect(svc, cid, role, user_id=user or f"user-{cid}", alias=f"Vol {cid}")
+    frame: dict[str, Any] = {"action": "availability", "available": True, "capacity": capacity}
+    if languages:
+        frame["languages"] = languages
+    if topics:
+        frame["topics"] = topics
+    send(svc, cid, frame)
+    assert svc.notifier.take(cid)[-1]["type"] == "status"
+    return cid
+
+
+def _waiting_seeker(svc: FakeServices, cid: str, **match: Any) -> str:
+    connect(svc, cid)
+    send(svc, cid, {"action": "match", **match})
+    assert svc.notifier.take(cid)[0]["type"] == "queued"
+    svc.clock.advance(1)
+    return cid
+
+
+def _queue(svc: FakeServices) -> list[dict[str, Any]]:
+    return svc.store.partition(QUEUE_PK)
+
+
+# ---- request_match ---------------------------------------------------------------------------
+
+
+def test_a_seeker_who_asks_for_a_match_is_queued_first(svc: FakeServices) -> None:
+    """Given a seeker, when they ask for a match, then they get `queued` with position 1 and a
+    resume token (only its hash is stored), they are waiting, and the matcher is woken."""
+    seeker = connect(svc, "s1")
+    send(svc, seeker, {"action": "match", "topics": ["anxiety", "anxiety"]})
+
+    [queued] = svc.notifier.take(seeker)
+    assert queued["type"] == "queued" and queued["position"] == 1
+    token = queued["resumeToken"]
+    assert len(token) >= 32
+    assert "reason" not in queued
+    conn = svc.store.get_connection(seeker)
+    assert conn is not None and conn.state == "waiting"
+    assert conn.resume_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert svc.store.items_mentioning(token) == []
+    [entry] = svc.store.waiting(10)
+    assert entry.topics == ("anxiety",) and entry.priority == PRIORITY_NORMAL
+    assert svc.work.reasons == ["seeker_waiting"]
+
+
+def test_queued_comes_first_even_when_a_volunteer_is_free(svc: FakeServices) -> None:
+    """Given a free volunteer, when a seeker asks for a match, then the seeker hears `queued`
+    before anything else and `matched` only once the matcher runs."""
+    _volunteer(svc, "v1")
+    seeker = connect(svc, "s1")
+    send(svc, seeker, {"action": "match"})
+    assert svc.notifier.types(seeker) == ["queued"]
+    run_matcher(svc)
+    assert svc.notifier.types(seeker) == ["matched"]
+
+
+def test_the_position_counts_the_seekers_ahead(svc: FakeServices) -> None:
+    """Given two seekers waiting, when a third asks, then the third is told position 3."""
+    _waiting_seeker(svc, "s1")
+    _waiting_seeker(svc, "s2")
+    connect(svc, "s3")
+    send(svc, "s3", {"action": "match"})
+    assert svc.notifier.take("s3")[0]["position"] == 3
+
+
+def test_only_a_seeker_can_ask_for_a_match(svc: FakeServices) -> None:
+    """Given a volunteer, when they send `match`, then they get `not_allowed` and nothing
+    changes."""
+    connect(svc, "v1", "volunteer", user_id="u1", alias="Sam")
+    with store_unchanged(svc):
+        send(svc, "v1", {"action": "match"})
+    [err] = svc.notifier.take("v1")
+    assert (err["type"], err["code"], err["action"]) == ("error", "not_allowed", "match")
+    assert svc.work.reasons == []
+
+
+def test_a_waiting_seeker_cannot_queue_twice(svc: FakeServices) -> None:
+    """Given a waiting seeker, when they ask for a match again, then they get
+    `already_waiting`, keep their place, and nothing changes."""
+    seeker = _waiting_seeker(svc, "s1")
+    with store_unchanged(svc):
+        send(svc, seeker, {"action": "match"})
+    assert [(f["type"], f["code"]) for f in svc.notifier.take(seeker)] == [
+        ("error", "already_waiting")
+    ]
+    assert len(_queue(svc)) == 1
+
+
+def test_a_seeker_in_a_chat_cannot_queue(svc: FakeServices) -> None:
+    """Given a seeker in a chat, when they ask for a match, then `already_in_chat`, and
+    nothing changes."""
+    _volunteer(svc, "v1")
+    seeker = _waiting_seeker(svc, "s1")
+    run_matcher(svc)
+    svc.notifier.take(seeker)
+    with store_unchanged(svc):
+        send(svc, seeker, {"action": "match"})
+    assert [(f["type"], f["code"]) for f in svc.notifier.take(seeker)] == [
+        ("error", "already_in_chat")
+    ]
+
+
+def test_an_intro_waits_sealed_never_in_plain_text(svc: FakeServices) -> None:
+    """Given a seeker with an intro, when they are queued, then the queue entry holds the intro
+    only sealed, and the intro's words are nowhere in the store."""
+    _waiting_seeker(svc, "s1", intro=INTRO)
+    [item] = _queue(svc)
+    assert item["sealedIntro"] != INTRO
+    assert svc.sealer.unseal(item["sealedIntro"]) == INTRO
+    assert svc.store.items_mentioning(INTRO) == []
+    assert svc.store.items_mentioning("slept") == []
+
+
+def test_a_risky_intro_is_urgent_and_shows_crisis_lines_at_once(svc: FakeServices) -> None:
+    """Given a normal seeker waiting and a supervisor on shift, when a second seeker's intro
+    signals a risk of suicide, then that seeker goes to the front of the queue, gets `queued`
+    then `resources` (reason crisis) at once, and the supervisor gets a risk alert."""
+    connect(svc, "boss", "supervisor", user_id="u-boss", alias="Boss")
+    _waiting_seeker(svc, "calm")
+    connect(svc, "risk")
+    send(svc, "risk", {"action": "match", "intro": RISKY_INTRO})
+
+    frames = svc.notifier.take("risk")
+    assert [f["type"] for f in frames] == ["queued", "resources"]
+    assert frames[0]["position"] == 1
+    assert frames[1]["reason"] == "crisis" and frames[1]["items"]
+    assert [(f["type"], f["kind"]) for f in svc.notifier.take("boss")] == [("alert", "risk")]
+    first = svc.store.waiting(10)[0]
+    assert first.connection_id == "risk"
+    assert first.priority == PRIORITY_URGENT and first.risk is True
+
+
+def test_an_intro_without_risk_gives_no_crisis_lines(svc: FakeServices) -> None:
+    """Given a seeker whose intro carries no risk signal, when queued, then they get only
+    `queued` and wait at normal priority."""
+    _waiting_seeker(svc, "s1", intro=INTRO)
+    assert svc.notifier.take("s1") == []
+    assert svc.store.waiting(10)[0].priority == PRIORITY_NORMAL
+
+
+# ---- set_availability ------------------------------------------------------------------------
+
+
+def test_a_volunteer_who_becomes_available_gets_status_and_wakes_the_matcher(
+    svc: FakeServices,
+) -> None:
+    """Given a volunteer, when they become available with capacity 2, then they get `status`
+    with their capacity and no chats, and the matcher is woken."""
+    connect(svc, "v1", "volunteer", user_id="u1", alias="Sam")
+    send(svc, "v1", {"action": "availability", "available": True, "capacity": 2})
+    assert svc.notifier.take("v1") == [
+        {"type": "status", "available": True, "capacity": 2, "activeChats": 0}
+    ]
+    assert svc.work.reasons == ["volunteer_available"]
+
+
+def test_a_volunteer_who_stops_does_not_wake_the_matcher(svc: FakeServices) -> None:
+    """Given an available volunteer, when they set available false, then `status` says so, the
+    matcher is not woken, and a waiting seeker is not matched with them."""
+    _volunteer(svc, "v1")
+    svc.work.reasons.clear()
+    send(svc, "v1", {"action": "availability", "available": False})
+    assert svc.notifier.take("v1") == [
+        {"type": "status", "available": False, "capacity": 1, "activeChats": 0}
+    ]
+    assert svc.work.reasons == []
+    _waiting_seeker(svc, "s1")
+    assert run_matcher(svc) == 0
+    assert svc.notifier.take("v1") == []
+
+
+def test_a_full_volunteer_who_restates_availability_does_not_wake_the_matcher(
+    svc: FakeServices,
+) -> None:
+    """Given a volunteer whose one slot is taken, when they say available again, then `status`
+    shows one active chat and the matcher is not woken (no slot is free)."""
+    _volunteer(svc, "v1")
+    _waiting_seeker(svc, "s1")
+    run_matcher(svc)
+    svc.notifier.take("v1")
+    svc.work.reasons.clear()
+    send(svc, "v1", {"action": "availability", "available": True})
+    assert svc.notifier.take("v1") == [
+        {"type": "status", "available": True, "capacity": 1, "activeChats": 1}
+    ]
+    assert svc.work.reasons == []
+
+
+def test_a_seeker_cannot_set_availability(svc: FakeServices) -> None:
+    """Given a seeker, when they send `availability`, then `not_allowed` and nothing changes."""
+    connect(svc, "s1")
+    with store_unchanged(svc):
+        send(svc, "s1", {"action": "availability", "available": True})
+    [err] = svc.notifier.take("s1")
+    assert (err["code"], err["action"]) == ("not_allowed", "availability")
+    assert svc.work.reasons == []
+
+
+def test_a_supervisor_who_sets_availability_takes_chats(svc: FakeServices) -> None:
+    """Given a supervisor who sets availability, when a seeker waits, then the supervisor is
+    matched like a volunteer."""
+    _volunteer(svc, "boss", role="supervisor")
+    _waiting_seeker(svc, "s1")
+    run_matcher(svc)
+    [matched] = svc.notifier.take("s1")
+    assert matched["peer"] == {"alias": "Vol boss", "role": "volunteer"}
+    assert svc.notifier.types("boss") == ["matched"]
+
+
+# ---- run_matcher end to end on the fakes -----------------------------------------------------
+
+
+def test_the_matcher_tells_both_sides_and_only_the_volunteer_sees_the_intro(
+    svc: FakeServices,
+) -> None:
+    """Given a waiting seeker with an intro and a free volunteer, when the matcher runs, then
+    both get `matched` with one session id, the volunteer sees the intro and the seeker's
+    alias, and the seeker sees only the volunteer's alias."""
+    _volunteer(svc, "v1", topics=["anxiety"])
+    _waiting_seeker(svc, "s1", topics=["anxiety"], intro=INTRO)
+    alias = svc.store.waiting(1)[0].seeker_alias
+
+    assert run_matcher(svc) == 1
+
+    [to_vol] = svc.notifier.take("v1")
+    [to_seeker] = svc.notifier.take("s1")
+    assert to_vol == {
+        "type": "matched",
+        "sessionId": to_vol["sessionId"],
+        "peer": {"alias": alias, "role": "seeker"},
+        "topics": ["anxiety"],
+        "intro": INTRO,
+    }
+    assert to_seeker == {
+        "type": "matched",
+        "sessionId": to_vol["sessionId"],
+        "peer": {"alias": "Vol v1", "role": "volunteer"},
+        "topics": ["anxiety"],
+    }
+    assert _queue(svc) == []
+    slot = svc.store.get_slot("v1")
+    assert slot is not None and slot.active == 1
+
+
+def test_risk_is_shown_only_to_the_volunteer(svc: FakeServices) -> None:
+    """Given a seeker whose intro signalled risk, when matched, then the volunteer's `matched`
+    carries `risk` and the intro, and the seeker's carries neither."""
+    _volunteer(svc, "v1")
+    connect(svc, "s1")
+    send(svc, "s1", {"action": "match", "intro": RISKY_INTRO})
+    svc.notifier.take("s1")
+    run_matcher(svc)
+    [to_vol] = svc.notifier.take("v1")
+    [to_seeker] = svc.notifier.take("s1")
+    assert to_vol["risk"] == "high" and to_vol["intro"] == RISKY_INTRO
+    assert "risk" not in to_seeker and "intro" not in to_seeker
+
+
+def test_an_urgent_seeker_is_served_before_an_earlier_normal_one(svc: FakeServices) -> None:
+    """Given a seeker waiting at normal priority and a later one whose intro signals risk, when
+    one volunteer frees up, then the later, urgent seeker is matched first."""
+    _waiting_seeker(svc, "early")
+    _waiting_seeker(svc, "urgent", intro=RISKY_INTRO)
+    _volunteer(svc, "v1")
+    run_matcher(svc)
+    assert svc.notifier.types("urgent") == ["matched"]
+    assert svc.notifier.types("early") == []
+    assert [e.connection_id for e in svc.store.waiting(10)] == ["early"]
+
+
+def test_the_matcher_fills_capacity_and_no_more(svc: FakeServices) -> None:
+    """Given a volunteer with capacity 2 and three waiting seekers, when the matcher runs
+    (twice), then the first two are matched and the third still waits, first in line."""
+    _volunteer(svc, "v1", capacity=2)
+    seekers = [_waiting_seeker(svc, f"s{i}") for i in range(3)]
+    assert run_matcher(svc) == 2
+    assert run_matcher(svc) == 0
+    assert [svc.notifier.types(s) for s in seekers] == [["matched"], ["matched"], []]
+    assert svc.store.queue_position(svc.store.waiting(1)[0].queue_key) == 1
+    slot = svc.store.get_slot("v1")
+    assert slot is not None and (slot.active, slot.free_slots) == (2, 0)
+
+
+def test_a_seeker_is_never_matched_twice(svc: FakeServices) -> None:
+    """Given a match planned from a stale read, when it is committed after the seeker was
+    already matched elsewhere, then the second match is refused and nobody hears of it."""
+    _volunteer(svc, "v1")
+    _volunteer(svc, "v2")
+    _waiting_seeker(svc, "s1")
+    [entry] = svc.store.waiting(10)
+    v1, v2 = (svc.store.get_slot(v) for v in ("v1", "v2"))
+    assert v1 is not None and v2 is not None
+
+    assert start_chat(svc, entry, v1) is True
+    svc.notifier.forget_all()
+    with store_unchanged(svc):
+        assert start_chat(svc, entry, v2) is False
+    assert svc.notifier.take("v2") == [] and svc.notifier.take("s1") == []
+
+
+def test_a_match_for_a_seeker_who_left_the_queue_is_refused(svc: FakeServices) -> None:
+    """Given a match planned for a waiting seeker, when the seeker leaves the queue before it
+    is committed, then no chat starts and the volunteer's slot stays free."""
+    _volunteer(svc, "v1")
+    _waiting_seeker(svc, "s1")
+    [(entry, slot)] = plan_pairs(svc.store.waiting(10), svc.store.available_volunteers())
+    send(svc, "s1", {"action": "end"})
+    assert start_chat(svc, entry, slot) is False
+    assert svc.notifier.take("v1") == [] and svc.notifier.take("s1") == []
+    after = svc.store.get_slot("v1")
+    assert after is not None and after.active == 0
+
+
+def test_a_volunteer_gone_at_the_match_sends_the_seeker_back_to_the_front(
+    svc: FakeServices,
+) -> None:
+    """Given a volunteer whose socket closed without $disconnect, when the matcher pairs them
+    with a waiting seeker, then the seeker hears nothing (no `ended`: they never saw that
+    chat), waits again at urgent priority ahead of others, the volunteer is out of the pool,
+    and the next volunteer gets the seeker with their intro."""
+    _waiting_seeker(svc, "s1", intro=INTRO)
+    _volunteer(svc, "gone")
+    svc.notifier.gone.add("gone")
+    svc.work.reasons.clear()
+
+    run_matcher(svc)
+
+    assert svc.notifier.take("s1") == []
+    conn = svc.store.get_connection("s1")
+    assert conn is not None and conn.state == "waiting" and conn.session_id is None
+    [entry] = svc.store.waiting(10)
+    assert entry.connection_id == "s1" and entry.priority == PRIORITY_URGENT
+    assert svc.store.get_slot("gone") is None
+    assert svc.work.reasons == ["volunteer_gone"]
+
+    _waiting_seeker(svc, "later")
+    _volunteer(svc, "v2")
+    run_matcher(svc)
+    [to_vol] = svc.notifier.take("v2")
+    assert to_vol["intro"] == INTRO
+    assert svc.notifier.types("s1") == ["matched"]
+    assert svc.notifier.types("later") == []
+
+
+def test_a_seeker_gone_at_the_match_frees_the_volunteer(svc: FakeServices) -> None:
+    """Given a seeker whose socket closed without $disconnect, when the matcher pairs them with
+    a volunteer, then the volunteer gets `matched` then `ended` peer_left, their slot is free
+    again, and the next seeker is matched with them."""
+    _waiting_seeker(svc, "gone")
+    _volunteer(svc, "v1")
+    svc.notifier.gone.add("gone")
+
+    run_matcher(svc)
+
+    frames = svc.notifier.take("v1")
+    assert [f["type"] for f in frames] == ["matched", "ended"]
+    assert frames[1] == {
+        "type": "ended",
+        "sessionId": frames[0]["sessionId"],
+        "reason": "peer_left",
+    }
+    slot = svc.store.get_slot("v1")
+    assert slot is not None and slot.active == 0
+    assert "slot_freed" in svc.work.reasons
+
+    _waiting_seeker(svc, "next")
+    run_matcher(svc)
+    assert svc.notifier.types("next") == ["matched"]
+    assert svc.notifier.types("v1") == ["matched"]
+
+
+def test_the_pool_keeps_only_what_a_volunteer_offered(svc: FakeServices) -> None:
+    """Given a volunteer who offers two languages and a topic, when their slot is stored, then
+    it holds exactly that (and no chat yet)."""
+    _volunteer(svc, "v1", languages=["es", "en", "es"], topics=["grief"], capacity=3)
+    [item] = svc.store.partition(POOL_PK)
+    assert (item["languages"], item["topics"], item["capacity"], item["active"]) == (
+        ["es", "en"],
+        ["grief"],
+        3,
+        0,
+    )
+
+
+def test_chats_in_progress_go_on_after_a_volunteer_stops(svc: FakeServices) -> None:
+    """Given a volunteer in a chat, when they set available false, then their chat goes on:
+    the seeker's messages still reach them."""
+    _volunteer(svc, "v1")
+    _waiting_seeker(svc, "s1")
+    run_matcher(svc)
+    svc.notifier.forget_all()
+    send(svc, "v1", {"action": "availability", "available": False})
+    send(svc, "s1", {"action": "message", "text": "are you still there?"})
+    assert [f["type"] for f in svc.notifier.take("v1")] == ["status", "message"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: no code sends the protocol's `position` frame; a waiting seeker never hears that "
+        "their place in the queue changed"
+    ),
+)
+def test_a_waiting_seeker_hears_when_their_position_changes(svc: FakeServices) -> None:
+    """Given two seekers waiting, when the first is matched, then the second gets `position` 1
+    (PROTOCOL.md: `position` goes to a waiting seeker when it changes)."""
+    _waiting_seeker(svc, "s1")
+    _waiting_seeker(svc, "s2")
+    _volunteer(svc, "v1")
+    run_matcher(svc)
+    assert [(f["type"], f.get("position")) for f in svc.notifier.take("s2")] == [("position", 1)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: matching.start_chat returns True (and counts ChatsStarted) before _announce "
+        "finds the volunteer gone and puts the seeker back in the queue, so run_matcher "
+        "reports a chat that never started"
+    ),
+)
+def test_a_match_whose_volunteer_was_gone_is_not_counted_as_started(svc: FakeServices) -> None:
+    """Given the only free volunteer's socket is gone, when the matcher runs, then it reports
+    no chat started (the seeker is waiting again)."""
+    _waiting_seeker(svc, "s1")
+    _volunteer(svc, "gone")
+    svc.notifier.gone.add("gone")
+    assert run_matcher(svc) == 0

@@ -1,0 +1,406 @@
+"""The wire format: every client action parses, every bad frame gets the protocol's error code."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kindred.protocol import (
+    ACTIONS,
+    Alert,
+    Availability,
+    Block,
+    End,
+    Ended,
+    ErrorFrame,
+    Feedback,
+    Forget,
+    Forgotten,
+    Match,
+    Matched,
+    Message,
+    MessageOut,
+    Peer,
+    Ping,
+    Pong,
+    Position,
+    ProtocolError,
+    Queued,
+    Report,
+    Reported,
+    ResourceItem,
+    Resources,
+    ResourcesOut,
+    Status,
+    Thanks,
+    Transfer,
+    Typing,
+    TypingOut,
+    parse_action,
+)
+
+LIMIT = 32 * 1024  # the protocol's frame limit, written out: not the code's own constant
+
+
+def _refused(frame: dict[str, Any] | str | None) -> ProtocolError:
+    body = frame if frame is None or isinstance(frame, str) else json.dumps(frame)
+    with pytest.raises(ProtocolError) as caught:
+        parse_action(body)
+    return caught.value
+
+
+# ---- every action, minimal and full --------------------------------------------------------
+
+MINIMAL: list[tuple[dict[str, Any], type]] = [
+    ({"action": "match"}, Match),
+    ({"action": "availability", "available": False}, Availability),
+    ({"action": "message", "text": "h"}, Message),
+    ({"action": "typing"}, Typing),
+    ({"action": "end"}, End),
+    ({"action": "report", "reason": "other"}, Report),
+    ({"action": "block"}, Block),
+    ({"action": "feedback", "sessionId": "s1", "rating": 1}, Feedback),
+    ({"action": "resources"}, Resources),
+    ({"action": "transfer", "sessionId": "s1"}, Transfer),
+    ({"action": "forget"}, Forget),
+    ({"action": "ping"}, Ping),
+]
+
+FULL: list[dict[str, Any]] = [
+    {"action": "match", "topics": ["anxiety", "grief"], "language": "es-MX", "intro": "i" * 500},
+    {
+        "action": "availability",
+        "available": True,
+        "topics": ["anxiety"],
+        "languages": ["en", "es"],
+        "capacity": 3,
+    },
+    {"action": "message", "text": "t" * 4000, "sessionId": "s1", "clientMsgId": "c" * 64, "seq": 7},
+    {"action": "typing", "sessionId": "s1"},
+    {"action": "end", "sessionId": "s1"},
+    {"action": "report", "sessionId": "s1", "reason": "harassment", "details": "d" * 1000},
+    {"action": "block", "sessionId": "s1"},
+    {"action": "feedback", "sessionId": "s1", "rating": 5, "comment": "c" * 1000},
+    {"action": "resources", "country": "US", "topic": "anxiety"},
+    {"action": "transfer", "sessionId": "s1", "note": "n" * 500},
+    {"action": "forget"},
+    {"action": "ping"},
+]
+
+
+def test_every_action_of_the_protocol_is_covered_here() -> None:
+    """Given the protocol's actions, when this module lists its frames, then none is missing."""
+    assert {f["action"] for f, _ in MINIMAL} == set(ACTIONS)
+    assert {f["action"] for f in FULL} == set(ACTIONS)
+
+
+@pytest.mark.parametrize(("frame", "model"), MINIMAL, ids=[f["action"] for f, _ in MINIMAL])
+def test_a_minimal_frame_of_each_action_parses(frame: dict[str, Any], model: type) -> None:
+    """Given a frame with only the required fields, when it is parsed, then it is that action
+    with the protocol's defaults."""
+    action = parse_action(json.dumps(frame))
+    assert isinstance(action, model)
+    assert action.action == frame["action"]
+
+
+def test_the_defaults_are_the_protocols() -> None:
+    """Given minimal match and availability frames, when parsed, then a match has no topics and
+    the connection's language, and availability has capacity 1."""
+    match = parse_action('{"action": "match"}')
+    assert isinstance(match, Match)
+    assert (match.topics, match.language, match.intro) == ([], None, None)
+    availability = parse_action('{"action": "availability", "available": true}')
+    assert isinstance(availability, Availability)
+    assert availability.capacity == 1 and availability.languages is None
+
+
+@pytest.mark.parametrize("frame", FULL, ids=[f["action"] for f in FULL])
+def test_a_full_frame_of_each_action_parses_with_every_field(frame: dict[str, Any]) -> None:
+    """Given a frame with every field at its limit, when it is parsed, then every field keeps
+    the value the client sent."""
+    action = parse_action(json.dumps(frame))
+    assert action.model_dump(exclude_none=True) == frame
+
+
+def test_unknown_extra_fields_are_ignored() -> None:
+    """Given a frame with a field the protocol does not know, when parsed, then it is accepted
+    (additions are allowed) and the field is dropped."""
+    action = parse_action('{"action": "ping", "extra": 1}')
+    assert isinstance(action, Ping)
+    assert "extra" not in action.model_dump()
+
+
+# ---- invalid_json, unknown_action, too_large ------------------------------------------------
+
+
+@pytest.mark.parametrize("body", ["not json", "{", "{'action': 'ping'}", ""])
+def test_a_frame_that_is_not_json_is_invalid_json(body: str) -> None:
+    """Given a frame that is not JSON, when parsed, then the error is `invalid_json`."""
+    assert _refused(body).code == "invalid_json"
+
+
+@pytest.mark.parametrize("body", ['[{"action": "ping"}]', '"ping"', "42", "null", "true"])
+def test_a_json_value_that_is_not_an_object_is_invalid_json(body: str) -> None:
+    """Given a JSON array, string, number, null or boolean, when parsed, then `invalid_json`."""
+    assert _refused(body).code == "invalid_json"
+
+
+def test_an_empty_body_is_invalid_json() -> None:
+    """Given a frame with no body (a binary frame), when parsed, then `invalid_json`."""
+    assert _refused(None).code == "invalid_json"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [{}, {"text": "hi"}, {"action": "shout"}, {"action": 5}, {"action": None}, {"action": "PING"}],
+)
+def test_an_object_without_a_known_action_is_unknown_action(frame: dict[str, Any]) -> None:
+    """Given a JSON object whose action is missing or not one of the protocol's, when parsed,
+    then the error is `unknown_action`."""
+    assert _refused(frame).code == "unknown_action"
+
+
+def test_unknown_action_keeps_the_client_msg_id() -> None:
+    """Given an unknown action carrying a clientMsgId, when refused, then the error frame names
+    that clientMsgId so the client can tell which frame failed."""
+    err = _refused({"action": "shout", "clientMsgId": "c9"})
+    assert err.frame().clientMsgId == "c9"
+
+
+def test_a_frame_over_32_kb_is_too_large() -> None:
+    """Given a frame of more than 32 KB, when parsed, then the error is `too_large`."""
+    body = json.dumps({"action": "message", "text": "x" * LIMIT})
+    assert _refused(body).code == "too_large"
+
+
+def test_a_frame_over_32_kb_counts_bytes_not_characters() -> None:
+    """Given a frame under 32 K characters but over 32 KB in UTF-8, when parsed, then
+    `too_large`."""
+    body = '{"action": "message", "text": "' + "é" * 20_000 + '"}'
+    assert len(body) < LIMIT < len(body.encode())
+    assert _refused(body).code == "too_large"
+
+
+def test_a_frame_of_exactly_32_kb_is_not_too_large() -> None:
+    """Given a frame of exactly 32 KB, when parsed, then it is not refused for its size."""
+    head, tail = '{"action": "ping", "pad": "', '"}'
+    body = head + "p" * (LIMIT - len(head) - len(tail)) + tail
+    assert len(body.encode()) == LIMIT
+    assert isinstance(parse_action(body), Ping)
+
+
+# ---- invalid_request names the failing field ------------------------------------------------
+
+INVALID: list[tuple[str, dict[str, Any], str]] = [
+    ("text too long", {"action": "message", "text": "x" * 4001}, "text"),
+    ("text empty", {"action": "message", "text": ""}, "text"),
+    ("text missing", {"action": "message"}, "text"),
+    ("capacity 0", {"action": "availability", "available": True, "capacity": 0}, "capacity"),
+    ("capacity 4", {"action": "availability", "available": True, "capacity": 4}, "capacity"),
+    ("six topics", {"action": "match", "topics": ["a", "b", "c", "d", "e", "f"]}, "topics"),
+    ("bad topic id", {"action": "match", "topics": ["Not A Topic"]}, "topics"),
+    ("rating 0", {"action": "feedback", "sessionId": "s", "rating": 0}, "rating"),
+    ("rating 6", {"action": "feedback", "sessionId": "s", "rating": 6}, "rating"),
+    ("rating 2.5", {"action": "feedback", "sessionId": "s", "rating": 2.5}, "rating"),
+    ("bad reason", {"action": "report", "reason": "rude"}, "reason"),
+    ("intro 501", {"action": "match", "intro": "x" * 501}, "intro"),
+    ("note 501", {"action": "transfer", "sessionId": "s", "note": "x" * 501}, "note"),
+    ("details 1001", {"action": "report", "reason": "spam", "details": "x" * 1001}, "details"),
+    ("clientMsgId 65", {"action": "message", "text": "hi", "clientMsgId": "c" * 65}, "clientMsgId"),
+    ("negative seq", {"action": "message", "text": "hi", "seq": -1}, "seq"),
+    ("bad language", {"action": "match", "language": "english!"}, "language"),
+    ("bad country", {"action": "resources", "country": "USA"}, "country"),
+    ("no sessionId", {"action": "feedback", "rating": 3}, "sessionId"),
+    ("no available", {"action": "availability"}, "available"),
+]
+
+
+@pytest.mark.parametrize(("frame", "field"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
+def test_an_invalid_field_is_invalid_request_naming_the_field(
+    frame: dict[str, Any], field: str
+) -> None:
+    """Given a frame whose one field breaks the protocol's rule, when parsed, then the error is
+    `invalid_request`, its message names the field and its action is the frame's."""
+    err = _refused(frame)
+    assert err.code == "invalid_request"
+    assert err.message.startswith(field)
+    assert err.frame().action == frame["action"]
+
+
+def test_an_error_never_echoes_what_the_user_wrote() -> None:
+    """Given a 4001-character message made of one unique word, when refused, then the error
+    message does not contain that word (it may be what a seeker wrote)."""
+    marker = "zebrapancake"
+    text = (marker * 400)[:4001]
+    err = _refused({"action": "message", "text": text, "clientMsgId": "c1"})
+    assert err.code == "invalid_request"
+    assert marker not in err.message
+    assert marker not in err.frame().wire().decode()
+
+
+def test_an_error_on_a_long_intro_never_echoes_it() -> None:
+    """Given an intro over 500 characters, when refused, then the intro is not in the error."""
+    marker = "quietlighthouse"
+    err = _refused({"action": "match", "intro": marker * 40})
+    assert marker not in err.frame().wire().decode()
+
+
+_texty = st.text(alphabet="abc ", max_size=3).map(lambda s: f"MRK{s}MRK")
+_value = st.recursive(
+    st.none() | st.booleans() | st.integers(-9, 9) | st.floats(allow_nan=False) | _texty,
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(_texty, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    action=st.sampled_from(sorted(ACTIONS)),
+    fields=st.dictionaries(
+        st.sampled_from(
+            [
+                "text",
+                "intro",
+                "note",
+                "details",
+                "comment",
+                "topics",
+                "languages",
+                "language",
+                "capacity",
+                "available",
+                "rating",
+                "reason",
+                "sessionId",
+                "seq",
+                "country",
+                "topic",
+            ]
+        ),
+        _value,
+        max_size=4,
+    ),
+)
+def test_no_refused_frame_echoes_a_value_in_its_message(
+    action: str, fields: dict[str, Any]
+) -> None:
+    """Given any frame of a known action with arbitrary field values, when it is refused, then
+    no value it carried appears in the error message."""
+    refused: ProtocolError | None = None
+    try:
+        parse_action(json.dumps({"action": action, **fields}))
+    except ProtocolError as err:
+        refused = err
+    if refused is not None:
+        assert refused.code == "invalid_request"
+        assert "MRK" not in refused.message
+
+
+# ---- server frames -----------------------------------------------------------------------
+
+
+def _wire(frame: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(frame.wire())
+    return data
+
+
+def test_a_server_frame_on_the_wire_omits_unset_optional_fields() -> None:
+    """Given server frames with optional fields left unset, when serialised, then those fields
+    are absent (not null)."""
+    assert _wire(Queued(position=1, resumeToken="r")) == {
+        "type": "queued",
+        "position": 1,
+        "resumeToken": "r",
+    }
+    assert _wire(Position(position=2)) == {"type": "position", "position": 2}
+    assert _wire(MessageOut(sessionId="s", text="hi", sentAt="2025-01-01T00:00:00.000Z")) == {
+        "type": "message",
+        "sessionId": "s",
+        "text": "hi",
+        "sentAt": "2025-01-01T00:00:00.000Z",
+    }
+    assert _wire(Matched(sessionId="s", peer=Peer(alias="Sam", role="volunteer"), topics=[])) == {
+        "type": "matched",
+        "sessionId": "s",
+        "peer": {"alias": "Sam", "role": "volunteer"},
+        "topics": [],
+    }
+    assert _wire(Alert(kind="report", sessionId="s")) == {
+        "type": "alert",
+        "kind": "report",
+        "sessionId": "s",
+    }
+    assert _wire(ErrorFrame(code="internal", message="m")) == {
+        "type": "error",
+        "code": "internal",
+        "message": "m",
+    }
+    item = ResourceItem(name="n", description="d", country="INTL", url="https://u")
+    assert _wire(ResourcesOut(items=[item], reason="requested")) == {
+        "type": "resources",
+        "items": [{"name": "n", "description": "d", "country": "INTL", "url": "https://u"}],
+        "reason": "requested",
+    }
+
+
+def test_a_server_frame_on_the_wire_keeps_set_optional_fields_and_falsy_values() -> None:
+    """Given frames whose optional fields are set, some to 0 or an empty string, when
+    serialised, then they are all present."""
+    assert _wire(MessageOut(sessionId="s", text="hi", sentAt="t", clientMsgId="c1", seq=0)) == {
+        "type": "message",
+        "sessionId": "s",
+        "text": "hi",
+        "sentAt": "t",
+        "clientMsgId": "c1",
+        "seq": 0,
+    }
+    assert (
+        _wire(Queued(position=1, resumeToken="r", estimatedWaitSeconds=0, reason="transfer"))[
+            "reason"
+        ]
+        == "transfer"
+    )
+    assert _wire(Alert(kind="risk", sessionId="", level="high")) == {
+        "type": "alert",
+        "kind": "risk",
+        "sessionId": "",
+        "level": "high",
+    }
+    assert _wire(Status(available=False, capacity=1, activeChats=0)) == {
+        "type": "status",
+        "available": False,
+        "capacity": 1,
+        "activeChats": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("frame", "kind"),
+    [
+        (Pong(), "pong"),
+        (Reported(), "reported"),
+        (Thanks(), "thanks"),
+        (Forgotten(), "forgotten"),
+        (TypingOut(sessionId="s"), "typing"),
+        (Ended(sessionId="s", reason="peer_left"), "ended"),
+    ],
+)
+def test_every_server_frame_carries_its_type(frame: Any, kind: str) -> None:
+    """Given a server frame, when serialised, then it is one JSON object with its `type`."""
+    assert _wire(frame)["type"] == kind
+
+
+def test_a_protocol_error_becomes_an_error_frame() -> None:
+    """Given a ProtocolError with an action and a clientMsgId, when turned into a frame, then
+    the client sees the code, the message, the action and the clientMsgId."""
+    frame = ProtocolError("peer_gone", "gone", action="message", client_msg_id="c1").frame()
+    assert _wire(frame) == {
+        "type": "error",
+        "code": "peer_gone",
+        "message": "gone",
+        "action": "message",
+        "clientMsgId": "c1",
+    }
