@@ -595,3 +595,14 @@ def test_a_match_whose_volunteer_was_gone_is_not_counted_as_started(svc: FakeSer
     _volunteer(svc, "gone")
     svc.notifier.gone.add("gone")
     assert run_matcher(svc) == 0
+
+
+def test_a_seeker_whose_entry_expired_is_not_matched(svc: FakeServices) -> None:
+    """Given a seeker whose connection and queue entry are past their expiry (TTL deletion
+    lags), when a volunteer becomes available, then nobody is matched with the stale entry."""
+    _waiting_seeker(svc, "stale")
+    svc.clock.advance(svc.settings.connection_ttl_seconds + 1)
+    _volunteer(svc, "v1")
+    assert svc.store.waiting(10) == []
+    assert run_matcher(svc) == 0
+    assert svc.notifier.take("v1") == []
