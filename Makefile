@@ -29,8 +29,8 @@ setup: $(STAMP) $(SAM_STAMP)  ## create the virtualenvs (done by every target th
 test: $(STAMP) $(SAM_STAMP)  ## run every test
 	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/pytest
 
-test-fast: $(STAMP)  ## every test except the slow ones (sam build)
-	$(BIN)/pytest -m "not slow"
+test-fast: $(STAMP) $(SAM_STAMP)  ## every test except the slow ones (sam build)
+	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/pytest -m "not slow"
 
 lint: $(STAMP)  ## ruff, ruff format --check, mypy, cfn-lint
 	$(BIN)/ruff check .

@@ -27,6 +27,23 @@ def count_aws_calls() -> Iterator[Counter[tuple[str, str]]]:
         BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
+@contextmanager
+def record_aws_calls() -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
+    """Every botocore API call inside the block with its parameters, in order."""
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+    original = BaseClient._make_api_call
+
+    def recording(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        calls.append((self.meta.service_model.service_name, operation_name, dict(api_params)))
+        return original(self, operation_name, api_params)
+
+    BaseClient._make_api_call = recording  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
 def client_error(code: str, status: int, operation: str) -> Any:
     from botocore.exceptions import ClientError
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from kindred.config import settings
 from kindred.services import services
-from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -39,10 +40,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def create_stack(endpoint_url: str | None = None) -> dict[str, str]:
     """Create what template.yaml declares on the local AWS; returns the functions' env vars."""
-    try:
-        from local.aws_resources import create_resources, function_environment
-    except ImportError:
-        return _inline_stack(endpoint_url)
+    from local.aws_resources import create_resources, function_environment
 
     session = boto3.session.Session(region_name=REGION)
     resources = create_resources(ROOT / "template.yaml", session, endpoint_url)
@@ -67,31 +65,3 @@ def world(aws: dict[str, str]) -> Any:
 
     sqs = boto3.client("sqs", region_name=REGION)
     return World(sqs, aws["MATCH_QUEUE_URL"])
-
-
-def _inline_stack(endpoint_url: str | None) -> dict[str, str]:  # TEMPORARY until aws_resources
-    kw: dict[str, Any] = {"region_name": REGION, "endpoint_url": endpoint_url}
-    ddb = boto3.client("dynamodb", **kw)
-    ddb.create_table(
-        TableName="kindred",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    sqs = boto3.client("sqs", **kw)
-    q = sqs.create_queue(QueueName="match")["QueueUrl"]
-    sm = boto3.client("secretsmanager", **kw)
-    arn = sm.create_secret(Name="seal", SecretString="x" * 64)["ARN"]
-    return {
-        "TABLE_NAME": "kindred",
-        "MATCH_QUEUE_URL": q,
-        "WEBSOCKET_ENDPOINT": WEBSOCKET_ENDPOINT,
-        "SEALING_SECRET_ARN": arn,
-        "ALLOWED_ORIGINS": "http://localhost:8080",
-    }

@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from kindred.connections import disconnect
 from kindred.events import disconnect_request
 from kindred.observability import logger, metrics

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from kindred.matching import run_matcher
 from kindred.observability import logger, metrics
 from kindred.services import services

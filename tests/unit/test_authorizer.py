@@ -26,6 +26,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
 from kindred import auth
 from kindred.auth import AuthError, CachedJwks, authorize, verify_id_token
 from kindred.config import settings

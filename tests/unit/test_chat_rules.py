@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from kindred.matching import run_matcher
 from kindred.records import PRIORITY_URGENT
-
 from tests.unit.fakes import (
     POOL_PK,
     QUEUE_PK,

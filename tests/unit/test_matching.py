@@ -6,9 +6,9 @@ import hashlib
 from typing import Any
 
 import pytest
+
 from kindred.matching import choose_volunteer, plan_pairs, run_matcher, start_chat
 from kindred.records import PRIORITY_NORMAL, PRIORITY_URGENT, QueueEntry, VolunteerSlot, queue_key
-
 from tests.unit.fakes import (
     POOL_PK,
     QUEUE_PK,

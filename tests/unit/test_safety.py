@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from kindred.safety import crisis_lines, detect_risk
 
 AT_RISK_EN = [

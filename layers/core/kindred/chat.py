@@ -250,7 +250,8 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         seeker_alias=session.seeker_alias,
         sealed_note=svc.sealer.seal(action.note) if action.note else None,
         reason="transfer",
-        blocked_users=seeker.blocked_users,
+        # Not back to the volunteer who handed them on.
+        blocked_users=seeker.blocked_users | {session.volunteer_user_id},
     )
     if not svc.store.end_chat(session, requeue=entry):
         raise ProtocolError("not_in_chat", "That chat has ended.", action="transfer")

@@ -54,6 +54,8 @@ class QueueEntry:
     sealed_intro: str | None = None
     sealed_note: str | None = None
     reason: str | None = None  # "transfer" when a volunteer handed the seeker back
+    # Volunteers never to be matched with this entry: the seeker's blocks, and after a
+    # transfer the volunteer who handed them on.
     blocked_users: frozenset[str] = frozenset()
 
 
