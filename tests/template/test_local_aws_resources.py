@@ -176,6 +176,8 @@ def test_every_function_gets_the_globals_fully_resolved(created: dict[str, str])
         "SESSION_RETENTION_HOURS": "24",
         "REPORT_RETENTION_DAYS": "30",
         "BLOCK_RETENTION_DAYS": "90",
+        "DEFAULT_COUNTRY": "",
+        "DEFAULT_LANGUAGE": "en",
         "POWERTOOLS_SERVICE_NAME": "kindred",
         "POWERTOOLS_METRICS_NAMESPACE": "Kindred",
         "POWERTOOLS_LOG_LEVEL": "INFO",
