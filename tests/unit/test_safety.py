@@ -138,3 +138,12 @@ def test_an_unknown_or_missing_country_gives_the_international_fallback(
     lines = crisis_lines(country)
     assert [item.country for item in lines] == ["INTL"]
     assert lines[0].url
+
+
+@pytest.mark.parametrize("country", ["INTL", "intl"])
+def test_asking_for_the_international_lines_lists_each_line_once(country: str) -> None:
+    """Given a client that asks for the international directory itself, when crisis lines are
+    listed, then the international line comes once, not as the country's and again as the
+    fallback."""
+    lines = crisis_lines(country)
+    assert [item.country for item in lines] == ["INTL"]

@@ -13,6 +13,7 @@ from kindred.protocol import ResourceItem
 _REPEATS = re.compile(r"(.)\1{2,}")
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 _SPACES = re.compile(r"\s+")
+INTL = "INTL"  # the directory's international fallback
 
 
 def normalise(text: str) -> str:
@@ -50,7 +51,8 @@ def _directory() -> dict[str, list[ResourceItem]]:
 
 
 def crisis_lines(country: str | None) -> list[ResourceItem]:
-    """The crisis lines of a country, then the international fallback."""
+    """The crisis lines of a country, then the international fallback (each line once)."""
     directory = _directory()
-    local = directory.get((country or "").upper(), [])
-    return [*local, *directory.get("INTL", [])]
+    code = (country or "").upper()
+    local = directory.get(code, []) if code != INTL else []
+    return [*local, *directory.get(INTL, [])]
