@@ -37,7 +37,14 @@ FIGURATIVE = [
     "me muero de risa",
     "este examen me está matando",
     "me mata de la risa",
+    "me voy a morir de risa",
+    "kill the boss in this game",
     "hello, I just need to talk about my week",
+    # stretched letters fold away, and must not make figurative speech literal
+    "this exam is killllling meeee",
+    "I'm dyyyying to see it",
+    "kiiill the boss in this game",
+    "sooo freeee today",
 ]
 
 
@@ -68,14 +75,6 @@ def test_no_text_is_no_risk(text: str | None) -> None:
     assert detect_risk(text) is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: crisis_terms.json misses common phrasings: Spanish with the pronoun before the "
-        "verb ('me quiero matar', 'me voy a suicidar', 'me quiero hacer daño'), and English "
-        "'killing myself' and 'wanna die'"
-    ),
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -92,13 +91,6 @@ def test_common_phrasings_of_risk_are_detected(text: str) -> None:
     assert detect_risk(text) is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: safety.normalise folds a letter repeated 3+ times to two ('diiiie' -> 'diie'), "
-        "so an elongated word never matches a term spelled with one letter"
-    ),
-)
 @pytest.mark.parametrize("text", ["I want to dieeee", "i waaaant to die", "suiciiiide"])
 def test_elongated_words_are_still_detected(text: str) -> None:
     """Given a risk signal typed with stretched letters, as people do when distressed, when it

@@ -11,6 +11,7 @@ from importlib import resources
 from kindred.protocol import ResourceItem
 
 _REPEATS = re.compile(r"(.)\1{2,}")
+_LETTER_RUNS = re.compile(r"([a-z])\1+")
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 _SPACES = re.compile(r"\s+")
 INTL = "INTL"  # the directory's international fallback
@@ -37,7 +38,12 @@ def detect_risk(text: str | None) -> bool:
     """True when the text signals a risk of suicide or self-harm."""
     if not text:
         return False
-    return _patterns().search(normalise(text)) is not None
+    plain = normalise(text)
+    # Stretched letters ("dieeee", "waaaant") fold to two in `plain`, which keeps a doubled
+    # letter ("kill", "free") whole but leaves "diee"; a copy with every run of a letter
+    # folded to one catches those.
+    single = _LETTER_RUNS.sub(r"\1", plain)
+    return any(_patterns().search(t) is not None for t in (plain, single))
 
 
 @cache
