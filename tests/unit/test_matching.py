@@ -580,14 +580,6 @@ def test_a_waiting_seeker_hears_when_their_position_changes(svc: FakeServices) -
     assert [(f["type"], f.get("position")) for f in svc.notifier.take("s2")] == [("position", 1)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: matching.start_chat returns True (and counts ChatsStarted) before _announce "
-        "finds the volunteer gone and puts the seeker back in the queue, so run_matcher "
-        "reports a chat that never started"
-    ),
-)
 def test_a_match_whose_volunteer_was_gone_is_not_counted_as_started(svc: FakeServices) -> None:
     """Given the only free volunteer's socket is gone, when the matcher runs, then it reports
     no chat started (the seeker is waiting again)."""
@@ -595,6 +587,17 @@ def test_a_match_whose_volunteer_was_gone_is_not_counted_as_started(svc: FakeSer
     _volunteer(svc, "gone")
     svc.notifier.gone.add("gone")
     assert run_matcher(svc) == 0
+
+
+def test_a_match_whose_seeker_was_gone_is_not_counted_as_started(svc: FakeServices) -> None:
+    """Given the only waiting seeker's socket is gone, when the matcher runs, then it reports
+    no chat started (the volunteer heard `matched` then `ended` and is free again)."""
+    _waiting_seeker(svc, "gone")
+    _volunteer(svc, "v1")
+    svc.notifier.gone.add("gone")
+    assert run_matcher(svc) == 0
+    slot = svc.store.get_slot("v1")
+    assert slot is not None and slot.active == 0
 
 
 def test_a_seeker_whose_entry_expired_is_not_matched(svc: FakeServices) -> None:

@@ -165,7 +165,8 @@ def run_matcher(svc: Services) -> int:
 
 
 def start_chat(svc: Services, entry: QueueEntry, slot: VolunteerSlot) -> bool:
-    """Commit one match and tell both sides; False if the match lost a race."""
+    """Commit one match and tell both sides; False if the match lost a race or one side was
+    gone when told (then the chat never started, and is not counted)."""
     session = Session(
         session_id=secrets.token_urlsafe(12),
         seeker_id=entry.connection_id,
@@ -181,11 +182,12 @@ def start_chat(svc: Services, entry: QueueEntry, slot: VolunteerSlot) -> bool:
         svc.store.create_chat(entry, slot, session)
     except Conflict:
         return False
+    if not _announce(svc, entry, session):
+        return False
     waited = max(0, session.started_at_ms - entry.enqueued_at_ms) / 1000
     metrics.add_metric(name="ChatsStarted", unit="Count", value=1)
     metrics.add_metric(name="WaitSeconds", unit="Seconds", value=waited)
     logger.info("matched", extra={"session": session.session_id, "waited_s": round(waited, 1)})
-    _announce(svc, entry, session)
     return True
 
 
@@ -199,7 +201,8 @@ def _unseal(svc: Services, sealed: str | None) -> str | None:
         return None
 
 
-def _announce(svc: Services, entry: QueueEntry, session: Session) -> None:
+def _announce(svc: Services, entry: QueueEntry, session: Session) -> bool:
+    """Tell both sides of a committed match; False if one was gone and the chat was undone."""
     from kindred.chat_end import end_session
 
     to_volunteer = Matched(
@@ -221,7 +224,7 @@ def _announce(svc: Services, entry: QueueEntry, session: Session) -> None:
         if svc.store.end_chat(session, requeue=requeue):
             svc.store.remove_slot(session.volunteer_id)
             svc.work.nudge("volunteer_gone")
-        return
+        return False
     to_seeker = Matched(
         sessionId=session.session_id,
         peer=Peer(alias=session.volunteer_alias, role="volunteer"),
@@ -231,3 +234,5 @@ def _announce(svc: Services, entry: QueueEntry, session: Session) -> None:
         end_session(
             svc, session, by=session.seeker_id, reason_for_ender=None, reason_for_other="peer_left"
         )
+        return False
+    return True
