@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+import boto3
+
 from tests.aws_calls import gone_connections
 from tests.world import World
 
@@ -84,6 +88,25 @@ def test_a_seeker_gone_at_the_moment_of_the_match_frees_the_volunteer(world: Wor
         ("matched", None),
         ("ended", "peer_left"),
     ]
+    nxt = world.connect()
+    world.send(nxt, {"action": "match"})
+    world.run_matcher()
+    assert world.types(nxt) == ["queued", "matched"]
+
+
+def test_a_block_after_the_seeker_is_gone_just_ends_the_chat(world: World) -> None:
+    """Given a chat whose seeker's connection item is already gone from the table (and whose
+    socket is closed), when the volunteer blocks, then the volunteer gets `ended` blocked, not
+    an error, no connection item is made up for the seeker, and the slot takes the next
+    seeker."""
+    seeker, vol, session = _pair(world)
+    db = boto3.client("dynamodb")
+    key = {"pk": {"S": f"CONN#{seeker}"}, "sk": {"S": "CONN"}}
+    db.delete_item(TableName=os.environ["TABLE_NAME"], Key=key)
+    with gone_connections(seeker):
+        world.send(vol, {"action": "block"})
+    assert world.frames(vol) == [{"type": "ended", "sessionId": session, "reason": "blocked"}]
+    assert "Item" not in db.get_item(TableName=os.environ["TABLE_NAME"], Key=key)
     nxt = world.connect()
     world.send(nxt, {"action": "match"})
     world.run_matcher()

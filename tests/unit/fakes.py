@@ -249,15 +249,19 @@ class InMemoryStore:
         self.calls.append("delete_connection")
         self.items.pop(_conn_key(connection_id), None)
 
-    def add_blocked_user(self, connection_id: str, user_id: str) -> None:
+    def add_blocked_user(self, connection_id: str, user_id: str) -> bool:
         self.calls.append("add_blocked_user")
 
         def add(item: Item) -> Item:
             item["blockedUsers"] = set(item.get("blockedUsers", set())) | {user_id}
             return item
 
-        # DynamoStore raises a ConditionalCheckFailed ClientError when the connection is gone.
-        self._transact([_Op(_conn_key(connection_id), _exists, add)])
+        # Like DynamoStore: a connection that is gone is not recreated, and the caller is told.
+        try:
+            self._transact([_Op(_conn_key(connection_id), _exists, add)])
+        except Conflict:
+            return False
+        return True
 
     # -- the waiting queue -----------------------------------------------------------------
 

@@ -411,6 +411,22 @@ def test_block_outside_a_chat_is_refused(svc: FakeServices) -> None:
     assert _error(svc.notifier.take("s1")) == ("not_in_chat", "block")
 
 
+def test_a_volunteer_can_block_a_seeker_whose_connection_is_gone(svc: FakeServices) -> None:
+    """Given a chat whose seeker's connection is already gone (its item deleted, its socket
+    closed), when the volunteer blocks, then the volunteer gets `ended` reason blocked (no
+    error), their slot is free, and no connection item is made up for the seeker."""
+    session = _chat(svc)
+    svc.store.delete_connection("s1")
+    svc.notifier.gone.add("s1")
+    send(svc, "v1", {"action": "block"})
+    assert svc.notifier.take("v1") == [{"type": "ended", "sessionId": session, "reason": "blocked"}]
+    assert _active(svc, "v1") == 0
+    assert svc.store.get_connection("s1") is None
+    assert ("CONN#s1", "CONN") not in svc.store.items
+    stored = svc.store.get_session(session)
+    assert stored is not None and stored.active is False
+
+
 # ---- feedback --------------------------------------------------------------------------------
 
 

@@ -204,6 +204,8 @@ def _report(svc: Services, conn: Connection, action: Report) -> None:
 def _block(svc: Services, conn: Connection, action: Block) -> None:
     session_id, _ = _chat_of(conn, action.sessionId, "block")
     session = _session(svc, session_id, "block")
+    # A seeker whose connection is already gone can never be matched again anyway: the block
+    # then only ends the chat.
     svc.store.add_blocked_user(session.seeker_id, session.volunteer_user_id)
     end_session(
         svc, session, by=conn.connection_id, reason_for_ender="blocked", reason_for_other="blocked"

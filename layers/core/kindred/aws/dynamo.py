@@ -157,14 +157,20 @@ class DynamoStore:
     def delete_connection(self, connection_id: str) -> None:
         self._db.delete_item(TableName=self._table, Key=_conn_key(connection_id))
 
-    def add_blocked_user(self, connection_id: str, user_id: str) -> None:
-        self._db.update_item(
-            TableName=self._table,
-            Key=_conn_key(connection_id),
-            UpdateExpression="ADD blockedUsers :u",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":u": {"SS": [user_id]}},
-        )
+    def add_blocked_user(self, connection_id: str, user_id: str) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=_conn_key(connection_id),
+                UpdateExpression="ADD blockedUsers :u",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":u": {"SS": [user_id]}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # -- the waiting queue -----------------------------------------------------------------
 
