@@ -209,6 +209,39 @@ def test_a_volunteer_with_several_chats_names_the_session(world: World) -> None:
     assert [f["text"] for f in world.frames(s2)] == ["hello two"]
 
 
+def test_a_transfer_keeps_the_seekers_language_and_risk(world: World) -> None:
+    """Given a seeker who asked for Spanish (their connection says en) and signalled risk during
+    the chat, when the volunteer transfers them with a note, then an English-only volunteer is
+    not given them, and the next Spanish-speaking volunteer's `matched` carries the note and
+    `risk`."""
+    seeker = world.connect(lang="en")
+    world.send(seeker, {"action": "match", "language": "es"})
+    first = _volunteer(world, languages=["es"], user="es1", alias="Es1")
+    world.run_matcher()
+    session = world.frames(first)[-1]["sessionId"]
+    world.send(seeker, {"action": "message", "text": "me quiero matar"})
+    assert "alert" in world.types(first)
+    world.send(first, {"action": "transfer", "sessionId": session, "note": "habla despacio"})
+    world.send(first, {"action": "availability", "available": False})
+    assert [(f["type"], f.get("reason")) for f in world.frames(seeker)][-1] == (
+        "queued",
+        "transfer",
+    )
+
+    english = _volunteer(world, languages=["en"], user="en1", alias="En1")
+    world.run_matcher()
+    assert world.frames(english) == []
+    spanish = _volunteer(world, languages=["es"], user="es2", alias="Es2")
+    world.run_matcher()
+    [matched] = world.frames(spanish)
+    assert (matched["type"], matched["note"], matched["risk"]) == (
+        "matched",
+        "habla despacio",
+        "high",
+    )
+    assert world.frames(seeker)[-1]["peer"]["alias"] == "Es2"
+
+
 def _session_of(world: World, cid: str) -> str:
     return next(f["sessionId"] for f in world.all_frames(cid) if f["type"] == "matched")
 

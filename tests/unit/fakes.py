@@ -485,6 +485,8 @@ class InMemoryStore:
             "topics": list(session.topics),
             "startedAt": session.started_at_ms,
             "active": True,
+            "lang": session.language,
+            "risk": session.risk,
             "expiresAt": self._now() + self._session_ttl,
         }
         self._transact(
@@ -620,6 +622,9 @@ class InMemoryStore:
             topics=tuple(d.get("topics", ())),
             started_at_ms=int(d.get("startedAt", 0)),
             active=bool(d.get("active", False)),
+            language=d.get("lang", ""),
+            risk=bool(d.get("risk", False)),
+            crisis_notified=bool(d.get("crisisNotified", False)),
         )
 
     def mark_crisis_notified(self, session_id: str) -> bool:

@@ -783,14 +783,6 @@ def test_the_pool_is_untouched_by_a_seekers_chat_actions(svc: FakeServices) -> N
     assert svc.store.partition(POOL_PK) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: chat._transfer queues the seeker with the connection's language "
-        "(seeker.language), not the language they asked for in `match`, so a transferred "
-        "seeker can be handed to a volunteer who does not speak their language"
-    ),
-)
 def test_a_transferred_seeker_keeps_the_language_they_asked_for(svc: FakeServices) -> None:
     """Given a seeker who asked for a Spanish-speaking volunteer (their connection says en),
     when they are transferred and only an English-only volunteer is free, then they are not
@@ -803,3 +795,59 @@ def test_a_transferred_seeker_keeps_the_language_they_asked_for(svc: FakeService
     _volunteer(svc, "en1")
     run_matcher(svc)
     assert svc.notifier.take("en1") == []
+
+
+def test_a_transferred_seeker_goes_to_a_volunteer_who_speaks_their_language(
+    svc: FakeServices,
+) -> None:
+    """Given a seeker who asked for Spanish (their connection says en), when they are
+    transferred and an English-only and a Spanish-speaking volunteer are free, then the
+    Spanish-speaking one gets them."""
+    _volunteer_speaking(svc, "es1", ["es"])
+    session = _chat(svc, "s1", "es1", language="es")
+    send(svc, "es1", {"action": "transfer", "sessionId": session})
+    _volunteer(svc, "en1")
+    _volunteer_speaking(svc, "es2", ["es"])
+    run_matcher(svc)
+    assert svc.notifier.take("en1") == []
+    assert svc.notifier.types("es2") == ["matched"]
+
+
+def _volunteer_speaking(svc: FakeServices, cid: str, languages: list[str]) -> str:
+    connect(svc, cid, "volunteer", user_id=f"user-{cid}", alias=f"Vol {cid}")
+    send(svc, cid, {"action": "availability", "available": True, "languages": languages})
+    svc.notifier.take(cid)
+    return cid
+
+
+def _transfer_to_v2(svc: FakeServices, session: str) -> dict[str, Any]:
+    send(svc, "v1", {"action": "transfer", "sessionId": session})
+    send(svc, "v1", {"action": "availability", "available": False})
+    _volunteer(svc, "v2")
+    run_matcher(svc)
+    [to_v2] = svc.notifier.take("v2")
+    assert to_v2["type"] == "matched"
+    return to_v2
+
+
+def test_a_seeker_queued_at_risk_is_still_flagged_after_a_transfer(svc: FakeServices) -> None:
+    """Given a seeker whose intro signalled risk, when their volunteer transfers them, then the
+    next volunteer's `matched` carries `risk` too."""
+    session = _chat(svc, intro=RISKY)
+    assert _transfer_to_v2(svc, session)["risk"] == "high"
+
+
+def test_a_crisis_in_the_chat_is_flagged_to_the_next_volunteer(svc: FakeServices) -> None:
+    """Given a seeker who came in without risk but signalled it during the chat, when their
+    volunteer transfers them, then the next volunteer's `matched` carries `risk`."""
+    session = _chat(svc, intro="I just need to talk")
+    send(svc, "s1", {"action": "message", "text": RISKY})
+    assert _transfer_to_v2(svc, session)["risk"] == "high"
+
+
+def test_a_transfer_without_any_risk_raises_no_flag(svc: FakeServices) -> None:
+    """Given a chat with no crisis signal, when it is transferred, then the next volunteer's
+    `matched` has no `risk`."""
+    session = _chat(svc, intro="I just need to talk")
+    send(svc, "s1", {"action": "message", "text": "this exam is killing me"})
+    assert "risk" not in _transfer_to_v2(svc, session)

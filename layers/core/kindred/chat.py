@@ -246,10 +246,13 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         queue_key=queue_key(PRIORITY_URGENT, now_ms, seeker_id),
         priority=PRIORITY_URGENT,
         enqueued_at_ms=now_ms,
-        language=seeker.language,
+        # What the seeker asked for in `match`, not their connection's default.
+        language=session.language or seeker.language,
         topics=session.topics,
         seeker_key=session.seeker_key,
         seeker_alias=session.seeker_alias,
+        # The next volunteer hears of a risk seen before or during this chat.
+        risk=session.risk or session.crisis_notified,
         sealed_note=svc.sealer.seal(action.note) if action.note else None,
         reason="transfer",
         # Not back to the volunteer who handed them on.

@@ -177,6 +177,8 @@ def start_chat(svc: Services, entry: QueueEntry, slot: VolunteerSlot) -> bool:
         seeker_alias=entry.seeker_alias,
         topics=entry.topics,
         started_at_ms=svc.now_ms(),
+        language=entry.language,
+        risk=entry.risk,
     )
     try:
         svc.store.create_chat(entry, slot, session)

@@ -93,6 +93,9 @@ class Session:
     topics: tuple[str, ...]
     started_at_ms: int
     active: bool = True
+    language: str = ""  # the language the seeker asked for in `match` ("" on older items)
+    risk: bool = False  # the seeker was queued at risk (their intro, or a transfer of such)
+    crisis_notified: bool = False  # a crisis signal was seen in this chat
 
 
 def queue_key(priority: int, enqueued_at_ms: int, connection_id: str) -> str:

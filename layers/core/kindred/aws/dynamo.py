@@ -453,6 +453,8 @@ class DynamoStore:
                                 "topics": list(session.topics),
                                 "startedAt": session.started_at_ms,
                                 "active": True,
+                                "lang": session.language,
+                                "risk": session.risk,
                                 "expiresAt": self._now() + self._session_ttl,
                             }
                         ),
@@ -570,6 +572,9 @@ class DynamoStore:
             topics=tuple(d.get("topics", ())),
             started_at_ms=int(d.get("startedAt", 0)),
             active=bool(d.get("active", False)),
+            language=d.get("lang", ""),
+            risk=bool(d.get("risk", False)),
+            crisis_notified=bool(d.get("crisisNotified", False)),
         )
 
     def mark_crisis_notified(self, session_id: str) -> bool:
