@@ -223,6 +223,7 @@ class InMemoryStore:
             chats=dict(data.get("chats", {})),
             blocked_users=frozenset(data.get("blockedUsers", ())),
             resume_hash=data.get("resumeHash"),
+            session_ids=frozenset(data.get("sessionIds", ())),
         )
 
     def put_connection(self, conn: Connection) -> None:
@@ -290,7 +291,13 @@ class InMemoryStore:
         item = self._queue_item(entry)
         return _Op((QUEUE_PK, entry.queue_key), _absent, lambda _: item)
 
-    def enqueue(self, entry: QueueEntry, resume_hash: str, resume_expires_at: int) -> None:
+    def enqueue(
+        self,
+        entry: QueueEntry,
+        resume_hash: str,
+        resume_expires_at: int,
+        previous_resume_hash: str | None = None,
+    ) -> None:
         self.calls.append("enqueue")
 
         def to_waiting(item: Item) -> Item:
@@ -304,17 +311,23 @@ class InMemoryStore:
             "seekerKey": entry.seeker_key,
             "expiresAt": resume_expires_at,
         }
-        self._transact(
-            [
-                self._queue_put(entry),
-                _Op(
-                    _conn_key(entry.connection_id),
-                    lambda c: c is not None and c.get("state") == "idle",
-                    to_waiting,
+        ops = [
+            self._queue_put(entry),
+            _Op(
+                _conn_key(entry.connection_id),
+                # Like DynamoStore: the ticket deleted must be the one the connection holds.
+                lambda c: (
+                    c is not None
+                    and c.get("state") == "idle"
+                    and c.get("resumeHash") == (previous_resume_hash or None)
                 ),
-                _Op(_resume_key(resume_hash), _always, lambda _: resume),
-            ]
-        )
+                to_waiting,
+            ),
+            _Op(_resume_key(resume_hash), _always, lambda _: resume),
+        ]
+        if previous_resume_hash and previous_resume_hash != resume_hash:
+            ops.append(_Op(_resume_key(previous_resume_hash), _always, lambda _: None))
+        self._transact(ops)
 
     def leave_queue(self, conn: Connection) -> bool:
         self.calls.append("leave_queue")
@@ -462,6 +475,7 @@ class InMemoryStore:
                 state="chatting", sessionId=sid, peerId=slot.connection_id, lastSessionId=sid
             )
             item.pop("queueKey", None)
+            item["sessionIds"] = set(item.get("sessionIds", set())) | {sid}  # ADD to a string set
             return item
 
         def take_slot(item: Item) -> Item:
@@ -673,8 +687,8 @@ class InMemoryStore:
     def put_resume(
         self, resume_hash: str, connection_id: str, seeker_key: str, expires_at: int
     ) -> None:
-        # Two writes, not one transaction, as in DynamoStore: the ticket stays even when the
-        # second write finds the connection gone (and raises).
+        # Separate writes, not one transaction, as in DynamoStore: the new ticket stays even
+        # when the second write finds the connection gone (and raises).
         self.calls.append("put_resume")
         self._put(
             {
@@ -686,11 +700,18 @@ class InMemoryStore:
             }
         )
 
+        previous: list[str] = []
+
         def point(item: Item) -> Item:
+            if item.get("resumeHash"):
+                previous.append(item["resumeHash"])  # as ReturnValues=UPDATED_OLD gives it
             item["resumeHash"] = resume_hash
             return item
 
         self._transact([_Op(_conn_key(connection_id), _exists, point)])
+        # Like DynamoStore: one valid token per seeker, the one held before is deleted.
+        if previous and previous[0] != resume_hash:
+            self.items.pop(_resume_key(previous[0]), None)
 
     def delete_resume(self, resume_hash: str) -> None:
         self.calls.append("delete_resume")

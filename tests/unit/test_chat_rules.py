@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -617,13 +618,6 @@ def test_only_a_seeker_can_be_forgotten(svc: FakeServices) -> None:
     assert svc.notifier.closed == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: chat._forget deletes only conn.session_id/last_session_id and conn.resume_hash; "
-        "after a transfer the first chat's session and the first resume ticket stay stored"
-    ),
-)
 def test_forget_after_a_transfer_deletes_everything_about_the_seeker(svc: FakeServices) -> None:
     """Given a seeker who was transferred to a second volunteer, when they ask to be forgotten,
     then no stored item mentions them any more (nor their first resume ticket)."""
@@ -636,13 +630,6 @@ def test_forget_after_a_transfer_deletes_everything_about_the_seeker(svc: FakeSe
     assert _about(svc, "s1", key) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: chat._forget deletes only conn.session_id and conn.last_session_id, and only the "
-        "latest resume ticket: a seeker's earlier chat and earlier ticket stay stored"
-    ),
-)
 def test_forget_after_two_chats_deletes_everything_about_the_seeker(svc: FakeServices) -> None:
     """Given a seeker who had a chat, ended it and had a second one, when they ask to be
     forgotten, then no stored item mentions them any more (nor their first chat)."""
@@ -653,6 +640,41 @@ def test_forget_after_two_chats_deletes_everything_about_the_seeker(svc: FakeSer
     run_matcher(svc)
     send(svc, "s1", {"action": "forget"})
     assert _about(svc, "s1", key) == []
+
+
+def _tickets(svc: FakeServices, seeker: str) -> list[str]:
+    """The hashes of the resume tickets stored for this seeker's connection."""
+    return [
+        pk.removeprefix("RESUME#")
+        for (pk, _), item in svc.store.items.items()
+        if pk.startswith("RESUME#") and item["connectionId"] == seeker
+    ]
+
+
+def test_a_seeker_holds_one_resume_token_at_a_time(svc: FakeServices) -> None:
+    """Given a seeker who chats, ends, asks again and is then transferred, when each new
+    `queued` brings a new resume token, then only the latest one's ticket is stored (the one
+    the connection points at): an earlier token is no longer valid."""
+
+    def only_the_latest_ticket() -> None:
+        [queued] = [f for f in svc.notifier.take("s1") if f["type"] == "queued"]
+        latest = hashlib.sha256(queued["resumeToken"].encode()).hexdigest()
+        assert _tickets(svc, "s1") == [latest]
+        conn = svc.store.get_connection("s1")
+        assert conn is not None and conn.resume_hash == latest
+
+    _volunteer(svc, "v1")
+    connect(svc, "s1")
+    send(svc, "s1", {"action": "match"})
+    only_the_latest_ticket()
+    run_matcher(svc)
+    send(svc, "s1", {"action": "end"})
+    send(svc, "s1", {"action": "match"})
+    only_the_latest_ticket()
+    run_matcher(svc)
+    session = svc.notifier.take("s1")[-1]["sessionId"]
+    send(svc, "v1", {"action": "transfer", "sessionId": session})
+    only_the_latest_ticket()
 
 
 # ---- ping ------------------------------------------------------------------------------------

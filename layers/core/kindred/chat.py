@@ -291,8 +291,12 @@ def _forget(svc: Services, conn: Connection, action: Forget) -> None:
                 reason_for_ender=None,
                 reason_for_other="peer_left",
             )
-    for session_id in {conn.session_id, conn.last_session_id} - {None}:
-        svc.store.delete_session(str(session_id))
+    # Every chat this connection had (a transfer or a second match makes more than one).
+    session_ids = set(conn.session_ids)
+    session_ids.update(s for s in (conn.session_id, conn.last_session_id) if s)
+    for session_id in sorted(session_ids):
+        svc.store.delete_session(session_id)
+    # The only ticket left: issuing a new one deletes the one before.
     if conn.resume_hash:
         svc.store.delete_resume(conn.resume_hash)
     svc.store.delete_connection(conn.connection_id)

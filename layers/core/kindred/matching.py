@@ -65,7 +65,7 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     token, token_hash = new_resume_token()
     expires = int(svc.clock()) + svc.settings.connection_ttl_seconds
     try:
-        svc.store.enqueue(entry, token_hash, expires)
+        svc.store.enqueue(entry, token_hash, expires, conn.resume_hash)
     except Conflict:
         raise ProtocolError(
             "already_waiting", "You are already in the queue or in a chat.", action="match"

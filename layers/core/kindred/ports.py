@@ -23,8 +23,19 @@ class Store(Protocol):
         """Add a volunteer to a seeker's blocks; False if the connection is gone (no write)."""
 
     # the waiting queue
-    def enqueue(self, entry: QueueEntry, resume_hash: str, resume_expires_at: int) -> None:
-        """Put an idle seeker in the queue (Conflict if no longer idle)."""
+    def enqueue(
+        self,
+        entry: QueueEntry,
+        resume_hash: str,
+        resume_expires_at: int,
+        previous_resume_hash: str | None = None,
+    ) -> None:
+        """Put an idle seeker in the queue with a new resume ticket, in one transaction.
+
+        The connection's previous ticket (`previous_resume_hash`, which must be the one it
+        holds) is deleted, so a seeker has one valid resume token. Conflict if the connection
+        is no longer idle or holds another ticket.
+        """
 
     def leave_queue(self, conn: Connection) -> bool:
         """Take a waiting seeker out of the queue; False if it was not waiting."""
@@ -82,7 +93,9 @@ class Store(Protocol):
     # resume tickets
     def put_resume(
         self, resume_hash: str, connection_id: str, seeker_key: str, expires_at: int
-    ) -> None: ...
+    ) -> None:
+        """Issue a new resume ticket for a connection and delete the one it held before."""
+
     def delete_resume(self, resume_hash: str) -> None: ...
 
 

@@ -32,6 +32,7 @@ class Connection:
     chats: dict[str, str] = field(default_factory=dict)  # staff: session id -> seeker connection
     blocked_users: frozenset[str] = frozenset()  # seeker: volunteers never to be matched again
     resume_hash: str | None = None  # seeker: the hash of the latest resume token
+    session_ids: frozenset[str] = frozenset()  # seeker: every chat of this connection, for forget
 
     @property
     def is_staff(self) -> bool:

@@ -137,6 +137,7 @@ class DynamoStore:
             chats=dict(data.get("chats", {})),
             blocked_users=frozenset(data.get("blockedUsers", ())),
             resume_hash=data.get("resumeHash"),
+            session_ids=frozenset(data.get("sessionIds", ())),
         )
 
     def put_connection(self, conn: Connection) -> None:
@@ -194,43 +195,53 @@ class DynamoStore:
         }
         return {"Put": {"Item": _to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
 
-    def enqueue(self, entry: QueueEntry, resume_hash: str, resume_expires_at: int) -> None:
-        self._transact(
-            [
-                self._queue_put(entry),
-                {
-                    "Update": {
-                        "Key": _conn_key(entry.connection_id),
-                        "UpdateExpression": (
-                            "SET #state = :waiting, queueKey = :qk, resumeHash = :rh"
-                        ),
-                        "ConditionExpression": "attribute_exists(pk) AND #state = :idle",
-                        "ExpressionAttributeNames": {"#state": "state"},
-                        "ExpressionAttributeValues": _values(
-                            {
-                                ":waiting": "waiting",
-                                ":idle": "idle",
-                                ":qk": entry.queue_key,
-                                ":rh": resume_hash,
-                            }
-                        ),
-                    }
-                },
-                {
-                    "Put": {
-                        "Item": _to_item(
-                            {
-                                "pk": f"RESUME#{resume_hash}",
-                                "sk": "RESUME",
-                                "connectionId": entry.connection_id,
-                                "seekerKey": entry.seeker_key,
-                                "expiresAt": resume_expires_at,
-                            }
-                        )
-                    }
-                },
-            ]
-        )
+    def enqueue(
+        self,
+        entry: QueueEntry,
+        resume_hash: str,
+        resume_expires_at: int,
+        previous_resume_hash: str | None = None,
+    ) -> None:
+        # The ticket deleted is the one the connection holds: the condition makes sure.
+        values: dict[str, Any] = {
+            ":waiting": "waiting",
+            ":idle": "idle",
+            ":qk": entry.queue_key,
+            ":rh": resume_hash,
+        }
+        if previous_resume_hash:
+            held = "resumeHash = :prev"
+            values[":prev"] = previous_resume_hash
+        else:
+            held = "attribute_not_exists(resumeHash)"
+        ops: list[dict[str, Any]] = [
+            self._queue_put(entry),
+            {
+                "Update": {
+                    "Key": _conn_key(entry.connection_id),
+                    "UpdateExpression": "SET #state = :waiting, queueKey = :qk, resumeHash = :rh",
+                    "ConditionExpression": f"attribute_exists(pk) AND #state = :idle AND {held}",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": _values(values),
+                }
+            },
+            {
+                "Put": {
+                    "Item": _to_item(
+                        {
+                            "pk": f"RESUME#{resume_hash}",
+                            "sk": "RESUME",
+                            "connectionId": entry.connection_id,
+                            "seekerKey": entry.seeker_key,
+                            "expiresAt": resume_expires_at,
+                        }
+                    )
+                }
+            },
+        ]
+        if previous_resume_hash and previous_resume_hash != resume_hash:
+            ops.append({"Delete": {"Key": _key(f"RESUME#{previous_resume_hash}", "RESUME")}})
+        self._transact(ops)
 
     def leave_queue(self, conn: Connection) -> bool:
         if conn.state != "waiting" or not conn.queue_key:
@@ -403,7 +414,7 @@ class DynamoStore:
                         "Key": _conn_key(entry.connection_id),
                         "UpdateExpression": (
                             "SET #state = :chatting, sessionId = :sid, peerId = :peer, "
-                            "lastSessionId = :sid REMOVE queueKey"
+                            "lastSessionId = :sid REMOVE queueKey ADD sessionIds :sids"
                         ),
                         "ConditionExpression": "#state = :waiting AND queueKey = :qk",
                         "ExpressionAttributeNames": {"#state": "state"},
@@ -412,6 +423,7 @@ class DynamoStore:
                                 ":chatting": "chatting",
                                 ":waiting": "waiting",
                                 ":sid": session.session_id,
+                                ":sids": {session.session_id},
                                 ":peer": slot.connection_id,
                                 ":qk": entry.queue_key,
                             }
@@ -622,13 +634,18 @@ class DynamoStore:
             "expiresAt": expires_at,
         }
         self._db.put_item(TableName=self._table, Item=_to_item(item))
-        self._db.update_item(
+        resp = self._db.update_item(
             TableName=self._table,
             Key=_conn_key(connection_id),
             UpdateExpression="SET resumeHash = :rh",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={":rh": {"S": resume_hash}},
+            ReturnValues="UPDATED_OLD",
         )
+        # One valid token per seeker: the ticket the connection held before is deleted.
+        previous = resp.get("Attributes", {}).get("resumeHash", {}).get("S")
+        if previous and previous != resume_hash:
+            self.delete_resume(previous)
 
     def delete_resume(self, resume_hash: str) -> None:
         self._db.delete_item(TableName=self._table, Key=_key(f"RESUME#{resume_hash}", "RESUME"))
