@@ -6,6 +6,8 @@ import hashlib
 import secrets
 from dataclasses import replace
 
+from kindred.chat_end import end_session
+from kindred.crisis import on_waiting_seeker_at_risk
 from kindred.observability import logger, metrics
 from kindred.ports import Conflict
 from kindred.protocol import Availability, Match, Matched, Peer, ProtocolError, Queued, Status
@@ -75,8 +77,6 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     svc.notifier.send(conn.connection_id, Queued(position=position, resumeToken=token))
     metrics.add_metric(name="SeekersQueued", unit="Count", value=1)
     if risk:
-        from kindred.crisis import on_waiting_seeker_at_risk
-
         on_waiting_seeker_at_risk(svc, conn)
     svc.work.nudge("seeker_waiting")
 
@@ -205,8 +205,6 @@ def _unseal(svc: Services, sealed: str | None) -> str | None:
 
 def _announce(svc: Services, entry: QueueEntry, session: Session) -> bool:
     """Tell both sides of a committed match; False if one was gone and the chat was undone."""
-    from kindred.chat_end import end_session
-
     to_volunteer = Matched(
         sessionId=session.session_id,
         peer=Peer(alias=session.seeker_alias, role="seeker"),

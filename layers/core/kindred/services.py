@@ -53,7 +53,11 @@ def aws_services(config: Settings) -> Services:
     )
     work = SqsWorkQueue(session.client("sqs", config=retries), config.match_queue_url)
     sealer = AesGcmSealer(
-        secret_reader(session.client("secretsmanager", config=retries), config.sealing_secret_arn)
+        # The secret is fetched only when a text is first sealed or unsealed: the chat
+        # function's relay never pays for the client or the call.
+        secret_reader(
+            lambda: session.client("secretsmanager", config=retries), config.sealing_secret_arn
+        )
     )
     return Services(store=store, notifier=notifier, work=work, sealer=sealer, settings=config)
 

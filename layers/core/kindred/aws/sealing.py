@@ -35,10 +35,10 @@ class AesGcmSealer:
         return self._aead.decrypt(raw[:12], raw[12:], _CONTEXT).decode()
 
 
-def secret_reader(client: Any, secret_arn: str) -> Callable[[], str]:
+def secret_reader(client: Callable[[], Any], secret_arn: str) -> Callable[[], str]:
     """A callable that fetches the sealing secret (one GetSecretValue per cold start)."""
 
     def read() -> str:
-        return str(client.get_secret_value(SecretId=secret_arn)["SecretString"])
+        return str(client().get_secret_value(SecretId=secret_arn)["SecretString"])
 
     return read
