@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kindred import matching
-from kindred.chat_end import end_session
+from kindred.chat_end import end_session, leave
 from kindred.crisis import alert_report, on_chat_risk
 from kindred.events import MessageRequest
 from kindred.observability import logger, metrics
@@ -279,18 +279,7 @@ def _forget(svc: Services, conn: Connection, action: Forget) -> None:
         raise ProtocolError(
             "not_allowed", "Only a help-seeker can ask to be forgotten.", action="forget"
         )
-    if conn.state == "waiting":
-        svc.store.leave_queue(conn)
-    if conn.state == "chatting" and conn.session_id:
-        session = svc.store.get_session(conn.session_id)
-        if session is not None:
-            end_session(
-                svc,
-                session,
-                by=conn.connection_id,
-                reason_for_ender=None,
-                reason_for_other="peer_left",
-            )
+    leave(svc, conn, [conn.session_id] if conn.session_id else [])
     # Every chat this connection had (a transfer or a second match makes more than one).
     session_ids = set(conn.session_ids)
     session_ids.update(s for s in (conn.session_id, conn.last_session_id) if s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kindred.observability import metrics
 from kindred.protocol import Ended, EndReason
-from kindred.records import Session
+from kindred.records import Connection, Session
 from kindred.services import Services
 
 
@@ -30,3 +30,20 @@ def end_session(
             svc.notifier.send(side, Ended(sessionId=session.session_id, reason=reason))
     svc.work.nudge("slot_freed")
     return True
+
+
+def leave(svc: Services, conn: Connection, session_ids: list[str]) -> None:
+    """A connection leaves for good: each of its chats ends and the other side hears
+    `peer_left`; a waiting seeker leaves the queue."""
+    if conn.state == "waiting":
+        svc.store.leave_queue(conn)
+    for session_id in session_ids:
+        session = svc.store.get_session(session_id)
+        if session is not None:
+            end_session(
+                svc,
+                session,
+                by=conn.connection_id,
+                reason_for_ender=None,
+                reason_for_other="peer_left",
+            )

@@ -6,7 +6,7 @@ import secrets
 
 from pydantic import TypeAdapter, ValidationError
 
-from kindred.chat_end import end_session
+from kindred.chat_end import leave
 from kindred.events import ConnectRequest, DisconnectRequest
 from kindred.observability import logger, metrics
 from kindred.protocol import LanguageTag, Role
@@ -76,28 +76,9 @@ def disconnect(svc: Services, req: DisconnectRequest) -> None:
         if conn.role == "supervisor":
             svc.store.leave_shift(conn.connection_id)
         current = svc.store.get_connection(conn.connection_id) or conn
-        for session_id in current.chats:
-            session = svc.store.get_session(session_id)
-            if session is not None:
-                end_session(
-                    svc,
-                    session,
-                    by=conn.connection_id,
-                    reason_for_ender=None,
-                    reason_for_other="peer_left",
-                )
-    elif conn.state == "waiting":
-        svc.store.leave_queue(conn)
-    elif conn.state == "chatting" and conn.session_id:
-        session = svc.store.get_session(conn.session_id)
-        if session is not None:
-            end_session(
-                svc,
-                session,
-                by=conn.connection_id,
-                reason_for_ender=None,
-                reason_for_other="peer_left",
-            )
+        leave(svc, conn, list(current.chats))
+    else:
+        leave(svc, conn, [conn.session_id] if conn.session_id else [])
     if conn.resume_hash:
         svc.store.delete_resume(conn.resume_hash)
     svc.store.delete_connection(conn.connection_id)
