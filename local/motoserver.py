@@ -27,7 +27,7 @@ class _Serialized:
             return list(self._app(environ, start_response))
 
 
-class _QuietHandler(MotoRequestHandler):  # type: ignore[misc]
+class _QuietHandler(MotoRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # one line per AWS call would drown what matters
 

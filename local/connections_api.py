@@ -1,0 +1,124 @@
+"""API Gateway's @connections management API over HTTP, as botocore's client expects it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+from local.gateway import GoneError, PayloadTooLargeError
+
+log = logging.getLogger("local.connections")
+
+
+class Connections(Protocol):
+    """What the API manages; WebSocketGateway implements it (thread-safe)."""
+
+    def post(self, connection_id: str, data: bytes) -> None: ...
+    def get(self, connection_id: str) -> dict[str, Any]: ...
+    def delete(self, connection_id: str) -> None: ...
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ConnectionsApiServer
+    protocol_version = "HTTP/1.1"  # keep-alive, as boto3's connection pool expects
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # one line per frame would drown what matters
+
+    def _connection_id(self) -> str | None:
+        """The id in /<stage>/@connections/<id>; None for any other path."""
+        path = urlsplit(self.path).path
+        parts = path.strip("/").split("/")
+        if len(parts) != 3 or parts[0] != self.server.stage:
+            return None
+        if unquote(parts[1]) != "@connections" or not parts[2]:
+            return None
+        return unquote(parts[2])
+
+    def _answer(
+        self, status: int, body: dict[str, Any] | None = None, error_type: str | None = None
+    ) -> None:
+        data = json.dumps(body).encode() if body is not None else b""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if error_type is not None:
+            # botocore reads the error code from this header (rest-json protocol).
+            self.send_header("x-amzn-ErrorType", error_type)
+        self.end_headers()
+        if data and self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _serve(self, action: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        connection_id = self._connection_id()
+        if connection_id is None:
+            self._answer(HTTPStatus.FORBIDDEN, {"message": "Forbidden"}, "ForbiddenException")
+            return
+        connections = self.server.connections
+        try:
+            if action == "POST":
+                connections.post(connection_id, body)
+                self._answer(HTTPStatus.OK)
+            elif action == "GET":
+                self._answer(HTTPStatus.OK, connections.get(connection_id))
+            else:
+                connections.delete(connection_id)
+                self._answer(HTTPStatus.NO_CONTENT)
+        except GoneError:
+            self._answer(HTTPStatus.GONE, {"message": None}, "GoneException")
+        except PayloadTooLargeError as exc:
+            self._answer(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                {"message": f"Message too long: {exc}"},
+                "PayloadTooLargeException",
+            )
+        except Exception:
+            log.exception("@connections %s %s failed", action, connection_id)
+            self._answer(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal server error"})
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+
+class ConnectionsApiServer(ThreadingHTTPServer):
+    """POST/GET/DELETE /<stage>/@connections/<id> on loopback; 410 GoneException when gone."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], connections: Connections, stage: str) -> None:
+        super().__init__(address, _Handler)
+        self.connections = connections
+        self.stage = stage
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="connections-api"
+        )
+        self._thread.daemon = True
+
+    @property
+    def endpoint(self) -> str:
+        """The management endpoint a client is given: http://host:port/<stage>."""
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/{self.stage}"
+
+    def start(self) -> ConnectionsApiServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        self._thread.join(timeout=2)

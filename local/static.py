@@ -1,0 +1,142 @@
+"""Serves the web frontend (web/) and the config.json the local stack generates for it."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import posixpath
+import threading
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+# Explicit types for what a web page uses: the system's MIME database varies between machines.
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".ico": "image/x-icon",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/plain; charset=utf-8",
+}
+
+
+def content_type(path: Path) -> str:
+    known = CONTENT_TYPES.get(path.suffix.lower())
+    if known:
+        return known
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+def site_config(path: Path) -> dict[str, Any]:
+    """The deployment's topics and languages (web/site.json)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    topics, languages = data.get("topics"), data.get("languages")
+    if not isinstance(topics, list) or not isinstance(languages, list):
+        raise ValueError(f"{path} needs a list of topics and a list of languages")
+    return {"topics": topics, "languages": languages}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: StaticServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _not_found(self) -> None:
+        self._send(HTTPStatus.NOT_FOUND, b"Not found\n", "text/plain; charset=utf-8")
+
+    def _resolve(self, url_path: str) -> Path | None:
+        """The file or directory under the web root this path names; None outside it."""
+        root = self.server.root
+        clean = posixpath.normpath(unquote(url_path))
+        if "\x00" in clean:
+            return None
+        candidate = (root / clean.lstrip("/")).resolve()
+        if candidate != root and root not in candidate.parents:
+            return None
+        return candidate if candidate.exists() else None
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        if path == "/config.json":
+            body = json.dumps(self.server.config(), indent=2).encode()
+            self._send(HTTPStatus.OK, body, "application/json")
+            return
+        found = self._resolve(path)
+        if found is not None and found.is_dir():
+            if not path.endswith("/"):
+                # /volunteer -> /volunteer/, so that the page's relative links resolve
+                self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                self.send_header("Location", path + "/")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            found = found / "index.html"  # never a directory listing
+        if found is None or not found.is_file():
+            self._not_found()
+            return
+        self._send(HTTPStatus.OK, found.read_bytes(), content_type(found))
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+
+class StaticServer(ThreadingHTTPServer):
+    """GET and HEAD of the files under `root`, and /config.json from `config()`."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(
+        self, address: tuple[str, int], root: Path, config: Callable[[], dict[str, Any]]
+    ) -> None:
+        super().__init__(address, _Handler)
+        self.root = root.resolve()
+        self.config = config
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="web", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+    def start(self) -> StaticServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        self._thread.join(timeout=2)
