@@ -1,0 +1,80 @@
+"""Fixtures of the end-to-end tests: the whole local stack (local/), started on free ports.
+
+`local_stack` (module scope) is what `make run` starts, in this process: moto with the
+template's resources and the demo accounts, every handler of template.yaml, the WebSocket
+gateway, the @connections API, the SQS poller and the web server. It yields an E2EStack:
+
+    web_url     "http://127.0.0.1:<port>/"          the web page (web/), with a trailing slash
+    origin      "http://127.0.0.1:<port>"           the page's Origin; the authorizer allows it
+    ws_url      "ws://127.0.0.1:<port>/live"        the WebSocket API (config.json's websocketUrl)
+    config      dict                                config.json, fetched over HTTP like a browser
+    id_token(email, password="Kindred-Local-1") -> str
+                a Cognito ID token from InitiateAuth USER_PASSWORD_AUTH, sent by plain HTTP to
+                config["cognito"]["endpoint"] with config["cognito"]["clientId"], as the page does
+    stack       the running local.stack.LocalStack (gateway, functions, client(service) ...)
+
+The names above are stable: the browser tests use them too.
+
+The stack's handlers run on threads of this process and read os.environ, which the stack
+sets when it starts and restores when it stops. The root conftest's autouse `_isolated_env`
+would strip every AWS_* variable (AWS_ENDPOINT_URL among them) before each test, and clear
+the settings the handlers cached: here it is replaced by one that leaves the stack's
+environment alone (the stack itself removes the shell's AWS_* variables and sets dummy
+credentials, so nothing reaches a real account). Only one stack runs at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from local.demo_accounts import DEMO_PASSWORD
+from local.stack import LocalStack, Ports
+
+FREE_PORTS = Ports(web=0, ws=0, aws=0, connections=0)
+
+
+@dataclass
+class E2EStack:
+    """What a test needs of the running local stack (see the module docstring)."""
+
+    stack: LocalStack
+    web_url: str
+    origin: str
+    ws_url: str
+    config: dict[str, Any]
+
+    def id_token(self, email: str, password: str = DEMO_PASSWORD) -> str:
+        return self.stack.id_token(email, password)
+
+
+def fetch_config(web_url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(web_url + "config.json", timeout=10) as response:
+        config: dict[str, Any] = json.loads(response.read())
+    return config
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env() -> None:
+    """Replaces the root conftest's: the running stack's environment must stay as it is."""
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> Iterator[E2EStack]:
+    """The local stack on free ports, for the tests of one module (see the module docstring)."""
+    stack = LocalStack(ports=FREE_PORTS).start()
+    try:
+        yield E2EStack(
+            stack=stack,
+            web_url=stack.web_url,
+            origin=stack.web_origin,
+            ws_url=stack.ws_url,
+            config=fetch_config(stack.web_url),
+        )
+    finally:
+        stack.stop()
