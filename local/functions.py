@@ -27,6 +27,7 @@ LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 DEFAULT_TIMEOUT_SECONDS = 3  # Lambda's default
 DEFAULT_MEMORY_MB = 128
 
+# Told of every invocation: (function, event, what it returned or the FunctionError it raised).
 Observer = Callable[[str, dict[str, Any], Any], None]
 
 
@@ -147,10 +148,12 @@ class LocalFunction:
             deadline=started + self.timeout,
             log_group_name=f"/aws/lambda/{self.physical_name or self.logical_id}",
         )
+        outcome: Any = None
         try:
-            result = handler(event, context)
+            outcome = handler(event, context)
         except Exception as exc:
-            raise FunctionError(self.logical_id, exc) from exc
+            outcome = FunctionError(self.logical_id, exc)
+            raise outcome from exc
         finally:
             self._warm.put(handler)
             elapsed = time.monotonic() - started
@@ -161,9 +164,9 @@ class LocalFunction:
                     elapsed,
                     self.timeout,
                 )
-        for observer in list(self.observers):
-            observer(self.logical_id, event, result)
-        return result
+            for observer in list(self.observers):
+                observer(self.logical_id, event, outcome)
+        return outcome
 
 
 def report(error: FunctionError) -> None:
