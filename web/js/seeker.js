@@ -1,0 +1,712 @@
+/* Kindred: the help-seeker's page.
+ *
+ * What the page keeps (sessionStorage only, cleared by Quick exit and when a chat ends):
+ * the latest resume token and where the seeker is (waiting or chatting, the session id and
+ * the volunteer's alias), so a dropped connection or a reload can come back to the same chat.
+ * Message text is never stored. Everything a person writes is shown with textContent.
+ */
+(function () {
+  "use strict";
+
+  var K = window.Kindred;
+  var el = K.el;
+
+  /** Where Quick exit goes: a neutral, busy site that raises no questions. */
+  var EXIT_URL = "https://www.wikipedia.org/";
+  var STORE_KEY = "kindred.seeker";
+  var TYPING_EVERY_MS = 3000; // send `typing` at most this often
+  var TYPING_SHOWN_MS = 6000; // how long the peer's typing indicator stays without news
+  var MAX_TOPICS = 5;
+
+  var ERROR_WORDS = {
+    rate_limited: "You're sending messages a little fast. Please wait a moment, then try again.",
+    too_large: "That message is too long to send. Please shorten it a little.",
+    peer_gone: "The volunteer has left the chat.",
+    not_in_chat: "This chat has already ended.",
+    resume_failed:
+      "We couldn't reconnect you to your earlier chat. You can start a new one whenever you're ready.",
+    internal: "Something went wrong on our side. Please try again in a moment.",
+    invalid_request: "Something in that didn't go through. Please check it and try again.",
+  };
+  var GENERIC_ERROR = "Something went wrong. Please try again in a moment.";
+
+  var ENDED_WORDS = {
+    ended_by_you: "You ended the chat.",
+    ended_by_peer: "{alias} ended the chat.",
+    peer_left: "{alias} had to leave the chat.",
+    blocked: "This chat has been closed.",
+    timed_out: "The chat ended because it was quiet for a while.",
+    transferred: "The chat has ended.",
+  };
+
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
+
+  var config = null;
+  var client = null;
+  var state = {
+    view: "loading", // loading | welcome | waiting | chat | ended
+    sessionId: null,
+    alias: "",
+    resumeToken: null,
+    sendSeq: 0,
+    lastTypingSent: 0,
+    resuming: false,
+  };
+  var typingTimer = null;
+
+  // ---- storage --------------------------------------------------------------------------
+
+  function save() {
+    try {
+      if (state.view === "waiting" || state.view === "chat") {
+        window.sessionStorage.setItem(
+          STORE_KEY,
+          JSON.stringify({
+            view: state.view,
+            sessionId: state.sessionId,
+            alias: state.alias,
+            resumeToken: state.resumeToken,
+            sendSeq: state.sendSeq,
+            language: $("language").value,
+          })
+        );
+      } else {
+        window.sessionStorage.removeItem(STORE_KEY);
+      }
+    } catch (err) {
+      /* storage disabled: resume after a reload is not possible, the chat still works */
+    }
+  }
+
+  function restore() {
+    try {
+      var raw = window.sessionStorage.getItem(STORE_KEY);
+      return raw ? JSON.parse(raw) : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  // ---- views and notices ----------------------------------------------------------------
+
+  var VIEWS = ["loading", "welcome", "waiting", "chat", "ended"];
+
+  function showView(name, focusId) {
+    state.view = name;
+    VIEWS.forEach(function (v) {
+      K.show($("view-" + v), v === name);
+    });
+    save();
+    if (focusId) {
+      var target = $(focusId);
+      if (target) target.focus();
+    }
+  }
+
+  var noticeTimer = null;
+  function notice(words, options) {
+    var box = $("notice");
+    window.clearTimeout(noticeTimer);
+    if (!words) {
+      K.show(box, false);
+      box.textContent = "";
+      return;
+    }
+    box.textContent = words;
+    box.className = "notice" + (options && options.kind ? " notice-" + options.kind : "");
+    K.show(box, true);
+    if (options && options.clearAfterMs) {
+      noticeTimer = window.setTimeout(function () {
+        notice(null);
+      }, options.clearAfterMs);
+    }
+  }
+
+  function kindError(frame) {
+    return ERROR_WORDS[frame.code] || GENERIC_ERROR;
+  }
+
+  // ---- connection -----------------------------------------------------------------------
+
+  function socketUrl() {
+    var params = { lang: $("language").value };
+    if (state.resumeToken && (state.view === "waiting" || state.view === "chat")) {
+      params.resume = state.resumeToken;
+    }
+    return K.socketUrl(config.websocketUrl, params);
+  }
+
+  function makeClient() {
+    client = new K.Client({
+      url: socketUrl,
+      onFrame: onFrame,
+      onOpen: function (info) {
+        if (state.resuming || (info.reconnected && (state.view === "waiting" || state.view === "chat"))) {
+          state.resuming = false;
+          notice("You're connected again.", { kind: "ok", clearAfterMs: 4000 });
+          // The first action tells us whether the server took us back (`resume_failed` if not).
+          client.send({ action: "ping" });
+        }
+      },
+      onDown: function () {
+        if (state.view === "waiting" || state.view === "chat") {
+          notice("The connection dropped. Trying to reconnect you…", { kind: "warn" });
+        }
+      },
+    });
+  }
+
+  function send(frame) {
+    return client.send(frame);
+  }
+
+  // ---- server frames --------------------------------------------------------------------
+
+  function onFrame(frame) {
+    switch (frame.type) {
+      case "queued":
+        onQueued(frame);
+        break;
+      case "position":
+        showPosition(frame.position, frame.estimatedWaitSeconds);
+        break;
+      case "matched":
+        onMatched(frame);
+        break;
+      case "message":
+        if (frame.sessionId === state.sessionId || !state.sessionId) addPeerMessage(frame);
+        break;
+      case "typing":
+        showTyping();
+        break;
+      case "ended":
+        onEnded(frame);
+        break;
+      case "resources":
+        onResources(frame);
+        break;
+      case "thanks":
+        onThanks();
+        break;
+      case "error":
+        onError(frame);
+        break;
+      default:
+        break; // pong, reported, forgotten, and anything newer: nothing to show
+    }
+  }
+
+  function onQueued(frame) {
+    if (frame.resumeToken) state.resumeToken = frame.resumeToken;
+    var wasChatting = state.view === "chat";
+    $("match-submit").disabled = false;
+    if (frame.reason === "transfer") {
+      var who = state.alias || "Your volunteer";
+      $("queue-reason").textContent =
+        who + " has passed your chat to another volunteer who can help. You're at the front of the queue.";
+      K.show($("queue-reason"), true);
+      if (wasChatting) addSystemLine(who + " has passed your chat to another volunteer.");
+    } else {
+      K.show($("queue-reason"), false);
+    }
+    state.sessionId = null;
+    showPosition(frame.position, frame.estimatedWaitSeconds);
+    showView("waiting", "waiting-title");
+  }
+
+  function positionWords(position) {
+    if (!position || position <= 1) return "You are next.";
+    var ahead = position - 1;
+    return ahead === 1 ? "1 person ahead of you." : ahead + " people ahead of you.";
+  }
+
+  function showPosition(position, waitSeconds) {
+    $("queue-position").textContent = positionWords(position);
+    var wait = "";
+    if (typeof waitSeconds === "number" && waitSeconds > 0) {
+      var minutes = Math.max(1, Math.round(waitSeconds / 60));
+      wait = minutes === 1 ? "About a minute to wait." : "About " + minutes + " minutes to wait.";
+    }
+    $("queue-wait").textContent = wait;
+  }
+
+  function onMatched(frame) {
+    var firstVolunteer = !state.alias || state.view !== "waiting" || !$("chat-log").children.length;
+    state.sessionId = frame.sessionId;
+    state.alias = (frame.peer && frame.peer.alias) || "a volunteer";
+    state.sendSeq = 0;
+    state.peerSeqSeen = {};
+    $("peer-alias").textContent = state.alias;
+    hideTyping();
+    if (!firstVolunteer) addSystemLine("You're now talking with " + state.alias + ".");
+    else addSystemLine(state.alias + " has joined. Say hello whenever you're ready.");
+    showView("chat");
+    notice(null);
+    $("message").focus();
+  }
+
+  function onEnded(frame) {
+    if (state.sessionId && frame.sessionId && frame.sessionId !== state.sessionId) return;
+    var words = (ENDED_WORDS[frame.reason] || "The chat has ended.").replace(
+      "{alias}",
+      state.alias || "The volunteer"
+    );
+    state.endedSessionId = frame.sessionId || state.sessionId;
+    state.resumeToken = null;
+    hideTyping();
+    $("ended-reason").textContent = words;
+    resetFeedback();
+    showView("ended", "ended-title");
+  }
+
+  function onThanks() {
+    K.show($("feedback-form"), false);
+    K.show($("thanks"), true);
+    $("thanks").focus();
+  }
+
+  function onError(frame) {
+    if (frame.code === "resume_failed") {
+      state.resumeToken = null;
+      state.sessionId = null;
+      showView("welcome");
+      notice(kindError(frame), { kind: "warn" });
+      $("welcome-title").focus();
+      return;
+    }
+    if (frame.code === "already_waiting" || frame.code === "already_in_chat") return;
+    if (frame.code === "not_in_chat" && state.view === "chat") {
+      // The chat ended while we were away (a drop the server could not bridge).
+      if (frame.clientMsgId) markNotSent(frame.clientMsgId, kindError(frame));
+      onEnded({ sessionId: state.sessionId, reason: "peer_left" });
+      $("ended-reason").textContent = "The chat ended while you were disconnected. We're sorry.";
+      return;
+    }
+    if (frame.action === "message" && frame.clientMsgId) {
+      markNotSent(frame.clientMsgId, kindError(frame));
+      return;
+    }
+    if (frame.action === "feedback") {
+      $("feedback-error").textContent = "We couldn't send your feedback. You can skip it; that's fine.";
+      return;
+    }
+    if (frame.action === "match") {
+      $("match-submit").disabled = false;
+      $("match-error").textContent = kindError(frame);
+      return;
+    }
+    if (frame.action === "ping" || frame.action === "typing") return;
+    notice(kindError(frame), { kind: "warn", clearAfterMs: 8000 });
+  }
+
+  // ---- crisis lines ---------------------------------------------------------------------
+
+  function renderLines(list, items) {
+    list.replaceChildren();
+    (items || []).forEach(function (item) {
+      var li = el("li", { className: "line" });
+      li.appendChild(el("p", { className: "line-name" }, item.name));
+      if (item.description) li.appendChild(el("p", { className: "line-desc" }, item.description));
+      var actions = el("p", { className: "line-actions" });
+      if (item.phone) {
+        actions.appendChild(
+          el("a", { className: "btn btn-call", href: "tel:" + item.phone.replace(/[^0-9+]/g, "") }, "Call " + item.phone)
+        );
+      }
+      if (item.sms) {
+        actions.appendChild(
+          el("a", { className: "btn btn-call", href: "sms:" + item.sms.replace(/[^0-9+]/g, "") }, "Text " + item.sms)
+        );
+      }
+      if (item.url && /^https?:\/\//i.test(item.url)) {
+        var link = el("a", { href: item.url, target: "_blank", rel: "noopener noreferrer" }, "Website");
+        link.appendChild(el("span", { className: "visually-hidden" }, " of " + item.name + " (opens in a new tab)"));
+        actions.appendChild(link);
+      }
+      if (actions.childNodes.length) li.appendChild(actions);
+      if (item.hours) li.appendChild(el("p", { className: "line-hours muted small" }, "Open " + item.hours));
+      list.appendChild(li);
+    });
+  }
+
+  function onResources(frame) {
+    if (frame.reason === "crisis") {
+      renderLines($("crisis-lines"), frame.items);
+      K.show($("crisis-panel"), true);
+      $("crisis-panel").focus();
+      $("crisis-panel").scrollIntoView({ block: "start" });
+    } else if (frame.reason === "ended") {
+      renderLines($("ended-lines"), frame.items);
+      K.show($("ended-lines-box"), (frame.items || []).length > 0);
+    } else {
+      renderLines($("urgent-lines"), frame.items);
+      $("urgent-status").textContent = (frame.items || []).length ? "" : "No lines were found for your area.";
+    }
+  }
+
+  function openUrgent() {
+    var panel = $("urgent-panel");
+    K.show(panel, true);
+    $("urgent-open").setAttribute("aria-expanded", "true");
+    panel.focus();
+    panel.scrollIntoView({ block: "start" });
+    if ($("urgent-lines").children.length) return;
+    $("urgent-status").textContent = "Looking up crisis lines…";
+    client
+      .connect()
+      .then(function () {
+        // No country: the deployment's own (DefaultCountry) is the one it vouches for; a guess
+        // from the browser's language (en-US is the default almost everywhere) could send
+        // someone in crisis to a line that does not serve them.
+        send({ action: "resources" });
+      })
+      .catch(function () {
+        $("urgent-status").textContent =
+          "We couldn't load crisis lines just now. Please call your local emergency number if you are in danger.";
+      });
+  }
+
+  function closeUrgent() {
+    K.show($("urgent-panel"), false);
+    $("urgent-open").setAttribute("aria-expanded", "false");
+    $("urgent-open").focus();
+  }
+
+  // ---- the chat -------------------------------------------------------------------------
+
+  function addSystemLine(words) {
+    var line = el("p", { className: "msg-system" }, words);
+    $("chat-log").appendChild(line);
+    scrollLog();
+  }
+
+  function scrollLog() {
+    var log = $("chat-log");
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function messageNode(who, mine, text, time) {
+    var node = el("div", { className: "msg " + (mine ? "msg-mine" : "msg-peer") });
+    var meta = el("p", { className: "msg-meta" });
+    meta.appendChild(el("span", { className: "msg-who" }, who));
+    meta.appendChild(el("span", { className: "msg-time" }, time));
+    node.appendChild(meta);
+    node.appendChild(el("p", { className: "msg-text" }, text));
+    return node;
+  }
+
+  /** A peer message goes before the first peer message with a higher seq (frames can overtake). */
+  function addPeerMessage(frame) {
+    hideTyping();
+    var node = messageNode(state.alias || "Volunteer", false, frame.text, K.clockTime(frame.sentAt));
+    var log = $("chat-log");
+    var before = null;
+    if (typeof frame.seq === "number") {
+      node.dataset.seq = String(frame.seq);
+      var peers = log.querySelectorAll(".msg-peer[data-seq]");
+      for (var i = 0; i < peers.length; i += 1) {
+        if (Number(peers[i].dataset.seq) > frame.seq) {
+          before = peers[i];
+          break;
+        }
+      }
+    }
+    log.insertBefore(node, before);
+    if (!before) scrollLog();
+  }
+
+  function sendMessage(text) {
+    var id = K.newId("m");
+    var frame = { action: "message", text: text, clientMsgId: id, seq: state.sendSeq };
+    if (state.sessionId) frame.sessionId = state.sessionId;
+    if (!send(frame)) return false;
+    state.sendSeq += 1;
+    save();
+    var node = messageNode("You", true, text, K.clockTime());
+    node.dataset.clientMsgId = id;
+    $("chat-log").appendChild(node);
+    scrollLog();
+    return true;
+  }
+
+  function markNotSent(clientMsgId, words) {
+    var nodes = $("chat-log").querySelectorAll(".msg-mine");
+    for (var i = 0; i < nodes.length; i += 1) {
+      if (nodes[i].dataset.clientMsgId === clientMsgId) {
+        nodes[i].classList.add("msg-failed");
+        nodes[i].appendChild(el("p", { className: "msg-error" }, "Not sent. " + words));
+      }
+    }
+    notice("A message wasn't sent. " + words, { kind: "warn", clearAfterMs: 8000 });
+  }
+
+  function showTyping() {
+    $("typing").textContent = (state.alias || "The volunteer") + " is typing…";
+    window.clearTimeout(typingTimer);
+    typingTimer = window.setTimeout(hideTyping, TYPING_SHOWN_MS);
+  }
+
+  function hideTyping() {
+    window.clearTimeout(typingTimer);
+    $("typing").textContent = "";
+  }
+
+  function onComposerInput() {
+    var now = Date.now();
+    if (state.view === "chat" && $("message").value && now - state.lastTypingSent > TYPING_EVERY_MS) {
+      state.lastTypingSent = now;
+      var frame = { action: "typing" };
+      if (state.sessionId) frame.sessionId = state.sessionId;
+      send(frame);
+    }
+  }
+
+  function onComposerSubmit(event) {
+    event.preventDefault();
+    var box = $("message");
+    var text = box.value.trim();
+    if (!text) return;
+    if (sendMessage(text)) {
+      box.value = "";
+      state.lastTypingSent = 0;
+    } else {
+      notice("You're offline right now, so your message wasn't sent. It's still in the box.", {
+        kind: "warn",
+      });
+    }
+    box.focus();
+  }
+
+  // ---- asking for a volunteer -----------------------------------------------------------
+
+  function selectedTopics() {
+    return Array.prototype.map.call(
+      document.querySelectorAll("#topics input:checked"),
+      function (box) {
+        return box.value;
+      }
+    );
+  }
+
+  function onTopicChange() {
+    var full = selectedTopics().length >= MAX_TOPICS;
+    document.querySelectorAll("#topics input").forEach(function (box) {
+      box.disabled = full && !box.checked;
+    });
+  }
+
+  function onIntroInput() {
+    var length = $("intro").value.length;
+    $("intro-count").textContent = length + " of 500 characters";
+    var left = 500 - length;
+    var limit = $("intro-limit");
+    if (left === 0) limit.textContent = "You've reached the 500 character limit.";
+    else if (left <= 50 && limit.dataset.warned !== "1") {
+      limit.dataset.warned = "1";
+      limit.textContent = left + " characters left.";
+    } else if (left > 50) {
+      limit.dataset.warned = "";
+    }
+  }
+
+  function onMatchSubmit(event) {
+    event.preventDefault();
+    $("match-error").textContent = "";
+    var frame = { action: "match", topics: selectedTopics(), language: $("language").value };
+    var intro = $("intro").value.trim();
+    if (intro) frame.intro = intro;
+    $("match-submit").disabled = true;
+    $("chat-log").replaceChildren();
+    state.alias = "";
+    client
+      .connect()
+      .then(function () {
+        if (!send(frame)) throw new Error("not open");
+      })
+      .catch(function () {
+        $("match-submit").disabled = false;
+        $("match-error").textContent =
+          "We can't reach Kindred right now. Please check your connection and try again.";
+      });
+  }
+
+  // ---- ending, feedback, leaving ----------------------------------------------------------
+
+  function endChat() {
+    var frame = { action: "end" };
+    if (state.sessionId) frame.sessionId = state.sessionId;
+    send(frame);
+  }
+
+  function cancelWait() {
+    send({ action: "end" });
+    state.resumeToken = null;
+    showView("welcome", "welcome-title");
+    notice("You've left the queue. You can ask again whenever you like.", { clearAfterMs: 6000 });
+  }
+
+  function resetFeedback() {
+    $("feedback-form").reset();
+    $("feedback-error").textContent = "";
+    K.show($("feedback-form"), true);
+    K.show($("thanks"), false);
+    K.show($("ended-lines-box"), $("ended-lines").children.length > 0);
+  }
+
+  function onFeedbackSubmit(event) {
+    event.preventDefault();
+    var picked = document.querySelector("#feedback-form input[name=rating]:checked");
+    if (!picked) {
+      $("feedback-error").textContent = "Please choose a number from 1 to 5, or skip.";
+      $("rating-1").focus();
+      return;
+    }
+    var frame = { action: "feedback", sessionId: state.endedSessionId, rating: Number(picked.value) };
+    var comment = $("feedback-comment").value.trim();
+    if (comment) frame.comment = comment;
+    if (!state.endedSessionId || !send(frame)) {
+      onThanks(); // nothing to send it to; thank them anyway rather than show an error
+    }
+  }
+
+  function newChat() {
+    state.sessionId = null;
+    state.endedSessionId = null;
+    state.alias = "";
+    $("chat-log").replaceChildren();
+    K.show($("crisis-panel"), false);
+    showView("welcome", "welcome-title");
+  }
+
+  /** Leaves at once: ends the chat, forgets everything the page knows, replaces history. */
+  function quickExit() {
+    try {
+      if (client && (state.view === "chat" || state.view === "waiting")) endChat();
+    } catch (err) {
+      /* leave anyway */
+    }
+    try {
+      if (client) client.close();
+    } catch (err) {
+      /* leave anyway */
+    }
+    try {
+      window.sessionStorage.clear();
+      window.localStorage.clear();
+    } catch (err) {
+      /* storage disabled: nothing stored */
+    }
+    document.querySelectorAll("textarea, input[type=text]").forEach(function (box) {
+      box.value = "";
+    });
+    $("chat-log").replaceChildren();
+    document.title = "Wikipedia";
+    window.location.replace(EXIT_URL);
+  }
+
+  // ---- start ------------------------------------------------------------------------------
+
+  function fillForm() {
+    var topics = $("topics");
+    (config.topics || []).forEach(function (topic, index) {
+      var id = "topic-" + index;
+      var wrap = el("span", { className: "chip" });
+      var box = el("input", { type: "checkbox", id: id, name: "topics", value: topic.id });
+      box.addEventListener("change", onTopicChange);
+      wrap.appendChild(box);
+      wrap.appendChild(el("label", { for: id }, topic.label || topic.id));
+      topics.appendChild(wrap);
+    });
+    var select = $("language");
+    var languages = config.languages && config.languages.length ? config.languages : ["en"];
+    var preferred = (navigator.language || "en").split("-")[0];
+    languages.forEach(function (code) {
+      var option = el("option", { value: code }, K.languageName(code));
+      option.lang = code;
+      select.appendChild(option);
+    });
+    select.value = languages.indexOf(preferred) >= 0 ? preferred : languages[0];
+  }
+
+  function wire() {
+    $("quick-exit").addEventListener("click", quickExit);
+    $("urgent-open").addEventListener("click", function () {
+      if ($("urgent-panel").hidden) openUrgent();
+      else closeUrgent();
+    });
+    document.querySelectorAll("[data-open-urgent]").forEach(function (button) {
+      button.addEventListener("click", openUrgent);
+    });
+    $("urgent-close").addEventListener("click", closeUrgent);
+    $("crisis-close").addEventListener("click", function () {
+      K.show($("crisis-panel"), false);
+      if (state.view === "chat") $("message").focus();
+      else $("main").focus();
+    });
+    $("match-form").addEventListener("submit", onMatchSubmit);
+    $("intro").addEventListener("input", onIntroInput);
+    $("cancel-wait").addEventListener("click", cancelWait);
+    $("end-chat").addEventListener("click", endChat);
+    $("composer").addEventListener("submit", onComposerSubmit);
+    $("message").addEventListener("input", onComposerInput);
+    K.show($("composer-hint"), K.enterSends());
+    $("message").addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && K.enterSends()) {
+        event.preventDefault();
+        $("composer").requestSubmit();
+      }
+    });
+    $("feedback-form").addEventListener("submit", onFeedbackSubmit);
+    $("skip-feedback").addEventListener("click", function () {
+      K.show($("feedback-form"), false);
+      $("new-chat").focus();
+    });
+    $("new-chat").addEventListener("click", newChat);
+  }
+
+  function start() {
+    wire();
+    K.loadConfig()
+      .then(function (loaded) {
+        config = loaded;
+        fillForm();
+        makeClient();
+        var saved = restore();
+        if (saved && saved.resumeToken && (saved.view === "waiting" || saved.view === "chat")) {
+          // Back after a reload: rejoin the queue or the chat with the resume token.
+          state.resumeToken = saved.resumeToken;
+          state.sessionId = saved.sessionId;
+          state.alias = saved.alias || "";
+          state.sendSeq = saved.sendSeq || 0;
+          if (saved.language) $("language").value = saved.language;
+          $("peer-alias").textContent = state.alias;
+          state.resuming = true;
+          if (saved.view === "chat") {
+            addSystemLine("Welcome back. Earlier messages aren't shown, to keep them private.");
+            showView("chat");
+          } else {
+            $("queue-position").textContent = "Getting your place in the queue back…";
+            showView("waiting");
+          }
+          client.connect().catch(function () {
+            notice("Trying to reconnect you…", { kind: "warn" });
+          });
+        } else {
+          showView("welcome");
+        }
+      })
+      .catch(function () {
+        showView("loading");
+        $("loading-title").textContent = "Kindred can't start right now";
+        $("view-loading").querySelector("p").textContent =
+          "Please try again in a few minutes. If you are in immediate danger, call your local emergency number.";
+      });
+  }
+
+  K.seekerPage = { EXIT_URL: EXIT_URL, state: state, client: function () { return client; } };
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,745 @@
+/* Kindred: the volunteer console.
+ *
+ * Sign-in is Cognito InitiateAuth (USER_PASSWORD_AUTH) straight from the browser; the ID
+ * token is kept in memory only (a reload asks to sign in again) and goes on the WebSocket
+ * URL as ?token=. One panel per chat (sessionId); every action names its sessionId.
+ * Everything a seeker or volunteer writes is shown with textContent.
+ */
+(function () {
+  "use strict";
+
+  var K = window.Kindred;
+  var el = K.el;
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
+
+  var TYPING_EVERY_MS = 3000;
+  var TYPING_SHOWN_MS = 6000;
+  var MAX_RECONNECTS = 8;
+
+  var ENDED_WORDS = {
+    ended_by_you: "You ended this chat.",
+    ended_by_peer: "{alias} ended the chat.",
+    peer_left: "{alias} left the chat.",
+    blocked: "This chat was closed by a block.",
+    transferred: "You transferred this chat. {alias} is back in the queue, ahead of others.",
+    timed_out: "The chat ended after a long quiet spell.",
+  };
+
+  var ERROR_WORDS = {
+    not_in_chat: "That chat has already ended.",
+    peer_gone: "The person has already left that chat.",
+    session_required: "Please send that from the chat's own panel.",
+    rate_limited: "That was sent a little fast. Please wait a moment and try again.",
+    too_large: "That message is too long to send. Please shorten it.",
+    not_allowed: "Your account can't do that.",
+    invalid_request: "That didn't go through. Please check it and try again.",
+    internal: "Something went wrong on the server. Please try again in a moment.",
+  };
+
+  var ALERT_WORDS = {
+    risk: "Risk of suicide or self-harm",
+    report: "Chat reported",
+    escalation: "Escalation",
+  };
+
+  var config = null;
+  var client = null;
+  var auth = null; // {idToken, claims}
+  var available = false;
+  var wantAvailable = false;
+  var chats = {}; // sessionId -> panel state
+  var panelCount = 0;
+  var pendingReport = null;
+  var signOutArmed = false;
+
+  // ---- small helpers ------------------------------------------------------------------------
+
+  var noticeTimer = null;
+  function notice(words, options) {
+    var box = $("notice");
+    window.clearTimeout(noticeTimer);
+    if (!words) {
+      K.show(box, false);
+      box.textContent = "";
+      return;
+    }
+    box.textContent = words;
+    box.className = "notice" + (options && options.kind ? " notice-" + options.kind : "");
+    K.show(box, true);
+    if (options && options.clearAfterMs) {
+      noticeTimer = window.setTimeout(function () {
+        notice(null);
+      }, options.clearAfterMs);
+    }
+  }
+
+  function announce(words) {
+    K.announce($("announcer"), words);
+  }
+
+  function topicLabel(id) {
+    var topics = (config && config.topics) || [];
+    for (var i = 0; i < topics.length; i += 1) if (topics[i].id === id) return topics[i].label;
+    return id;
+  }
+
+  /** The claims of a JWT, for display only (the server verifies the token). */
+  function claimsOf(token) {
+    try {
+      var part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      while (part.length % 4) part += "=";
+      var bytes = Uint8Array.from(window.atob(part), function (c) {
+        return c.charCodeAt(0);
+      });
+      return JSON.parse(new TextDecoder().decode(bytes));
+    } catch (err) {
+      return {};
+    }
+  }
+
+  function showAlertsBox(visible) {
+    K.show($("alerts-box"), visible);
+    $("console-bar").classList.toggle("with-alerts", visible);
+  }
+
+  function isSupervisor() {
+    var groups = (auth && auth.claims["cognito:groups"]) || [];
+    return groups.indexOf("supervisors") >= 0;
+  }
+
+  // ---- sign in ------------------------------------------------------------------------------
+
+  function cognitoEndpoint() {
+    var cognito = config.cognito || {};
+    if (cognito.endpoint) return cognito.endpoint;
+    return "https://cognito-idp." + cognito.region + ".amazonaws.com/";
+  }
+
+  /** Cognito InitiateAuth over its JSON API; resolves to the ID token. */
+  function initiateAuth(email, password) {
+    return fetch(cognitoEndpoint(), {
+      method: "POST",
+      credentials: "omit",
+      headers: {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+      },
+      body: JSON.stringify({
+        AuthFlow: "USER_PASSWORD_AUTH",
+        ClientId: config.cognito.clientId,
+        AuthParameters: { USERNAME: email, PASSWORD: password },
+      }),
+    }).then(function (response) {
+      return response
+        .json()
+        .catch(function () {
+          return {};
+        })
+        .then(function (body) {
+          if (response.ok && body.AuthenticationResult && body.AuthenticationResult.IdToken) {
+            return body.AuthenticationResult.IdToken;
+          }
+          var kind = String(body.__type || body.code || "").split("#").pop();
+          var error = new Error(kind || "HTTP " + response.status);
+          error.kind = body.ChallengeName ? "Challenge" : kind;
+          throw error;
+        });
+    });
+  }
+
+  function loginErrorWords(err) {
+    switch (err && err.kind) {
+      case "NotAuthorizedException":
+      case "UserNotFoundException":
+        return "That e-mail and password don't match an account. Please check them and try again.";
+      case "PasswordResetRequiredException":
+      case "Challenge":
+        return "Your account needs a new password before you can sign in. Please ask your coordinator.";
+      case "UserNotConfirmedException":
+        return "Your account isn't confirmed yet. Please ask your coordinator.";
+      case "TooManyRequestsException":
+        return "Too many attempts. Please wait a minute and try again.";
+      default:
+        return "We couldn't reach the sign-in service. Please try again in a moment.";
+    }
+  }
+
+  function onLoginSubmit(event) {
+    event.preventDefault();
+    var email = $("email").value.trim();
+    var password = $("password").value;
+    $("login-error").textContent = "";
+    if (!email || !password) {
+      $("login-error").textContent = "Please enter your e-mail and password.";
+      (email ? $("password") : $("email")).focus();
+      return;
+    }
+    $("login-submit").disabled = true;
+    initiateAuth(email, password)
+      .then(function (idToken) {
+        $("password").value = "";
+        auth = { idToken: idToken, claims: claimsOf(idToken) };
+        enterConsole();
+      })
+      .catch(function (err) {
+        $("login-error").textContent = loginErrorWords(err);
+        $("password").focus();
+      })
+      .then(function () {
+        $("login-submit").disabled = false;
+      });
+  }
+
+  function enterConsole() {
+    var name = auth.claims.name || auth.claims.given_name || auth.claims.email || "volunteer";
+    $("who").textContent = "Signed in as " + name + (isSupervisor() ? " (supervisor)" : "");
+    K.show($("who"), true);
+    K.show($("sign-out"), true);
+    showAlertsBox(isSupervisor());
+    K.show($("view-login"), false);
+    K.show($("view-console"), true);
+    setConnected(false);
+    $("status-text").textContent = "Connecting…";
+    connect();
+    $("availability-toggle").focus();
+  }
+
+  /** The availability button works only on an open connection. */
+  function setConnected(open) {
+    $("availability-toggle").disabled = !open;
+  }
+
+  function signOut(reason) {
+    if (client) client.close();
+    client = null;
+    auth = null;
+    available = false;
+    wantAvailable = false;
+    signOutArmed = false;
+    $("sign-out").textContent = "Sign out";
+    Object.keys(chats).forEach(function (id) {
+      chats[id].node.remove();
+    });
+    chats = {};
+    updateNoChats();
+    $("alerts").replaceChildren();
+    K.show($("alerts-empty"), true);
+    renderStatus({ available: false, capacity: Number($("capacity").value), activeChats: 0 });
+    K.show($("who"), false);
+    K.show($("sign-out"), false);
+    K.show($("view-console"), false);
+    K.show($("view-login"), true);
+    if (reason) $("login-error").textContent = reason;
+    $("email").focus();
+  }
+
+  function onSignOutClick() {
+    var active = activeChatCount();
+    if (active && !signOutArmed) {
+      signOutArmed = true;
+      $("sign-out").textContent =
+        active === 1 ? "Sign out and end your chat?" : "Sign out and end your " + active + " chats?";
+      return;
+    }
+    signOut();
+  }
+
+  // ---- connection ---------------------------------------------------------------------------
+
+  function connect() {
+    client = new K.Client({
+      url: function () {
+        return K.socketUrl(config.websocketUrl, { token: auth.idToken });
+      },
+      onFrame: onFrame,
+      maxAttempts: MAX_RECONNECTS,
+      onOpen: function (info) {
+        setConnected(true);
+        if (info.reconnected) {
+          // The server ended every chat when the connection closed and made us unavailable.
+          Object.keys(chats).forEach(function (id) {
+            if (!chats[id].ended) {
+              markEnded(chats[id], "Your connection dropped, so this chat ended. The person was told.");
+            }
+          });
+          notice("You're connected again.", { kind: "ok", clearAfterMs: 5000 });
+          if (wantAvailable) sendAvailability(true);
+          else renderStatus({ available: false, capacity: Number($("capacity").value), activeChats: 0 });
+        } else {
+          notice(null);
+          renderStatus({ available: false, capacity: Number($("capacity").value), activeChats: 0 });
+        }
+      },
+      onDown: function () {
+        setConnected(false);
+        var exp = auth && auth.claims.exp;
+        if (exp && exp * 1000 < Date.now()) {
+          signOut("Your sign-in has expired. Please sign in again.");
+          return;
+        }
+        notice("The connection dropped. Reconnecting…", { kind: "warn" });
+      },
+      onGiveUp: function () {
+        signOut("We couldn't stay connected to Kindred. Please sign in again.");
+      },
+    });
+    client.connect().catch(function () {
+      /* onDown shows the state; the client keeps retrying */
+    });
+  }
+
+  function send(frame) {
+    if (client && client.send(frame)) return true;
+    notice("You're offline right now; that wasn't sent. Reconnecting…", { kind: "warn" });
+    return false;
+  }
+
+  // ---- availability -------------------------------------------------------------------------
+
+  function checkedValues(containerId) {
+    return Array.prototype.map.call(
+      document.querySelectorAll("#" + containerId + " input:checked"),
+      function (box) {
+        return box.value;
+      }
+    );
+  }
+
+  function sendAvailability(on) {
+    var frame = { action: "availability", available: on, capacity: Number($("capacity").value) };
+    var topics = checkedValues("vol-topics");
+    var languages = checkedValues("vol-languages");
+    frame.topics = topics;
+    if (languages.length) frame.languages = languages;
+    wantAvailable = on;
+    send(frame);
+  }
+
+  function onAvailabilitySubmit(event) {
+    event.preventDefault();
+    sendAvailability(!available);
+  }
+
+  function onAvailabilityChange() {
+    if (available) sendAvailability(true);
+  }
+
+  var lastCapacity = 1;
+
+  /** The status line; the chats in progress are counted here (`status` comes only as the
+   * answer to `availability`, so its activeChats is stale after a match or an end). */
+  function renderStatus(status) {
+    if (status) {
+      available = !!status.available;
+      lastCapacity = status.capacity || 1;
+    }
+    var active = activeChatCount();
+    var capacity = lastCapacity;
+    var words;
+    if (available) {
+      words = "You're taking chats: " + active + " of " + capacity + " in progress.";
+    } else if (active) {
+      words = "You're not taking new chats. " + active + (active === 1 ? " chat" : " chats") + " in progress.";
+    } else {
+      words = "You're not taking chats.";
+    }
+    $("status-text").textContent = words;
+    $("status-dot").className = "dot" + (available ? " dot-on" : "");
+    $("availability-toggle").textContent = available ? "Stop taking new chats" : "Start taking chats";
+    $("availability-toggle").className = "btn " + (available ? "btn-secondary" : "btn-primary");
+  }
+
+  // ---- frames -------------------------------------------------------------------------------
+
+  function onFrame(frame) {
+    var chat = frame.sessionId ? chats[frame.sessionId] : null;
+    switch (frame.type) {
+      case "status":
+        renderStatus(frame);
+        break;
+      case "matched":
+        openChat(frame);
+        break;
+      case "message":
+        if (chat) addPeerMessage(chat, frame);
+        break;
+      case "typing":
+        if (chat) showTyping(chat);
+        break;
+      case "ended":
+        if (chat) markEnded(chat, (ENDED_WORDS[frame.reason] || "The chat has ended.").replace("{alias}", chat.alias));
+        break;
+      case "peer_away":
+        if (chat) addSystemLine(chat, chat.alias + "'s connection dropped. They may come back in a moment.");
+        break;
+      case "peer_back":
+        if (chat) addSystemLine(chat, chat.alias + " is back.");
+        break;
+      case "alert":
+        onAlert(frame);
+        break;
+      case "reported":
+        if (pendingReport) panelNotice(pendingReport, "Thank you. Your report was sent to the supervisors on shift.");
+        pendingReport = null;
+        break;
+      case "error":
+        onError(frame);
+        break;
+      default:
+        break; // pong, resources and anything newer
+    }
+  }
+
+  function onError(frame) {
+    var words = ERROR_WORDS[frame.code] || "Something went wrong. Please try again.";
+    if (frame.action === "message" && frame.clientMsgId) {
+      markNotSent(frame.clientMsgId, words);
+      return;
+    }
+    if (frame.action === "typing" || frame.action === "ping") return;
+    if (frame.action === "report" && pendingReport) {
+      panelNotice(pendingReport, "The report didn't go through. " + words);
+      pendingReport = null;
+      return;
+    }
+    notice(words, { kind: "warn", clearAfterMs: 8000 });
+  }
+
+  function onAlert(frame) {
+    var chat = frame.sessionId ? chats[frame.sessionId] : null;
+    if (chat && (frame.kind === "risk" || frame.kind === "escalation")) {
+      setRisk(chat);
+      announce("Risk alert in your chat with " + chat.alias + ".");
+    }
+    if (!isSupervisor() && chat) return;
+    // Supervisors see every alert; a volunteer sees here only those not about their own chats.
+    showAlertsBox(true);
+    K.show($("alerts-empty"), false);
+    var where;
+    if (chat) where = "your chat with " + chat.alias;
+    else if (!frame.sessionId) where = "a person still waiting (moved ahead in the queue)";
+    else where = "chat " + frame.sessionId.slice(0, 8);
+    var item = el("li", { className: "alert-" + frame.kind });
+    item.appendChild(el("strong", {}, ALERT_WORDS[frame.kind] || "Alert"));
+    item.appendChild(document.createTextNode(" · " + where + " · " + K.clockTime()));
+    $("alerts").insertBefore(item, $("alerts").firstChild);
+    if (!chat) announce((ALERT_WORDS[frame.kind] || "Alert") + " in " + where + ".");
+  }
+
+  // ---- chat panels --------------------------------------------------------------------------
+
+  function part(chat, role) {
+    return chat.node.querySelector('[data-role="' + role + '"]');
+  }
+
+  function openChat(frame) {
+    panelCount += 1;
+    var node = $("chat-panel-template").content.firstElementChild.cloneNode(true);
+    var prefix = "chat" + panelCount + "-";
+    node.querySelectorAll("[data-id]").forEach(function (n) {
+      n.id = prefix + n.dataset.id;
+    });
+    node.querySelectorAll("[data-for]").forEach(function (n) {
+      n.setAttribute("for", prefix + n.dataset.for);
+    });
+    node.setAttribute("aria-labelledby", prefix + "title");
+    node.dataset.sessionId = frame.sessionId;
+    var alias = (frame.peer && frame.peer.alias) || "Someone";
+    var chat = {
+      sessionId: frame.sessionId,
+      alias: alias,
+      node: node,
+      sendSeq: 0,
+      lastTypingSent: 0,
+      typingTimer: null,
+      ended: false,
+    };
+    chats[frame.sessionId] = chat;
+    part(chat, "alias").textContent = alias;
+    part(chat, "log").setAttribute("aria-label", "Messages with " + alias);
+    part(chat, "composer").querySelector("label").textContent = "Message to " + alias;
+    var topics = (frame.topics || []).map(topicLabel).join(", ");
+    part(chat, "topics").textContent = topics ? "Topics: " + topics : "No topic chosen";
+    if (frame.intro) {
+      part(chat, "intro").textContent = frame.intro;
+      K.show(part(chat, "intro-box"), true);
+    }
+    if (frame.note) {
+      part(chat, "note").textContent = frame.note;
+      K.show(part(chat, "note-box"), true);
+    }
+    if (frame.risk) setRisk(chat);
+    wirePanel(chat);
+    $("chats").appendChild(node);
+    updateNoChats();
+    renderStatus();
+    addSystemLine(chat, "You're now talking with " + alias + ".");
+    announce("New chat with " + alias + (frame.risk ? ". Risk alert: read their opening words first." : "."));
+    if (activeChatCount() === 1 && !document.activeElement.closest(".chat-panel")) {
+      node.querySelector("textarea").focus();
+    }
+  }
+
+  function setRisk(chat) {
+    K.show(part(chat, "risk"), true);
+    chat.node.classList.add("has-risk");
+  }
+
+  function activeChatCount() {
+    return Object.keys(chats).filter(function (id) {
+      return !chats[id].ended;
+    }).length;
+  }
+
+  function updateNoChats() {
+    K.show($("no-chats"), Object.keys(chats).length === 0);
+  }
+
+  function wirePanel(chat) {
+    var node = chat.node;
+    var forms = ["transfer-form", "report-form", "block-form"];
+    var openers = { transfer: "transfer-form", report: "report-form", block: "block-form" };
+
+    function closeForms() {
+      forms.forEach(function (role) {
+        K.show(part(chat, role), false);
+      });
+      node.querySelectorAll("[data-act][aria-expanded]").forEach(function (b) {
+        b.setAttribute("aria-expanded", "false");
+      });
+    }
+
+    node.querySelectorAll("[data-act]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var act = button.dataset.act;
+        if (act === "end") {
+          send({ action: "end", sessionId: chat.sessionId });
+        } else if (act === "close") {
+          delete chats[chat.sessionId];
+          node.remove();
+          updateNoChats();
+          $("chats-title").setAttribute("tabindex", "-1");
+          $("chats-title").focus();
+        } else if (act === "cancel") {
+          var opener = node.querySelector('[aria-expanded="true"]');
+          closeForms();
+          if (opener) opener.focus();
+        } else if (openers[act]) {
+          var form = part(chat, openers[act]);
+          var wasOpen = !form.hidden;
+          closeForms();
+          if (!wasOpen) {
+            K.show(form, true);
+            button.setAttribute("aria-expanded", "true");
+            var first = form.querySelector("textarea, select, button");
+            if (first) first.focus();
+          }
+        }
+      });
+    });
+
+    part(chat, "composer").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var box = node.querySelector("textarea");
+      var text = box.value.trim();
+      if (!text || chat.ended) return;
+      if (sendMessage(chat, text)) {
+        box.value = "";
+        chat.lastTypingSent = 0;
+      }
+      box.focus();
+    });
+    var box = part(chat, "composer").querySelector("textarea");
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && K.enterSends()) {
+        event.preventDefault();
+        part(chat, "composer").requestSubmit();
+      }
+    });
+    box.addEventListener("input", function () {
+      var now = Date.now();
+      if (!chat.ended && box.value && now - chat.lastTypingSent > TYPING_EVERY_MS) {
+        chat.lastTypingSent = now;
+        send({ action: "typing", sessionId: chat.sessionId });
+      }
+    });
+
+    part(chat, "transfer-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var frame = { action: "transfer", sessionId: chat.sessionId };
+      var note = part(chat, "transfer-form").querySelector("textarea").value.trim();
+      if (note) frame.note = note;
+      if (send(frame)) closeForms();
+    });
+    part(chat, "report-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var form = part(chat, "report-form");
+      var frame = { action: "report", sessionId: chat.sessionId, reason: form.querySelector("select").value };
+      var details = form.querySelector("textarea").value.trim();
+      if (details) frame.details = details;
+      if (send(frame)) {
+        pendingReport = chat;
+        form.reset();
+        closeForms();
+        node.querySelector('[data-act="report"]').focus();
+      }
+    });
+    part(chat, "block-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (send({ action: "block", sessionId: chat.sessionId })) closeForms();
+    });
+  }
+
+  function addSystemLine(chat, words) {
+    var log = part(chat, "log");
+    log.appendChild(el("p", { className: "msg-system" }, words));
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function panelNotice(chat, words) {
+    var box = part(chat, "panel-notice");
+    box.textContent = words;
+    K.show(box, true);
+  }
+
+  function messageNode(who, mine, text, time) {
+    var node = el("div", { className: "msg " + (mine ? "msg-mine" : "msg-peer") });
+    var meta = el("p", { className: "msg-meta" });
+    meta.appendChild(el("span", { className: "msg-who" }, who));
+    meta.appendChild(el("span", { className: "msg-time" }, time));
+    node.appendChild(meta);
+    node.appendChild(el("p", { className: "msg-text" }, text));
+    return node;
+  }
+
+  function addPeerMessage(chat, frame) {
+    hideTyping(chat);
+    var log = part(chat, "log");
+    var node = messageNode(chat.alias, false, frame.text, K.clockTime(frame.sentAt));
+    var before = null;
+    if (typeof frame.seq === "number") {
+      node.dataset.seq = String(frame.seq);
+      var peers = log.querySelectorAll(".msg-peer[data-seq]");
+      for (var i = 0; i < peers.length; i += 1) {
+        if (Number(peers[i].dataset.seq) > frame.seq) {
+          before = peers[i];
+          break;
+        }
+      }
+    }
+    log.insertBefore(node, before);
+    if (!before) log.scrollTop = log.scrollHeight;
+  }
+
+  function sendMessage(chat, text) {
+    var id = K.newId("v");
+    var frame = { action: "message", sessionId: chat.sessionId, text: text, clientMsgId: id, seq: chat.sendSeq };
+    if (!send(frame)) return false;
+    chat.sendSeq += 1;
+    var node = messageNode("You", true, text, K.clockTime());
+    node.dataset.clientMsgId = id;
+    var log = part(chat, "log");
+    log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+    return true;
+  }
+
+  function markNotSent(clientMsgId, words) {
+    document.querySelectorAll(".chat-panel .msg-mine").forEach(function (node) {
+      if (node.dataset.clientMsgId === clientMsgId) {
+        node.classList.add("msg-failed");
+        node.appendChild(el("p", { className: "msg-error" }, "Not sent. " + words));
+      }
+    });
+  }
+
+  function showTyping(chat) {
+    part(chat, "typing").textContent = chat.alias + " is typing…";
+    window.clearTimeout(chat.typingTimer);
+    chat.typingTimer = window.setTimeout(function () {
+      hideTyping(chat);
+    }, TYPING_SHOWN_MS);
+  }
+
+  function hideTyping(chat) {
+    window.clearTimeout(chat.typingTimer);
+    part(chat, "typing").textContent = "";
+  }
+
+  function markEnded(chat, words) {
+    if (chat.ended) return;
+    chat.ended = true;
+    hideTyping(chat);
+    chat.node.classList.add("is-ended");
+    addSystemLine(chat, words);
+    panelNotice(chat, words);
+    var composer = part(chat, "composer");
+    composer.querySelectorAll("textarea, button").forEach(function (n) {
+      n.disabled = true;
+    });
+    K.show(composer, false);
+    ["end", "transfer", "block"].forEach(function (act) {
+      K.show(chat.node.querySelector('[data-act="' + act + '"]'), false);
+    });
+    K.show(part(chat, "transfer-form"), false);
+    K.show(part(chat, "block-form"), false);
+    K.show(chat.node.querySelector('[data-act="close"]'), true);
+    renderStatus();
+    announce("Chat with " + chat.alias + " ended.");
+  }
+
+  // ---- start --------------------------------------------------------------------------------
+
+  function fillAvailability() {
+    var preferred = (navigator.language || "en").split("-")[0];
+    (config.topics || []).forEach(function (topic, index) {
+      var id = "vol-topic-" + index;
+      var label = el("label", { className: "check", for: id });
+      label.appendChild(el("input", { type: "checkbox", id: id, value: topic.id }));
+      label.appendChild(document.createTextNode(topic.label || topic.id));
+      $("vol-topics").appendChild(label);
+    });
+    var languages = config.languages && config.languages.length ? config.languages : ["en"];
+    languages.forEach(function (code, index) {
+      var id = "vol-language-" + index;
+      var label = el("label", { className: "check", for: id });
+      var box = el("input", { type: "checkbox", id: id, value: code });
+      if (code === preferred || (languages.indexOf(preferred) < 0 && index === 0)) box.checked = true;
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(K.languageName(code)));
+      $("vol-languages").appendChild(label);
+    });
+  }
+
+  function start() {
+    $("login-form").addEventListener("submit", onLoginSubmit);
+    $("availability-form").addEventListener("submit", onAvailabilitySubmit);
+    $("availability-form").addEventListener("change", onAvailabilityChange);
+    $("sign-out").addEventListener("click", onSignOutClick);
+    $("sign-out").addEventListener("blur", function () {
+      signOutArmed = false;
+      $("sign-out").textContent = "Sign out";
+    });
+    $("login-submit").disabled = true;
+    K.loadConfig()
+      .then(function (loaded) {
+        config = loaded;
+        fillAvailability();
+        $("login-submit").disabled = false;
+      })
+      .catch(function () {
+        $("login-error").textContent = "The console can't start: its settings didn't load. Please reload the page.";
+      });
+  }
+
+  K.volunteerConsole = {
+    client: function () {
+      return client;
+    },
+  };
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
