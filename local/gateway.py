@@ -449,6 +449,9 @@ class WebSocketGateway:
 
     def get(self, connection_id: str) -> dict[str, Any]:
         """GetConnection: connectedAt, identity and lastActiveAt."""
+        return dict(self._call(self._describe(connection_id)))
+
+    async def _describe(self, connection_id: str) -> dict[str, Any]:
         conn = self._open(connection_id)
         handshake = conn.handshake
         identity = {"sourceIp": handshake.source_ip}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import socket
 import sys
@@ -105,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stopping.is_set():  # a second Ctrl-C: stop waiting for anything
+            print("Stopped at once.", file=sys.stderr, flush=True)
+            os._exit(130)
         stopping.set()
 
     signal.signal(signal.SIGINT, on_signal)
