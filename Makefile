@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: help setup test test-fast lint format build deploy clean lock
+.PHONY: help setup run test test-fast lint format build deploy clean lock
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,6 +25,9 @@ $(SAM_STAMP): requirements/sam.txt
 	@touch $@
 
 setup: $(STAMP) $(SAM_STAMP)  ## create the virtualenvs (done by every target that needs them)
+
+run: $(STAMP)  ## the local stack: web page at http://127.0.0.1:8080/ (ARGS="--port 8081" to change)
+	$(BIN)/python -m local.run $(ARGS)
 
 test: $(STAMP) $(SAM_STAMP)  ## run every test
 	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/pytest
