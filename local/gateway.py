@@ -295,7 +295,11 @@ class WebSocketGateway:
             if not isinstance(status, int) or not 200 <= status < 300:
                 log.info("%s answered %s: handshake refused", connect, status)
                 code = status if isinstance(status, int) and 400 <= status < 600 else 502
-                return ws.respond(code, f"{HTTPStatus(code).phrase}\n")
+                try:
+                    phrase = HTTPStatus(code).phrase
+                except ValueError:
+                    phrase = "Refused"
+                return ws.respond(code, f"{phrase}\n")
         self._handshakes[ws] = handshake
         return None
 

@@ -36,7 +36,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "on a local AWS (moto). Nothing leaves this machine.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address every server listens on")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="where the web page and the WebSocket API listen (moto and @connections stay on "
+        "127.0.0.1)",
+    )
     parser.add_argument("--port", type=int, default=defaults.web, help="the web page")
     parser.add_argument("--ws-port", type=int, default=defaults.ws, help="the WebSocket API")
     parser.add_argument("--aws-port", type=int, default=defaults.aws, help="the local AWS (moto)")
@@ -46,9 +51,16 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=defaults.connections,
         help="the @connections management API the handlers post to",
     )
-    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
-    parser.add_argument("--web-root", type=Path, default=ROOT / "web")
-    parser.add_argument("--site", type=Path, default=ROOT / "web" / "site.json")
+    parser.add_argument(
+        "--template", type=Path, default=ROOT / "template.yaml", help="the SAM template to run"
+    )
+    parser.add_argument("--web-root", type=Path, default=ROOT / "web", help="the pages served")
+    parser.add_argument(
+        "--site",
+        type=Path,
+        default=ROOT / "web" / "site.json",
+        help="topics and languages, for config.json",
+    )
     parser.add_argument(
         "--parameter",
         action="append",

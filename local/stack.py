@@ -51,6 +51,10 @@ T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_API_ID = "localwsapi"  # ten characters, like an API Gateway id
+# Where moto and the @connections API listen whatever --host says: only this process's
+# handlers (and a browser on this machine, for Cognito) talk to them, and the authorizer
+# fetches keys over plain http from loopback only.
+LOOPBACK = "127.0.0.1"
 
 # What the functions must never inherit from the developer's shell: real credentials, a
 # profile, or endpoints that would send the local stack's calls somewhere else.
@@ -243,7 +247,7 @@ class LocalStack:
         api = Api(api_id=LOCAL_API_ID, stage=routes.stage, region=self.region, account=account)
         self.connections_api = _bound(
             "connections",
-            self.host,
+            LOOPBACK,
             self.ports.connections,
             lambda a: ConnectionsApiServer(a, _LateConnections(self), routes.stage),
         )
@@ -279,15 +283,15 @@ class LocalStack:
         """Start moto, bind the WebSocket and web ports; returns the WebSocket's socket."""
         host, ports = self.host, self.ports
         # Every fixed port first, so that a taken one is reported before anything starts.
-        for role, port in (
-            ("web", ports.web),
-            ("ws", ports.ws),
-            ("aws", ports.aws),
-            ("connections", ports.connections),
+        for role, address, port in (
+            ("web", host, ports.web),
+            ("ws", host, ports.ws),
+            ("aws", LOOPBACK, ports.aws),
+            ("connections", LOOPBACK, ports.connections),
         ):
-            _free_to_bind(role, host, port)
+            _free_to_bind(role, address, port)
         try:
-            self.moto = MotoServer(host, ports.aws).start()
+            self.moto = MotoServer(LOOPBACK, ports.aws).start()
         except SystemExit:  # werkzeug exits when it cannot bind
             raise PortInUseError("aws", host, ports.aws) from None
         self._exit.callback(self.moto.stop)
