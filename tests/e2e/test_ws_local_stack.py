@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from local.poller import failed_ids
 from local.static import StaticServer
 from tests.e2e.conftest import E2EStack
 
@@ -79,9 +80,10 @@ def short_visibility(local_stack: E2EStack) -> Iterator[str]:
     """The match queue with a 1 s visibility timeout (180 s in the template); restored after."""
     sqs = local_stack.stack.client("sqs")
     queue = local_stack.stack.resources["MatchQueue"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["VisibilityTimeout"])
     sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "1"})
     yield queue
-    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "180"})
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes=attributes["Attributes"])
 
 
 def test_a_poison_work_item_ends_in_the_dead_letter_queue_after_5_receives(
@@ -218,3 +220,26 @@ def test_a_directory_without_its_slash_is_redirected(web_root: str) -> None:
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+
+@pytest.mark.parametrize(
+    ("result", "kept"),
+    [
+        (None, set()),
+        ({"statusCode": 200}, set()),
+        ({"batchItemFailures": []}, set()),
+        ({"batchItemFailures": [{"itemIdentifier": "b"}]}, {"b"}),
+        ({"batchItemFailures": [{"itemIdentifier": "zz"}]}, {"a", "b"}),
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"a", "b"}),
+        ({"batchItemFailures": [{}]}, {"a", "b"}),
+        ({"batchItemFailures": "b"}, {"a", "b"}),
+    ],
+)
+def test_a_batch_response_keeps_what_lambda_would_keep(result: Any, kept: set[str]) -> None:
+    """
+    Given a batch of records a and b, and a function that reports batch item failures
+    When it returns nothing, no failures, a failure of b, or a malformed failure list
+    Then the poller keeps (does not delete) what Lambda keeps: b alone, or the whole batch
+    when a failure names no record of it
+    """
+    assert failed_ids(result, {"a", "b"}) == kept
