@@ -256,6 +256,7 @@
     state.endedSessionId = frame.sessionId || state.sessionId;
     state.resumeToken = null;
     hideTyping();
+    notice(null);
     $("ended-reason").textContent = words;
     resetFeedback();
     showView("ended", "ended-title");
@@ -334,6 +335,7 @@
   function onResources(frame) {
     if (frame.reason === "crisis") {
       renderLines($("crisis-lines"), frame.items);
+      $("crisis-close").textContent = state.view === "chat" ? "Back to the chat" : "Hide these lines";
       K.show($("crisis-panel"), true);
       $("crisis-panel").focus();
       $("crisis-panel").scrollIntoView({ block: "start" });

@@ -381,7 +381,7 @@
         onAlert(frame);
         break;
       case "reported":
-        if (pendingReport) panelNotice(pendingReport, "Thank you. Your report was sent to the supervisors on shift.");
+        if (pendingReport) panelNotice(pendingReport, "Thank you. Your report was sent to the supervisors on shift.", "ok");
         pendingReport = null;
         break;
       case "error":
@@ -400,7 +400,7 @@
     }
     if (frame.action === "typing" || frame.action === "ping") return;
     if (frame.action === "report" && pendingReport) {
-      panelNotice(pendingReport, "The report didn't go through. " + words);
+      panelNotice(pendingReport, "The report didn't go through. " + words, "warn");
       pendingReport = null;
       return;
     }
@@ -598,9 +598,10 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  function panelNotice(chat, words) {
+  function panelNotice(chat, words, kind) {
     var box = part(chat, "panel-notice");
     box.textContent = words;
+    box.className = "notice" + (kind ? " notice-" + kind : "");
     K.show(box, true);
   }
 
@@ -673,7 +674,6 @@
     chat.ended = true;
     hideTyping(chat);
     chat.node.classList.add("is-ended");
-    addSystemLine(chat, words);
     panelNotice(chat, words);
     var composer = part(chat, "composer");
     composer.querySelectorAll("textarea, button").forEach(function (n) {
