@@ -1,0 +1,156 @@
+"""Helpers for the browser tests: Debian's Chromium under Playwright, and page checks."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Request,
+    Route,
+    ViewportSize,
+)
+
+CHROMIUM = os.environ.get("KINDRED_CHROMIUM", "/usr/bin/chromium")
+# Root, no display, no network beyond loopback: no sandbox, no GPU, nothing phoning home.
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DESKTOP: ViewportSize = {"width": 1280, "height": 860}
+PHONE: ViewportSize = {"width": 375, "height": 740}
+# Where the seeker page's Quick exit goes (EXIT_URL in web/js/seeker.js).
+EXIT_URL = "https://www.wikipedia.org/"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def launch(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+
+
+@dataclass
+class Watched:
+    """A browser context whose pages report console errors and every off-site request."""
+
+    context: BrowserContext
+    errors: list[str] = field(default_factory=list)
+    offsite: list[str] = field(default_factory=list)
+    exits: list[str] = field(default_factory=list)
+
+    def new_page(self) -> Page:
+        page = self.context.new_page()
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        return page
+
+    def _on_console(self, message: object) -> None:
+        if getattr(message, "type", "") == "error":
+            self.errors.append(f"console: {getattr(message, 'text', '')}")
+
+    def route_offsite(self, route: Route, request: Request) -> None:
+        """The pages load nothing from another host; Quick exit's target gets a stand-in page."""
+        url = request.url
+        if url.startswith(EXIT_URL):
+            self.exits.append(url)
+            route.fulfill(
+                status=200,
+                content_type="text/html",
+                body="<!doctype html><html lang=en><title>Wikipedia</title><p>Neutral page</p>",
+            )
+            return
+        host = urlsplit(url).hostname or ""
+        if urlsplit(url).scheme in {"http", "https"} and host not in LOCAL_HOSTS:
+            self.offsite.append(url)
+            route.abort()
+            return
+        route.continue_()
+
+
+def watched_context(browser: Browser, *, phone: bool = False) -> Watched:
+    if phone:
+        context = browser.new_context(
+            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="en-US"
+        )
+    else:
+        context = browser.new_context(viewport=DESKTOP, locale="en-US")
+    context.set_default_timeout(10_000)
+    watched = Watched(context)
+    context.route("**/*", watched.route_offsite)
+    return watched
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """A full-page screenshot in test-artifacts/ (scrolled to the top: the top bar is sticky)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=path, full_page=True, animations="disabled")
+    return path
+
+
+# Every problem a basic check finds, as plain sentences: form controls without a label,
+# buttons and links without a name, no lang on <html>, images without alt, duplicate ids,
+# not exactly one <main> and at least one <h1>. Hidden elements are checked too: they show later.
+A11Y_PROBLEMS_JS = """
+() => {
+  const problems = [];
+  const lang = document.documentElement.getAttribute('lang');
+  if (!lang || !lang.trim()) problems.push('<html> has no lang attribute');
+  if (!document.title.trim()) problems.push('the page has no title');
+  const name = (el) => (el.getAttribute('aria-label') || '').trim() ||
+    (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+      .map((id) => (document.getElementById(id) || {}).textContent || '').join(' ').trim();
+  for (const el of document.querySelectorAll('input, select, textarea')) {
+    if (el.type === 'hidden') continue;
+    const labelled = (el.labels && el.labels.length && [...el.labels].some(
+      (l) => l.textContent.trim())) || name(el);
+    if (!labelled) problems.push(`${el.tagName.toLowerCase()}#${el.id || '?'} has no label`);
+  }
+  for (const el of document.querySelectorAll('button, a[href], [role=button]')) {
+    if (!(el.textContent.trim() || name(el) || (el.getAttribute('title') || '').trim())) {
+      problems.push(`${el.tagName.toLowerCase()}#${el.id || '?'} has no accessible name`);
+    }
+  }
+  for (const img of document.querySelectorAll('img')) {
+    if (!img.hasAttribute('alt')) problems.push(`img ${img.src} has no alt`);
+  }
+  const ids = [...document.querySelectorAll('[id]')].map((el) => el.id);
+  const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
+  if (dupes.length) problems.push(`duplicate ids: ${[...new Set(dupes)].join(', ')}`);
+  if (document.querySelectorAll('main').length !== 1) problems.push('not exactly one <main>');
+  if (!document.querySelector('h1')) problems.push('no <h1>');
+  for (const el of document.querySelectorAll('[aria-labelledby]')) {
+    for (const id of el.getAttribute('aria-labelledby').split(/\\s+/)) {
+      if (id && !document.getElementById(id)) problems.push(`aria-labelledby names missing #${id}`);
+    }
+  }
+  return problems;
+}
+"""
+
+
+def a11y_problems(page: Page) -> list[str]:
+    problems: list[str] = page.evaluate(A11Y_PROBLEMS_JS)
+    return problems
+
+
+def horizontal_overflow(page: Page) -> int:
+    """How many CSS pixels the page is wider than the viewport (0: no sideways scrolling)."""
+    overflow: int = page.evaluate(
+        "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        " - document.documentElement.clientWidth"
+    )
+    return overflow

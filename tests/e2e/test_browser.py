@@ -1,0 +1,414 @@
+"""The web frontend in a real browser against the local stack: Debian's Chromium, Playwright.
+
+A seeker page and a volunteer console run in two browser contexts (two people, nothing
+shared) and talk through the local WebSocket gateway, the deployed handlers and local AWS.
+Screenshots of both pages, desktop and phone, land in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect, sync_playwright
+
+from tests.e2e.browser import (
+    CHROMIUM,
+    EXIT_URL,
+    Watched,
+    a11y_problems,
+    horizontal_overflow,
+    launch,
+    screenshot,
+    watched_context,
+)
+
+VOLUNTEER = "volunteer@example.org"
+SUPERVISOR = "supervisor@example.org"
+PASSWORD = "Kindred-Local-1"
+CRISIS_TEXT = "I want to kill myself"
+HTML_PAYLOAD = (
+    '<img src=x onerror="window.__injected = 1"><b>bold</b><script>window.__injected = 2</script>'
+)
+
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"The browser tests need Chromium at {CHROMIUM}: apt-get install chromium")
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def web_url(local_stack: Any) -> str:
+    url: str = local_stack.web_url
+    return url if url.endswith("/") else url + "/"
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[list[Watched]]:
+    """Browser contexts made by a test; all closed afterwards."""
+    made: list[Watched] = []
+    yield made
+    for watched in made:
+        watched.context.close()
+
+
+@pytest.fixture
+def new_context(browser: Browser, contexts: list[Watched]) -> Any:
+    def make(*, phone: bool = False) -> Watched:
+        watched = watched_context(browser, phone=phone)
+        contexts.append(watched)
+        return watched
+
+    return make
+
+
+def assert_clean(*watched: Watched) -> None:
+    """No console errors, no page errors, nothing fetched from another site."""
+    for w in watched:
+        assert w.errors == [], w.errors
+        assert w.offsite == [], w.offsite
+
+
+# ---- what people do ------------------------------------------------------------------------
+
+
+def sign_in(page: Page, web_url: str, email: str = VOLUNTEER, *, available: bool = True) -> None:
+    page.goto(urljoin(web_url, "volunteer.html"))
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Your availability")).to_be_visible()
+    if available:
+        page.get_by_role("button", name="Start taking chats").click()
+        expect(page.locator("#status-text")).to_contain_text("You're taking chats")
+
+
+def ask_for_volunteer(page: Page, web_url: str, intro: str, topic: str = "Anxiety") -> None:
+    page.goto(web_url)
+    page.get_by_label(topic, exact=True).check()
+    page.get_by_label("Anything you'd like your volunteer to know first?").fill(intro)
+    page.get_by_role("button", name="Talk to a volunteer").click()
+
+
+def seeker_sends(page: Page, text: str) -> None:
+    page.get_by_label("Your message").fill(text)
+    page.locator("#composer").get_by_role("button", name="Send").click()
+
+
+def chat_panel(console: Page) -> Locator:
+    return console.locator(".chat-panel").last
+
+
+def volunteer_sends(console: Page, text: str) -> None:
+    panel = chat_panel(console)
+    panel.get_by_label(re.compile("^Message to ")).fill(text)
+    panel.get_by_role("button", name="Send").click()
+
+
+def matched_pair(new_context: Any, web_url: str, intro: str, *, phone: bool = False) -> Any:
+    """A signed-in, available volunteer and a seeker who asked for someone: both matched."""
+    volunteer = new_context()
+    seeker = new_context(phone=phone)
+    console = volunteer.new_page()
+    sign_in(console, web_url)
+    page = seeker.new_page()
+    ask_for_volunteer(page, web_url, intro)
+    expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
+    expect(chat_panel(console)).to_be_visible()
+    return volunteer, console, seeker, page
+
+
+def ask_for_country(country: str) -> Any:
+    """A WebSocket route that adds `country` to the page's `resources` action."""
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame.get("action") == "resources":
+                frame["country"] = country
+            server.send(json.dumps(frame))
+
+        ws.on_message(from_page)
+
+    return route
+
+
+# ---- tests ---------------------------------------------------------------------------------
+
+
+def test_a_seeker_and_a_volunteer_chat_in_two_browsers(new_context: Any, web_url: str) -> None:
+    """Given a volunteer who signed in through the form and is available,
+    When a seeker picks a topic, writes an intro and asks,
+    Then both see the match, the volunteer sees the intro, and messages go both ways."""
+    volunteer, console, seeker, page = matched_pair(
+        new_context, web_url, "Work has been overwhelming lately."
+    )
+
+    panel = chat_panel(console)
+    expect(panel.locator("[data-role=intro]")).to_have_text("Work has been overwhelming lately.")
+    expect(panel.locator("[data-role=topics]")).to_contain_text("Anxiety")
+    alias = page.locator("#peer-alias").inner_text()
+    assert alias.strip()
+    expect(console.locator("#status-text")).to_contain_text("1 of 1 in progress")
+
+    page.get_by_label("Your message").fill("Hello, is anyone there?")
+    expect(panel.locator("[data-role=typing]")).to_contain_text("is typing")
+    page.locator("#composer").get_by_role("button", name="Send").click()
+    expect(panel.locator(".msg-peer .msg-text")).to_have_text(["Hello, is anyone there?"])
+
+    volunteer_sends(console, "Hi, I'm here and I'm listening. What's been happening?")
+    expect(page.locator(".msg-peer .msg-text")).to_have_text(
+        ["Hi, I'm here and I'm listening. What's been happening?"]
+    )
+    expect(page.locator(".msg-peer .msg-who")).to_have_text([alias])
+
+    seeker_sends(page, "Thank you. It's mostly deadlines.")
+    expect(panel.locator(".msg-peer .msg-text")).to_have_text(
+        ["Hello, is anyone there?", "Thank you. It's mostly deadlines."]
+    )
+
+    screenshot(page, "seeker-chat-desktop")
+    screenshot(console, "volunteer-chat-desktop")
+
+    # The seeker ends the chat: both sides see it, the seeker gets the feedback form.
+    page.get_by_role("button", name="End chat").click()
+    expect(page.get_by_role("heading", name="The chat has ended")).to_be_visible()
+    expect(panel.locator("[data-role=panel-notice]")).to_contain_text("ended the chat")
+    page.get_by_label("4", exact=True).check()
+    page.get_by_role("button", name="Send feedback").click()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    assert_clean(volunteer, seeker)
+
+
+def test_a_crisis_message_shows_crisis_lines_and_alerts_volunteer_and_supervisor(
+    new_context: Any, web_url: str
+) -> None:
+    """Given a seeker in a chat, and a supervisor on shift,
+    When the seeker writes that they want to kill themselves,
+    Then the seeker sees the crisis panel (focused, with tel: links),
+    and the volunteer and the supervisor see the risk alert."""
+    volunteer, console, seeker, page = matched_pair(
+        new_context, web_url, "I don't know who else to talk to.", phone=True
+    )
+    supervisor = new_context()
+    shift = supervisor.new_page()
+    sign_in(shift, web_url, SUPERVISOR, available=False)
+    expect(shift.get_by_role("heading", name="Alerts from all chats")).to_be_visible()
+
+    seeker_sends(page, CRISIS_TEXT)
+
+    crisis = page.locator("#crisis-panel")
+    expect(crisis).to_be_visible()
+    expect(crisis).to_be_focused()
+    expect(crisis.get_by_role("heading")).to_have_text("You don't have to face this alone")
+    expect(crisis.locator(".line").first).to_be_visible()  # the lines the server sent
+    expect(crisis).to_contain_text(
+        "If you are in immediate danger, call your local emergency number."
+    )
+    screenshot(page, "seeker-crisis-phone")
+
+    expect(chat_panel(console).locator("[data-role=risk]")).to_be_visible()
+    expect(chat_panel(console)).to_have_class(re.compile(r"\bhas-risk\b"))
+    expect(shift.locator("#alerts li").first).to_contain_text("Risk of suicide or self-harm")
+
+    # The chat goes on.
+    page.get_by_role("button", name="Back to the chat").click()
+    expect(page.get_by_label("Your message")).to_be_focused()
+    volunteer_sends(console, "Thank you for telling me. I'm here with you.")
+    expect(page.locator(".msg-peer .msg-text").last).to_have_text(
+        "Thank you for telling me. I'm here with you."
+    )
+    assert_clean(volunteer, seeker, supervisor)
+
+
+def test_quick_exit_leaves_nothing_behind(new_context: Any, web_url: str) -> None:
+    """Given a seeker in a chat (the page keeps a resume token in sessionStorage),
+    When they press Quick exit,
+    Then the chat ends for the volunteer, the tab is on the neutral site, going back does
+    not return to the chat, and no storage or cookie of the page is left."""
+    volunteer, console, seeker, page = matched_pair(new_context, web_url, "Just need to talk.")
+    seeker_sends(page, "Someone might see my screen.")
+    assert page.evaluate("sessionStorage.length") > 0  # the resume token, before the exit
+
+    page.get_by_role("button", name="Quick exit").click()
+    page.wait_for_url(EXIT_URL)
+    assert seeker.exits == [EXIT_URL]
+    expect(chat_panel(console).locator("[data-role=panel-notice]")).to_be_visible()
+
+    state = seeker.context.storage_state()
+    assert state["cookies"] == []
+    assert all(origin["localStorage"] == [] for origin in state["origins"])
+
+    page.go_back()
+    assert not page.url.startswith(web_url)  # history was replaced, not added to
+
+    # Back on the page in the same tab (sessionStorage lives per tab): nothing was kept.
+    page.goto(web_url)
+    expect(page.get_by_role("heading", name="Talk with someone who will listen")).to_be_visible()
+    assert page.evaluate("[sessionStorage.length, localStorage.length]") == [0, 0]
+    assert page.evaluate("document.cookie") == ""
+    assert_clean(volunteer, seeker)
+
+
+def test_html_in_messages_and_intro_is_shown_as_text(new_context: Any, web_url: str) -> None:
+    """Given a chat, When either side writes HTML (in a message, or in the intro),
+    Then it shows as the literal characters: no element is created, no script runs."""
+    volunteer, console, seeker, page = matched_pair(new_context, web_url, HTML_PAYLOAD)
+    panel = chat_panel(console)
+    expect(panel.locator("[data-role=intro]")).to_have_text(HTML_PAYLOAD)
+
+    seeker_sends(page, HTML_PAYLOAD)
+    volunteer_sends(console, HTML_PAYLOAD)
+
+    expect(panel.locator(".msg-peer .msg-text")).to_have_text([HTML_PAYLOAD])
+    expect(page.locator(".msg-peer .msg-text")).to_have_text([HTML_PAYLOAD])
+    for p in (page, console):
+        assert p.locator(".chat-log img, .chat-log b, .chat-log script, .intro-box b").count() == 0
+        assert p.evaluate("window.__injected") is None
+    assert_clean(volunteer, seeker)
+
+
+def test_pages_pass_basic_accessibility_checks_without_console_errors(
+    new_context: Any, web_url: str
+) -> None:
+    """Every control has a label, every button a name, <html> a lang; no console errors,
+    on the seeker page (welcome, urgent help) and the console (login, signed in)."""
+    seeker = new_context()
+    page = seeker.new_page()
+    page.goto(web_url)
+    expect(page.get_by_role("heading", name="Talk with someone who will listen")).to_be_visible()
+    assert a11y_problems(page) == []
+    expect(page.get_by_role("button", name="Quick exit")).to_be_visible()
+
+    # Crisis lines are one tap away, before any chat. The page asks for the deployment's
+    # country; the local stack has none, so the interceptor asks for the US lines instead,
+    # which have a phone number and an SMS number to show as links.
+    page.route_web_socket(re.compile(r"^wss?://"), ask_for_country("US"))
+    page.get_by_role("button", name="Need urgent help?").click()
+    urgent = page.locator("#urgent-panel")
+    expect(urgent).to_be_focused()
+    expect(urgent).to_contain_text(
+        "If you are in immediate danger, call your local emergency number."
+    )
+    expect(urgent.get_by_role("link", name="Call 988")).to_have_attribute("href", "tel:988")
+    expect(urgent.get_by_role("link", name="Text 988")).to_have_attribute("href", "sms:988")
+    assert a11y_problems(page) == []
+    page.keyboard.press("Tab")  # focus moves on into the panel, in order
+    assert page.evaluate("document.getElementById('urgent-panel').contains(document.activeElement)")
+
+    volunteer = new_context()
+    console = volunteer.new_page()
+    console.goto(urljoin(web_url, "volunteer.html"))
+    expect(console.get_by_label("E-mail")).to_be_visible()
+    assert a11y_problems(console) == []
+    console.get_by_label("E-mail").fill(VOLUNTEER)
+    console.get_by_label("Password").fill("not-the-password")
+    console.get_by_role("button", name="Sign in").click()
+    expect(console.locator("#login-error")).to_contain_text("don't match")
+    sign_in(console, web_url, available=False)
+    assert a11y_problems(console) == []
+    screenshot(page, "seeker-welcome-desktop")
+    screenshot(console, "volunteer-console-desktop")
+    # A failed sign-in is a 400 from Cognito, which Chromium logs as a failed resource.
+    volunteer.errors[:] = [e for e in volunteer.errors if "status of 400" not in e]
+    assert_clean(seeker, volunteer)
+
+
+def test_phone_width_has_no_sideways_scrolling(new_context: Any, web_url: str) -> None:
+    """At 375 px wide, neither page scrolls sideways: welcome, chat with a long unbroken
+    word, the volunteer console with a chat."""
+    volunteer, console, seeker, page = matched_pair(
+        new_context, web_url, "On my phone.", phone=True
+    )
+    long_word = "a" * 300
+    seeker_sends(page, long_word)
+    volunteer_sends(console, "https://example.org/" + "x" * 200)
+    expect(page.locator(".msg-peer")).to_have_count(1)
+    assert horizontal_overflow(page) == 0
+    screenshot(page, "seeker-chat-phone")
+
+    phone_console = new_context(phone=True).new_page()
+    sign_in(phone_console, web_url, SUPERVISOR, available=False)
+    assert horizontal_overflow(phone_console) == 0
+    screenshot(phone_console, "volunteer-console-phone")
+
+    welcome = new_context(phone=True).new_page()
+    welcome.goto(web_url)
+    expect(welcome.get_by_role("button", name="Talk to a volunteer")).to_be_visible()
+    assert horizontal_overflow(welcome) == 0
+    screenshot(welcome, "seeker-welcome-phone")
+
+    console.set_viewport_size({"width": 375, "height": 740})
+    assert horizontal_overflow(console) == 0
+    screenshot(console, "volunteer-chat-phone")
+    assert_clean(volunteer, seeker)
+
+
+def test_the_seeker_page_orders_messages_by_seq_and_resumes_after_a_drop(
+    new_context: Any, web_url: str
+) -> None:
+    """Given a seeker page whose socket runs through an interceptor,
+    When the volunteer's first message (seq 0) arrives after their second (seq 1),
+    Then the page shows them in seq order; and when the connection drops,
+    the page reconnects by itself with ?resume=<the latest resume token>."""
+    volunteer = new_context()
+    console = volunteer.new_page()
+    sign_in(console, web_url)
+    seeker = new_context()
+    page = seeker.new_page()
+    sockets: list[WebSocketRoute] = []
+    tokens: list[str] = []
+    held: list[str | bytes] = []
+
+    def intercept(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        sockets.append(ws)
+
+        def from_server(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame.get("type") == "queued":
+                tokens.append(frame["resumeToken"])
+            if frame.get("type") == "message" and frame.get("seq") == 0:
+                held.append(message)  # overtaken by seq 1, as concurrent handlers can do
+                return
+            ws.send(message)
+            if frame.get("type") == "message" and frame.get("seq") == 1:
+                for late in held:
+                    ws.send(late)
+
+        server.on_message(from_server)
+
+    page.route_web_socket(re.compile(r"^wss?://"), intercept)
+    ask_for_volunteer(page, web_url, "Testing the order of things.")
+    expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
+    expect(chat_panel(console)).to_be_visible()
+    assert page.evaluate("sessionStorage.length") > 0
+
+    volunteer_sends(console, "First, hello.")
+    volunteer_sends(console, "Second, how are you?")
+    expect(page.locator(".msg-peer .msg-text")).to_have_text(
+        ["First, hello.", "Second, how are you?"]
+    )
+    assert len(held) == 1  # the interceptor really did deliver seq 0 last
+
+    sockets[0].close(code=4000, reason="network drop")
+    expect(page.locator("#notice")).to_contain_text("connected again")
+    assert len(sockets) == 2
+    query = parse_qs(urlsplit(sockets[1].url).query)
+    assert query["resume"] == [tokens[-1]]
+    assert query["lang"] == ["en"]
+    assert_clean(volunteer, seeker)
