@@ -142,8 +142,58 @@ A11Y_PROBLEMS_JS = """
 """
 
 
+# Text whose contrast with the background behind it is under WCAG AA: 4.5:1, or 3:1 for large
+# text (24 px, or 18.66 px bold). Only visible, enabled text; the background is the nearest
+# ancestor's opaque background colour (the pages use no background images behind text).
+CONTRAST_PROBLEMS_JS = """
+() => {
+  const parse = (c) => {
+    const m = /rgba?\\(([^)]+)\\)/.exec(c);
+    if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+  };
+  const lum = ({ r, g, b }) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const behind = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0.5) return c;
+    }
+    return { r: 255, g: 255, b: 255, a: 1 };
+  };
+  const problems = [];
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const text = walker.currentNode.textContent.trim();
+    const el = walker.currentNode.parentElement;
+    if (!text || seen.has(el)) continue;
+    seen.add(el);
+    if (!el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
+    if (el.closest('.visually-hidden, :disabled')) continue;
+    const style = getComputedStyle(el);
+    const fg = parse(style.color);
+    if (!fg) continue;
+    const l1 = lum(fg), l2 = lum(behind(el));
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (Number(style.fontWeight) >= 700 && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) {
+      problems.push(`contrast ${ratio.toFixed(2)}:1 for "${text.slice(0, 40)}"`);
+    }
+  }
+  return problems;
+}
+"""
+
+
 def a11y_problems(page: Page) -> list[str]:
+    """The basic checks above, and AA contrast of the text on screen."""
     problems: list[str] = page.evaluate(A11Y_PROBLEMS_JS)
+    problems += page.evaluate(CONTRAST_PROBLEMS_JS)
     return problems
 
 

@@ -181,6 +181,8 @@ def test_a_seeker_and_a_volunteer_chat_in_two_browsers(new_context: Any, web_url
         ["Hello, is anyone there?", "Thank you. It's mostly deadlines."]
     )
 
+    assert a11y_problems(page) == []
+    assert a11y_problems(console) == []
     screenshot(page, "seeker-chat-desktop")
     screenshot(console, "volunteer-chat-desktop")
 
@@ -224,6 +226,8 @@ def test_a_crisis_message_shows_crisis_lines_and_alerts_volunteer_and_supervisor
     expect(chat_panel(console).locator("[data-role=risk]")).to_be_visible()
     expect(chat_panel(console)).to_have_class(re.compile(r"\bhas-risk\b"))
     expect(shift.locator("#alerts li").first).to_contain_text("Risk of suicide or self-harm")
+    for p in (page, console, shift):
+        assert a11y_problems(p) == []
 
     # The chat goes on.
     page.get_by_role("button", name="Back to the chat").click()
@@ -285,8 +289,9 @@ def test_html_in_messages_and_intro_is_shown_as_text(new_context: Any, web_url: 
 def test_pages_pass_basic_accessibility_checks_without_console_errors(
     new_context: Any, web_url: str
 ) -> None:
-    """Every control has a label, every button a name, <html> a lang; no console errors,
-    on the seeker page (welcome, urgent help) and the console (login, signed in)."""
+    """Every control has a label, every button a name, <html> a lang, text has AA contrast;
+    no console errors; on the seeker page (welcome, urgent help) and the console (login,
+    signed in). The chat and crisis tests run the same checks on their screens."""
     seeker = new_context()
     page = seeker.new_page()
     page.goto(web_url)
