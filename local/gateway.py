@@ -166,8 +166,12 @@ def _context_values(policy: Mapping[str, Any]) -> dict[str, Any] | None:
 class _Connection:
     handshake: Handshake
     ws: ServerConnection
+    limits: GatewayLimits  # those in force when it was accepted
     last_active_ms: int = field(default_factory=now_ms)
     closing: tuple[int, str] | None = None  # set when the gateway closes it
+    # Set once the 101 is sent: from $connect's success on, the connection exists for
+    # @connections, which waits for this rather than answer 410 to a client that has its 101.
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _iso(epoch_ms: int) -> str:
@@ -194,7 +198,7 @@ class WebSocketGateway:
         self._functions = functions
         self._executor = executor
         self._connections: dict[str, _Connection] = {}
-        self._handshakes: dict[ServerConnection, Handshake] = {}
+        self._accepted: dict[ServerConnection, _Connection] = {}  # until their socket is served
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -300,8 +304,24 @@ class WebSocketGateway:
                 except ValueError:
                     phrase = "Refused"
                 return ws.respond(code, f"{phrase}\n")
-        self._handshakes[ws] = handshake
+        conn = _Connection(handshake, ws, self.limits)
+        self._accepted[ws] = conn
+        self._connections[handshake.connection_id] = conn
+        self._track(self._forget_if_never_served(conn))
         return None
+
+    async def _forget_if_never_served(self, conn: _Connection) -> None:
+        """An accepted handshake that never became a socket (the client left before its 101,
+        or the gateway was stopping) must not stay a connection."""
+        await conn.ws.wait_closed()
+        if not conn.opened.is_set():
+            self._accepted.pop(conn.ws, None)
+            self._connections.pop(conn.handshake.connection_id, None)
+
+    def _track(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _identity_present(self, handshake: Handshake) -> bool:
         query = dict(parse_qsl(handshake.query, keep_blank_values=True))
@@ -349,13 +369,12 @@ class WebSocketGateway:
     # ------------------------------------------------------------ an open connection
 
     async def _serve(self, ws: ServerConnection) -> None:
-        handshake = self._handshakes.pop(ws, None)
-        if handshake is None:
+        conn = self._accepted.pop(ws, None)
+        if conn is None:
             return
-        conn = _Connection(handshake, ws)
-        self._connections[handshake.connection_id] = conn
+        handshake, limits = conn.handshake, conn.limits
+        conn.opened.set()
         loop = asyncio.get_running_loop()
-        limits = self.limits
         hard_deadline = loop.time() + limits.max_seconds
         idle_deadline = loop.time() + limits.idle_seconds
         try:
@@ -456,7 +475,7 @@ class WebSocketGateway:
         return dict(self._call(self._describe(connection_id)))
 
     async def _describe(self, connection_id: str) -> dict[str, Any]:
-        conn = self._open(connection_id)
+        conn = await self._open(connection_id)
         handshake = conn.handshake
         identity = {"sourceIp": handshake.source_ip}
         if handshake.user_agent is not None:
@@ -472,16 +491,27 @@ class WebSocketGateway:
         self._call(self._close(connection_id))
 
     def connection_ids(self) -> list[str]:
-        return [cid for cid, conn in list(self._connections.items()) if conn.closing is None]
+        return [
+            cid
+            for cid, conn in list(self._connections.items())
+            if conn.closing is None and conn.opened.is_set()
+        ]
 
-    def _open(self, connection_id: str) -> _Connection:
+    async def _open(self, connection_id: str) -> _Connection:
         conn = self._connections.get(connection_id)
+        if conn is not None and not conn.opened.is_set():
+            try:  # accepted, its 101 on the way
+                async with asyncio.timeout(5):
+                    await conn.opened.wait()
+            except TimeoutError:  # the handshake failed after all
+                self._connections.pop(connection_id, None)
+                raise GoneError(connection_id) from None
         if conn is None or conn.closing is not None or conn.ws.state is not State.OPEN:
             raise GoneError(connection_id)
         return conn
 
     async def _send(self, connection_id: str, data: bytes) -> None:
-        conn = self._open(connection_id)
+        conn = await self._open(connection_id)
         payload: str | bytes
         try:
             payload = data.decode("utf-8")
@@ -498,9 +528,7 @@ class WebSocketGateway:
             raise GoneError(connection_id) from None
 
     async def _close(self, connection_id: str) -> None:
-        conn = self._open(connection_id)
+        conn = await self._open(connection_id)
         conn.closing = (CloseCode.NORMAL_CLOSURE, "Connection Closed Normally")
         # Answer at once, as API Gateway does; the closing handshake goes on meanwhile.
-        task = asyncio.get_running_loop().create_task(conn.ws.close(CloseCode.NORMAL_CLOSURE))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._track(conn.ws.close(CloseCode.NORMAL_CLOSURE))
