@@ -222,9 +222,11 @@ class WebSocketGateway:
 
         self._thread = threading.Thread(target=run, name="ws-gateway", daemon=True)
         self._thread.start()
-        ready.wait(timeout=10)
+        started = ready.wait(timeout=10)
         if failure:
             raise failure[0]
+        if not started:
+            raise RuntimeError("the WebSocket gateway did not start within 10 s")
 
     async def _main(self, sock: socket.socket, ready: threading.Event) -> None:
         self._loop = asyncio.get_running_loop()
@@ -233,9 +235,9 @@ class WebSocketGateway:
             self._serve,
             sock=sock,
             process_request=self._process_request,
-            compression=None,  # API Gateway does not negotiate permessage-deflate
+            compression=None,  # no permessage-deflate: the limits count what is on the wire
             max_size=(self.limits.message_bytes, self.limits.frame_bytes),
-            ping_interval=None,  # API Gateway sends no pings (it answers the client's)
+            ping_interval=None,  # staying active is the client's job (the `ping` action)
             open_timeout=INTEGRATION_TIMEOUT_SECONDS + 1,
             close_timeout=2,
             server_header=None,
