@@ -237,7 +237,6 @@
     state.sessionId = frame.sessionId;
     state.alias = (frame.peer && frame.peer.alias) || "a volunteer";
     state.sendSeq = 0;
-    state.peerSeqSeen = {};
     $("peer-alias").textContent = state.alias;
     hideTyping();
     if (!firstVolunteer) addSystemLine("You're now talking with " + state.alias + ".");
@@ -355,6 +354,11 @@
     panel.focus();
     panel.scrollIntoView({ block: "start" });
     if ($("urgent-lines").children.length) return;
+    if (!client) {
+      $("urgent-status").textContent =
+        "We can't load crisis lines just now. If you are in danger, call your local emergency number.";
+      return;
+    }
     $("urgent-status").textContent = "Looking up crisis lines…";
     client
       .connect()
@@ -521,6 +525,7 @@
     if (intro) frame.intro = intro;
     $("match-submit").disabled = true;
     $("chat-log").replaceChildren();
+    $("chat-log").lang = frame.language; // screen readers read the chat in its language
     state.alias = "";
     client
       .connect()
@@ -642,6 +647,9 @@
       button.addEventListener("click", openUrgent);
     });
     $("urgent-close").addEventListener("click", closeUrgent);
+    $("urgent-panel").addEventListener("keydown", function (event) {
+      if (event.key === "Escape") closeUrgent();
+    });
     $("crisis-close").addEventListener("click", function () {
       K.show($("crisis-panel"), false);
       if (state.view === "chat") $("message").focus();

@@ -566,6 +566,15 @@
       }
     });
 
+    forms.forEach(function (role) {
+      part(chat, role).addEventListener("keydown", function (event) {
+        if (event.key !== "Escape") return;
+        var opener = node.querySelector('[aria-expanded="true"]');
+        closeForms();
+        if (opener) opener.focus();
+      });
+    });
+
     part(chat, "transfer-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var frame = { action: "transfer", sessionId: chat.sessionId };
