@@ -73,6 +73,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--frame-limit", type=int, default=limits.frame_bytes, help="bytes")
     parser.add_argument("--message-limit", type=int, default=limits.message_bytes, help="bytes")
     args = parser.parse_args(argv)
+    chosen = [
+        (option, getattr(args, option.removeprefix("--").replace("-", "_")))
+        for option in ("--port", "--ws-port", "--aws-port", "--connections-port")
+    ]
+    for i, (option, port) in enumerate(chosen):
+        for other, other_port in chosen[i + 1 :]:
+            if port and port == other_port:
+                parser.error(f"{option} and {other} are both {port}; give each its own port")
     for item in args.parameter:
         if "=" not in item:
             parser.error(f"--parameter {item!r} is not NAME=VALUE")

@@ -139,3 +139,16 @@ def test_ctrl_c_stops_the_stack_cleanly_within_seconds() -> None:
     assert process.returncode == 0
     assert took < 5
     assert "Traceback" not in stderr
+
+
+def test_two_servers_on_one_port_is_refused_before_anything_starts() -> None:
+    """
+    Given `make run ARGS="--port 8081"`, the WebSocket API's default port
+    When the command line is read
+    Then it says which two options collide and exits with 2, before binding anything
+    """
+    process = run_cli("--port", "8081")
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 2
+    assert stderr.strip().endswith("--port and --ws-port are both 8081; give each its own port")
