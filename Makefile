@@ -26,7 +26,7 @@ $(SAM_STAMP): requirements/sam.txt
 
 setup: $(STAMP) $(SAM_STAMP)  ## create the virtualenvs (done by every target that needs them)
 
-run: $(STAMP)  ## the local stack: web page at http://127.0.0.1:8080/ (ARGS="--port 8081" to change)
+run: $(STAMP)  ## the local stack: web page at http://127.0.0.1:8080/ (ARGS="--port 9080" to change)
 	$(BIN)/python -m local.run $(ARGS)
 
 test: $(STAMP) $(SAM_STAMP)  ## run every test
@@ -38,7 +38,7 @@ test-fast: $(STAMP) $(SAM_STAMP)  ## every test except the slow ones (sam build)
 lint: $(STAMP)  ## ruff, ruff format --check, mypy, cfn-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/core/kindred functions
+	$(BIN)/mypy layers/core/kindred functions local
 	$(BIN)/cfn-lint template.yaml
 
 format: $(STAMP)  ## apply ruff's fixes and formatting
