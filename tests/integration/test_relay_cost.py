@@ -1,8 +1,13 @@
-"""The hot path's cost: relaying one chat message is one DynamoDB read and one post."""
+"""The hot path's cost: relaying one chat message is one DynamoDB call and one post.
+
+That one call is a conditional UpdateItem on the sender's connection item: it counts the
+message against the rate limit and returns the connection (the session and the peer), in place
+of the GetItem it replaced.
+"""
 
 from __future__ import annotations
 
-from tests.aws_calls import count_aws_calls
+from tests.aws_calls import count_aws_calls, record_aws_calls
 from tests.world import World
 
 
@@ -16,33 +21,61 @@ def _pair(world: World) -> tuple[str, str]:
     return seeker, vol
 
 
-def test_relaying_a_message_makes_one_get_item_and_one_post(world: World) -> None:
-    """Given a chat, when either side sends a message, then exactly one DynamoDB GetItem and one
-    PostToConnection are made: no scan, no query, no write."""
+def test_relaying_a_message_makes_one_update_item_and_one_post(world: World) -> None:
+    """Given a chat, when either side sends a message, then exactly one DynamoDB call (an
+    UpdateItem of the sender's own connection item) and one PostToConnection are made: no
+    read besides, no scan, no query, no other write."""
     seeker, vol = _pair(world)
     world.send(seeker, {"action": "ping"})  # warm: clients exist, as in a warm Lambda
     assert world.types(seeker) == ["pong"]
     for sender in (seeker, vol):
-        with count_aws_calls() as calls:
+        with record_aws_calls() as recorded:
             world.send(sender, {"action": "message", "text": "How are you feeling tonight?"})
-        assert dict(calls) == {
-            ("dynamodb", "GetItem"): 1,
-            ("apigatewaymanagementapi", "PostToConnection"): 1,
-        }
+        assert [(service, op) for service, op, _ in recorded] == [
+            ("dynamodb", "UpdateItem"),
+            ("apigatewaymanagementapi", "PostToConnection"),
+        ]
+        update = recorded[0][2]
+        assert update["Key"] == {"pk": {"S": f"CONN#{sender}"}, "sk": {"S": "CONN"}}
+        assert update["ReturnValues"] == "ALL_NEW"
+        assert "ConditionExpression" in update
     assert [f["type"] for f in world.frames(vol)] == ["message"]
     assert [f["type"] for f in world.frames(seeker)] == ["message"]
 
 
 def test_typing_and_ping_are_as_cheap(world: World) -> None:
-    """Given a chat, when a side types or pings, then typing costs one read and one post, and ping
-    costs one post and no read."""
+    """Given a chat, when a side types or pings, then typing costs one UpdateItem and one post,
+    and ping costs one post and no DynamoDB call at all."""
     seeker, _ = _pair(world)
     with count_aws_calls() as typing_calls:
         world.send(seeker, {"action": "typing"})
     assert dict(typing_calls) == {
-        ("dynamodb", "GetItem"): 1,
+        ("dynamodb", "UpdateItem"): 1,
         ("apigatewaymanagementapi", "PostToConnection"): 1,
     }
     with count_aws_calls() as ping_calls:
         world.send(seeker, {"action": "ping"})
     assert dict(ping_calls) == {("apigatewaymanagementapi", "PostToConnection"): 1}
+
+
+def test_a_message_over_the_rate_limit_costs_the_same_and_reaches_nobody(world: World) -> None:
+    """Given a seeker who has used up their actions for now, when they send one more message,
+    then it costs the same one UpdateItem (refused by its condition) and one post: the
+    `rate_limited` error to the sender, nothing to the volunteer."""
+    seeker, vol = _pair(world)
+    for _ in range(29):  # `match` was the first of the 30 allowed
+        world.send(seeker, {"action": "typing"})
+    world.frames(seeker), world.frames(vol)
+    with count_aws_calls() as calls:
+        world.send(seeker, {"action": "message", "text": "one too many", "clientMsgId": "x"})
+    assert dict(calls) == {
+        ("dynamodb", "UpdateItem"): 1,
+        ("apigatewaymanagementapi", "PostToConnection"): 1,
+    }
+    [refused] = world.frames(seeker)
+    assert (refused["code"], refused["action"], refused["clientMsgId"]) == (
+        "rate_limited",
+        "message",
+        "x",
+    )
+    assert world.frames(vol) == []

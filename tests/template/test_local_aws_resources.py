@@ -178,6 +178,8 @@ def test_every_function_gets_the_globals_fully_resolved(created: dict[str, str])
         "BLOCK_RETENTION_DAYS": "90",
         "DEFAULT_COUNTRY": "",
         "DEFAULT_LANGUAGE": "en",
+        "RATE_LIMIT_ACTIONS": "30",
+        "RATE_LIMIT_WINDOW_SECONDS": "10",
         "POWERTOOLS_SERVICE_NAME": "kindred",
         "POWERTOOLS_METRICS_NAMESPACE": "Kindred",
         "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kindred.config import Settings
-from kindred.ports import Conflict
+from kindred.ports import Conflict, RateLimited
 from kindred.protocol import ServerFrame
 from kindred.records import Connection, QueueEntry, Session, VolunteerSlot
 from kindred.services import Services
@@ -23,6 +23,7 @@ from kindred.work_items import WorkItem
 QUEUE_PK = "QUEUE"
 POOL_PK = "POOL"
 SHIFT_PK = "SHIFT"
+RATE_LOG = "rl"  # rl0, rl1, ...: the connection's rate log, newest first
 
 Key = tuple[str, str]
 Item = dict[str, Any]
@@ -65,6 +66,11 @@ def _session_key(session_id: str) -> Key:
 
 def _resume_key(resume_hash: str) -> Key:
     return (f"RESUME#{resume_hash}", "RESUME")
+
+
+def is_rate_log(attribute: str) -> bool:
+    """Whether a connection item's attribute is part of its rate log (rl0, rl1, ...)."""
+    return attribute.startswith(RATE_LOG) and attribute[len(RATE_LOG) :].isdigit()
 
 
 def _without_none(values: dict[str, Any]) -> Item:
@@ -249,6 +255,38 @@ class InMemoryStore:
     def delete_connection(self, connection_id: str) -> None:
         self.calls.append("delete_connection")
         self.items.pop(_conn_key(connection_id), None)
+
+    def count_action(
+        self, connection_id: str, *, now_ms: int, limit: int, window_ms: int
+    ) -> Connection | None:
+        # Like DynamoStore: one conditional update that shifts the rate log (every operand is
+        # the value before the update) and returns the whole new item.
+        self.calls.append("count_action")
+        last = f"{RATE_LOG}{limit - 1}"
+
+        def shift(item: Item) -> Item:
+            old = dict(item)
+            item[f"{RATE_LOG}0"] = now_ms
+            for i in range(1, limit):
+                item[f"{RATE_LOG}{i}"] = old.get(f"{RATE_LOG}{i - 1}", 0)
+            return item
+
+        def admitted(item: Item | None) -> bool:
+            return (
+                item is not None
+                and int(item.get("expiresAt", 0)) > now_ms // 1000
+                and (last not in item or int(item[last]) <= now_ms - window_ms)
+            )
+
+        old = self.items.get(_conn_key(connection_id))
+        try:
+            self._transact([_Op(_conn_key(connection_id), admitted, shift)])
+        except Conflict:
+            # As ReturnValuesOnConditionCheckFailure=ALL_OLD tells DynamoStore.
+            if old is None or not self._alive(old):
+                return None
+            raise RateLimited(connection_id) from None
+        return self._connection(connection_id)
 
     def add_blocked_user(self, connection_id: str, user_id: str) -> bool:
         self.calls.append("add_blocked_user")
@@ -856,9 +894,19 @@ def send(svc: Services, cid: str, frame: dict[str, Any] | str | None) -> None:
     assert result == {"statusCode": 200}  # a bad frame never fails the invocation
 
 
+def _without_rate_logs(items: dict[Key, Item]) -> dict[Key, Item]:
+    return {
+        key: {k: v for k, v in item.items() if not is_rate_log(k)} for key, item in items.items()
+    }
+
+
 @contextmanager
 def store_unchanged(svc: FakeServices) -> Iterator[None]:
-    """Assert that what runs inside the block leaves every stored item as it was."""
-    before = svc.store.snapshot()
+    """Assert that what runs inside the block leaves every stored item as it was.
+
+    Except the sender's rate log: every action but `ping` is counted in it, refused or not
+    (the count is the one store call made before anything else is known).
+    """
+    before = _without_rate_logs(svc.store.snapshot())
     yield
-    assert svc.store.snapshot() == before
+    assert _without_rate_logs(svc.store.snapshot()) == before

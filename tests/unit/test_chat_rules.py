@@ -107,14 +107,15 @@ def test_a_volunteers_message_reaches_the_seeker(svc: FakeServices) -> None:
     assert svc.notifier.take("v1") == []
 
 
-def test_relaying_a_message_writes_nothing_and_reads_only_the_sender(svc: FakeServices) -> None:
-    """Given a chat, when a message is relayed, then the store is read once (the sender's
-    connection) and not written, and the text is kept nowhere."""
+def test_relaying_a_message_makes_one_store_call_and_keeps_no_text(svc: FakeServices) -> None:
+    """Given a chat, when a message is relayed, then the store is called once (count_action:
+    it counts the action against the rate limit and returns the sender's connection), nothing
+    but the sender's rate log changes, and the text is kept nowhere."""
     _chat(svc)
     svc.store.calls.clear()
     with store_unchanged(svc):
         send(svc, "s1", {"action": "message", "text": "a secret worry"})
-    assert svc.store.calls == ["get_connection"]
+    assert svc.store.calls == ["count_action"]
     assert svc.store.items_mentioning("secret worry") == []
 
 

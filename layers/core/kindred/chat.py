@@ -11,6 +11,7 @@ from kindred.chat_end import end_session, leave
 from kindred.crisis import alert_report, on_chat_risk
 from kindred.events import MessageRequest
 from kindred.observability import logger, metrics
+from kindred.ports import RateLimited
 from kindred.protocol import (
     Availability,
     Block,
@@ -53,10 +54,10 @@ def handle(svc: Services, req: MessageRequest) -> dict[str, Any]:
         action = parse_action(req.body)
         action_name = action.action
         client_msg_id = getattr(action, "clientMsgId", None)
-        if isinstance(action, Ping):  # answered without reading anything
+        if isinstance(action, Ping):  # answered without reading anything, and not counted
             svc.notifier.send(req.connection_id, Pong())
             return OK
-        conn = svc.store.get_connection(req.connection_id)
+        conn = _counted_connection(svc, req.connection_id)
         if conn is None:
             raise ProtocolError("internal", "This connection is not known; please reconnect.")
         _HANDLERS[type(action)](svc, conn, action)
@@ -80,6 +81,23 @@ def handle(svc: Services, req: MessageRequest) -> dict[str, Any]:
             ),
         )
     return OK
+
+
+def _counted_connection(svc: Services, connection_id: str) -> Connection | None:
+    """The sender's connection, its action counted against the rate limit: the one store call
+    every action but `ping` makes before anything else (the relay's only one)."""
+    try:
+        return svc.store.count_action(
+            connection_id,
+            now_ms=svc.now_ms(),
+            limit=svc.settings.rate_limit_actions,
+            window_ms=svc.settings.rate_limit_window_seconds * 1000,
+        )
+    except RateLimited:
+        metrics.add_metric(name="RateLimited", unit="Count", value=1)
+        raise ProtocolError(
+            "rate_limited", "Too many actions at once: please wait a few seconds."
+        ) from None
 
 
 # ---- finding the chat a frame is about --------------------------------------------------

@@ -32,6 +32,10 @@ class Settings(BaseModel):
     session_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
     report_retention_days: int = Field(default=30, ge=1, le=365)
     block_retention_days: int = Field(default=90, ge=1, le=3650)
+    # Every action but `ping` counts: at most `rate_limit_actions` in any `rate_limit_window`.
+    # The limit is capped at 60: the connection item keeps one timestamp per allowed action.
+    rate_limit_actions: int = Field(default=30, ge=1, le=60)
+    rate_limit_window_seconds: int = Field(default=10, ge=1, le=3600)
     default_language: str = "en"
     default_country: str = ""  # ISO 3166 alpha-2: whose crisis lines a seeker sees first
 
@@ -70,6 +74,8 @@ _ENV = {
     "session_retention_hours": "SESSION_RETENTION_HOURS",
     "report_retention_days": "REPORT_RETENTION_DAYS",
     "block_retention_days": "BLOCK_RETENTION_DAYS",
+    "rate_limit_actions": "RATE_LIMIT_ACTIONS",
+    "rate_limit_window_seconds": "RATE_LIMIT_WINDOW_SECONDS",
     "default_language": "DEFAULT_LANGUAGE",
     "default_country": "DEFAULT_COUNTRY",
 }

@@ -12,6 +12,10 @@ class Conflict(Exception):
     """A conditional write lost a race or found the state changed; nothing was written."""
 
 
+class RateLimited(Exception):
+    """The connection has used up its actions for now; nothing was written."""
+
+
 class Store(Protocol):
     """Where connections, the queue, volunteer slots and sessions live (DynamoDB in the cloud)."""
 
@@ -19,6 +23,15 @@ class Store(Protocol):
     def get_connection(self, connection_id: str) -> Connection | None: ...
     def put_connection(self, conn: Connection) -> None: ...
     def delete_connection(self, connection_id: str) -> None: ...
+    def count_action(
+        self, connection_id: str, *, now_ms: int, limit: int, window_ms: int
+    ) -> Connection | None:
+        """The connection, once its action is counted: one conditional write, no read.
+
+        Raises RateLimited (and writes nothing) if `limit` actions were already counted in
+        the `window_ms` before `now_ms`; None if the connection is gone (no write).
+        """
+
     def add_blocked_user(self, connection_id: str, user_id: str) -> bool:
         """Add a volunteer to a seeker's blocks; False if the connection is gone (no write)."""
 

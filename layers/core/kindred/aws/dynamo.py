@@ -9,12 +9,15 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from kindred.ports import Conflict
+from kindred.ports import Conflict, RateLimited
 from kindred.records import Connection, QueueEntry, Session, VolunteerSlot
 
 QUEUE_PK = "QUEUE"
 POOL_PK = "POOL"
 SHIFT_PK = "SHIFT"
+# The rate log on a connection item: rl0 is the time (epoch ms) of its latest counted action,
+# rl1 the one before, and so on (see DynamoStore.count_action).
+RATE_LOG = "rl"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -120,8 +123,10 @@ class DynamoStore:
 
     def get_connection(self, connection_id: str) -> Connection | None:
         data = self._get(_conn_key(connection_id))
-        if data is None:
-            return None
+        return None if data is None else self._connection(connection_id, data)
+
+    @staticmethod
+    def _connection(connection_id: str, data: Mapping[str, Any]) -> Connection:
         return Connection(
             connection_id=connection_id,
             role=data["role"],
@@ -157,6 +162,60 @@ class DynamoStore:
 
     def delete_connection(self, connection_id: str) -> None:
         self._db.delete_item(TableName=self._table, Key=_conn_key(connection_id))
+
+    def count_action(
+        self, connection_id: str, *, now_ms: int, limit: int, window_ms: int
+    ) -> Connection | None:
+        """One UpdateItem: count this action in the connection's rate log and return the item.
+
+        The log is `limit` attributes rl0 .. rl{limit-1}, the times of the latest counted
+        actions, newest first. Each counted action shifts it by one (DynamoDB evaluates every
+        operand of an update expression against the item as it was before the update, so
+        `rl1 = rl0` takes the old rl0), and the condition admits the action only if the
+        oldest entry, the limit-th latest counted action, lies outside the window:
+
+            SET rl0 = :now, rl1 = if_not_exists(rl0, :zero), ..., rlN = if_not_exists(rlN-1, :zero)
+            IF attribute_exists(pk) AND expiresAt > :nowSeconds
+               AND (attribute_not_exists(rlN) OR rlN <= :windowStart)
+
+        with N = limit - 1 and :windowStart = now - window: at most `limit` counted actions in
+        any window, exactly, with concurrent actions serialised by DynamoDB on the one item.
+        A refused action writes nothing and does not count. When the condition fails,
+        ReturnValuesOnConditionCheckFailure=ALL_OLD tells why: no item, or one past its
+        expiry, is a gone connection; otherwise the log is full.
+        """
+        last = f"{RATE_LOG}{limit - 1}"
+        shifts = [f"{RATE_LOG}0 = :now"] + [
+            f"{RATE_LOG}{i} = if_not_exists({RATE_LOG}{i - 1}, :zero)" for i in range(1, limit)
+        ]
+        try:
+            resp = self._db.update_item(
+                TableName=self._table,
+                Key=_conn_key(connection_id),
+                UpdateExpression="SET " + ", ".join(shifts),
+                ConditionExpression=(
+                    f"attribute_exists(pk) AND expiresAt > :nowSeconds"
+                    f" AND (attribute_not_exists({last}) OR {last} <= :windowStart)"
+                ),
+                ExpressionAttributeValues=_values(
+                    {
+                        ":now": now_ms,
+                        ":zero": 0,
+                        ":nowSeconds": now_ms // 1000,
+                        ":windowStart": now_ms - window_ms,
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            old = exc.response.get("Item")
+            if not old or not self._alive(_from_item(old)):
+                return None
+            raise RateLimited(connection_id) from None
+        return self._connection(connection_id, _from_item(resp["Attributes"]))
 
     def add_blocked_user(self, connection_id: str, user_id: str) -> bool:
         try:

@@ -1,0 +1,66 @@
+"""The per-connection rate limit through the deployed handlers on moto."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import boto3
+import pytest
+
+from kindred.config import settings
+from kindred.services import services
+from tests.world import World
+
+
+def _chat(world: World) -> tuple[str, str]:
+    seeker = world.connect()
+    world.send(seeker, {"action": "match"})
+    vol = world.connect("volunteer", user_id="v", alias="V")
+    world.send(vol, {"action": "availability", "available": True})
+    world.run_matcher()
+    world.frames(seeker), world.frames(vol)
+    return seeker, vol
+
+
+def test_a_flood_is_refused_with_rate_limited_and_the_window_passes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a deployment allowing 5 actions in 1 s, and a seeker in a chat, when they send 6
+    messages at once, then 5 reach the volunteer and the 6th gets `rate_limited` (the
+    volunteer sees nothing of it), a ping is still answered; a second later, their messages go
+    through again."""
+    monkeypatch.setenv("RATE_LIMIT_ACTIONS", "5")
+    monkeypatch.setenv("RATE_LIMIT_WINDOW_SECONDS", "1")
+    settings.cache_clear()
+    services.cache_clear()
+    seeker, vol = _chat(world)
+    time.sleep(1.05)  # the setup's own actions leave the window
+
+    for n in range(6):
+        world.send(seeker, {"action": "message", "text": f"n{n}", "clientMsgId": f"c{n}"})
+    world.send(seeker, {"action": "ping"})
+    assert [f["text"] for f in world.frames(vol)] == ["n0", "n1", "n2", "n3", "n4"]
+    assert [(f["type"], f.get("code"), f.get("clientMsgId")) for f in world.frames(seeker)] == [
+        ("error", "rate_limited", "c5"),
+        ("pong", None, None),
+    ]
+
+    time.sleep(1.05)
+    world.send(seeker, {"action": "message", "text": "calmer now"})
+    assert [f["text"] for f in world.frames(vol)] == ["calmer now"]
+
+
+def test_the_rate_log_on_the_connection_item_stays_the_size_of_the_limit(world: World) -> None:
+    """Given a seeker who has sent many actions, when their connection item is read, then it
+    holds 30 times (the default limit), no more, each an epoch-millisecond number."""
+    seeker, _ = _chat(world)
+    for _ in range(40):
+        world.send(seeker, {"action": "typing"})
+    item = boto3.client("dynamodb").get_item(
+        TableName=os.environ["TABLE_NAME"],
+        Key={"pk": {"S": f"CONN#{seeker}"}, "sk": {"S": "CONN"}},
+    )["Item"]
+    log = {k: int(v["N"]) for k, v in item.items() if k.startswith("rl")}
+    assert sorted(log) == sorted(f"rl{i}" for i in range(30))
+    assert all(t == 0 or abs(t / 1000 - time.time()) < 60 for t in log.values())
