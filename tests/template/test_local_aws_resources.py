@@ -178,6 +178,7 @@ def test_every_function_gets_the_globals_fully_resolved(created: dict[str, str])
         "BLOCK_RETENTION_DAYS": "90",
         "DEFAULT_COUNTRY": "",
         "DEFAULT_LANGUAGE": "en",
+        "TOPIC_FALLBACK_SECONDS": "60",
         "RATE_LIMIT_ACTIONS": "30",
         "RATE_LIMIT_WINDOW_SECONDS": "10",
         "POWERTOOLS_SERVICE_NAME": "kindred",

@@ -184,6 +184,7 @@ def test_every_function_gets_every_setting_from_globals(template: dict[str, Any]
         "SESSION_RETENTION_HOURS",
         "REPORT_RETENTION_DAYS",
         "BLOCK_RETENTION_DAYS",
+        "TOPIC_FALLBACK_SECONDS",
         "RATE_LIMIT_ACTIONS",
         "RATE_LIMIT_WINDOW_SECONDS",
         "POWERTOOLS_SERVICE_NAME",

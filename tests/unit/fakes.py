@@ -801,14 +801,41 @@ class RecordingNotifier:
 
 
 class ListWorkQueue:
-    """Implements kindred.ports.WorkQueue: remembers why the matcher was asked to run."""
+    """Implements kindred.ports.WorkQueue: remembers why the matcher was asked to run.
 
-    def __init__(self) -> None:
-        self.reasons: list[str] = []
+    A work item sent with a delay is invisible, as SQS keeps it, until the clock has passed
+    its delay: only then does it join `reasons` (in the order the items became visible).
+    """
 
-    def nudge(self, reason: str) -> None:
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self._visible: list[str] = []
+        self._delayed: list[tuple[float, int, str]] = []  # (visible at, order sent, reason)
+        self._sent = 0
+        self._clock = clock
+
+    @property
+    def reasons(self) -> list[str]:
+        """The reasons of the visible work items (a list a test may clear)."""
+        now = self._clock() if self._clock is not None else float("inf")
+        due = sorted(d for d in self._delayed if d[0] <= now)
+        self._delayed = [d for d in self._delayed if d[0] > now]
+        self._visible.extend(reason for _, _, reason in due)
+        return self._visible
+
+    @property
+    def delayed(self) -> list[tuple[str, float]]:
+        """The work items not visible yet: (reason, seconds until they are)."""
+        now = self._clock() if self._clock is not None else 0.0
+        return [(reason, at - now) for at, _, reason in sorted(self._delayed) if at > now]
+
+    def nudge(self, reason: str, delay_seconds: int = 0) -> None:
         WorkItem.model_validate({"reason": reason})  # the matcher refuses any other reason
-        self.reasons.append(reason)
+        assert 0 <= delay_seconds <= 900, "SQS delays a message by at most 900 s"
+        if delay_seconds and self._clock is not None:
+            self._sent += 1
+            self._delayed.append((self._clock() + delay_seconds, self._sent, reason))
+        else:
+            self.reasons.append(reason)
 
 
 class PlainSealer:
@@ -860,7 +887,7 @@ def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServic
     return FakeServices(
         store=store,
         notifier=RecordingNotifier(),
-        work=ListWorkQueue(),
+        work=ListWorkQueue(the_clock),
         sealer=PlainSealer(),
         settings=config,
         clock=the_clock,

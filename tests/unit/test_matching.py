@@ -78,6 +78,30 @@ def _slot(
     )
 
 
+TOPIC_WAIT_MS = 60_000
+
+
+def _choose(
+    entry: QueueEntry, slots: list[VolunteerSlot], *, waited_ms: int = TOPIC_WAIT_MS
+) -> VolunteerSlot | None:
+    """choose_volunteer `waited_ms` after the seeker queued (by default: their topic wait is
+    over)."""
+    return choose_volunteer(
+        entry,
+        slots,
+        now_ms=entry.enqueued_at_ms + waited_ms,
+        topic_wait_ms=TOPIC_WAIT_MS,
+    )
+
+
+def _plan(
+    waiting: list[QueueEntry], slots: list[VolunteerSlot]
+) -> list[tuple[QueueEntry, VolunteerSlot]]:
+    """plan_pairs once every seeker's topic wait is over."""
+    now = max(e.enqueued_at_ms for e in waiting) + TOPIC_WAIT_MS
+    return plan_pairs(waiting, slots, now_ms=now, topic_wait_ms=TOPIC_WAIT_MS)
+
+
 # ---- choose_volunteer and plan_pairs: the rules ----------------------------------------------
 
 
@@ -85,9 +109,9 @@ def test_the_language_must_fit() -> None:
     """Given a Spanish-speaking seeker and only English-speaking volunteers, when a volunteer is
     chosen, then none is; a volunteer who also speaks Spanish is chosen."""
     seeker = _entry(language="es")
-    assert choose_volunteer(seeker, [_slot("en1"), _slot("en2")]) is None
+    assert _choose(seeker, [_slot("en1"), _slot("en2")]) is None
     bilingual = _slot("both", languages=("en", "es"), active=0, capacity=3, idle_since=99)
-    assert choose_volunteer(seeker, [_slot("en1"), bilingual]) == bilingual
+    assert _choose(seeker, [_slot("en1"), bilingual]) == bilingual
 
 
 def test_a_volunteer_who_shares_a_topic_is_preferred() -> None:
@@ -96,13 +120,13 @@ def test_a_volunteer_who_shares_a_topic_is_preferred() -> None:
     seeker = _entry(topics=("grief",))
     knows = _slot("knows", topics=("grief", "anxiety"), capacity=3, active=2, idle_since=500)
     idle = _slot("idle", topics=("anxiety",), idle_since=0)
-    assert choose_volunteer(seeker, [idle, knows]) == knows
+    assert _choose(seeker, [idle, knows]) == knows
 
 
-def test_without_a_shared_topic_any_volunteer_who_fits_is_chosen() -> None:
-    """Given a seeker asking about a topic no volunteer lists, when a volunteer is chosen, then
-    the seeker still gets one."""
-    chosen = choose_volunteer(_entry(topics=("debt",)), [_slot("a", topics=("grief",))])
+def test_without_a_shared_topic_any_volunteer_who_fits_is_chosen_once_the_wait_is_over() -> None:
+    """Given a seeker asking about a topic no volunteer lists, when a volunteer is chosen after
+    the seeker's topic wait, then the seeker still gets one."""
+    chosen = _choose(_entry(topics=("debt",)), [_slot("a", topics=("grief",))])
     assert chosen is not None and chosen.connection_id == "a"
 
 
@@ -112,8 +136,8 @@ def test_fewest_active_chats_wins_then_longest_idle() -> None:
     busy = _slot("busy", capacity=3, active=1, idle_since=0)
     recent = _slot("recent", capacity=3, idle_since=5_000)
     longest = _slot("longest", capacity=3, idle_since=1_000)
-    assert choose_volunteer(_entry(), [busy, recent, longest]) == longest
-    assert choose_volunteer(_entry(), [busy, recent]) == recent
+    assert _choose(_entry(), [busy, recent, longest]) == longest
+    assert _choose(_entry(), [busy, recent]) == recent
 
 
 def test_a_blocked_volunteer_is_never_chosen() -> None:
@@ -122,14 +146,14 @@ def test_a_blocked_volunteer_is_never_chosen() -> None:
     seeker = _entry(topics=("grief",), blocked=frozenset({"user-best"}))
     best = _slot("best", topics=("grief",))
     other = _slot("other", capacity=2, active=1, idle_since=9_999)
-    assert choose_volunteer(seeker, [best]) is None
-    assert choose_volunteer(seeker, [best, other]) == other
+    assert _choose(seeker, [best]) is None
+    assert _choose(seeker, [best, other]) == other
 
 
 def test_a_volunteer_without_a_free_slot_is_never_chosen() -> None:
     """Given volunteers who are unavailable or full, when a volunteer is chosen, then none is."""
     slots = [_slot("off", available=False), _slot("full", capacity=2, active=2)]
-    assert choose_volunteer(_entry(), slots) is None
+    assert _choose(_entry(), slots) is None
 
 
 def test_a_plan_respects_capacity_and_spreads_the_chats() -> None:
@@ -138,7 +162,7 @@ def test_a_plan_respects_capacity_and_spreads_the_chats() -> None:
     seekers = [_entry(f"s{i}", at=1000 + i) for i in range(4)]
     a = _slot("a", capacity=2, idle_since=0)
     b = _slot("b", capacity=1, idle_since=10)
-    pairs = plan_pairs(seekers, [a, b])
+    pairs = _plan(seekers, [a, b])
     assert [(e.connection_id, s.connection_id) for e, s in pairs] == [
         ("s0", "a"),
         ("s1", "b"),  # a has one chat now, b none: fewest chats first
@@ -149,7 +173,7 @@ def test_a_plan_respects_capacity_and_spreads_the_chats() -> None:
 def test_a_seeker_no_volunteer_fits_does_not_hold_up_the_others() -> None:
     """Given a Spanish-speaking seeker first in the queue and an English one behind, when only
     an English-speaking volunteer is free, then the English-speaking seeker is paired."""
-    pairs = plan_pairs([_entry("es", language="es"), _entry("en", at=2000)], [_slot("v")])
+    pairs = _plan([_entry("es", language="es"), _entry("en", at=2000)], [_slot("v")])
     assert [(e.connection_id, s.connection_id) for e, s in pairs] == [("en", "v")]
 
 
@@ -472,7 +496,12 @@ def test_a_match_for_a_seeker_who_left_the_queue_is_refused(svc: FakeServices) -
     is committed, then no chat starts and the volunteer's slot stays free."""
     _volunteer(svc, "v1")
     _waiting_seeker(svc, "s1")
-    [(entry, slot)] = plan_pairs(svc.store.waiting(10), svc.store.available_volunteers())
+    [(entry, slot)] = plan_pairs(
+        svc.store.waiting(10),
+        svc.store.available_volunteers(),
+        now_ms=svc.now_ms(),
+        topic_wait_ms=svc.settings.topic_fallback_seconds * 1000,
+    )
     send(svc, "s1", {"action": "end"})
     assert start_chat(svc, entry, slot) is False
     assert svc.notifier.take("v1") == [] and svc.notifier.take("s1") == []
@@ -609,3 +638,136 @@ def test_a_seeker_whose_entry_expired_is_not_matched(svc: FakeServices) -> None:
     assert svc.store.waiting(10) == []
     assert run_matcher(svc) == 0
     assert svc.notifier.take("v1") == []
+
+
+# ---- topic preference with fallback ----------------------------------------------------------
+
+
+def test_before_the_wait_is_over_only_a_volunteer_with_the_topic_or_none_fits() -> None:
+    """Given a seeker asking about grief, a volunteer who lists only anxiety and one who lists
+    no topic, when a volunteer is chosen within the seeker's topic wait, then the one who
+    lists none (who takes any topic) is; the anxiety volunteer alone fits nobody yet."""
+    seeker = _entry(topics=("grief",))
+    anxiety = _slot("anxiety", topics=("anxiety",), idle_since=0)
+    anything = _slot("any", topics=(), capacity=3, active=2, idle_since=9_999)
+    assert _choose(seeker, [anxiety], waited_ms=TOPIC_WAIT_MS - 1) is None
+    assert _choose(seeker, [anxiety, anything], waited_ms=TOPIC_WAIT_MS - 1) == anything
+    assert _choose(seeker, [anxiety], waited_ms=TOPIC_WAIT_MS) == anxiety
+
+
+def test_a_shared_topic_beats_any_topic_and_any_topic_beats_other_topics() -> None:
+    """Given a seeker asking about grief whose wait is over, when a volunteer is chosen, then
+    one who lists grief is preferred to one who lists no topic, and one who lists no topic to
+    one who lists others, however busy each is."""
+    seeker = _entry(topics=("grief",))
+    knows = _slot("knows", topics=("grief",), capacity=3, active=2, idle_since=500)
+    anything = _slot("any", capacity=3, active=1, idle_since=400)
+    other = _slot("other", topics=("debt",), idle_since=0)
+    assert _choose(seeker, [other, anything, knows]) == knows
+    assert _choose(seeker, [other, anything]) == anything
+
+
+def test_a_seeker_without_topics_takes_the_least_busy_whatever_they_list() -> None:
+    """Given a seeker who chose no topic, when a volunteer is chosen at once, then every
+    volunteer fits alike: fewest chats, then longest idle."""
+    seeker = _entry()
+    specialist = _slot("specialist", topics=("grief",), idle_since=0)
+    generalist = _slot("generalist", idle_since=100)
+    assert _choose(seeker, [generalist, specialist], waited_ms=0) == specialist
+
+
+def test_an_urgent_seeker_never_waits_for_a_topic() -> None:
+    """Given a seeker at urgent priority (a crisis signal or a transfer) who asked about grief,
+    when only a volunteer listing other topics is free, then that volunteer is chosen at once."""
+    seeker = _entry(topics=("grief",), priority=PRIORITY_URGENT)
+    other = _slot("other", topics=("debt",))
+    assert _choose(seeker, [other], waited_ms=0) == other
+
+
+def test_a_seeker_waits_for_their_topic_then_takes_anyone_who_speaks_their_language(
+    svc: FakeServices,
+) -> None:
+    """Given a free volunteer who lists only anxiety, when a seeker asks about grief, then the
+    matcher leaves them waiting, and a work item is due when the topic wait (60 s) is over;
+    once it comes, the matcher gives the seeker that volunteer."""
+    _volunteer(svc, "v1", topics=["anxiety"])
+    connect(svc, "s1")
+    send(svc, "s1", {"action": "match", "topics": ["grief"]})
+    assert svc.notifier.types("s1") == ["queued"]
+    assert svc.work.reasons == ["volunteer_available", "seeker_waiting"]
+    assert svc.work.delayed == [("topic_fallback", 60)]
+
+    assert run_matcher(svc) == 0
+    svc.clock.advance(59)
+    assert svc.work.reasons[-1] == "seeker_waiting"  # nothing new is due yet
+    assert run_matcher(svc) == 0
+    assert svc.notifier.types("s1") == []
+
+    svc.clock.advance(1)
+    assert svc.work.reasons[-1] == "topic_fallback"
+    assert run_matcher(svc) == 1
+    assert svc.notifier.types("s1") == ["matched"]
+    assert svc.notifier.types("v1") == ["matched"]
+
+
+def test_a_volunteer_who_lists_no_topic_takes_a_seeker_with_topics_at_once(
+    svc: FakeServices,
+) -> None:
+    """Given a free volunteer who lists no topic, when a seeker asks about grief, then they are
+    matched on the next run, without waiting."""
+    _volunteer(svc, "v1")
+    _waiting_seeker(svc, "s1", topics=["grief"])
+    assert run_matcher(svc) == 1
+    assert svc.notifier.types("s1") == ["matched"]
+
+
+def test_the_topic_wait_is_the_deployments_setting(svc: FakeServices) -> None:
+    """Given a deployment whose topic wait is 5 s, when a seeker asks about grief and only an
+    anxiety volunteer is free, then the work item is due after 5 s and the seeker is matched
+    then; with a wait of 0, at once and without a delayed work item."""
+    svc = make_services(topic_fallback_seconds=5)
+    _volunteer(svc, "v1", topics=["anxiety"])
+    connect(svc, "s1")
+    send(svc, "s1", {"action": "match", "topics": ["grief"]})
+    assert svc.work.delayed == [("topic_fallback", 5)]
+    assert run_matcher(svc) == 0
+    svc.clock.advance(5)
+    assert svc.work.reasons[-1] == "topic_fallback"
+    assert run_matcher(svc) == 1
+
+    svc = make_services(topic_fallback_seconds=0)
+    _volunteer(svc, "v1", topics=["anxiety"])
+    connect(svc, "s1")
+    send(svc, "s1", {"action": "match", "topics": ["grief"]})
+    assert svc.work.delayed == []
+    assert run_matcher(svc) == 1
+
+
+def test_no_delayed_work_item_for_a_seeker_who_does_not_wait_for_a_topic(
+    svc: FakeServices,
+) -> None:
+    """Given seekers without topics, or at risk, when they ask for a match, then no delayed work
+    item is sent: they never wait for a topic, so nothing is due later."""
+    _waiting_seeker(svc, "plain")
+    _waiting_seeker(svc, "risk", topics=["grief"], intro=RISKY_INTRO)
+    assert svc.work.delayed == []
+
+
+def test_a_seeker_at_risk_takes_a_volunteer_of_another_topic_at_once(svc: FakeServices) -> None:
+    """Given a free volunteer who lists only anxiety, when a seeker asking about grief signals a
+    risk in their intro, then they are matched on the next run, without a topic wait."""
+    _volunteer(svc, "v1", topics=["anxiety"])
+    _waiting_seeker(svc, "s1", topics=["grief"], intro=RISKY_INTRO)
+    assert run_matcher(svc) == 1
+    assert svc.notifier.types("s1") == ["matched"]
+
+
+def test_a_seeker_waiting_for_a_topic_does_not_hold_up_the_next(svc: FakeServices) -> None:
+    """Given a seeker waiting for grief ahead of a seeker with no topic, when only an anxiety
+    volunteer is free, then the second seeker gets them; the first keeps their place."""
+    _volunteer(svc, "v1", topics=["anxiety"])
+    _waiting_seeker(svc, "grief", topics=["grief"])
+    _waiting_seeker(svc, "plain")
+    assert run_matcher(svc) == 1
+    assert svc.notifier.types("plain") == ["matched"]
+    assert [e.connection_id for e in svc.store.waiting(10)] == ["grief"]

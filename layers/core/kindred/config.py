@@ -32,6 +32,11 @@ class Settings(BaseModel):
     session_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
     report_retention_days: int = Field(default=30, ge=1, le=365)
     block_retention_days: int = Field(default=90, ge=1, le=3650)
+    # Matching and the queue (issue 4).
+    # How long a seeker who chose topics waits for a volunteer who lists one of them before any
+    # volunteer who speaks their language will do. At most SQS's longest message delay (900 s):
+    # the matcher is woken once that long after `match` (see matching.request_match).
+    topic_fallback_seconds: int = Field(default=60, ge=0, le=900)
     # Every action but `ping` counts: at most `rate_limit_actions` in any `rate_limit_window`.
     # The limit is capped at 60: the connection item keeps one timestamp per allowed action.
     rate_limit_actions: int = Field(default=30, ge=1, le=60)
@@ -74,6 +79,7 @@ _ENV = {
     "session_retention_hours": "SESSION_RETENTION_HOURS",
     "report_retention_days": "REPORT_RETENTION_DAYS",
     "block_retention_days": "BLOCK_RETENTION_DAYS",
+    "topic_fallback_seconds": "TOPIC_FALLBACK_SECONDS",
     "rate_limit_actions": "RATE_LIMIT_ACTIONS",
     "rate_limit_window_seconds": "RATE_LIMIT_WINDOW_SECONDS",
     "default_language": "DEFAULT_LANGUAGE",

@@ -26,6 +26,11 @@ from kindred.services import Services
 ROUND_SEEKERS = 100  # how many waiting seekers one matching pass looks at
 ROUND_PASSES = 5  # passes per run: a pass that lost a race re-reads and tries again
 
+# How well a volunteer's topics fit a seeker's (lower is better; see topic_fit).
+SHARES_A_TOPIC = 0
+TAKES_ANY_TOPIC = 1
+OTHER_TOPICS = 2
+
 
 def resume_hash(token: str) -> str:
     """Only the hash of a resume token is stored: the table alone cannot resume anyone."""
@@ -79,6 +84,10 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     if risk:
         on_waiting_seeker_at_risk(svc, conn)
     svc.work.nudge("seeker_waiting")
+    if waits_for_a_topic(entry) and svc.settings.topic_fallback_seconds > 0:
+        # If no volunteer with their topic comes, nothing else may happen to wake the matcher
+        # when the wait is over: this work item does (SQS delays are never early).
+        svc.work.nudge("topic_fallback", delay_seconds=svc.settings.topic_fallback_seconds)
 
 
 def set_availability(svc: Services, conn: Connection, action: Availability) -> None:
@@ -107,34 +116,71 @@ def set_availability(svc: Services, conn: Connection, action: Availability) -> N
 # ---- the matcher -----------------------------------------------------------------------------
 
 
-def _fits(entry: QueueEntry, slot: VolunteerSlot) -> bool:
+def waits_for_a_topic(entry: QueueEntry) -> bool:
+    """Whether this seeker waits at first for a volunteer who knows one of their topics.
+
+    Not a seeker without topics, and not one at urgent priority (a crisis signal, a transfer,
+    a match undone by a gone volunteer): they take the best volunteer free now.
+    """
+    return bool(entry.topics) and entry.priority != PRIORITY_URGENT
+
+
+def topic_wait_over(entry: QueueEntry, *, now_ms: int, topic_wait_ms: int) -> bool:
+    """Whether any volunteer who speaks the seeker's language will do by now."""
+    return not waits_for_a_topic(entry) or now_ms - entry.enqueued_at_ms >= topic_wait_ms
+
+
+def topic_fit(entry: QueueEntry, slot: VolunteerSlot) -> int:
+    """SHARES_A_TOPIC, TAKES_ANY_TOPIC (a volunteer who lists none) or OTHER_TOPICS.
+
+    For a seeker without topics every volunteer fits alike.
+    """
+    if not entry.topics:
+        return SHARES_A_TOPIC
+    if set(entry.topics) & set(slot.topics):
+        return SHARES_A_TOPIC
+    return TAKES_ANY_TOPIC if not slot.topics else OTHER_TOPICS
+
+
+def _fits(entry: QueueEntry, slot: VolunteerSlot, any_topic: bool) -> bool:
     return (
         slot.free_slots > 0
         and entry.language in slot.languages
         and slot.user_id not in entry.blocked_users
+        and (any_topic or topic_fit(entry, slot) != OTHER_TOPICS)
     )
 
 
-def choose_volunteer(entry: QueueEntry, slots: list[VolunteerSlot]) -> VolunteerSlot | None:
-    """The best volunteer for this seeker: a topic in common if any, then fewest chats, then
-    longest idle. Language must fit; a blocked volunteer never fits."""
-    candidates = [s for s in slots if _fits(entry, s)]
+def choose_volunteer(
+    entry: QueueEntry, slots: list[VolunteerSlot], *, now_ms: int, topic_wait_ms: int
+) -> VolunteerSlot | None:
+    """The best volunteer for this seeker now, or None.
+
+    Language must fit, and a blocked volunteer never fits. Until the seeker's topic wait is
+    over (`topic_wait_ms` after they queued), only a volunteer who lists one of their topics
+    or lists none fits. The best is the one who shares a topic, then one who takes any, then
+    (after the wait) any other; among those, fewest active chats, then longest idle.
+    """
+    any_topic = topic_wait_over(entry, now_ms=now_ms, topic_wait_ms=topic_wait_ms)
+    candidates = [s for s in slots if _fits(entry, s, any_topic)]
     if not candidates:
         return None
-    wanted = set(entry.topics)
-    overlapping = [s for s in candidates if wanted & set(s.topics)]
-    pool = overlapping or candidates
-    return min(pool, key=lambda s: (s.active, s.idle_since_ms, s.connection_id))
+    return min(
+        candidates,
+        key=lambda s: (topic_fit(entry, s), s.active, s.idle_since_ms, s.connection_id),
+    )
 
 
 def plan_pairs(
-    waiting: list[QueueEntry], slots: list[VolunteerSlot]
+    waiting: list[QueueEntry], slots: list[VolunteerSlot], *, now_ms: int, topic_wait_ms: int
 ) -> list[tuple[QueueEntry, VolunteerSlot]]:
     """Pair seekers in queue order (priority, then waiting time) with the volunteers' free slots."""
     free = {s.connection_id: s for s in slots if s.free_slots > 0}
     pairs: list[tuple[QueueEntry, VolunteerSlot]] = []
     for entry in waiting:
-        slot = choose_volunteer(entry, list(free.values()))
+        slot = choose_volunteer(
+            entry, list(free.values()), now_ms=now_ms, topic_wait_ms=topic_wait_ms
+        )
         if slot is None:
             continue
         pairs.append((entry, slot))
@@ -149,8 +195,14 @@ def run_matcher(svc: Services) -> int:
     pass that loses a race reads the queue again.
     """
     started = 0
+    topic_wait_ms = svc.settings.topic_fallback_seconds * 1000
     for _ in range(ROUND_PASSES):
-        pairs = plan_pairs(svc.store.waiting(ROUND_SEEKERS), svc.store.available_volunteers())
+        pairs = plan_pairs(
+            svc.store.waiting(ROUND_SEEKERS),
+            svc.store.available_volunteers(),
+            now_ms=svc.now_ms(),
+            topic_wait_ms=topic_wait_ms,
+        )
         if not pairs:
             break
         lost = 0

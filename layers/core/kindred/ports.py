@@ -124,7 +124,8 @@ class Notifier(Protocol):
 class WorkQueue(Protocol):
     """Asks the matcher to run (SQS in the cloud). Work items carry no text."""
 
-    def nudge(self, reason: str) -> None: ...
+    def nudge(self, reason: str, delay_seconds: int = 0) -> None:
+        """Ask the matcher to run now, or not before `delay_seconds` (at most 900) from now."""
 
 
 class Sealer(Protocol):

@@ -10,7 +10,13 @@ from pydantic import BaseModel, ConfigDict
 class WorkItem(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     reason: Literal[
-        "seeker_waiting", "volunteer_available", "slot_freed", "transfer", "volunteer_gone", "sweep"
+        "seeker_waiting",
+        "volunteer_available",
+        "slot_freed",
+        "transfer",
+        "volunteer_gone",
+        "topic_fallback",  # sent delayed: a seeker's wait for their topic is over
+        "sweep",
     ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds
+
 
 class SqsWorkQueue:
     """Implements kindred.ports.WorkQueue with one SendMessage per nudge."""
@@ -13,5 +15,11 @@ class SqsWorkQueue:
         self._sqs = client
         self._url = queue_url
 
-    def nudge(self, reason: str) -> None:
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=json.dumps({"reason": reason}))
+    def nudge(self, reason: str, delay_seconds: int = 0) -> None:
+        # A delayed message stays invisible to every consumer until its delay has passed.
+        delay = max(0, min(MAX_DELAY_SECONDS, int(delay_seconds)))
+        self._sqs.send_message(
+            QueueUrl=self._url,
+            MessageBody=json.dumps({"reason": reason}),
+            **({"DelaySeconds": delay} if delay else {}),
+        )
