@@ -1,11 +1,13 @@
 """Matching and the queue through the deployed handlers on moto: topic preference with its
-fallback (a delayed work item)."""
+fallback (a delayed work item), `position` frames and the estimated wait."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
+import boto3
 import pytest
 
 from kindred.config import settings
@@ -27,6 +29,11 @@ def _volunteer(world: World, user: str, **availability: Any) -> str:
     world.send(vid, {"action": "availability", "available": True, **availability})
     assert world.types(vid) == ["status"]
     return vid
+
+
+def _items(prefix: str) -> list[dict[str, Any]]:
+    items = boto3.client("dynamodb").scan(TableName=os.environ["TABLE_NAME"])["Items"]
+    return [i for i in items if i["pk"]["S"].startswith(prefix)]
 
 
 # ---- topic preference with fallback ----------------------------------------------------------
@@ -76,3 +83,50 @@ def test_a_volunteer_with_the_topic_is_preferred_and_one_with_none_takes_anyone(
     assert world.types(grief) == ["matched"]
     assert world.types(anything) == ["matched"]
     assert world.frames(anxiety) == []
+
+
+# ---- position frames and the estimated wait --------------------------------------------------
+
+
+def test_waiting_seekers_hear_their_new_position_and_an_estimated_wait(world: World) -> None:
+    """Given a volunteer who has just had three chats, and three seekers waiting, when the
+    first of them is matched, then the second hears position 1 and the third position 2, each
+    with a wait estimated from the recent pace of matches (four in the last minutes)."""
+    vol = _volunteer(world, "vol")
+    for _ in range(3):
+        earlier = world.connect()
+        world.send(earlier, {"action": "match"})
+        world.run_matcher()
+        world.send(earlier, {"action": "end"})
+    world.frames(vol)
+    waiting = [world.connect() for _ in range(3)]
+    for seeker in waiting:
+        world.send(seeker, {"action": "match"})
+    world.send(vol, {"action": "end"})  # nobody to end: the volunteer is free
+    queued = [world.frames(s) for s in waiting]
+    assert [q[-1]["position"] for q in queued] == [1, 2, 3]
+    assert [q[-1]["estimatedWaitSeconds"] for q in queued] == [300, 600, 900]
+
+    world.run_matcher()
+    assert world.types(waiting[0]) == ["matched"]
+    assert [world.frames(s) for s in waiting[1:]] == [
+        [{"type": "position", "position": 1, "estimatedWaitSeconds": 225}],
+        [{"type": "position", "position": 2, "estimatedWaitSeconds": 450}],
+    ]
+    [pace] = _items("STATS")
+    assert int(pace["expiresAt"]["N"]) <= time.time() + 1800 + 1
+
+
+def test_when_a_waiting_seeker_leaves_those_behind_move_up(world: World) -> None:
+    """Given three seekers waiting, when the first ends and the second's connection closes,
+    then the third hears position 2, then 1."""
+    s1, s2, s3 = (world.connect() for _ in range(3))
+    for seeker in (s1, s2, s3):
+        world.send(seeker, {"action": "match"})
+    world.frames(s3)
+    world.send(s1, {"action": "end"})
+    world.disconnect(s2)
+    assert [(f["type"], f["position"]) for f in world.frames(s3)] == [
+        ("position", 2),
+        ("position", 1),
+    ]

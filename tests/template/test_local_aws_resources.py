@@ -179,6 +179,7 @@ def test_every_function_gets_the_globals_fully_resolved(created: dict[str, str])
         "DEFAULT_COUNTRY": "",
         "DEFAULT_LANGUAGE": "en",
         "TOPIC_FALLBACK_SECONDS": "60",
+        "POSITION_UPDATES": "20",
         "RATE_LIMIT_ACTIONS": "30",
         "RATE_LIMIT_WINDOW_SECONDS": "10",
         "POWERTOOLS_SERVICE_NAME": "kindred",

@@ -185,6 +185,7 @@ def test_every_function_gets_every_setting_from_globals(template: dict[str, Any]
         "REPORT_RETENTION_DAYS",
         "BLOCK_RETENTION_DAYS",
         "TOPIC_FALLBACK_SECONDS",
+        "POSITION_UPDATES",
         "RATE_LIMIT_ACTIONS",
         "RATE_LIMIT_WINDOW_SECONDS",
         "POWERTOOLS_SERVICE_NAME",

@@ -14,7 +14,14 @@ from typing import Any
 from kindred.config import Settings
 from kindred.ports import Conflict, RateLimited
 from kindred.protocol import ServerFrame
-from kindred.records import Connection, QueueEntry, Session, VolunteerSlot
+from kindred.records import (
+    PACE_WINDOW_MS,
+    Connection,
+    MatchPace,
+    QueueEntry,
+    Session,
+    VolunteerSlot,
+)
 from kindred.services import Services
 from kindred.work_items import WorkItem
 
@@ -23,6 +30,8 @@ from kindred.work_items import WorkItem
 QUEUE_PK = "QUEUE"
 POOL_PK = "POOL"
 SHIFT_PK = "SHIFT"
+STATS_PK = "STATS"
+PACE_SK = "PACE"
 RATE_LOG = "rl"  # rl0, rl1, ...: the connection's rate log, newest first
 
 Key = tuple[str, str]
@@ -39,6 +48,7 @@ READS = frozenset(
         "available_volunteers",
         "on_shift_supervisors",
         "get_session",
+        "match_pace",
     }
 )
 
@@ -301,6 +311,43 @@ class InMemoryStore:
         except Conflict:
             return False
         return True
+
+    # -- the pace of matches ---------------------------------------------------------------
+
+    def record_matches(self, count: int, now_ms: int) -> MatchPace:
+        # Like DynamoStore: ADD to the open window, else the next window's item.
+        self.calls.append("record_matches")
+        key = (STATS_PK, PACE_SK)
+        old = self.items.get(key)
+        if old is not None and int(old["windowStart"]) > now_ms - PACE_WINDOW_MS:
+            old["matches"] = int(old.get("matches", 0)) + count
+            return self._pace(old)
+        start, previous = now_ms, 0
+        if old is not None and now_ms - int(old["windowStart"]) < 2 * PACE_WINDOW_MS:
+            start, previous = int(old["windowStart"]) + PACE_WINDOW_MS, int(old["matches"])
+        item = {
+            "pk": STATS_PK,
+            "sk": PACE_SK,
+            "windowStart": start,
+            "matches": count,
+            "previousMatches": previous,
+            "expiresAt": (start + 2 * PACE_WINDOW_MS) // 1000,
+        }
+        self._put(item)
+        return self._pace(item)
+
+    def match_pace(self) -> MatchPace | None:
+        self.calls.append("match_pace")
+        data = self._get((STATS_PK, PACE_SK))
+        return self._pace(data) if data else None
+
+    @staticmethod
+    def _pace(data: Item) -> MatchPace:
+        return MatchPace(
+            window_start_ms=int(data["windowStart"]),
+            count=int(data.get("matches", 0)),
+            previous=int(data.get("previousMatches", 0)),
+        )
 
     # -- the waiting queue -----------------------------------------------------------------
 

@@ -505,8 +505,8 @@ def test_transfer_hands_the_seeker_to_the_next_volunteer_with_the_note(
     """Given a chat and a normal-priority seeker already waiting, when the volunteer transfers
     with a note (and goes on a break), then the volunteer gets `ended` transferred, the seeker
     (no `ended`) gets `queued` reason transfer at position 1, and the next volunteer's
-    `matched` carries the note, ahead of the other seeker; the note waits sealed, never in
-    plain text."""
+    `matched` carries the note, ahead of the other seeker (who hears their place change);
+    the note waits sealed, never in plain text."""
     session = _chat(svc)
     _seeker(svc, "waiting")
     svc.notifier.take("waiting")
@@ -533,7 +533,12 @@ def test_transfer_hands_the_seeker_to_the_next_volunteer_with_the_note(
     [to_seeker] = svc.notifier.take("s1")
     assert to_seeker["peer"]["alias"] == "Vol v2"
     assert "note" not in to_seeker
-    assert svc.notifier.take("waiting") == []
+    # The other seeker was not matched: they heard they moved back behind the transferred
+    # seeker, then up again.
+    assert [(f["type"], f["position"]) for f in svc.notifier.take("waiting")] == [
+        ("position", 2),
+        ("position", 1),
+    ]
 
 
 def test_a_transferred_seeker_is_not_handed_back_to_the_same_volunteer(

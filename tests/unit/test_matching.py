@@ -451,24 +451,27 @@ def test_risk_is_shown_only_to_the_volunteer(svc: FakeServices) -> None:
 
 def test_an_urgent_seeker_is_served_before_an_earlier_normal_one(svc: FakeServices) -> None:
     """Given a seeker waiting at normal priority and a later one whose intro signals risk, when
-    one volunteer frees up, then the later, urgent seeker is matched first."""
+    one volunteer frees up, then the later, urgent seeker is matched first; the earlier one
+    heard they moved back to 2 when the urgent one came, and up to 1 again after."""
     _waiting_seeker(svc, "early")
     _waiting_seeker(svc, "urgent", intro=RISKY_INTRO)
+    assert [(f["type"], f["position"]) for f in svc.notifier.take("early")] == [("position", 2)]
     _volunteer(svc, "v1")
     run_matcher(svc)
     assert svc.notifier.types("urgent") == ["matched"]
-    assert svc.notifier.types("early") == []
+    assert [(f["type"], f["position"]) for f in svc.notifier.take("early")] == [("position", 1)]
     assert [e.connection_id for e in svc.store.waiting(10)] == ["early"]
 
 
 def test_the_matcher_fills_capacity_and_no_more(svc: FakeServices) -> None:
     """Given a volunteer with capacity 2 and three waiting seekers, when the matcher runs
-    (twice), then the first two are matched and the third still waits, first in line."""
+    (twice), then the first two are matched and the third still waits, first in line (and told
+    so once)."""
     _volunteer(svc, "v1", capacity=2)
     seekers = [_waiting_seeker(svc, f"s{i}") for i in range(3)]
     assert run_matcher(svc) == 2
     assert run_matcher(svc) == 0
-    assert [svc.notifier.types(s) for s in seekers] == [["matched"], ["matched"], []]
+    assert [svc.notifier.types(s) for s in seekers] == [["matched"], ["matched"], ["position"]]
     assert svc.store.queue_position(svc.store.waiting(1)[0].queue_key) == 1
     slot = svc.store.get_slot("v1")
     assert slot is not None and (slot.active, slot.free_slots) == (2, 0)
@@ -515,7 +518,7 @@ def test_a_volunteer_gone_at_the_match_sends_the_seeker_back_to_the_front(
     """Given a volunteer whose socket closed without $disconnect, when the matcher pairs them
     with a waiting seeker, then the seeker hears nothing (no `ended`: they never saw that
     chat), waits again at urgent priority ahead of others, the volunteer is out of the pool,
-    and the next volunteer gets the seeker with their intro."""
+    and the next volunteer gets the seeker with their intro (the seeker behind moves up)."""
     _waiting_seeker(svc, "s1", intro=INTRO)
     _volunteer(svc, "gone")
     svc.notifier.gone.add("gone")
@@ -537,7 +540,7 @@ def test_a_volunteer_gone_at_the_match_sends_the_seeker_back_to_the_front(
     [to_vol] = svc.notifier.take("v2")
     assert to_vol["intro"] == INTRO
     assert svc.notifier.types("s1") == ["matched"]
-    assert svc.notifier.types("later") == []
+    assert [(f["type"], f["position"]) for f in svc.notifier.take("later")] == [("position", 1)]
 
 
 def test_a_seeker_gone_at_the_match_frees_the_volunteer(svc: FakeServices) -> None:
@@ -592,13 +595,6 @@ def test_chats_in_progress_go_on_after_a_volunteer_stops(svc: FakeServices) -> N
     assert [f["type"] for f in svc.notifier.take("v1")] == ["status", "message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: no code sends the protocol's `position` frame; a waiting seeker never hears that "
-        "their place in the queue changed"
-    ),
-)
 def test_a_waiting_seeker_hears_when_their_position_changes(svc: FakeServices) -> None:
     """Given two seekers waiting, when the first is matched, then the second gets `position` 1
     (PROTOCOL.md: `position` goes to a waiting seeker when it changes)."""
@@ -771,3 +767,126 @@ def test_a_seeker_waiting_for_a_topic_does_not_hold_up_the_next(svc: FakeService
     assert run_matcher(svc) == 1
     assert svc.notifier.types("plain") == ["matched"]
     assert [e.connection_id for e in svc.store.waiting(10)] == ["grief"]
+
+
+# ---- position frames and the estimated wait --------------------------------------------------
+
+
+def _positions(svc: FakeServices, cid: str) -> list[int]:
+    frames = svc.notifier.take(cid)
+    assert {f["type"] for f in frames} <= {"position"}, frames
+    return [f["position"] for f in frames]
+
+
+def test_only_the_first_n_waiting_seekers_hear_their_new_position(svc: FakeServices) -> None:
+    """Given a deployment that tells the first 2 waiting seekers, and four seekers waiting,
+    when the first is matched, then the next two hear positions 1 and 2 and the fourth (now 3)
+    hears nothing; when the next is matched, the fourth (now 2) hears it."""
+    svc = make_services(position_updates=2)
+    seekers = [_waiting_seeker(svc, f"s{i}") for i in range(4)]
+    _volunteer(svc, "v1")
+    run_matcher(svc)
+    assert [_positions(svc, s) for s in seekers[1:]] == [[1], [2], []]
+
+    send(svc, "v1", {"action": "end"})
+    run_matcher(svc)
+    assert [_positions(svc, s) for s in seekers[2:]] == [[1], [2]]
+
+
+def test_a_seeker_whose_place_did_not_change_hears_nothing(svc: FakeServices) -> None:
+    """Given a Spanish-speaking seeker first in line and two English-speaking seekers behind,
+    when an English-speaking volunteer takes the second, then the first (still 1) hears nothing
+    and the third hears position 2."""
+    _waiting_seeker(svc, "es", language="es")
+    _waiting_seeker(svc, "en1")
+    _waiting_seeker(svc, "en2")
+    _volunteer(svc, "v1")
+    run_matcher(svc)
+    assert svc.notifier.types("en1") == ["matched"]
+    assert _positions(svc, "es") == []
+    assert _positions(svc, "en2") == [2]
+
+
+def test_no_position_frames_when_the_deployment_sends_none(svc: FakeServices) -> None:
+    """Given a deployment with position updates set to 0, when a seeker ahead is matched, then
+    the one behind hears nothing until their own `matched`."""
+    svc = make_services(position_updates=0)
+    _waiting_seeker(svc, "s1")
+    _waiting_seeker(svc, "s2")
+    _volunteer(svc, "v1")
+    run_matcher(svc)
+    assert svc.notifier.types("s2") == []
+
+
+def test_when_a_seeker_ahead_leaves_those_behind_move_up(svc: FakeServices) -> None:
+    """Given three seekers waiting, when the second ends (leaves the queue) and then the first's
+    socket closes, then the third hears 2 and then 1, and the first hears nothing."""
+    from kindred.connections import disconnect
+    from kindred.events import DisconnectRequest
+
+    for cid in ("s1", "s2", "s3"):
+        _waiting_seeker(svc, cid)
+    send(svc, "s2", {"action": "end"})
+    assert _positions(svc, "s1") == []
+    assert _positions(svc, "s3") == [2]
+    disconnect(svc, DisconnectRequest("s1", 1001, "going away"))
+    assert _positions(svc, "s3") == [1]
+
+
+def test_the_matchers_position_updates_cost_one_read(svc: FakeServices) -> None:
+    """Given ten seekers waiting and two volunteers, when the matcher pairs two of them, then
+    telling the others their positions costs one read of the queue's head (and one of the
+    pace), however many frames go out; a pass that pairs nobody reads nothing more."""
+    for i in range(10):
+        _waiting_seeker(svc, f"s{i}")
+    _volunteer(svc, "v1")
+    _volunteer(svc, "v2")
+    svc.store.calls.clear()
+    run_matcher(svc)
+    assert svc.store.calls.count("waiting") == 2  # the matcher's read, then the head's
+    assert sum(len(_positions(svc, f"s{i}")) for i in range(2, 10)) == 8
+    svc.store.calls.clear()
+    assert run_matcher(svc) == 0
+    assert svc.store.calls == ["waiting", "available_volunteers"]
+
+
+def test_the_estimated_wait_follows_the_recent_pace_of_matches(svc: FakeServices) -> None:
+    """Given three chats started in the last minutes (one every 5 minutes), when a seeker is
+    queued at position 2, then `queued` estimates 2 x (15 min / 3) = 600 s; with no match for
+    half an hour, the estimate is left out rather than guessed."""
+    _volunteer(svc, "v1")
+    for i in range(3):
+        if i:
+            svc.clock.advance(299)  # and 1 s in _waiting_seeker
+        _waiting_seeker(svc, f"s{i}")
+        run_matcher(svc)
+        send(svc, "v1", {"action": "end"})
+    svc.notifier.forget_all()
+    send(svc, "v1", {"action": "availability", "available": False})
+    _waiting_seeker(svc, "first")
+    connect(svc, "second")
+    send(svc, "second", {"action": "match"})
+    [queued] = svc.notifier.take("second")
+    assert (queued["position"], queued["estimatedWaitSeconds"]) == (2, 600)
+
+    svc.clock.advance(1800)
+    connect(svc, "late")
+    send(svc, "late", {"action": "match"})
+    [queued] = svc.notifier.take("late")
+    assert "estimatedWaitSeconds" not in queued
+
+
+def test_the_pace_of_matches_is_one_item_that_expires(svc: FakeServices) -> None:
+    """Given many chats started over two hours, when the table is looked at, then the pace is
+    one item of two counters, with an expiry no more than two windows ahead."""
+    from kindred.records import PACE_WINDOW_MS
+
+    _volunteer(svc, "v1")
+    for i in range(12):
+        _waiting_seeker(svc, f"s{i}")
+        run_matcher(svc)
+        send(svc, "v1", {"action": "end"})
+        svc.clock.advance(600)
+    [pace] = svc.store.partition("STATS")
+    assert set(pace) == {"pk", "sk", "windowStart", "matches", "previousMatches", "expiresAt"}
+    assert pace["expiresAt"] <= svc.clock() + 2 * PACE_WINDOW_MS / 1000

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from kindred import matching
+from kindred import matching, positions
 from kindred.chat_end import end_session, leave
 from kindred.crisis import alert_report, on_chat_risk
 from kindred.events import MessageRequest
@@ -188,7 +188,9 @@ def _typing(svc: Services, conn: Connection, action: Typing) -> None:
 
 def _end(svc: Services, conn: Connection, action: End) -> None:
     if conn.role == "seeker" and conn.state == "waiting":
-        svc.store.leave_queue(conn)  # a waiting seeker leaves quietly: there was no chat
+        # A waiting seeker leaves quietly (there was no chat); those behind move up.
+        if svc.store.leave_queue(conn) and conn.queue_key:
+            positions.after_leaving(svc, conn.queue_key)
         return
     if conn.role == "seeker" and conn.state == "idle":
         return  # nothing to end; `end` twice is harmless
@@ -287,7 +289,18 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         int(svc.clock()) + svc.settings.connection_ttl_seconds,
     )
     position = svc.store.queue_position(entry.queue_key)
-    svc.notifier.send(seeker_id, Queued(position=position, resumeToken=token, reason="transfer"))
+    svc.notifier.send(
+        seeker_id,
+        Queued(
+            position=position,
+            resumeToken=token,
+            estimatedWaitSeconds=positions.estimated_wait(
+                svc.store.match_pace(), position, svc.now_ms()
+            ),
+            reason="transfer",
+        ),
+    )
+    positions.after_jumping_ahead(svc, entry.queue_key)
     metrics.add_metric(name="Transfers", unit="Count", value=1)
     svc.work.nudge("transfer")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kindred import positions
 from kindred.observability import metrics
 from kindred.protocol import Ended, EndReason
 from kindred.records import Connection, Session
@@ -35,8 +36,8 @@ def end_session(
 def leave(svc: Services, conn: Connection, session_ids: list[str]) -> None:
     """A connection leaves for good: each of its chats ends and the other side hears
     `peer_left`; a waiting seeker leaves the queue."""
-    if conn.state == "waiting":
-        svc.store.leave_queue(conn)
+    if conn.state == "waiting" and svc.store.leave_queue(conn) and conn.queue_key:
+        positions.after_leaving(svc, conn.queue_key)
     for session_id in session_ids:
         session = svc.store.get_session(session_id)
         if session is not None:

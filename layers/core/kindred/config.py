@@ -37,6 +37,8 @@ class Settings(BaseModel):
     # volunteer who speaks their language will do. At most SQS's longest message delay (900 s):
     # the matcher is woken once that long after `match` (see matching.request_match).
     topic_fallback_seconds: int = Field(default=60, ge=0, le=900)
+    # After a matcher pass, at most this many of the first waiting seekers hear `position`.
+    position_updates: int = Field(default=20, ge=0, le=100)
     # Every action but `ping` counts: at most `rate_limit_actions` in any `rate_limit_window`.
     # The limit is capped at 60: the connection item keeps one timestamp per allowed action.
     rate_limit_actions: int = Field(default=30, ge=1, le=60)
@@ -80,6 +82,7 @@ _ENV = {
     "report_retention_days": "REPORT_RETENTION_DAYS",
     "block_retention_days": "BLOCK_RETENTION_DAYS",
     "topic_fallback_seconds": "TOPIC_FALLBACK_SECONDS",
+    "position_updates": "POSITION_UPDATES",
     "rate_limit_actions": "RATE_LIMIT_ACTIONS",
     "rate_limit_window_seconds": "RATE_LIMIT_WINDOW_SECONDS",
     "default_language": "DEFAULT_LANGUAGE",

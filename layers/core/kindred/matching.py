@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import replace
 
+from kindred import positions
 from kindred.chat_end import end_session
 from kindred.crisis import on_waiting_seeker_at_risk
 from kindred.observability import logger, metrics
@@ -78,11 +79,16 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
             "already_waiting", "You are already in the queue or in a chat.", action="match"
         ) from None
     position = svc.store.queue_position(entry.queue_key)
+    wait = positions.estimated_wait(svc.store.match_pace(), position, now_ms)
     # `queued` goes out before the matcher is woken, so it always arrives before `matched`.
-    svc.notifier.send(conn.connection_id, Queued(position=position, resumeToken=token))
+    svc.notifier.send(
+        conn.connection_id,
+        Queued(position=position, resumeToken=token, estimatedWaitSeconds=wait),
+    )
     metrics.add_metric(name="SeekersQueued", unit="Count", value=1)
     if risk:
         on_waiting_seeker_at_risk(svc, conn)
+        positions.after_jumping_ahead(svc, entry.queue_key)
     svc.work.nudge("seeker_waiting")
     if waits_for_a_topic(entry) and svc.settings.topic_fallback_seconds > 0:
         # If no volunteer with their topic comes, nothing else may happen to wake the matcher
@@ -192,19 +198,25 @@ def run_matcher(svc: Services) -> int:
     """Match every waiting seeker that a free volunteer fits; returns how many chats started.
 
     Safe to run concurrently and repeatedly: each match is one conditional transaction, and a
-    pass that loses a race reads the queue again.
+    pass that loses a race reads the queue again. Afterwards the first waiting seekers whose
+    place changed hear `position`.
     """
-    started = 0
+    started = attempted = 0
+    first_read: list[QueueEntry] | None = None
     topic_wait_ms = svc.settings.topic_fallback_seconds * 1000
     for _ in range(ROUND_PASSES):
+        waiting = svc.store.waiting(ROUND_SEEKERS)
+        if first_read is None:
+            first_read = waiting
         pairs = plan_pairs(
-            svc.store.waiting(ROUND_SEEKERS),
+            waiting,
             svc.store.available_volunteers(),
             now_ms=svc.now_ms(),
             topic_wait_ms=topic_wait_ms,
         )
         if not pairs:
             break
+        attempted += len(pairs)
         lost = 0
         for entry, slot in pairs:
             if start_chat(svc, entry, slot):
@@ -213,6 +225,11 @@ def run_matcher(svc: Services) -> int:
                 lost += 1
         if lost == 0 and len(pairs) < ROUND_SEEKERS:
             break
+    pace = svc.store.record_matches(started, svc.now_ms()) if started else None
+    if first_read and attempted:
+        # Only an attempted match moves anyone (a match undone by a gone volunteer sends its
+        # seeker to the front); a pass that found no pair costs no more than before.
+        positions.after_matching(svc, first_read, ROUND_SEEKERS, pace)
     return started
 
 

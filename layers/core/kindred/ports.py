@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from kindred.protocol import ServerFrame
-from kindred.records import Connection, QueueEntry, Session, VolunteerSlot
+from kindred.records import Connection, MatchPace, QueueEntry, Session, VolunteerSlot
 
 
 class Conflict(Exception):
@@ -58,6 +58,13 @@ class Store(Protocol):
 
     def waiting(self, limit: int) -> list[QueueEntry]:
         """The waiting seekers in serving order (priority, then time)."""
+
+    # how fast seekers are being matched, for the estimated wait
+    def record_matches(self, count: int, now_ms: int) -> MatchPace:
+        """Count matches that just started; returns the pace including them."""
+
+    def match_pace(self) -> MatchPace | None:
+        """The recent pace of matches; None if nobody was matched lately."""
 
     # volunteers
     def set_availability(

@@ -102,3 +102,40 @@ class Session:
 def queue_key(priority: int, enqueued_at_ms: int, connection_id: str) -> str:
     """The sort key that orders the waiting queue: priority, then time, then connection."""
     return f"{priority}#{enqueued_at_ms:015d}#{connection_id}"
+
+
+# The pace of matches is counted in fixed windows of this length (see MatchPace).
+PACE_WINDOW_MS = 15 * 60 * 1000
+# Fewer matches than this in the last window give no estimate rather than a wild one.
+PACE_MIN_MATCHES = 2
+
+
+@dataclass(frozen=True)
+class MatchPace:
+    """How many seekers were matched lately, for the estimated wait; no one is identified.
+
+    Matches are counted in back-to-back fixed windows of PACE_WINDOW_MS: `count` since
+    `window_start_ms`, `previous` in the window just before. Weighting the previous window by
+    how much of it still lies within the last PACE_WINDOW_MS approximates a sliding count with
+    two numbers instead of a timestamp per match.
+    """
+
+    window_start_ms: int
+    count: int
+    previous: int = 0
+
+    def recent_matches(self, now_ms: int) -> float:
+        """About how many matches started in the last PACE_WINDOW_MS."""
+        elapsed = max(0, now_ms - self.window_start_ms)
+        if elapsed >= 2 * PACE_WINDOW_MS:
+            return 0.0
+        if elapsed >= PACE_WINDOW_MS:  # no match since this window closed
+            return self.count * (2 * PACE_WINDOW_MS - elapsed) / PACE_WINDOW_MS
+        return self.previous * (PACE_WINDOW_MS - elapsed) / PACE_WINDOW_MS + self.count
+
+    def estimated_wait_seconds(self, position: int, now_ms: int) -> int | None:
+        """The wait of the seeker at `position` if matches go on at the recent pace."""
+        recent = self.recent_matches(now_ms)
+        if recent < PACE_MIN_MATCHES:
+            return None
+        return max(1, round(position * PACE_WINDOW_MS / 1000 / recent))

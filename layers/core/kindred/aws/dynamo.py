@@ -10,11 +10,20 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from kindred.ports import Conflict, RateLimited
-from kindred.records import Connection, QueueEntry, Session, VolunteerSlot
+from kindred.records import (
+    PACE_WINDOW_MS,
+    Connection,
+    MatchPace,
+    QueueEntry,
+    Session,
+    VolunteerSlot,
+)
 
 QUEUE_PK = "QUEUE"
 POOL_PK = "POOL"
 SHIFT_PK = "SHIFT"
+STATS_PK = "STATS"
+PACE_SK = "PACE"
 # The rate log on a connection item: rl0 is the time (epoch ms) of its latest counted action,
 # rl1 the one before, and so on (see DynamoStore.count_action).
 RATE_LOG = "rl"
@@ -50,6 +59,18 @@ def _names(*names: str) -> dict[str, str]:
 
 def _values(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+def _next_window(old_start: Any, old_count: Any, count: int, now_ms: int) -> MatchPace:
+    """The pace item for a new window, after the one that started at `old_start` closed."""
+    if old_start is not None and now_ms - int(old_start) < 2 * PACE_WINDOW_MS:
+        # The next window right after the old one: the old count is the previous window's.
+        return MatchPace(
+            window_start_ms=int(old_start) + PACE_WINDOW_MS,
+            count=count,
+            previous=int(old_count),
+        )
+    return MatchPace(window_start_ms=now_ms, count=count)
 
 
 class DynamoStore:
@@ -365,6 +386,74 @@ class DynamoStore:
             )
             for d in self._query_partition(QUEUE_PK, limit)
         ]
+
+    # -- the pace of matches ---------------------------------------------------------------
+
+    @staticmethod
+    def _pace(data: Mapping[str, Any]) -> MatchPace:
+        return MatchPace(
+            window_start_ms=int(data["windowStart"]),
+            count=int(data.get("matches", 0)),
+            previous=int(data.get("previousMatches", 0)),
+        )
+
+    def record_matches(self, count: int, now_ms: int) -> MatchPace:
+        # One item, two counters: matches in the current fixed window and in the one before.
+        # Counting is one UpdateItem while the window is open; when it has closed (or the item
+        # is absent), the item is rewritten for the next window, on condition that nobody
+        # else rolled it first (then the count goes into their window).
+        key = _key(STATS_PK, PACE_SK)
+        for _ in range(3):
+            try:
+                resp = self._db.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="ADD matches :n",
+                    ConditionExpression="windowStart > :closedBefore",
+                    ExpressionAttributeValues=_values(
+                        {":n": count, ":closedBefore": now_ms - PACE_WINDOW_MS}
+                    ),
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return self._pace(_from_item(resp["Attributes"]))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+                old = _from_item(exc.response.get("Item") or {})
+            pace = _next_window(old.get("windowStart"), old.get("matches", 0), count, now_ms)
+            item = {
+                "pk": STATS_PK,
+                "sk": PACE_SK,
+                "windowStart": pace.window_start_ms,
+                "matches": pace.count,
+                "previousMatches": pace.previous,
+                # Past two windows the counts say nothing any more.
+                "expiresAt": (pace.window_start_ms + 2 * PACE_WINDOW_MS) // 1000,
+            }
+            seen = old.get("windowStart")
+            try:
+                self._db.put_item(
+                    TableName=self._table,
+                    Item=_to_item(item),
+                    ConditionExpression=(
+                        "windowStart = :seen" if seen is not None else "attribute_not_exists(pk)"
+                    ),
+                    **(
+                        {"ExpressionAttributeValues": _values({":seen": seen})}
+                        if seen is not None
+                        else {}
+                    ),
+                )
+                return pace
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+        return MatchPace(window_start_ms=now_ms, count=count)  # an estimate, not worth more
+
+    def match_pace(self) -> MatchPace | None:
+        data = self._get(_key(STATS_PK, PACE_SK))
+        return self._pace(data) if data else None
 
     # -- volunteers ------------------------------------------------------------------------
 
