@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: help setup run test test-fast lint format build deploy clean lock
+.PHONY: help setup run test test-fast lint format build deploy web-config publish-web clean lock
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,7 +38,7 @@ test-fast: $(STAMP) $(SAM_STAMP)  ## every test except the slow ones (sam build)
 lint: $(STAMP)  ## ruff, ruff format --check, mypy, cfn-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/core/kindred functions local
+	$(BIN)/mypy layers/core/kindred functions local tools
 	$(BIN)/cfn-lint template.yaml
 
 format: $(STAMP)  ## apply ruff's fixes and formatting
@@ -51,9 +51,16 @@ build: $(SAM_STAMP)  ## sam build (no Docker needed)
 deploy: build  ## sam deploy (asks for the settings the first time)
 	$(SAM_VENV)/bin/sam deploy $(if $(wildcard samconfig.toml),,--guided)
 
+web-config: $(STAMP)  ## build/web/: web/ plus config.json from the deployed stack (STACK=, REGION=, ORIGIN=https://...)
+	$(BIN)/python -m tools.web_config --out build/web $(if $(STACK),--stack $(STACK)) $(if $(REGION),--region $(REGION)) $(if $(ORIGIN),--origin $(ORIGIN))
+
+publish-web: web-config  ## web-config, then upload build/web/ to the S3 bucket WEB_BUCKET (AWS CLI)
+	@test -n "$(WEB_BUCKET)" || { echo "publish-web: set WEB_BUCKET=<bucket>, or copy build/web/ to any static host"; exit 2; }
+	aws s3 sync build/web/ s3://$(WEB_BUCKET)/ --delete --cache-control no-cache
+
 lock: $(STAMP)  ## re-pin requirements/dev.lock from the current virtualenv
 	{ echo "# Every package of the dev virtualenv, pinned (pip freeze). Regenerate with 'make lock'."; \
 	  $(BIN)/pip freeze; } > requirements/dev.lock
 
 clean:  ## remove build output and caches (keeps the virtualenvs)
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,1 @@
+"""Operator tools run from a checkout (never deployed): building the web frontend for the cloud."""

@@ -1,0 +1,237 @@
+"""Builds web/ for the cloud: a copy of it with the config.json of the deployed stack's outputs.
+
+    .venv/bin/python -m tools.web_config [--stack kindred] [--region us-east-1] [--out build/web]
+                                         [--origin https://help.example.org]
+
+The stack name and region default to samconfig.toml's. `config.json` has the shape
+docs/protocol.md gives it: the stack's WebSocketUrl, its Cognito user pool, app client and
+region, and the topics and languages of web/site.json. Publish the output directory on any
+static host; the stack's AllowedOrigins must name the origin it is served from, or every
+handshake from the page is refused (403): `--origin` checks that before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_WEB = ROOT / "web"
+DEFAULT_OUT = ROOT / "build" / "web"
+SAMCONFIG = ROOT / "samconfig.toml"
+
+# Stack output -> where config.json puts it.
+REQUIRED_OUTPUTS = ("WebSocketUrl", "UserPoolId", "UserPoolClientId", "Region")
+# web/ files that are inputs of this tool, not pages: never published.
+NOT_PUBLISHED = ("site.json", "config.json")
+# As the protocol's TopicId and LanguageTag (layers/core/kindred/protocol.py).
+_TOPIC_ID = re.compile(r"^[a-z0-9_-]{1,40}$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+EXAMPLE_ORIGIN = "https://help.example.org"
+
+
+class WebConfigError(Exception):
+    """Something the operator has to fix; the message says what and how."""
+
+
+def samconfig_defaults(path: Path = SAMCONFIG) -> dict[str, str]:
+    """The stack name and region `sam deploy` uses (samconfig.toml's default environment)."""
+    if not path.exists():
+        return {}
+    with path.open("rb") as stream:
+        config = tomllib.load(stream)
+    found: dict[str, str] = {}
+    default = config.get("default", {})
+    for command in ("global", "deploy"):  # a deploy setting overrides a global one
+        parameters = default.get(command, {}).get("parameters", {})
+        for key in ("stack_name", "region"):
+            if parameters.get(key):
+                found[key] = str(parameters[key])
+    return found
+
+
+def site_settings(path: Path) -> dict[str, Any]:
+    """The topics and languages of web/site.json, checked against the protocol's patterns."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WebConfigError(f"{path}: {exc}") from None
+    topics = data.get("topics") if isinstance(data, dict) else None
+    languages = data.get("languages") if isinstance(data, dict) else None
+    if not isinstance(topics, list) or not isinstance(languages, list) or not languages:
+        raise WebConfigError(f"{path} needs a list of topics and a non-empty list of languages")
+    for topic in topics:
+        if (
+            not isinstance(topic, dict)
+            or set(topic) != {"id", "label"}
+            or not isinstance(topic["id"], str)
+            or not _TOPIC_ID.match(topic["id"])
+            or not isinstance(topic["label"], str)
+            or not topic["label"].strip()
+        ):
+            raise WebConfigError(
+                f'{path}: every topic is {{"id": "a-z, 0-9, _ or -", "label": "text"}}, '
+                f"not {topic!r}"
+            )
+    ids = [topic["id"] for topic in topics]
+    if len(set(ids)) != len(ids):
+        raise WebConfigError(f"{path}: a topic id appears twice")
+    for language in languages:
+        if not isinstance(language, str) or not _LANGUAGE.match(language):
+            raise WebConfigError(f"{path}: {language!r} is not a language tag such as en or pt-BR")
+    return {"topics": topics, "languages": languages}
+
+
+def describe_stack(cloudformation: Any, stack_name: str) -> dict[str, Any]:
+    """The stack as DescribeStacks gives it; a clear error if it is not there."""
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            region = cloudformation.meta.region_name
+            raise WebConfigError(
+                f"there is no stack {stack_name!r} in {region}: deploy it first (make deploy), "
+                "or name yours with STACK=... REGION=..."
+            ) from None
+        raise
+    return dict(stacks[0])
+
+
+def web_config(stack: Mapping[str, Any], site: Mapping[str, Any]) -> dict[str, Any]:
+    """config.json for the web pages, from the stack's outputs and web/site.json."""
+    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or []}
+    missing = [key for key in REQUIRED_OUTPUTS if not outputs.get(key)]
+    if missing:
+        raise WebConfigError(
+            f"stack {stack.get('StackName')} ({stack.get('StackStatus')}) has no output "
+            f"{', '.join(missing)}: is it a Kindred stack, and did its last deploy succeed?"
+        )
+    if not outputs["WebSocketUrl"].startswith("wss://"):
+        raise WebConfigError(f"WebSocketUrl {outputs['WebSocketUrl']!r} is not a wss:// URL")
+    return {
+        "websocketUrl": outputs["WebSocketUrl"],
+        "topics": list(site["topics"]),
+        "languages": list(site["languages"]),
+        "cognito": {
+            "region": outputs["Region"],
+            "userPoolId": outputs["UserPoolId"],
+            "clientId": outputs["UserPoolClientId"],
+        },
+    }
+
+
+def allowed_origins(stack: Mapping[str, Any]) -> list[str]:
+    """The stack's AllowedOrigins parameter, as a list."""
+    for parameter in stack.get("Parameters") or []:
+        if parameter.get("ParameterKey") == "AllowedOrigins":
+            value = str(parameter.get("ParameterValue", ""))
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+    return []
+
+
+def _deploy_command(origin: str) -> str:
+    return f"sam deploy --parameter-overrides AllowedOrigins={origin}"
+
+
+def check_origin(stack: Mapping[str, Any], origin: str | None) -> list[str]:
+    """Refuses an origin the stack would not admit; warns when it admits only local pages."""
+    allowed = allowed_origins(stack)
+    if origin is not None:
+        wanted = origin.rstrip("/")
+        if not re.match(r"^https?://[^/\s]+$", wanted):
+            raise WebConfigError(f"--origin {origin!r} is not an origin such as {EXAMPLE_ORIGIN}")
+        if wanted not in allowed:
+            raise WebConfigError(
+                f"the stack admits handshakes from {', '.join(allowed) or 'no origin'}, not from "
+                f"{wanted}: the page would be refused (403). First: {_deploy_command(wanted)}"
+            )
+        return []
+    if allowed and all(_is_local(o) for o in allowed):
+        return [
+            f"the stack admits only local pages ({', '.join(allowed)}): wherever you publish "
+            f"this, deploy with its origin, e.g. {_deploy_command(EXAMPLE_ORIGIN)}"
+        ]
+    return []
+
+
+def _is_local(origin: str) -> bool:
+    host_and_port = origin.split("://", 1)[-1].split("/", 1)[0]
+    return host_and_port in _LOCAL_HOSTS or host_and_port.rsplit(":", 1)[0] in _LOCAL_HOSTS
+
+
+def write_site(web_dir: Path, out_dir: Path, config: Mapping[str, Any]) -> Path:
+    """out_dir becomes a copy of web_dir (less its inputs) with config.json; returns its path."""
+    web_dir, out_dir = web_dir.resolve(), out_dir.resolve()
+    if out_dir == web_dir or web_dir in out_dir.parents or out_dir in web_dir.parents:
+        raise WebConfigError(f"the output {out_dir} must be outside {web_dir}")
+    if out_dir.exists():
+        # Replace only what this tool made: a directory with a config.json, or an empty one.
+        if any(out_dir.iterdir()) and not (out_dir / "config.json").is_file():
+            raise WebConfigError(f"{out_dir} exists and is not an earlier build: not replacing it")
+        shutil.rmtree(out_dir)
+    shutil.copytree(web_dir, out_dir, ignore=shutil.ignore_patterns(*NOT_PUBLISHED))
+    target = out_dir / "config.json"
+    target.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
+
+
+def build(
+    cloudformation: Any,
+    stack_name: str,
+    *,
+    web_dir: Path = DEFAULT_WEB,
+    out_dir: Path = DEFAULT_OUT,
+    origin: str | None = None,
+) -> tuple[Path, list[str]]:
+    """Everything `make web-config` does: returns config.json's path and any warnings."""
+    site = site_settings(web_dir / "site.json")
+    stack = describe_stack(cloudformation, stack_name)
+    config = web_config(stack, site)
+    warnings = check_origin(stack, origin)
+    return write_site(web_dir, out_dir, config), warnings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    defaults = samconfig_defaults()
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.web_config",
+        description="Copy web/ to --out with the config.json of a deployed Kindred stack.",
+    )
+    parser.add_argument("--stack", default=defaults.get("stack_name", "kindred"))
+    parser.add_argument("--region", default=defaults.get("region"))
+    parser.add_argument("--web", type=Path, default=DEFAULT_WEB, help="the frontend (web/)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="replaced by the build")
+    parser.add_argument(
+        "--origin", help=f"where it will be served, e.g. {EXAMPLE_ORIGIN}: checked first"
+    )
+    args = parser.parse_args(argv)
+    try:
+        cloudformation = boto3.session.Session(region_name=args.region).client("cloudformation")
+        written, warnings = build(
+            cloudformation, args.stack, web_dir=args.web, out_dir=args.out, origin=args.origin
+        )
+    except WebConfigError as exc:
+        print(f"web-config: {exc}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(f"web-config: asking CloudFormation for the stack failed: {exc}", file=sys.stderr)
+        return 1
+    for warning in warnings:
+        print(f"web-config: warning: {warning}", file=sys.stderr)
+    print(f"Wrote {written} and the pages beside it: publish {written.parent}/ on a static host.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
