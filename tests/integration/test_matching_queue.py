@@ -1,5 +1,5 @@
 """Matching and the queue through the deployed handlers on moto: topic preference with its
-fallback (a delayed work item), `position` frames and the estimated wait."""
+fallback (a delayed work item), `position` frames and the estimated wait, blocks as items."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from kindred.config import settings
 from kindred.services import services
-from tests.aws_calls import record_aws_calls
+from tests.aws_calls import count_aws_calls, record_aws_calls
 from tests.world import World
 
 
@@ -130,3 +130,81 @@ def test_when_a_waiting_seeker_leaves_those_behind_move_up(world: World) -> None
         ("position", 2),
         ("position", 1),
     ]
+
+
+# ---- blocks ------------------------------------------------------------------------------------
+
+
+def test_a_block_is_an_item_the_matcher_respects_and_forget_removes(world: World) -> None:
+    """Given a chat, when the seeker blocks the volunteer, then a block item (volunteer account,
+    seeker key, 90-day expiry) is stored; when the seeker's connection item no longer lists the
+    block and they wait again, the matcher, in one BatchGetItem, keeps them from that
+    volunteer and gives them the next; when the seeker asks to be forgotten, the block item
+    goes too."""
+    ddb = boto3.client("dynamodb")
+    table = os.environ["TABLE_NAME"]
+    seeker = world.connect()
+    world.send(seeker, {"action": "match"})
+    first = _volunteer(world, "first")
+    world.run_matcher()
+    world.send(seeker, {"action": "block"})
+    assert [f["reason"] for f in world.frames(first) if f["type"] == "ended"] == ["blocked"]
+    [block] = _items("BLOCK#")
+    key = ddb.get_item(TableName=table, Key={"pk": {"S": f"CONN#{seeker}"}, "sk": {"S": "CONN"}})[
+        "Item"
+    ]["seekerKey"]["S"]
+    assert (block["pk"]["S"], block["sk"]["S"]) == ("BLOCK#first", f"SEEKER#{key}")
+    assert abs(int(block["expiresAt"]["N"]) - (time.time() + 90 * 86400)) < 60
+
+    # What a resumed connection's new item would look like: the block is not on it.
+    ddb.update_item(
+        TableName=table,
+        Key={"pk": {"S": f"CONN#{seeker}"}, "sk": {"S": "CONN"}},
+        UpdateExpression="REMOVE blockedUsers",
+    )
+    world.send(seeker, {"action": "match"})
+    world.frames(seeker)
+    with count_aws_calls() as calls:
+        world.run_matcher()
+    assert calls[("dynamodb", "BatchGetItem")] == 1
+    assert world.frames(first) == [] and world.frames(seeker) == []
+    second = _volunteer(world, "second")
+    world.run_matcher()
+    assert world.types(second) == ["matched"]
+    assert world.frames(seeker)[-1]["peer"]["alias"] == "Second"
+
+    world.send(seeker, {"action": "forget"})
+    assert _items("BLOCK#") == []
+
+
+class _Throttled:
+    """A DynamoDB client whose BatchGetItem leaves every key unread `times` times over."""
+
+    def __init__(self, times: int) -> None:
+        self.times, self.calls = times, 0
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        self.calls += 1
+        if self.calls <= self.times:
+            return {"Responses": {}, "UnprocessedKeys": RequestItems}
+        [(table, request)] = RequestItems.items()
+        return {"Responses": {table: request["Keys"]}, "UnprocessedKeys": {}}
+
+
+def test_blocks_left_unread_are_read_again_and_never_taken_for_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given DynamoDB leaving the block lookup unprocessed (throttled), when the matcher asks
+    which pairs are blocked, then the keys are asked for again until read; if they never are,
+    the lookup fails rather than answer "not blocked"."""
+    from kindred.aws import dynamo
+
+    monkeypatch.setattr(dynamo.time, "sleep", lambda _: None)
+    pair = {("volunteer-sub", "seeker-key")}
+    twice = _Throttled(times=2)
+    store = dynamo.DynamoStore(twice, "t", connection_ttl=600, session_ttl=600)
+    assert store.blocked_pairs(pair) == pair
+    assert twice.calls == 3
+    never = dynamo.DynamoStore(_Throttled(times=99), "t", connection_ttl=600, session_ttl=600)
+    with pytest.raises(RuntimeError):
+        never.blocked_pairs(pair)

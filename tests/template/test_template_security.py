@@ -139,7 +139,7 @@ def test_chat_functions_get_exactly_what_they_use_on_this_stack_only(
     When it runs
     Then it may use the table's items, queue match work and manage this API's connections,
     each on this stack's resource only; only match, matcher and chat read the sealing secret;
-    only the matcher consumes the queue
+    only the matcher consumes the queue, and reads blocks in a batch
     """
     granted = _actions_on(_role_statements(transformed, function_id))
 
@@ -155,6 +155,7 @@ def test_chat_functions_get_exactly_what_they_use_on_this_stack_only(
     if reads_sealing_secret:
         expected["secretsmanager:GetSecretValue"] = {repr({"Ref": "SealingSecret"})}
     if function_id == "MatcherFunction":
+        expected["dynamodb:BatchGetItem"] = {table}  # the blocks of the pairs it plans
         for action in (
             "sqs:ReceiveMessage",
             "sqs:DeleteMessage",

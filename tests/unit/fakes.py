@@ -48,6 +48,7 @@ READS = frozenset(
         "available_volunteers",
         "on_shift_supervisors",
         "get_session",
+        "blocked_pairs",
         "match_pace",
     }
 )
@@ -76,6 +77,10 @@ def _session_key(session_id: str) -> Key:
 
 def _resume_key(resume_hash: str) -> Key:
     return (f"RESUME#{resume_hash}", "RESUME")
+
+
+def _block_key(volunteer_user_id: str, seeker_key: str) -> Key:
+    return (f"BLOCK#{volunteer_user_id}", f"SEEKER#{seeker_key}")
 
 
 def is_rate_log(attribute: str) -> bool:
@@ -311,6 +316,22 @@ class InMemoryStore:
         except Conflict:
             return False
         return True
+
+    # -- blocks ------------------------------------------------------------------------------
+
+    def put_block(self, volunteer_user_id: str, seeker_key: str, expires_at: int) -> None:
+        self.calls.append("put_block")
+        pk, sk = _block_key(volunteer_user_id, seeker_key)
+        self._put({"pk": pk, "sk": sk, "expiresAt": expires_at})
+
+    def blocked_pairs(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        # One BatchGetItem in DynamoStore (per 100 pairs); an expired block is no block.
+        self.calls.append("blocked_pairs")
+        return {pair for pair in pairs if self._get(_block_key(*pair)) is not None}
+
+    def delete_block(self, volunteer_user_id: str, seeker_key: str) -> None:
+        self.calls.append("delete_block")
+        self.items.pop(_block_key(volunteer_user_id, seeker_key), None)
 
     # -- the pace of matches ---------------------------------------------------------------
 
@@ -747,9 +768,11 @@ class InMemoryStore:
             return False
         return True
 
-    def delete_session(self, session_id: str) -> None:
+    def delete_session(self, session_id: str) -> str | None:
+        # Like DynamoStore's DeleteItem with ReturnValues=ALL_OLD (expired or not).
         self.calls.append("delete_session")
-        self.items.pop(_session_key(session_id), None)
+        old = self.items.pop(_session_key(session_id), None)
+        return str(old["volunteerUserId"]) if old and "volunteerUserId" in old else None
 
     # -- reports and resume tickets --------------------------------------------------------
 

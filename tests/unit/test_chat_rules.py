@@ -393,6 +393,23 @@ def test_block_ends_the_chat_and_the_pair_is_never_matched_again(svc: FakeServic
     assert svc.notifier.types("v2") == ["matched"]
 
 
+def test_a_block_is_kept_as_its_own_item_for_the_block_retention(svc: FakeServices) -> None:
+    """Given a chat, when the seeker blocks the volunteer, then the table holds one block item
+    naming only the volunteer's account and the seeker's anonymous key, which expires after
+    BLOCK_RETENTION_DAYS (90 by default)."""
+    _chat(svc)
+    key = _seeker_key(svc, "s1")
+    send(svc, "s1", {"action": "block"})
+    blocks = [item for (pk, _), item in svc.store.items.items() if pk.startswith("BLOCK#")]
+    assert blocks == [
+        {
+            "pk": "BLOCK#user-v1",
+            "sk": f"SEEKER#{key}",
+            "expiresAt": int(svc.clock()) + 90 * 86400,
+        }
+    ]
+
+
 def test_a_volunteer_can_block_a_seeker(svc: FakeServices) -> None:
     """Given a chat, when the volunteer blocks, then both hear `blocked` and the same seeker is
     not matched with that volunteer again."""
@@ -612,6 +629,23 @@ def test_forget_while_waiting_leaves_the_queue(svc: FakeServices) -> None:
     assert _about(svc, "s1", key) == []
     _volunteer(svc, "v1")
     assert run_matcher(svc) == 0
+
+
+@pytest.mark.parametrize("listed", [True, False], ids=["listed", "not-listed"])
+def test_forget_after_a_block_deletes_the_block_too(svc: FakeServices, listed: bool) -> None:
+    """Given a seeker who blocked a volunteer and then waits again (with the block listed on
+    their connection item or not), when they ask to be forgotten, then no stored item mentions
+    their key, the block item included: it bound a key that no connection can use again."""
+    _chat(svc)
+    key = _seeker_key(svc, "s1")
+    send(svc, "s1", {"action": "block"})
+    if not listed:
+        del svc.store.items[("CONN#s1", "CONN")]["blockedUsers"]
+    send(svc, "s1", {"action": "match"})
+    assert svc.store.items_mentioning(key)
+    send(svc, "s1", {"action": "forget"})
+    assert _about(svc, "s1", key) == []
+    assert [k for k in svc.store.items if k[0].startswith("BLOCK#")] == []
 
 
 def test_only_a_seeker_can_be_forgotten(svc: FakeServices) -> None:

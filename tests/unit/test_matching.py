@@ -890,3 +890,79 @@ def test_the_pace_of_matches_is_one_item_that_expires(svc: FakeServices) -> None
     [pace] = svc.store.partition("STATS")
     assert set(pace) == {"pk", "sk", "windowStart", "matches", "previousMatches", "expiresAt"}
     assert pace["expiresAt"] <= svc.clock() + 2 * PACE_WINDOW_MS / 1000
+
+
+# ---- blocks, as the matcher sees them --------------------------------------------------------
+
+
+def _chat_then_block(svc: FakeServices, seeker: str, vol: str) -> None:
+    _waiting_seeker(svc, seeker)
+    run_matcher(svc)
+    send(svc, seeker, {"action": "block"})
+    svc.notifier.forget_all()
+
+
+def test_a_block_holds_even_when_the_seekers_connection_item_forgot_it(
+    svc: FakeServices,
+) -> None:
+    """Given a seeker who blocked a volunteer, and a connection item that no longer lists the
+    block (as a resumed connection's new item would not), when the seeker waits again and only
+    that volunteer is free, then they are not matched; another volunteer is."""
+    _volunteer(svc, "v1")
+    _chat_then_block(svc, "s1", "v1")
+    del svc.store.items[("CONN#s1", "CONN")]["blockedUsers"]
+    send(svc, "s1", {"action": "match"})
+    assert run_matcher(svc) == 0
+    assert svc.notifier.types("v1") == []
+    _volunteer(svc, "v2")
+    assert run_matcher(svc) == 1
+    assert svc.notifier.types("v2") == ["matched"]
+
+
+def test_a_block_lasts_the_block_retention_and_no_longer(svc: FakeServices) -> None:
+    """Given a deployment that keeps blocks 1 day, and a seeker who blocked a volunteer, when
+    the same seeker waits a day later (with a connection item that lost the block), then the
+    block item has expired and the two can be matched again."""
+    svc = make_services(block_retention_days=1, connection_ttl_seconds=3 * 86400)
+    _volunteer(svc, "v1")
+    _chat_then_block(svc, "s1", "v1")
+    [block] = [k for k in svc.store.items if k[0].startswith("BLOCK#")]
+    assert svc.store.items[block]["expiresAt"] == int(svc.clock()) + 86400
+    del svc.store.items[("CONN#s1", "CONN")]["blockedUsers"]
+    svc.clock.advance(86400)
+    send(svc, "v1", {"action": "availability", "available": True})
+    send(svc, "s1", {"action": "match"})
+    assert run_matcher(svc) == 1
+
+
+def test_the_matcher_checks_blocks_in_one_read_per_pass(svc: FakeServices) -> None:
+    """Given five waiting seekers and three free volunteers, when the matcher runs, then the
+    blocks of every planned pair are looked up in one read; with nobody to pair, in none."""
+    for i in range(5):
+        _waiting_seeker(svc, f"s{i}")
+    for v in ("v1", "v2", "v3"):
+        _volunteer(svc, v)
+    svc.store.calls.clear()
+    assert run_matcher(svc) == 3
+    assert svc.store.calls.count("blocked_pairs") == 1
+    svc.store.calls.clear()
+    run_matcher(svc)
+    assert svc.store.calls.count("blocked_pairs") == 0
+
+
+def test_a_blocked_pair_is_planned_around(svc: FakeServices) -> None:
+    """Given two free volunteers and a seeker whose block of the one idle longest lives only in
+    the block item, when the seeker waits with another seeker behind, then the seeker gets the
+    other volunteer and the one behind gets the volunteer the first one blocked."""
+    _volunteer(svc, "v1")
+    _chat_then_block(svc, "s1", "v1")
+    del svc.store.items[("CONN#s1", "CONN")]["blockedUsers"]
+    send(svc, "s1", {"action": "match"})
+    svc.clock.advance(1)
+    _waiting_seeker(svc, "s2")
+    _volunteer(svc, "v2", capacity=2)
+    assert run_matcher(svc) == 2
+    s2 = svc.store.get_connection("s2")
+    assert s2 is not None and s2.peer_id == "v1"
+    s1 = svc.store.get_connection("s1")
+    assert s1 is not None and s1.peer_id == "v2"

@@ -224,8 +224,12 @@ def _report(svc: Services, conn: Connection, action: Report) -> None:
 def _block(svc: Services, conn: Connection, action: Block) -> None:
     session_id, _ = _chat_of(conn, action.sessionId, "block")
     session = _session(svc, session_id, "block")
-    # A seeker whose connection is already gone can never be matched again anyway: the block
-    # then only ends the chat.
+    # The block is an item of its own, for BLOCK_RETENTION_DAYS, keyed by what outlives a
+    # connection (the volunteer's account, the seeker's key): the matcher checks it. The
+    # seeker's connection also keeps it, so their next queue entry carries it.
+    if session.volunteer_user_id and session.seeker_key:
+        expires = int(svc.clock()) + svc.settings.block_retention_days * 86400
+        svc.store.put_block(session.volunteer_user_id, session.seeker_key, expires)
     svc.store.add_blocked_user(session.seeker_id, session.volunteer_user_id)
     end_session(
         svc, session, by=conn.connection_id, reason_for_ender="blocked", reason_for_other="blocked"
@@ -314,11 +318,18 @@ def _forget(svc: Services, conn: Connection, action: Forget) -> None:
     # Every chat this connection had (a transfer or a second match makes more than one).
     session_ids = set(conn.session_ids)
     session_ids.update(s for s in (conn.session_id, conn.last_session_id) if s)
+    # A block is made in a chat: the seeker's chats name every volunteer they could have
+    # blocked or been blocked by, even if this connection item does not list the block.
+    volunteers = set(conn.blocked_users)
     for session_id in sorted(session_ids):
-        svc.store.delete_session(session_id)
+        volunteers.add(svc.store.delete_session(session_id) or "")
     # The only ticket left: issuing a new one deletes the one before.
     if conn.resume_hash:
         svc.store.delete_resume(conn.resume_hash)
+    # The blocks go too: they bind the seeker's key, which dies with this connection (no
+    # ticket is left to resume it), so they could keep no one apart any more.
+    for user_id in sorted(volunteers - {""}):
+        svc.store.delete_block(user_id, conn.seeker_key)
     svc.store.delete_connection(conn.connection_id)
     svc.notifier.send(conn.connection_id, Forgotten())
     svc.notifier.close(conn.connection_id)

@@ -26,6 +26,7 @@ from kindred.services import Services
 
 ROUND_SEEKERS = 100  # how many waiting seekers one matching pass looks at
 ROUND_PASSES = 5  # passes per run: a pass that lost a race re-reads and tries again
+BLOCK_CHECKS = 3  # plans per pass checked against the blocks before only checked pairs go
 
 # How well a volunteer's topics fit a seeker's (lower is better; see topic_fit).
 SHARES_A_TOPIC = 0
@@ -194,6 +195,57 @@ def plan_pairs(
     return pairs
 
 
+Pair = tuple[str, str]  # (volunteer user id, seeker key): what a block is about
+
+
+def _pair(entry: QueueEntry, slot: VolunteerSlot) -> Pair:
+    return (slot.user_id, entry.seeker_key)
+
+
+def plan_unblocked_pairs(
+    svc: Services,
+    waiting: list[QueueEntry],
+    slots: list[VolunteerSlot],
+    checked: dict[Pair, bool],
+) -> list[tuple[QueueEntry, VolunteerSlot]]:
+    """plan_pairs, without the pairs a block keeps apart.
+
+    A block is an item of its own (it outlives the seeker's connection item), so the planned
+    pairs are checked in one read of the store; a blocked pair is planned around, and the
+    new plan checked again. Blocks are rare: one read per pass, as a rule. `checked` keeps
+    what this run already knows (pair -> blocked).
+    """
+    now_ms = svc.now_ms()
+    topic_wait_ms = svc.settings.topic_fallback_seconds * 1000
+    pairs: list[tuple[QueueEntry, VolunteerSlot]] = []
+    for _ in range(BLOCK_CHECKS):
+        blocked_by_key: dict[str, set[str]] = {}
+        for (user, key), is_blocked in checked.items():
+            if is_blocked:
+                blocked_by_key.setdefault(key, set()).add(user)
+        entries = [
+            replace(e, blocked_users=e.blocked_users | blocked_by_key[e.seeker_key])
+            if e.seeker_key in blocked_by_key
+            else e
+            for e in waiting
+        ]
+        pairs = plan_pairs(entries, slots, now_ms=now_ms, topic_wait_ms=topic_wait_ms)
+        unchecked = {_pair(e, s) for e, s in pairs} - checked.keys()
+        for user, key in unchecked:
+            if not (user and key):
+                checked[(user, key)] = False  # no block can name it
+        unchecked = {(user, key) for user, key in unchecked if user and key}
+        if not unchecked:
+            return pairs
+        blocked = svc.store.blocked_pairs(unchecked)
+        checked.update((pair, pair in blocked) for pair in unchecked)
+        if not blocked:
+            return pairs
+    # Still finding blocks after BLOCK_CHECKS plans: go with the pairs known to be free of
+    # one; the others wait for the next pass.
+    return [(e, s) for e, s in pairs if checked.get(_pair(e, s)) is False]
+
+
 def run_matcher(svc: Services) -> int:
     """Match every waiting seeker that a free volunteer fits; returns how many chats started.
 
@@ -203,17 +255,12 @@ def run_matcher(svc: Services) -> int:
     """
     started = attempted = 0
     first_read: list[QueueEntry] | None = None
-    topic_wait_ms = svc.settings.topic_fallback_seconds * 1000
+    checked: dict[Pair, bool] = {}
     for _ in range(ROUND_PASSES):
         waiting = svc.store.waiting(ROUND_SEEKERS)
         if first_read is None:
             first_read = waiting
-        pairs = plan_pairs(
-            waiting,
-            svc.store.available_volunteers(),
-            now_ms=svc.now_ms(),
-            topic_wait_ms=topic_wait_ms,
-        )
+        pairs = plan_unblocked_pairs(svc, waiting, svc.store.available_volunteers(), checked)
         if not pairs:
             break
         attempted += len(pairs)

@@ -35,6 +35,15 @@ class Store(Protocol):
     def add_blocked_user(self, connection_id: str, user_id: str) -> bool:
         """Add a volunteer to a seeker's blocks; False if the connection is gone (no write)."""
 
+    # blocks that outlive a connection
+    def put_block(self, volunteer_user_id: str, seeker_key: str, expires_at: int) -> None:
+        """This volunteer and this seeker are never matched again until `expires_at`."""
+
+    def blocked_pairs(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (volunteer user id, seeker key) pairs are blocked, in one read."""
+
+    def delete_block(self, volunteer_user_id: str, seeker_key: str) -> None: ...
+
     # the waiting queue
     def enqueue(
         self,
@@ -103,7 +112,8 @@ class Store(Protocol):
     def mark_crisis_notified(self, session_id: str) -> bool:
         """True only for the first caller: crisis resources go out once per chat."""
 
-    def delete_session(self, session_id: str) -> None: ...
+    def delete_session(self, session_id: str) -> str | None:
+        """Delete a chat's record; returns its volunteer's account id (None if it was gone)."""
 
     # reports
     def put_report(

@@ -27,6 +27,7 @@ PACE_SK = "PACE"
 # The rate log on a connection item: rl0 is the time (epoch ms) of its latest counted action,
 # rl1 the one before, and so on (see DynamoStore.count_action).
 RATE_LOG = "rl"
+BATCH_READ_ATTEMPTS = 6
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -252,6 +253,49 @@ class DynamoStore:
                 return False
             raise
         return True
+
+    # -- blocks ------------------------------------------------------------------------------
+
+    def put_block(self, volunteer_user_id: str, seeker_key: str, expires_at: int) -> None:
+        item = {
+            "pk": f"BLOCK#{volunteer_user_id}",
+            "sk": f"SEEKER#{seeker_key}",
+            "expiresAt": expires_at,
+        }
+        self._db.put_item(TableName=self._table, Item=_to_item(item))
+
+    def blocked_pairs(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        wanted = sorted(pairs)
+        blocked: set[tuple[str, str]] = set()
+        for start in range(0, len(wanted), 100):  # BatchGetItem's limit
+            keys = [
+                _key(f"BLOCK#{user}", f"SEEKER#{key}") for user, key in wanted[start : start + 100]
+            ]
+            request: dict[str, Any] = {
+                self._table: {"Keys": keys, "ProjectionExpression": "pk, sk, expiresAt"}
+            }
+            for attempt in range(BATCH_READ_ATTEMPTS):
+                if attempt:
+                    time.sleep(0.05 * 2**attempt)  # what DynamoDB left unread, with back-off
+                resp = self._db.batch_get_item(RequestItems=request)
+                for item in resp.get("Responses", {}).get(self._table, []):
+                    data = _from_item(item)
+                    if self._alive(data):
+                        user = data["pk"].removeprefix("BLOCK#")
+                        blocked.add((user, data["sk"].removeprefix("SEEKER#")))
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                # A pair whose block could not be read is never taken for a free one: the
+                # matcher's run fails, and SQS delivers its work item again.
+                raise RuntimeError("the blocks of the planned pairs could not be read")
+        return blocked
+
+    def delete_block(self, volunteer_user_id: str, seeker_key: str) -> None:
+        self._db.delete_item(
+            TableName=self._table, Key=_key(f"BLOCK#{volunteer_user_id}", f"SEEKER#{seeker_key}")
+        )
 
     # -- the waiting queue -----------------------------------------------------------------
 
@@ -752,8 +796,14 @@ class DynamoStore:
             raise
         return True
 
-    def delete_session(self, session_id: str) -> None:
-        self._db.delete_item(TableName=self._table, Key=_session_key(session_id))
+    def delete_session(self, session_id: str) -> str | None:
+        resp = self._db.delete_item(
+            TableName=self._table,
+            Key=_session_key(session_id),
+            ReturnValues="ALL_OLD",
+        )
+        old = resp.get("Attributes") or {}
+        return str(old["volunteerUserId"]["S"]) if "volunteerUserId" in old else None
 
     # -- reports and resume tickets --------------------------------------------------------
 
