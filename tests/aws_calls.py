@@ -76,3 +76,42 @@ def gone_connections(*connection_ids: str) -> Iterator[set[str]]:
         yield gone
     finally:
         BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def throttled(
+    service: str, operation: str, times: int, code: str, status: int = 400
+) -> Iterator[list[str]]:
+    """The next `times` calls of `operation` get a throttling error response, as AWS sends one.
+
+    The fault is injected below botocore's retry handler, so the code under test sees what it
+    would see in AWS: its client retries (standard mode) and only an error that outlasts the
+    retries reaches it. moto cannot throttle. Yields the list of injected faults.
+    """
+    from botocore.awsrequest import AWSResponse
+    from botocore.endpoint import Endpoint
+
+    injected: list[str] = []
+    original = Endpoint._do_get_response
+
+    def faulty(self: Endpoint, request: Any, operation_model: Any, context: Any) -> Any:
+        if (
+            operation_model.service_model.service_name == service
+            and operation_model.name == operation
+            and len(injected) < times
+        ):
+            injected.append(operation)
+            raw = AWSResponse(request.url, status, {}, None)
+            raw._content = b"{}"  # the body is already parsed below
+            parsed = {
+                "Error": {"Code": code, "Message": "Rate exceeded"},
+                "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}},
+            }
+            return (raw, parsed), None
+        return original(self, request, operation_model, context)
+
+    Endpoint._do_get_response = faulty  # type: ignore[method-assign]
+    try:
+        yield injected
+    finally:
+        Endpoint._do_get_response = original  # type: ignore[method-assign]

@@ -1,0 +1,162 @@
+"""AWS faults moto cannot produce, injected below the SDK: each has a defined outcome."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import boto3
+
+from tests.aws_calls import count_aws_calls, throttled
+from tests.world import World
+
+
+def _pair(world: World) -> tuple[str, str]:
+    seeker = world.connect()
+    world.send(seeker, {"action": "match"})
+    vol = world.connect("volunteer", user_id="v", alias="V")
+    world.send(vol, {"action": "availability", "available": True})
+    world.run_matcher()
+    world.frames(seeker), world.frames(vol)
+    return seeker, vol
+
+
+def test_a_throttled_post_is_retried_and_the_message_arrives_once(world: World) -> None:
+    """Given a chat, when API Gateway throttles the first two posts (429), then the SDK retries,
+    the volunteer gets the message exactly once and the seeker hears no error."""
+    seeker, vol = _pair(world)
+    with throttled(
+        "apigatewaymanagementapi", "PostToConnection", 2, "LimitExceededException", 429
+    ) as faults:
+        world.send(seeker, {"action": "message", "text": "still there?", "clientMsgId": "t1"})
+    assert len(faults) == 2
+    assert [(f["type"], f.get("text")) for f in world.frames(vol)] == [("message", "still there?")]
+    assert world.frames(seeker) == []
+
+
+def test_a_throttled_table_is_retried_and_the_message_arrives(world: World) -> None:
+    """Given a chat, when DynamoDB throttles the relay's one call twice, then the SDK retries and
+    the message arrives."""
+    seeker, vol = _pair(world)
+    with count_aws_calls() as calls:
+        world.send(seeker, {"action": "message", "text": "one"})
+    (relay_op,) = [op for (svc, op) in calls if svc == "dynamodb"]
+    world.frames(vol)
+    with throttled("dynamodb", relay_op, 2, "ProvisionedThroughputExceededException") as faults:
+        world.send(seeker, {"action": "message", "text": "two"})
+    assert len(faults) == 2
+    assert [f.get("text") for f in world.frames(vol)] == ["two"]
+    assert world.frames(seeker) == []
+
+
+def test_a_table_throttled_past_the_retries_tells_the_seeker_and_changes_nothing(
+    world: World,
+) -> None:
+    """Given a seeker, when DynamoDB throttles the queue transaction past every retry, then the
+    seeker is told (`internal`, never a stack trace), is not half-queued, and a later `match`
+    queues them normally: nobody is lost."""
+    seeker = world.connect()
+    with throttled("dynamodb", "TransactWriteItems", 100, "ThrottlingException") as faults:
+        world.send(seeker, {"action": "match", "clientMsgId": "x"})
+    assert len(faults) >= 2  # the SDK retried before giving up
+    (err,) = world.frames(seeker)
+    assert err["type"] == "error" and err["code"] == "internal" and err["action"] == "match"
+    assert "Traceback" not in json.dumps(err)
+    table = boto3.client("dynamodb").scan(TableName=os.environ["TABLE_NAME"])["Items"]
+    assert not [i for i in table if i["pk"]["S"] == "QUEUE"]
+    world.send(seeker, {"action": "match"})
+    assert world.types(seeker) == ["queued"]
+
+
+def test_a_matcher_throttled_past_the_retries_leaves_the_seeker_waiting_for_the_redelivery(
+    world: World,
+) -> None:
+    """Given a waiting seeker and a free volunteer, when the matcher's transaction is throttled
+    past every retry, then the work items stay on the queue (the batch fails), the seeker still
+    waits, and the redelivered work item matches them."""
+    seeker = world.connect()
+    world.send(seeker, {"action": "match"})
+    vol = world.connect("volunteer", user_id="v", alias="V")
+    world.send(vol, {"action": "availability", "available": True})
+    world.frames(seeker), world.frames(vol)
+    sqs = boto3.client("sqs")
+    queue_url = os.environ["MATCH_QUEUE_URL"]
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    event = _sqs_event(messages)
+    with throttled("dynamodb", "TransactWriteItems", 100, "ThrottlingException"):
+        try:
+            world.handlers["matcher"].lambda_handler(event, _context())
+            failed = False
+        except Exception:
+            failed = True
+    assert failed  # Lambda retries the whole batch: nothing is deleted from the queue
+    assert world.frames(seeker) == []
+    # SQS delivers the same work items again: this time the match is made, once.
+    world.handlers["matcher"].lambda_handler(event, _context())
+    world.handlers["matcher"].lambda_handler(event, _context())
+    assert world.types(seeker) == ["matched"]
+    assert world.types(vol) == ["matched"]
+
+
+def test_the_same_work_item_delivered_twice_matches_once(world: World) -> None:
+    """Given a seeker and two free volunteers, when SQS delivers the same work item twice, then
+    the seeker is matched exactly once."""
+    seeker = world.connect()
+    world.send(seeker, {"action": "match"})
+    for n in (1, 2):
+        vol = world.connect("volunteer", user_id=f"v{n}", alias=f"V{n}")
+        world.send(vol, {"action": "availability", "available": True})
+    world.frames(seeker)
+    messages = boto3.client("sqs").receive_message(
+        QueueUrl=os.environ["MATCH_QUEUE_URL"], MaxNumberOfMessages=1
+    )["Messages"]
+    for _ in range(2):
+        world.handlers["matcher"].lambda_handler(_sqs_event(messages), _context())
+    assert world.types(seeker) == ["matched"]
+
+
+def test_a_poison_work_item_fails_alone(world: World) -> None:
+    """Given a batch with a malformed work item beside a good one, when the matcher runs, then
+    only the malformed one is reported failed (so it alone returns, and after maxReceiveCount
+    lands in the DLQ), and the matching still happens."""
+    seeker = world.connect()
+    world.send(seeker, {"action": "match"})
+    vol = world.connect("volunteer", user_id="v", alias="V")
+    world.send(vol, {"action": "availability", "available": True})
+    world.frames(seeker)
+    good = {
+        "MessageId": "good",
+        "ReceiptHandle": "r1",
+        "Body": '{"reason": "sweep"}',
+        "MD5OfBody": "x",
+    }
+    poison = {"MessageId": "poison", "ReceiptHandle": "r2", "Body": "{not json", "MD5OfBody": "y"}
+    result = world.handlers["matcher"].lambda_handler(_sqs_event([good, poison]), _context())
+    assert result == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
+    assert world.types(seeker) == ["matched"]
+
+
+def _sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:MatchQueue",
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
+
+
+def _context() -> Any:
+    from tests.world import FakeContext
+
+    return FakeContext()
