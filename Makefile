@@ -48,8 +48,8 @@ format: $(STAMP)  ## apply ruff's fixes and formatting
 build: $(SAM_STAMP)  ## sam build (no Docker needed)
 	$(SAM_VENV)/bin/sam build
 
-deploy: build  ## sam deploy (asks for the settings the first time)
-	$(SAM_VENV)/bin/sam deploy $(if $(wildcard samconfig.toml),,--guided)
+deploy: build  ## sam deploy with samconfig.toml's settings (GUIDED=1 to be asked for each one)
+	$(SAM_VENV)/bin/sam deploy $(if $(GUIDED),--guided)
 
 web-config: $(STAMP)  ## build/web/: web/ plus config.json from the deployed stack (STACK=, REGION=, ORIGIN=https://...)
 	$(BIN)/python -m tools.web_config --out build/web $(if $(STACK),--stack $(STACK)) $(if $(REGION),--region $(REGION)) $(if $(ORIGIN),--origin $(ORIGIN))
