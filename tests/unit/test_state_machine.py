@@ -60,6 +60,8 @@ MATCHER_RUNS = 10  # a matcher run that asks for another (a lost match) is follo
 NO_SUCH_CHAT = "no-such-chat"
 
 WHO = st.integers(0, 5)  # which of the candidate connections (modulo how many there are)
+# For a frame about a chat: 0..5 one of the connections in a chat (if any), 6..11 any one.
+IN_CHAT = st.integers(0, 11)
 # Which chat a staff frame names: 0 none (no sessionId), 1..3 the n-th chat it was told of,
 # 4 a chat that does not exist.
 WHICH = st.integers(0, 4)
@@ -98,6 +100,7 @@ class Chat:
     seeker: str
     volunteer: str
     user: str  # the volunteer's account
+    seeker_key: str  # the seeker's anonymous key (what a block item names)
     step: int
     order: int  # in the order the chats started
 
@@ -153,6 +156,13 @@ class KindredMachine(RuleBasedStateMachine):
     @staticmethod
     def _pick(peers: list[Peer], who: int) -> Peer:
         return peers[who % len(peers)]
+
+    def _in_chat(self, who: int, kind: str = "any") -> Peer:
+        """A connection to send a frame about a chat: by `who` (IN_CHAT), half the time one
+        that was told it is in a chat, if any is."""
+        live = self._live(kind)
+        busy = [p for p in live if p.chats or p.session]
+        return self._pick(busy if who < 6 and busy else live, who)
 
     def _chat_named(self, peer: Peer, which: int) -> str | None:
         """The sessionId a staff frame carries: none, one of its chats, or an unknown one."""
@@ -235,6 +245,7 @@ class KindredMachine(RuleBasedStateMachine):
                     seeker=item["seekerId"],
                     volunteer=volunteer.cid,
                     user=volunteer.user,
+                    seeker_key=item["seekerKey"],
                     step=self.step,
                     order=len(self.chats),
                 )
@@ -502,10 +513,10 @@ class KindredMachine(RuleBasedStateMachine):
             self.lowered.add(peer.cid)
 
     @precondition(lambda self: bool(self._live()))
-    @rule(who=WHO, which=WHICH, text=st.sampled_from((None, "hello", RISKY)))
+    @rule(who=IN_CHAT, which=WHICH, text=st.sampled_from((None, "hello", RISKY)))
     def message_or_typing(self, who: int, which: int, text: str | None) -> None:
         """A message (or `typing` when there is no text) from either side."""
-        peer = self._pick(self._live(), who)
+        peer = self._in_chat(who)
         sid = self._chat_named(peer, which) if peer.staff else None
         frame: dict[str, Any] = (
             {"action": "typing"} if text is None else {"action": "message", "text": text}
@@ -515,9 +526,9 @@ class KindredMachine(RuleBasedStateMachine):
         self._send(peer, frame)
 
     @precondition(lambda self: bool(self._live()))
-    @rule(who=WHO, which=WHICH)
+    @rule(who=IN_CHAT, which=WHICH)
     def end(self, who: int, which: int) -> None:
-        peer = self._pick(self._live(), who)
+        peer = self._in_chat(who)
         sid = self._chat_named(peer, which) if peer.staff else None
         chat = self._chat_meant(peer, sid)
         was_waiting = not peer.staff and peer.state == "waiting"
@@ -538,9 +549,9 @@ class KindredMachine(RuleBasedStateMachine):
             )
 
     @precondition(lambda self: bool(self._live()))
-    @rule(who=WHO, which=WHICH)
+    @rule(who=IN_CHAT, which=WHICH)
     def block(self, who: int, which: int) -> None:
-        peer = self._pick(self._live(), who)
+        peer = self._in_chat(who)
         sid = self._chat_named(peer, which) if peer.staff else None
         chat = self._chat_meant(peer, sid)
         frame: dict[str, Any] = {"action": "block"}
@@ -556,10 +567,10 @@ class KindredMachine(RuleBasedStateMachine):
             assert self._errors(got), _describe(got)
 
     @precondition(lambda self: bool(self._live("staff")))
-    @rule(who=WHO, which=WHICH, note=st.sampled_from(NOTES))
+    @rule(who=IN_CHAT, which=WHICH, note=st.sampled_from(NOTES))
     def transfer(self, who: int, which: int, note: str | None) -> None:
         """A volunteer hands a seeker on; it always names a chat, as the protocol says."""
-        peer = self._pick(self._live("staff"), who)
+        peer = self._in_chat(who, "staff")
         mine = sorted(peer.chats, key=lambda sid: self.chats[sid].order)
         sid = self._chat_named(peer, which) or (mine[0] if mine else NO_SUCH_CHAT)
         chat = self.chats.get(sid) if sid in peer.chats else None
@@ -673,11 +684,21 @@ class KindredMachine(RuleBasedStateMachine):
 
     @invariant()
     def blocked_pairs_never_matched(self) -> None:
+        """No chat started for a seeker and a volunteer account after a block between them was
+        accepted; the block is kept (an item naming the account and the seeker's key) until the
+        seeker is forgotten, and then nothing of it is left."""
         for chat in self.chats.values():
             blocked_at = self.blocks.get((chat.seeker, chat.user))
             assert blocked_at is None or chat.step < blocked_at, (
                 f"{chat.seeker} and account {chat.user} were matched at step {chat.step} after "
                 f"a block at step {blocked_at}"
+            )
+        keys = {chat.seeker: chat.seeker_key for chat in self.chats.values()}
+        for seeker, user in self.blocks:
+            kept = (f"BLOCK#{user}", f"SEEKER#{keys[seeker]}") in self.svc.store.items
+            assert kept != self.peers[seeker].forgotten, (
+                f"the block of {seeker} and account {user} is "
+                f"{'still kept after' if kept else 'not kept without'} a `forget`"
             )
 
     @invariant()
