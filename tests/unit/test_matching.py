@@ -818,6 +818,26 @@ def test_no_position_frames_when_the_deployment_sends_none(svc: FakeServices) ->
     assert svc.notifier.types("s2") == []
 
 
+def test_a_seeker_queued_ahead_of_others_tells_those_behind(svc: FakeServices) -> None:
+    """Given two seekers waiting, when a third is queued ahead of the second (in the same
+    millisecond, with a connection id that sorts first), then the second hears position 3 and
+    the first, still 1, hears nothing; the newcomer's `queued` says 2."""
+    connect(svc, "m")
+    send(svc, "m", {"action": "match"})
+    svc.clock.advance(1)
+    connect(svc, "z")
+    connect(svc, "b")
+    send(svc, "z", {"action": "match"})
+    send(svc, "b", {"action": "match"})
+    assert [e.connection_id for e in svc.store.waiting(10)] == ["m", "b", "z"]
+    assert [(f["type"], f["position"]) for f in svc.notifier.take("z")] == [
+        ("queued", 2),
+        ("position", 3),
+    ]
+    assert [f["position"] for f in svc.notifier.take("b")] == [2]
+    assert [f["type"] for f in svc.notifier.take("m")] == ["queued"]
+
+
 def test_when_a_seeker_ahead_leaves_those_behind_move_up(svc: FakeServices) -> None:
     """Given three seekers waiting, when the second ends (leaves the queue) and then the first's
     socket closes, then the third hears 2 and then 1, and the first hears nothing."""

@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -764,15 +763,6 @@ TestKindredStateMachine = KindredMachine.TestCase
 # ---- regression tests: what the state machine found ------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: a seeker queued in the same millisecond as another, whose connection id sorts "
-        "before theirs, goes ahead of them (queue_key breaks a tie by connection id) and the "
-        "other is never told their place changed: matching.request_match sends `position` to "
-        "those behind a new entry only when it is urgent"
-    ),
-)
 def test_a_seeker_queued_ahead_in_the_same_millisecond_tells_the_one_behind() -> None:
     """Given seeker "b" queued (told place 1), when seeker "a" asks for a match in the same
     millisecond, then "a" is first and "b" second, so "b" must hear `position` 2.

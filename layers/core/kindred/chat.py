@@ -292,7 +292,7 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         seeker.seeker_key,
         int(svc.clock()) + svc.settings.connection_ttl_seconds,
     )
-    position = svc.store.queue_position(entry.queue_key)
+    position, head = positions.place_of(svc, entry.queue_key)
     svc.notifier.send(
         seeker_id,
         Queued(
@@ -304,7 +304,7 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
             reason="transfer",
         ),
     )
-    positions.after_jumping_ahead(svc, entry.queue_key)
+    positions.after_joining(svc, entry.queue_key, head)
     metrics.add_metric(name="Transfers", unit="Count", value=1)
     svc.work.nudge("transfer")
 

@@ -79,7 +79,7 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
         raise ProtocolError(
             "already_waiting", "You are already in the queue or in a chat.", action="match"
         ) from None
-    position = svc.store.queue_position(entry.queue_key)
+    position, head = positions.place_of(svc, entry.queue_key)
     wait = positions.estimated_wait(svc.store.match_pace(), position, now_ms)
     # `queued` goes out before the matcher is woken, so it always arrives before `matched`.
     svc.notifier.send(
@@ -89,7 +89,7 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     metrics.add_metric(name="SeekersQueued", unit="Count", value=1)
     if risk:
         on_waiting_seeker_at_risk(svc, conn)
-        positions.after_jumping_ahead(svc, entry.queue_key)
+    positions.after_joining(svc, entry.queue_key, head)
     svc.work.nudge("seeker_waiting")
     if waits_for_a_topic(entry) and svc.settings.topic_fallback_seconds > 0:
         # If no volunteer with their topic comes, nothing else may happen to wake the matcher

@@ -22,12 +22,21 @@ def estimated_wait(pace: MatchPace | None, position: int, now_ms: int) -> int | 
     return pace.estimated_wait_seconds(position, now_ms) if pace is not None else None
 
 
-def tell_changed_positions(svc: Services, before: Before, pace: MatchPace | None = None) -> int:
-    """Send `position` to each of the first waiting seekers whose place changed; how many."""
+def tell_changed_positions(
+    svc: Services,
+    before: Before,
+    pace: MatchPace | None = None,
+    head: list[QueueEntry] | None = None,
+) -> int:
+    """Send `position` to each of the first waiting seekers whose place changed; how many.
+
+    `head` is the first `position_updates` waiting seekers if the caller has just read them.
+    """
     limit = svc.settings.position_updates
     if limit <= 0:
         return 0
-    head = svc.store.waiting(limit)
+    if head is None:
+        head = svc.store.waiting(limit)
     moved = [
         (position, entry)
         for position, entry in enumerate(head, start=1)
@@ -72,6 +81,29 @@ def after_leaving(svc: Services, left_key: str) -> int:
     return tell_changed_positions(svc, lambda e, p: p + 1 if e.queue_key > left_key else p)
 
 
-def after_jumping_ahead(svc: Services, new_key: str) -> int:
-    """A seeker joined ahead of others (a crisis or a transfer): those behind moved back one."""
-    return tell_changed_positions(svc, lambda e, p: p - 1 if e.queue_key > new_key else p)
+def place_of(svc: Services, new_key: str) -> tuple[int, list[QueueEntry]]:
+    """A seeker just queued: their position, and the head of the queue read to find it.
+
+    One Query either way: the head (first `position_updates`) if they are in it, else a count
+    of those ahead.
+    """
+    limit = svc.settings.position_updates
+    head = svc.store.waiting(limit) if limit > 0 else []
+    for position, entry in enumerate(head, start=1):
+        if entry.queue_key == new_key:
+            return position, head
+    return svc.store.queue_position(new_key), head
+
+
+def after_joining(svc: Services, new_key: str, head: list[QueueEntry]) -> int:
+    """A seeker just queued, as `head` shows: those behind them moved back one place.
+
+    Usually nobody (a new seeker queues last), but a crisis or a transfer goes ahead of
+    normal priority, and two seekers queued in the same millisecond are ordered by
+    connection id.
+    """
+    if not any(e.queue_key > new_key for e in head):
+        return 0
+    return tell_changed_positions(
+        svc, lambda e, p: p - 1 if e.queue_key > new_key else p, head=head
+    )
