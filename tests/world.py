@@ -89,8 +89,10 @@ class World:
 
     def __init__(self, sqs: Any, queue_url: str) -> None:
         self.handlers = {
-            n: load_handler(n) for n in ("connect", "disconnect", "match", "matcher", "chat")
+            n: load_handler(n)
+            for n in ("connect", "disconnect", "match", "matcher", "chat", "sweeper")
         }
+        self._offset = 0.0  # seconds the clock of the handlers' services is ahead of time.time
         self._sqs = sqs
         self._queue_url = queue_url
         self._seen: dict[str, int] = {}
@@ -98,7 +100,13 @@ class World:
     # -- what API Gateway does -----------------------------------------------------------
 
     def connect(
-        self, role: str = "seeker", *, user_id: str = "", alias: str = "", lang: str = "en"
+        self,
+        role: str = "seeker",
+        *,
+        user_id: str = "",
+        alias: str = "",
+        lang: str = "en",
+        resume: str | None = None,
     ) -> str:
         cid = new_connection_id()
         e = event("connect")
@@ -110,6 +118,8 @@ class World:
             "principalId": user_id or "anonymous",
         }
         e["queryStringParameters"] = {"lang": lang}
+        if resume is not None:
+            e["queryStringParameters"]["resume"] = resume
         result = self.handlers["connect"].lambda_handler(e, FakeContext())
         assert result["statusCode"] == 200
         return cid
@@ -129,6 +139,30 @@ class World:
         e["requestContext"]["connectionId"] = cid
         e["requestContext"]["disconnectStatusCode"] = status
         self.handlers["disconnect"].lambda_handler(e, FakeContext())
+
+    # -- the clock and what EventBridge does ----------------------------------------------
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock of the handlers' services (and their store) on by `seconds`."""
+        import time
+
+        from kindred.services import services
+
+        self._offset += seconds
+        offset = self._offset
+
+        def clock() -> float:
+            return time.time() + offset
+
+        svc = services()
+        object.__setattr__(svc, "clock", clock)  # Services is frozen; this is a test's clock
+        svc.store._clock = clock  # type: ignore[attr-defined]
+
+    def sweep(self) -> dict[str, int]:
+        """One run of the sweeper, as its EventBridge schedule delivers it."""
+        e = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+        result: dict[str, int] = self.handlers["sweeper"].lambda_handler(e, FakeContext())
+        return result
 
     # -- what the SQS event source does ----------------------------------------------------
 

@@ -165,10 +165,14 @@ def test_a_volunteer_who_disconnects_frees_the_seeker(world: World) -> None:
 
 
 def test_a_seeker_who_disconnects_frees_the_volunteer(world: World) -> None:
-    """Given a chat, when the seeker's connection closes, then the volunteer hears `peer_left`
+    """Given a chat, when the seeker's connection closes, then the volunteer hears `peer_away`;
+    when the grace period passes without a resume and the sweeper runs, they hear `peer_left`
     and their slot serves the next seeker."""
     seeker, vol, session = _chatting_pair(world)
     world.disconnect(seeker)
+    assert world.frames(vol) == [{"type": "peer_away", "sessionId": session}]
+    world.advance(121)
+    world.sweep()
     assert world.frames(vol) == [{"type": "ended", "sessionId": session, "reason": "peer_left"}]
     other = world.connect()
     world.send(other, {"action": "match"})
@@ -178,11 +182,16 @@ def test_a_seeker_who_disconnects_frees_the_volunteer(world: World) -> None:
 
 def test_a_waiting_seeker_who_disconnects_leaves_the_queue(world: World) -> None:
     """Given a waiting seeker, when their connection closes, then no volunteer is matched with
-    them and nothing of theirs is left in the table."""
+    them, and once the grace period is over and the sweeper ran, nothing of theirs is left in
+    the table."""
     seeker = world.connect()
     world.send(seeker, {"action": "match", "intro": INTRO})
     world.disconnect(seeker)
     vol = _volunteer(world)
+    world.run_matcher()
+    assert world.frames(vol) == []  # away: kept in the queue, never matched
+    world.advance(121)
+    world.sweep()
     world.run_matcher()
     assert world.frames(vol) == []
     items = boto3.client("dynamodb").scan(TableName=_table())["Items"]

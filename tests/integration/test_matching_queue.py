@@ -118,14 +118,17 @@ def test_waiting_seekers_hear_their_new_position_and_an_estimated_wait(world: Wo
 
 
 def test_when_a_waiting_seeker_leaves_those_behind_move_up(world: World) -> None:
-    """Given three seekers waiting, when the first ends and the second's connection closes,
-    then the third hears position 2, then 1."""
+    """Given three seekers waiting, when the first ends and the second's connection closes and
+    is not resumed within the grace period, then the third hears position 2, then (after the
+    sweeper) 1."""
     s1, s2, s3 = (world.connect() for _ in range(3))
     for seeker in (s1, s2, s3):
         world.send(seeker, {"action": "match"})
     world.frames(s3)
     world.send(s1, {"action": "end"})
     world.disconnect(s2)
+    world.advance(121)
+    world.sweep()
     assert [(f["type"], f["position"]) for f in world.frames(s3)] == [
         ("position", 2),
         ("position", 1),

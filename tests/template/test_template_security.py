@@ -88,7 +88,7 @@ def test_functions_have_no_managed_policy_but_their_logs(transformed: dict[str, 
     """
     roles = resources_of_type(transformed, "AWS::IAM::Role")
 
-    assert len(roles) == 6
+    assert len(roles) == 7  # one per function
     for logical_id, role in roles.items():
         assert role["Properties"]["ManagedPolicyArns"] == [BASIC_EXECUTION_ROLE], logical_id
 
@@ -102,24 +102,33 @@ def test_the_authorizer_can_do_nothing_but_log(transformed: dict[str, Any]) -> N
     assert _role_statements(transformed, "AuthorizerFunction") == []
 
 
-def test_connect_may_only_read_and_write_table_items(transformed: dict[str, Any]) -> None:
+def test_connect_may_only_use_table_items_and_this_apis_connections(
+    transformed: dict[str, Any],
+) -> None:
     """
     Given the $connect function
-    When it records a connection (possibly in a transaction)
-    Then it may get, put and update items and check conditions, on the table only
+    When it records a connection, or resumes a dropped seeker's in one transaction
+    Then it may get, put, update and delete items and check conditions, on the table only,
+    and post to and close this API's connections (peer_back; a replaced socket)
     """
     granted = _actions_on(_role_statements(transformed, "ConnectFunction"))
 
     table = repr({"Fn::GetAtt": ["KindredTable", "Arn"]})
-    assert granted == {
+    expected = {
         action: {table}
         for action in (
             "dynamodb:GetItem",
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
             "dynamodb:ConditionCheckItem",
         )
     }
+    expected["execute-api:ManageConnections"] = {
+        repr({"Fn::Sub": CONNECTIONS_ARN.replace("{method}", method)})
+        for method in ("POST", "DELETE", "GET")
+    }
+    assert granted == expected
 
 
 @pytest.mark.parametrize(
@@ -129,6 +138,7 @@ def test_connect_may_only_read_and_write_table_items(transformed: dict[str, Any]
         ("MatchFunction", True),
         ("MatcherFunction", True),
         ("ChatFunction", True),
+        ("SweeperFunction", False),
     ],
 )
 def test_chat_functions_get_exactly_what_they_use_on_this_stack_only(
@@ -154,6 +164,8 @@ def test_chat_functions_get_exactly_what_they_use_on_this_stack_only(
     expected["execute-api:ManageConnections"] = connections
     if reads_sealing_secret:
         expected["secretsmanager:GetSecretValue"] = {repr({"Ref": "SealingSecret"})}
+    if function_id == "SweeperFunction":
+        expected["dynamodb:Scan"] = {table}  # once a run, to find what a lost $disconnect left
     if function_id == "MatcherFunction":
         expected["dynamodb:BatchGetItem"] = {table}  # the blocks of the pairs it plans
         for action in (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kindred.config import Settings
-from kindred.ports import Conflict, RateLimited
+from kindred.ports import Conflict, RateLimited, TableView
 from kindred.protocol import ServerFrame
 from kindred.records import (
     PACE_WINDOW_MS,
@@ -42,6 +42,8 @@ START_TIME = 1_750_000_000.0  # an arbitrary fixed "now" (epoch seconds) for the
 READS = frozenset(
     {
         "get_connection",
+        "get_resume",
+        "table_view",
         "queue_position",
         "waiting",
         "get_slot",
@@ -245,6 +247,10 @@ class InMemoryStore:
             blocked_users=frozenset(data.get("blockedUsers", ())),
             resume_hash=data.get("resumeHash"),
             session_ids=frozenset(data.get("sessionIds", ())),
+            away_until=int(data["awayUntil"]) if data.get("awayUntil") is not None else None,
+            resumed=bool(data.get("resumed", False)),
+            resume_failed=bool(data.get("resumeFailed", False)),
+            connected_at_ms=int(data.get("connectedAt", 0)),
         )
 
     def put_connection(self, conn: Connection) -> None:
@@ -262,6 +268,8 @@ class InMemoryStore:
                     "seekerKey": conn.seeker_key or None,
                     "state": conn.state,
                     "chats": dict(conn.chats),
+                    "connectedAt": self._now_ms(),
+                    "resumeFailed": True if conn.resume_failed else None,
                     "expiresAt": self._now() + self._connection_ttl,
                 }
             )
@@ -472,24 +480,26 @@ class InMemoryStore:
 
     def waiting(self, limit: int) -> list[QueueEntry]:
         self.calls.append("waiting")
-        return [
-            QueueEntry(
-                connection_id=d["connectionId"],
-                queue_key=d["sk"],
-                priority=int(d["priority"]),
-                enqueued_at_ms=int(d["enqueuedAt"]),
-                language=d["lang"],
-                topics=tuple(d.get("topics", ())),
-                seeker_key=d.get("seekerKey", ""),
-                seeker_alias=d.get("seekerAlias", ""),
-                risk=bool(d.get("risk", False)),
-                sealed_intro=d.get("sealedIntro"),
-                sealed_note=d.get("sealedNote"),
-                reason=d.get("reason"),
-                blocked_users=frozenset(d.get("blockedUsers", ())),
-            )
-            for d in self._query(QUEUE_PK, limit)
-        ]
+        return [self._entry(d) for d in self._query(QUEUE_PK, limit)]
+
+    @staticmethod
+    def _entry(d: Item) -> QueueEntry:
+        return QueueEntry(
+            connection_id=d["connectionId"],
+            queue_key=d["sk"],
+            priority=int(d["priority"]),
+            enqueued_at_ms=int(d["enqueuedAt"]),
+            language=d["lang"],
+            topics=tuple(d.get("topics", ())),
+            seeker_key=d.get("seekerKey", ""),
+            seeker_alias=d.get("seekerAlias", ""),
+            risk=bool(d.get("risk", False)),
+            sealed_intro=d.get("sealedIntro"),
+            sealed_note=d.get("sealedNote"),
+            reason=d.get("reason"),
+            blocked_users=frozenset(d.get("blockedUsers", ())),
+            away=bool(d.get("away", False)),
+        )
 
     # -- volunteers ------------------------------------------------------------------------
 
@@ -611,7 +621,12 @@ class InMemoryStore:
         }
         self._transact(
             [
-                _Op((QUEUE_PK, entry.queue_key), _exists, lambda _: None),
+                # Like DynamoStore: a seeker whose socket dropped is not matched while away.
+                _Op(
+                    (QUEUE_PK, entry.queue_key),
+                    lambda q: q is not None and "away" not in q,
+                    lambda _: None,
+                ),
                 _Op(
                     _conn_key(entry.connection_id),
                     lambda c: (
@@ -731,6 +746,10 @@ class InMemoryStore:
         d = self._get(_session_key(session_id))
         if d is None:
             return None
+        return self._session(session_id, d)
+
+    @staticmethod
+    def _session(session_id: str, d: Item) -> Session:
         return Session(
             session_id=session_id,
             seeker_id=d["seekerId"],
@@ -825,6 +844,184 @@ class InMemoryStore:
         self.calls.append("delete_resume")
         self.items.pop(_resume_key(resume_hash), None)
 
+    def get_resume(self, resume_hash: str) -> tuple[str, str] | None:
+        self.calls.append("get_resume")
+        data = self._get(_resume_key(resume_hash))
+        if data is None:
+            return None
+        return str(data["connectionId"]), str(data.get("seekerKey", ""))
+
+    # -- resuming a dropped connection -----------------------------------------------------
+
+    @staticmethod
+    def _holds(conn: Connection) -> Callable[[Item | None], bool]:
+        """The condition that the stored connection is in the state `conn` was read in."""
+
+        def same(c: Item | None) -> bool:
+            if c is None or c.get("state") != conn.state:
+                return False
+            if conn.state == "waiting":
+                return c.get("queueKey") == conn.queue_key
+            if conn.state == "chatting":
+                return c.get("sessionId") == conn.session_id
+            return True
+
+        return same
+
+    def mark_away(self, conn: Connection, away_until: int) -> bool:
+        # Like DynamoStore: one transaction marks the connection and its queue entry.
+        self.calls.append("mark_away")
+
+        def mark(item: Item) -> Item:
+            item["awayUntil"] = away_until
+            return item
+
+        def flag(item: Item) -> Item:
+            item["away"] = True
+            return item
+
+        ops = [_Op(_conn_key(conn.connection_id), self._holds(conn), mark)]
+        if conn.state == "waiting" and conn.queue_key:
+            ops.append(_Op((QUEUE_PK, conn.queue_key), _exists, flag))
+        try:
+            self._transact(ops)
+        except Conflict:
+            return False
+        return True
+
+    def resume(self, old: Connection, new: Connection, resume_hash: str) -> bool:
+        self.calls.append("resume")
+        now = self._now()
+        holds = self._holds(old)
+
+        def old_ok(c: Item | None) -> bool:
+            return holds(c) and (c is None or "awayUntil" not in c or int(c["awayUntil"]) > now)
+
+        item = _without_none(
+            {
+                "pk": f"CONN#{new.connection_id}",
+                "sk": "CONN",
+                "role": "seeker",
+                "alias": old.alias,
+                "lang": old.language,
+                "seekerKey": old.seeker_key or None,
+                "state": old.state,
+                "sessionId": old.session_id,
+                "peerId": old.peer_id,
+                "queueKey": new.queue_key,
+                "lastSessionId": old.last_session_id,
+                "chats": {},
+                "blockedUsers": set(old.blocked_users) or None,
+                "sessionIds": set(old.session_ids) or None,
+                "resumed": True,
+                "connectedAt": self._now_ms(),
+                "expiresAt": now + self._connection_ttl,
+            }
+        )
+        ops = [
+            _Op(
+                _resume_key(resume_hash),
+                lambda r: (
+                    r is not None
+                    and r.get("connectionId") == old.connection_id
+                    and int(r["expiresAt"]) > now
+                ),
+                lambda _: None,
+            ),
+            _Op(_conn_key(old.connection_id), old_ok, lambda _: None),
+            _Op(_conn_key(new.connection_id), _always, lambda _: item),
+        ]
+        if old.state == "waiting" and old.queue_key and new.queue_key:
+            data = self._get((QUEUE_PK, old.queue_key))
+            if data is None:
+                return False
+            moved = self._entry(data)
+            moved = QueueEntry(
+                **{
+                    **moved.__dict__,
+                    "connection_id": new.connection_id,
+                    "queue_key": new.queue_key,
+                    "away": False,
+                }
+            )
+            ops.append(_Op((QUEUE_PK, old.queue_key), _exists, lambda _: None))
+            ops.append(self._queue_put(moved))
+        if old.state == "chatting" and old.session_id and old.peer_id:
+            sid = old.session_id
+
+            def repoint_session(s: Item) -> Item:
+                s["seekerId"] = new.connection_id
+                return s
+
+            def repoint_chat(v: Item) -> Item:
+                v["chats"] = {**v["chats"], sid: new.connection_id}
+                return v
+
+            ops.append(
+                _Op(
+                    _session_key(sid),
+                    lambda s: (
+                        s is not None
+                        and s.get("seekerId") == old.connection_id
+                        and s.get("active") is True
+                    ),
+                    repoint_session,
+                )
+            )
+            ops.append(
+                _Op(
+                    _conn_key(old.peer_id),
+                    lambda v: v is not None and v.get("chats", {}).get(sid) == old.connection_id,
+                    repoint_chat,
+                )
+            )
+        try:
+            self._transact(ops)
+        except Conflict:
+            return False
+        return True
+
+    def clear_resume_flags(self, connection_id: str) -> None:
+        self.calls.append("clear_resume_flags")
+
+        def clear(item: Item) -> Item:
+            item.pop("resumed", None)
+            item.pop("resumeFailed", None)
+            return item
+
+        try:
+            self._transact([_Op(_conn_key(connection_id), _exists, clear)])
+        except Conflict:
+            pass
+
+    # -- the sweeper -----------------------------------------------------------------------
+
+    def table_view(self) -> TableView:
+        # Like DynamoStore's Scan: every live item, sorted into what it is.
+        self.calls.append("table_view")
+        view = TableView(connections=[], queue=[], slots=[], shift=[], active_sessions=[])
+        for (pk, sk), stored in sorted(self.items.items()):
+            if not self._alive(stored):
+                continue
+            d = copy.deepcopy(stored)
+            if sk == "CONN" and pk.startswith("CONN#"):
+                conn = self._connection(pk.removeprefix("CONN#"))
+                if conn is not None:
+                    view.connections.append(conn)
+            elif pk == QUEUE_PK:
+                view.queue.append(self._entry(d))
+            elif pk == POOL_PK:
+                view.slots.append(self._slot(d))
+            elif pk == SHIFT_PK:
+                view.shift.append(sk)
+            elif sk == "SESSION" and d.get("active") is True:
+                view.active_sessions.append(self._session(pk.removeprefix("SESSION#"), d))
+        return view
+
+    def delete_queue_entry(self, entry_key: str) -> None:
+        self.calls.append("delete_queue_entry")
+        self.items.pop((QUEUE_PK, entry_key), None)
+
 
 class RecordingNotifier:
     """Implements kindred.ports.Notifier: keeps every delivered frame, per connection.
@@ -852,6 +1049,9 @@ class RecordingNotifier:
     def close(self, connection_id: str) -> None:
         self.closed.append(connection_id)
         self.gone.add(connection_id)
+
+    def exists(self, connection_id: str) -> bool:
+        return connection_id not in self.gone
 
     def take(self, connection_id: str) -> list[dict[str, Any]]:
         """The frames (as the client parses them) this connection got since the last take."""

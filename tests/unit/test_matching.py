@@ -840,9 +840,11 @@ def test_a_seeker_queued_ahead_of_others_tells_those_behind(svc: FakeServices) -
 
 def test_when_a_seeker_ahead_leaves_those_behind_move_up(svc: FakeServices) -> None:
     """Given three seekers waiting, when the second ends (leaves the queue) and then the first's
-    socket closes, then the third hears 2 and then 1, and the first hears nothing."""
+    socket closes and the grace period passes, then the third hears 2 and then (after the
+    sweeper) 1, and the first hears nothing."""
     from kindred.connections import disconnect
     from kindred.events import DisconnectRequest
+    from kindred.sweeper import sweep
 
     for cid in ("s1", "s2", "s3"):
         _waiting_seeker(svc, cid)
@@ -850,6 +852,10 @@ def test_when_a_seeker_ahead_leaves_those_behind_move_up(svc: FakeServices) -> N
     assert _positions(svc, "s1") == []
     assert _positions(svc, "s3") == [2]
     disconnect(svc, DisconnectRequest("s1", 1001, "going away"))
+    svc.notifier.gone.add("s1")
+    assert _positions(svc, "s3") == []  # s1 keeps their place for the grace period
+    svc.clock.advance(svc.settings.resume_grace_seconds + 1)
+    sweep(svc)
     assert _positions(svc, "s3") == [1]
 
 

@@ -32,6 +32,7 @@ from kindred.protocol import (
     Reported,
     Resources,
     ResourcesOut,
+    Resumed,
     Thanks,
     Transfer,
     Typing,
@@ -60,6 +61,10 @@ def handle(svc: Services, req: MessageRequest) -> dict[str, Any]:
         conn = _counted_connection(svc, req.connection_id)
         if conn is None:
             raise ProtocolError("internal", "This connection is not known; please reconnect.")
+        if conn.resumed or conn.resume_failed:
+            # The first action of a connection that came with `?resume=`: its outcome first,
+            # then the action is served as usual.
+            _tell_resume_outcome(svc, conn, action_name)
         _HANDLERS[type(action)](svc, conn, action)
     except ProtocolError as exc:
         exc.action = exc.action or action_name
@@ -98,6 +103,50 @@ def _counted_connection(svc: Services, connection_id: str) -> Connection | None:
         raise ProtocolError(
             "rate_limited", "Too many actions at once: please wait a few seconds."
         ) from None
+
+
+def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) -> None:
+    """`resumed` with a new token (the one used is spent), or `error` `resume_failed`."""
+    svc.store.clear_resume_flags(conn.connection_id)
+    if conn.resume_failed:
+        svc.notifier.send(
+            conn.connection_id,
+            ErrorFrame(
+                code="resume_failed",
+                message="We could not take you back to where you were: you start afresh.",
+                action=action,
+            ),
+        )
+        return
+    token, token_hash = matching.new_resume_token()
+    svc.store.put_resume(
+        token_hash,
+        conn.connection_id,
+        conn.seeker_key,
+        int(svc.clock()) + svc.settings.connection_ttl_seconds,
+    )
+    position = (
+        svc.store.queue_position(conn.queue_key)
+        if conn.state == "waiting" and conn.queue_key
+        else None
+    )
+    svc.notifier.send(
+        conn.connection_id,
+        Resumed(
+            resumeToken=token,
+            state=conn.state,
+            sessionId=conn.session_id if conn.state == "chatting" else None,
+            position=position,
+        ),
+    )
+
+
+def _peer_is_away(svc: Services, peer: str) -> bool:
+    """The peer is a seeker whose socket dropped and who may still come back."""
+    other = svc.store.get_connection(peer)
+    return (
+        other is not None and other.away_until is not None and other.away_until > int(svc.clock())
+    )
 
 
 # ---- finding the chat a frame is about --------------------------------------------------
@@ -163,7 +212,19 @@ def relay_message(svc: Services, conn: Connection, action: Message) -> None:
 def _peer_gone(
     svc: Services, conn: Connection, session_id: str, peer: str, client_msg_id: str | None
 ) -> None:
-    """The peer's socket is gone (410): end that chat cleanly and tell the sender."""
+    """The peer's socket is gone (410): end that chat cleanly and tell the sender; a seeker
+    who is away (they may still come back) keeps the chat, and the sender hears `peer_away`."""
+    if _peer_is_away(svc, peer):
+        svc.notifier.send(
+            conn.connection_id,
+            ErrorFrame(
+                code="peer_away",
+                message="The other person's connection dropped; they may come back shortly.",
+                action="message",
+                clientMsgId=client_msg_id,
+            ),
+        )
+        return
     svc.notifier.send(
         conn.connection_id,
         ErrorFrame(
@@ -180,7 +241,9 @@ def _peer_gone(
 
 def _typing(svc: Services, conn: Connection, action: Typing) -> None:
     session_id, peer = _chat_of(conn, action.sessionId, "typing")
-    if not svc.notifier.send(peer, TypingOut(sessionId=session_id)):
+    if not svc.notifier.send(peer, TypingOut(sessionId=session_id)) and not _peer_is_away(
+        svc, peer
+    ):
         session = svc.store.get_session(session_id)
         if session is not None:
             end_session(svc, session, by=peer, reason_for_ender=None, reason_for_other="peer_left")

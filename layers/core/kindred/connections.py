@@ -8,9 +8,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from kindred.chat_end import leave
 from kindred.events import ConnectRequest, DisconnectRequest
+from kindred.matching import resume_hash
 from kindred.observability import logger, metrics
-from kindred.protocol import LanguageTag, Role
-from kindred.records import Connection
+from kindred.protocol import LanguageTag, PeerAway, PeerBack, Role
+from kindred.records import Connection, queue_key
 from kindred.services import Services
 
 _ADJECTIVES = (
@@ -50,13 +51,20 @@ def connect(svc: Services, req: ConnectRequest) -> None:
             user_id=req.user_id,
         )
     else:
+        token = req.query.get("resume", "")
+        if token and _resume(svc, req.connection_id, token):
+            return
         conn = Connection(
             connection_id=req.connection_id,
             role="seeker",
             alias=seeker_alias(),
             language=language,
             seeker_key=secrets.token_urlsafe(16),
+            # An unknown or expired token: a plain new seeker, told on the first action.
+            resume_failed=bool(token),
         )
+        if token:
+            metrics.add_metric(name="ResumeFailed", unit="Count", value=1)
     svc.store.put_connection(conn)
     if conn.role == "supervisor":
         svc.store.join_shift(conn.connection_id)
@@ -64,11 +72,83 @@ def connect(svc: Services, req: ConnectRequest) -> None:
     logger.info("connected", extra={"role": conn.role})
 
 
+def _resume(svc: Services, connection_id: str, token: str) -> bool:
+    """Take a dropped seeker's place with their resume token, in one transaction; False if
+    the token is unknown, used up or past the grace period (nothing was written)."""
+    token_hash = resume_hash(token)
+    found = svc.store.get_resume(token_hash)
+    if found is None:
+        return False
+    old = svc.store.get_connection(found[0])
+    if (
+        old is None
+        or old.role != "seeker"
+        or old.seeker_key != found[1]
+        or old.resume_hash != token_hash
+        or (old.away_until is not None and old.away_until <= int(svc.clock()))
+    ):
+        return False
+    new_key = None
+    if old.state == "waiting" and old.queue_key:
+        # The queue key ends in the connection id: same priority and time, so the same place.
+        priority, enqueued_at, _ = old.queue_key.split("#", 2)
+        new_key = queue_key(int(priority), int(enqueued_at), connection_id)
+    new = Connection(
+        connection_id=connection_id,
+        role="seeker",
+        alias=old.alias,
+        language=old.language,
+        seeker_key=old.seeker_key,
+        queue_key=new_key,
+    )
+    if not svc.store.resume(old, new, token_hash):
+        return False
+    if old.away_until is None:
+        # Back before API Gateway noticed the old socket had dropped: close it, so that it
+        # can never speak for this seeker again (its $disconnect then finds nothing).
+        svc.notifier.close(old.connection_id)
+    elif old.state == "chatting" and old.peer_id and old.session_id:
+        svc.notifier.send(old.peer_id, PeerBack(sessionId=old.session_id))
+    metrics.add_metric(name="Resumed", unit="Count", value=1)
+    logger.info("resumed", extra={"state": old.state})
+    return True
+
+
 def disconnect(svc: Services, req: DisconnectRequest) -> None:
-    """Free what the connection held: its queue place, its chats, its volunteer slot."""
-    conn = svc.store.get_connection(req.connection_id)
-    if conn is None:
+    """A seeker in the queue or a chat goes away for the grace period; anyone else leaves."""
+    for _ in range(3):
+        conn = svc.store.get_connection(req.connection_id)
+        if conn is None or conn.away_until is not None:
+            return
+        if not _keeps_a_place(conn):
+            break
+        away_until = int(svc.clock()) + svc.settings.resume_grace_seconds
+        if svc.store.mark_away(conn, away_until):
+            if conn.state == "chatting" and conn.peer_id and conn.session_id:
+                # A 410 here is the volunteer's own $disconnect's or the sweeper's to handle.
+                svc.notifier.send(conn.peer_id, PeerAway(sessionId=conn.session_id))
+            metrics.add_metric(name="SeekersAway", unit="Count", value=1)
+            logger.info("away", extra={"state": conn.state, "status": req.status_code})
+            return
+        # The state changed under us (matched, ended): read it again.
+    else:
         return
+    release(svc, conn)
+    logger.info("disconnected", extra={"role": conn.role, "status": req.status_code})
+
+
+def _keeps_a_place(conn: Connection) -> bool:
+    """A seeker waiting or in a chat, holding a resume token, may come back to it."""
+    return (
+        conn.role == "seeker"
+        and conn.state in ("waiting", "chatting")
+        and conn.resume_hash is not None
+    )
+
+
+def release(svc: Services, conn: Connection) -> None:
+    """Free what the connection held, for good: its queue place, its chats, its volunteer
+    slot, its resume ticket and its item."""
     if conn.is_staff:
         # Remove the slot first: from then on no match can give this volunteer a new chat,
         # so the chats read next are all the chats there will ever be.
@@ -82,4 +162,3 @@ def disconnect(svc: Services, req: DisconnectRequest) -> None:
     if conn.resume_hash:
         svc.store.delete_resume(conn.resume_hash)
     svc.store.delete_connection(conn.connection_id)
-    logger.info("disconnected", extra={"role": conn.role, "status": req.status_code})

@@ -185,6 +185,8 @@ def plan_pairs(
     free = {s.connection_id: s for s in slots if s.free_slots > 0}
     pairs: list[tuple[QueueEntry, VolunteerSlot]] = []
     for entry in waiting:
+        if entry.away:
+            continue  # their socket dropped: they keep their place, but nobody is there to match
         slot = choose_volunteer(
             entry, list(free.values()), now_ms=now_ms, topic_wait_ms=topic_wait_ms
         )

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from kindred.protocol import ServerFrame
 from kindred.records import Connection, MatchPace, QueueEntry, Session, VolunteerSlot
+
+
+@dataclass(frozen=True)
+class TableView:
+    """Everything the sweeper looks at, read in one pass over the table."""
+
+    connections: list[Connection]
+    queue: list[QueueEntry]
+    slots: list[VolunteerSlot]
+    shift: list[str]
+    active_sessions: list[Session]
 
 
 class Conflict(Exception):
@@ -128,6 +140,30 @@ class Store(Protocol):
 
     def delete_resume(self, resume_hash: str) -> None: ...
 
+    def get_resume(self, resume_hash: str) -> tuple[str, str] | None:
+        """The (connection id, seeker key) a live resume ticket names; None if unknown."""
+
+    # resuming a dropped connection (issue 5)
+    def mark_away(self, conn: Connection, away_until: int) -> bool:
+        """A seeker's socket closed: mark their connection (and their queue entry, in the same
+        transaction) away until `away_until`; False if the state changed meanwhile."""
+
+    def resume(self, old: Connection, new: Connection, resume_hash: str) -> bool:
+        """In one transaction the new connection takes the old one's place: the ticket is
+        used up, the old connection item goes, the new one gets its state, the queue entry or
+        the session and the volunteer's chat are re-pointed. False (nothing written) if the
+        ticket, the old connection or its state changed meanwhile."""
+
+    def clear_resume_flags(self, connection_id: str) -> None:
+        """The outcome of a resume has been told: `resumed` and `resumeFailed` go."""
+
+    # the sweeper
+    def table_view(self) -> TableView:
+        """Every live connection, queue entry, volunteer slot, shift and active session."""
+
+    def delete_queue_entry(self, entry_key: str) -> None:
+        """Remove a queue entry whose connection is gone."""
+
 
 class Notifier(Protocol):
     """Posts frames to connections (API Gateway's @connections API in the cloud)."""
@@ -136,6 +172,9 @@ class Notifier(Protocol):
         """Deliver one frame; False if the connection is gone (410)."""
 
     def close(self, connection_id: str) -> None: ...
+
+    def exists(self, connection_id: str) -> bool:
+        """Whether the socket is still open (GetConnection; False on 410)."""
 
 
 class WorkQueue(Protocol):

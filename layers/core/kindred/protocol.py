@@ -28,6 +28,7 @@ ErrorCode = Literal[
     "too_large",
     "peer_gone",
     "resume_failed",
+    "peer_away",
     "internal",
 ]
 
@@ -326,6 +327,16 @@ class ErrorFrame(_Frame):
     clientMsgId: str | None = None
 
 
+class Resumed(_Frame):
+    """Addition: a resumed connection's first answer; a new resume token and where it is."""
+
+    type: Literal["resumed"] = "resumed"
+    resumeToken: str
+    state: Literal["idle", "waiting", "chatting"]
+    sessionId: str | None = None
+    position: int | None = None
+
+
 class Pong(_Frame):
     type: Literal["pong"] = "pong"
 
@@ -355,6 +366,7 @@ ServerFrame = (
     | Alert
     | ResourcesOut
     | ErrorFrame
+    | Resumed
     | Pong
     | Reported
     | Thanks

@@ -33,6 +33,12 @@ class Connection:
     blocked_users: frozenset[str] = frozenset()  # seeker: volunteers never to be matched again
     resume_hash: str | None = None  # seeker: the hash of the latest resume token
     session_ids: frozenset[str] = frozenset()  # seeker: every chat of this connection, for forget
+    # Resume (issue 5): a seeker whose socket closed keeps their place until `away_until`
+    # (epoch seconds); a new connection with their token takes it over.
+    away_until: int | None = None
+    resumed: bool = False  # took over a dropped connection; its first action hears `resumed`
+    resume_failed: bool = False  # came with an unknown or expired token: told on first action
+    connected_at_ms: int = 0
 
     @property
     def is_staff(self) -> bool:
@@ -58,6 +64,7 @@ class QueueEntry:
     # Volunteers never to be matched with this entry: the seeker's blocks, and after a
     # transfer the volunteer who handed them on.
     blocked_users: frozenset[str] = frozenset()
+    away: bool = False  # the seeker's socket dropped: they keep their place but are not matched
 
 
 @dataclass(frozen=True)

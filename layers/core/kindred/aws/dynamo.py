@@ -9,7 +9,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from kindred.ports import Conflict, RateLimited
+from kindred.ports import Conflict, RateLimited, TableView
 from kindred.records import (
     PACE_WINDOW_MS,
     Connection,
@@ -165,6 +165,10 @@ class DynamoStore:
             blocked_users=frozenset(data.get("blockedUsers", ())),
             resume_hash=data.get("resumeHash"),
             session_ids=frozenset(data.get("sessionIds", ())),
+            away_until=int(data["awayUntil"]) if data.get("awayUntil") is not None else None,
+            resumed=bool(data.get("resumed", False)),
+            resume_failed=bool(data.get("resumeFailed", False)),
+            connected_at_ms=int(data.get("connectedAt", 0)),
         )
 
     def put_connection(self, conn: Connection) -> None:
@@ -178,6 +182,8 @@ class DynamoStore:
             "seekerKey": conn.seeker_key or None,
             "state": conn.state,
             "chats": dict(conn.chats),
+            "connectedAt": int(self._clock() * 1000),
+            "resumeFailed": True if conn.resume_failed else None,
             "expiresAt": self._now() + self._connection_ttl,
         }
         self._db.put_item(TableName=self._table, Item=_to_item(item))
@@ -412,24 +418,26 @@ class DynamoStore:
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def waiting(self, limit: int) -> list[QueueEntry]:
-        return [
-            QueueEntry(
-                connection_id=d["connectionId"],
-                queue_key=d["sk"],
-                priority=int(d["priority"]),
-                enqueued_at_ms=int(d["enqueuedAt"]),
-                language=d["lang"],
-                topics=tuple(d.get("topics", ())),
-                seeker_key=d.get("seekerKey", ""),
-                seeker_alias=d.get("seekerAlias", ""),
-                risk=bool(d.get("risk", False)),
-                sealed_intro=d.get("sealedIntro"),
-                sealed_note=d.get("sealedNote"),
-                reason=d.get("reason"),
-                blocked_users=frozenset(d.get("blockedUsers", ())),
-            )
-            for d in self._query_partition(QUEUE_PK, limit)
-        ]
+        return [self._entry(d) for d in self._query_partition(QUEUE_PK, limit)]
+
+    @staticmethod
+    def _entry(d: Mapping[str, Any]) -> QueueEntry:
+        return QueueEntry(
+            connection_id=d["connectionId"],
+            queue_key=d["sk"],
+            priority=int(d["priority"]),
+            enqueued_at_ms=int(d["enqueuedAt"]),
+            language=d["lang"],
+            topics=tuple(d.get("topics", ())),
+            seeker_key=d.get("seekerKey", ""),
+            seeker_alias=d.get("seekerAlias", ""),
+            risk=bool(d.get("risk", False)),
+            sealed_intro=d.get("sealedIntro"),
+            sealed_note=d.get("sealedNote"),
+            reason=d.get("reason"),
+            blocked_users=frozenset(d.get("blockedUsers", ())),
+            away=bool(d.get("away", False)),
+        )
 
     # -- the pace of matches ---------------------------------------------------------------
 
@@ -598,7 +606,10 @@ class DynamoStore:
                 {
                     "Delete": {
                         "Key": _key(QUEUE_PK, entry.queue_key),
-                        "ConditionExpression": "attribute_exists(pk)",
+                        # A seeker whose socket dropped is not matched while away.
+                        "ConditionExpression": (
+                            "attribute_exists(pk) AND attribute_not_exists(away)"
+                        ),
                     }
                 },
                 {
@@ -765,6 +776,10 @@ class DynamoStore:
         d = self._get(_session_key(session_id))
         if d is None:
             return None
+        return self._session(session_id, d)
+
+    @staticmethod
+    def _session(session_id: str, d: Mapping[str, Any]) -> Session:
         return Session(
             session_id=session_id,
             seeker_id=d["seekerId"],
@@ -847,3 +862,196 @@ class DynamoStore:
 
     def delete_resume(self, resume_hash: str) -> None:
         self._db.delete_item(TableName=self._table, Key=_key(f"RESUME#{resume_hash}", "RESUME"))
+
+    def get_resume(self, resume_hash: str) -> tuple[str, str] | None:
+        data = self._get(_key(f"RESUME#{resume_hash}", "RESUME"))
+        if data is None:
+            return None
+        return str(data["connectionId"]), str(data.get("seekerKey", ""))
+
+    # -- resuming a dropped connection -----------------------------------------------------
+
+    def mark_away(self, conn: Connection, away_until: int) -> bool:
+        values: dict[str, Any] = {":au": away_until, ":state": conn.state}
+        condition = "attribute_exists(pk) AND #state = :state"
+        if conn.state == "waiting":
+            condition += " AND queueKey = :qk"
+            values[":qk"] = conn.queue_key
+        elif conn.state == "chatting":
+            condition += " AND sessionId = :sid"
+            values[":sid"] = conn.session_id
+        ops: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "Key": _conn_key(conn.connection_id),
+                    "UpdateExpression": "SET awayUntil = :au",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": _values(values),
+                }
+            }
+        ]
+        if conn.state == "waiting" and conn.queue_key:
+            ops.append(
+                {
+                    "Update": {
+                        "Key": _key(QUEUE_PK, conn.queue_key),
+                        "UpdateExpression": "SET away = :true",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": _values({":true": True}),
+                    }
+                }
+            )
+        try:
+            self._transact(ops)
+        except Conflict:
+            return False
+        return True
+
+    def resume(self, old: Connection, new: Connection, resume_hash: str) -> bool:
+        now = self._now()
+        old_values: dict[str, Any] = {":state": old.state, ":now": now}
+        old_condition = "#state = :state AND (attribute_not_exists(awayUntil) OR awayUntil > :now)"
+        if old.state == "waiting":
+            old_condition += " AND queueKey = :qk"
+            old_values[":qk"] = old.queue_key
+        elif old.state == "chatting":
+            old_condition += " AND sessionId = :sid"
+            old_values[":sid"] = old.session_id
+        item = {
+            "pk": f"CONN#{new.connection_id}",
+            "sk": "CONN",
+            "role": "seeker",
+            "alias": old.alias,
+            "lang": old.language,
+            "seekerKey": old.seeker_key or None,
+            "state": old.state,
+            "sessionId": old.session_id,
+            "peerId": old.peer_id,
+            "queueKey": new.queue_key,
+            "lastSessionId": old.last_session_id,
+            "chats": {},
+            "blockedUsers": set(old.blocked_users) or None,
+            "sessionIds": set(old.session_ids) or None,
+            "resumed": True,
+            "connectedAt": int(self._clock() * 1000),
+            "expiresAt": now + self._connection_ttl,
+        }
+        ops: list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "Key": _key(f"RESUME#{resume_hash}", "RESUME"),
+                    "ConditionExpression": "connectionId = :old AND expiresAt > :now",
+                    "ExpressionAttributeValues": _values({":old": old.connection_id, ":now": now}),
+                }
+            },
+            {
+                "Delete": {
+                    "Key": _conn_key(old.connection_id),
+                    "ConditionExpression": old_condition,
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": _values(old_values),
+                }
+            },
+            {"Put": {"Item": _to_item(item)}},
+        ]
+        if old.state == "waiting" and old.queue_key and new.queue_key:
+            data = self._get(_key(QUEUE_PK, old.queue_key))
+            if data is None:
+                return False
+            entry = self._entry(data)
+            ops.append(
+                {
+                    "Delete": {
+                        "Key": _key(QUEUE_PK, old.queue_key),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                }
+            )
+            moved = QueueEntry(
+                **{
+                    **entry.__dict__,
+                    "connection_id": new.connection_id,
+                    "queue_key": new.queue_key,
+                    "away": False,
+                }
+            )
+            ops.append(self._queue_put(moved))
+        if old.state == "chatting" and old.session_id and old.peer_id:
+            ops.append(
+                {
+                    "Update": {
+                        "Key": _session_key(old.session_id),
+                        "UpdateExpression": "SET seekerId = :new",
+                        "ConditionExpression": "seekerId = :old AND #active = :true",
+                        "ExpressionAttributeNames": _names("active"),
+                        "ExpressionAttributeValues": _values(
+                            {":new": new.connection_id, ":old": old.connection_id, ":true": True}
+                        ),
+                    }
+                }
+            )
+            ops.append(
+                {
+                    "Update": {
+                        "Key": _conn_key(old.peer_id),
+                        "UpdateExpression": "SET chats.#sid = :new",
+                        "ConditionExpression": "chats.#sid = :old",
+                        "ExpressionAttributeNames": {"#sid": old.session_id},
+                        "ExpressionAttributeValues": _values(
+                            {":new": new.connection_id, ":old": old.connection_id}
+                        ),
+                    }
+                }
+            )
+        try:
+            self._transact(ops)
+        except Conflict:
+            return False
+        return True
+
+    def clear_resume_flags(self, connection_id: str) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=_conn_key(connection_id),
+                UpdateExpression="REMOVE resumed, resumeFailed",
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    # -- the sweeper -----------------------------------------------------------------------
+
+    def table_view(self) -> TableView:
+        """One Scan of the whole table (the sweeper's only read): every item is small and
+        short-lived but sessions (SessionRetentionHours), reports and blocks."""
+        view = TableView(connections=[], queue=[], slots=[], shift=[], active_sessions=[])
+        kwargs: dict[str, Any] = {"TableName": self._table}
+        while True:
+            resp = self._db.scan(**kwargs)
+            for d in map(_from_item, resp.get("Items", [])):
+                if self._alive(d):
+                    _sort_into(view, d, self)
+            last = resp.get("LastEvaluatedKey")
+            if not last:
+                return view
+            kwargs["ExclusiveStartKey"] = last
+
+    def delete_queue_entry(self, entry_key: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=_key(QUEUE_PK, entry_key))
+
+
+def _sort_into(view: TableView, d: Mapping[str, Any], store: DynamoStore) -> None:
+    pk, sk = str(d["pk"]), str(d["sk"])
+    if sk == "CONN" and pk.startswith("CONN#"):
+        view.connections.append(store._connection(pk.removeprefix("CONN#"), d))
+    elif pk == QUEUE_PK:
+        view.queue.append(store._entry(d))
+    elif pk == POOL_PK:
+        view.slots.append(store._slot(d))
+    elif pk == SHIFT_PK:
+        view.shift.append(sk)
+    elif sk == "SESSION" and d.get("active") is True:
+        view.active_sessions.append(store._session(pk.removeprefix("SESSION#"), d))

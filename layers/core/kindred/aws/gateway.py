@@ -1,4 +1,4 @@
-"""The Notifier on API Gateway's @connections API: PostToConnection, DeleteConnection."""
+"""The Notifier on API Gateway's @connections API: post, get and delete a connection."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ class GatewayNotifier:
         except ClientError as exc:
             if _code(exc) == "GoneException" or _status(exc) == 410:
                 logger.info("connection gone", extra={"frame": frame.type})
+                return False
+            raise
+        return True
+
+    def exists(self, connection_id: str) -> bool:
+        try:
+            self._api.get_connection(ConnectionId=connection_id)
+        except ClientError as exc:
+            if _code(exc) == "GoneException" or _status(exc) == 410:
                 return False
             raise
         return True
