@@ -397,6 +397,7 @@ class InMemoryStore:
                 "sealedNote": entry.sealed_note,
                 "reason": entry.reason,
                 "blockedUsers": sorted(entry.blocked_users),
+                "away": True if entry.away else None,
                 "expiresAt": self._now() + self._connection_ttl,
             }
         )

@@ -85,6 +85,9 @@ class Peer:
     ended: set[str] = field(default_factory=set)  # chats it was told are over
     crisis: set[str] = field(default_factory=set)  # chats it got crisis resources in
     seen: int = 0  # frames of its own taken into the model so far
+    # A seeker whose $disconnect ran while it was waiting or in a chat keeps its place until
+    # then (epoch seconds): the grace period for a resume (issue 5).
+    away_until: float | None = None
 
     @property
     def staff(self) -> bool:
@@ -126,6 +129,7 @@ class KindredMachine(RuleBasedStateMachine):
         self.handed_on: dict[str, str] = {}  # seeker -> account that transferred them, until
         # they are matched again or leave the queue themselves
         self.matcher_runs = 0
+        self.swept_at: float | None = None  # when the sweeper last ran
         self.work_done = 0  # work items (matcher nudges) a matcher run has served
 
     def teardown(self) -> None:
@@ -299,7 +303,7 @@ class KindredMachine(RuleBasedStateMachine):
             assert sid in peer.chats, where
             peer.chats.discard(sid)
             peer.ended.add(sid)
-        elif kind in ("message", "typing"):
+        elif kind in ("message", "typing", "peer_away", "peer_back"):
             assert sid in peer.chats, where
         elif kind == "alert" and peer.role == "volunteer":
             assert sid in peer.chats, f"an alert about another's chat: {where}"
@@ -337,7 +341,8 @@ class KindredMachine(RuleBasedStateMachine):
             (entry.connection_id, slot.connection_id)
             for entry in waiting
             for slot in free
-            if choose_volunteer(entry, [slot], now_ms=now_ms, topic_wait_ms=topic_wait_ms)
+            if not entry.away  # the matcher skips a seeker whose socket dropped
+            and choose_volunteer(entry, [slot], now_ms=now_ms, topic_wait_ms=topic_wait_ms)
             is not None
         ]
 
@@ -426,8 +431,44 @@ class KindredMachine(RuleBasedStateMachine):
         peer = self._pick(self._open(), who)
         peer.gone = True
         self.svc.notifier.gone.add(peer.cid)
+        kept = self._keeps_a_place(peer)
         disconnect(self.svc, DisconnectRequest(peer.cid, 1001, "Going away"))
+        self._disconnected(peer, kept)
+        self._observe()
+
+    def _keeps_a_place(self, peer: Peer) -> bool:
+        """Whether its $disconnect should start a grace period: a seeker waiting or in a chat,
+        with a resume token (PROTOCOL.md: "resume")."""
+        conn = self.svc.store.get_connection(peer.cid)
+        return (
+            not peer.staff
+            and conn is not None
+            and conn.state in ("waiting", "chatting")
+            and conn.resume_hash is not None
+            and conn.away_until is None
+        )
+
+    def _disconnected(self, peer: Peer, kept: bool) -> None:
         peer.disconnected = True
+        if kept:
+            peer.away_until = self.svc.clock() + self.svc.settings.resume_grace_seconds
+
+    @rule(after_grace=st.booleans())
+    def sweeper(self, after_grace: bool) -> None:
+        """The scheduled sweeper runs (now, or once a grace period has passed): it treats a
+        closed socket whose $disconnect never ran as disconnected, and ends the grace period
+        of seekers away past it."""
+        from kindred.sweeper import sweep
+
+        if after_grace:
+            self.svc.clock.advance(self.svc.settings.resume_grace_seconds + 1)
+        unseen = [p for p in self.peers.values() if p.gone and not p.disconnected]
+        kept = {p.cid: self._keeps_a_place(p) for p in unseen}
+        self.swept_at = self.svc.clock()
+        sweep(self.svc)
+        for peer in unseen:
+            if not peer.forgotten:
+                self._disconnected(peer, kept[peer.cid])
         self._observe()
 
     # ---- rules: client frames -----------------------------------------------------------------
@@ -662,8 +703,24 @@ class KindredMachine(RuleBasedStateMachine):
     @invariant()
     def nothing_left_of_a_connection_whose_disconnect_ran(self) -> None:
         """No active chat, queue entry, slot, shift or connection item of a connection whose
-        $disconnect has run (or a seeker who was forgotten)."""
-        left = {p.cid for p in self.peers.values() if p.disconnected or p.forgotten}
+        $disconnect has run (or a seeker who was forgotten), except a seeker in its grace
+        period: its connection item is marked away until the grace ends, its queue entry (if
+        any) is flagged away; once the sweeper has run past the grace, nothing is left."""
+        left = set()
+        for p in self.peers.values():
+            if p.forgotten or (p.disconnected and p.away_until is None):
+                left.add(p.cid)
+            elif p.disconnected and p.away_until is not None:
+                if self.swept_at is not None and p.away_until <= self.swept_at:
+                    left.add(p.cid)
+                else:
+                    conn = self._conn_item(p.cid)
+                    assert conn is not None and conn.get("awayUntil") == int(p.away_until), (
+                        f"{p.cid} is in its grace period, its connection item is {conn}"
+                    )
+                    for entry in self.svc.store.partition(QUEUE_PK):
+                        if entry["connectionId"] == p.cid:
+                            assert entry.get("away") is True, f"{p.cid} is away: {entry}"
         for item in self._sessions():
             if item.get("active") is True:
                 assert item["seekerId"] not in left and item["volunteerId"] not in left, (

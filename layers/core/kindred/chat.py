@@ -344,29 +344,34 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         reason="transfer",
         # Not back to the volunteer who handed them on.
         blocked_users=seeker.blocked_users | {session.volunteer_user_id},
+        # A seeker whose socket dropped waits in the queue, unmatched, for their resume.
+        away=seeker.away_until is not None,
     )
     if not svc.store.end_chat(session, requeue=entry):
         raise ProtocolError("not_in_chat", "That chat has ended.", action="transfer")
     svc.notifier.send(conn.connection_id, Ended(sessionId=session_id, reason="transferred"))
-    token, token_hash = matching.new_resume_token()
-    svc.store.put_resume(
-        token_hash,
-        seeker_id,
-        seeker.seeker_key,
-        int(svc.clock()) + svc.settings.connection_ttl_seconds,
-    )
     position, head = positions.place_of(svc, entry.queue_key)
-    svc.notifier.send(
-        seeker_id,
-        Queued(
-            position=position,
-            resumeToken=token,
-            estimatedWaitSeconds=positions.estimated_wait(
-                svc.store.match_pace(), position, svc.now_ms()
+    if seeker.away_until is None:
+        # (A seeker who is away keeps the token they hold, to come back with: their `resumed`
+        # tells them where they are.)
+        token, token_hash = matching.new_resume_token()
+        svc.store.put_resume(
+            token_hash,
+            seeker_id,
+            seeker.seeker_key,
+            int(svc.clock()) + svc.settings.connection_ttl_seconds,
+        )
+        svc.notifier.send(
+            seeker_id,
+            Queued(
+                position=position,
+                resumeToken=token,
+                estimatedWaitSeconds=positions.estimated_wait(
+                    svc.store.match_pace(), position, svc.now_ms()
+                ),
+                reason="transfer",
             ),
-            reason="transfer",
-        ),
-    )
+        )
     positions.after_joining(svc, entry.queue_key, head)
     metrics.add_metric(name="Transfers", unit="Count", value=1)
     svc.work.nudge("transfer")

@@ -321,6 +321,7 @@ class DynamoStore:
             "sealedNote": entry.sealed_note,
             "reason": entry.reason,
             "blockedUsers": sorted(entry.blocked_users),
+            "away": True if entry.away else None,
             "expiresAt": self._now() + self._connection_ttl,
         }
         return {"Put": {"Item": _to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
