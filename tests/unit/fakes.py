@@ -7,7 +7,7 @@ import copy
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -990,10 +990,8 @@ class InMemoryStore:
             item.pop("resumeFailed", None)
             return item
 
-        try:
+        with suppress(Conflict):
             self._transact([_Op(_conn_key(connection_id), _exists, clear)])
-        except Conflict:
-            pass
 
     # -- the sweeper -----------------------------------------------------------------------
 
