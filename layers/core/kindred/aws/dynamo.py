@@ -919,7 +919,7 @@ class DynamoStore:
         elif old.state == "chatting":
             old_condition += " AND sessionId = :sid"
             old_values[":sid"] = old.session_id
-        item = {
+        item: dict[str, Any] = {
             "pk": f"CONN#{new.connection_id}",
             "sk": "CONN",
             "role": "seeker",
