@@ -47,14 +47,14 @@ def _frames_until(ws: ClientConnection, frame_type: str, timeout: float) -> list
     return frames
 
 
-def _in_a_chat(stack: LocalStack, volunteer: ClientConnection) -> tuple[ClientConnection, str]:
-    """A new seeker matched with the volunteer: (their socket, their resume token)."""
-    seeker = connect(f"{stack.ws_url}?lang=en", origin=stack.web_origin, open_timeout=WAIT)  # type: ignore[arg-type]
+def _in_a_chat(seeker: ClientConnection, volunteer: ClientConnection) -> str:
+    """The seeker asks for a match and is matched with the volunteer; their resume token."""
     seeker.send(json.dumps({"action": "match"}))
     frames = _frames_until(seeker, "matched", WAIT)
     assert [f["type"] for f in frames] == ["queued", "matched"]
     assert _frames_until(volunteer, "matched", WAIT)[-1]["type"] == "matched"
-    return seeker, frames[0]["resumeToken"]
+    token: str = frames[0]["resumeToken"]
+    return token
 
 
 def test_a_seeker_drops_and_resumes_mid_chat(stack: LocalStack) -> None:
@@ -69,8 +69,8 @@ def test_a_seeker_drops_and_resumes_mid_chat(stack: LocalStack) -> None:
     with connect(f"{stack.ws_url}?token={token}", origin=origin, open_timeout=WAIT) as volunteer:  # type: ignore[arg-type]
         volunteer.send(json.dumps({"action": "availability", "available": True}))
         _frames_until(volunteer, "status", WAIT)
-        seeker, resume = _in_a_chat(stack, volunteer)
-        seeker.close()
+        with connect(f"{stack.ws_url}?lang=en", origin=origin, open_timeout=WAIT) as seeker:  # type: ignore[arg-type]
+            resume = _in_a_chat(seeker, volunteer)
         away = _frames_until(volunteer, "peer_away", WAIT)
         assert [f["type"] for f in away] == ["peer_away"]
 
@@ -104,8 +104,8 @@ def test_without_a_resume_the_sweeper_ends_the_chat_after_the_grace(stack: Local
     with connect(f"{stack.ws_url}?token={token}", origin=origin, open_timeout=WAIT) as volunteer:  # type: ignore[arg-type]
         volunteer.send(json.dumps({"action": "availability", "available": True}))
         _frames_until(volunteer, "status", WAIT)
-        seeker, _resume = _in_a_chat(stack, volunteer)
-        seeker.close()
+        with connect(f"{stack.ws_url}?lang=en", origin=origin, open_timeout=WAIT) as seeker:  # type: ignore[arg-type]
+            _in_a_chat(seeker, volunteer)
         dropped_at = time.monotonic()
         assert [f["type"] for f in _frames_until(volunteer, "peer_away", WAIT)] == ["peer_away"]
         ended = _frames_until(volunteer, "ended", GRACE + WAIT)
