@@ -65,8 +65,8 @@ def test_a_seeker_who_drops_mid_chat_resumes_within_the_grace(world: World) -> N
 
 def test_a_waiting_seeker_who_drops_keeps_their_place(world: World) -> None:
     """Given two seekers waiting, when the first drops, then while away they are not matched (the
-    one behind is); when they resume, their first action (not `ping`) hears `resumed` with
-    position 1, and when the volunteer is free again they are matched."""
+    one behind is); when they resume, their first frame hears `resumed` with position 1, and
+    when the volunteer is free again they are matched."""
     first, second = world.connect(), world.connect()
     world.send(first, {"action": "match"})
     token = world.frames(first)[0]["resumeToken"]
@@ -79,11 +79,10 @@ def test_a_waiting_seeker_who_drops_keeps_their_place(world: World) -> None:
 
     world.advance(30)
     back = world.connect(resume=token)
-    world.send(back, {"action": "ping"})  # reads nothing: not the one that hears it
     world.send(back, {"action": "resources"})
     frames = world.frames(back)
-    assert [f["type"] for f in frames] == ["pong", "resumed", "resources"]
-    resumed = frames[1]
+    assert [f["type"] for f in frames] == ["resumed", "resources"]
+    resumed = frames[0]
     assert (resumed["type"], resumed["state"], resumed["position"]) == ("resumed", "waiting", 1)
     world.send(vol, {"action": "end"})
     world.run_matcher()
@@ -133,3 +132,33 @@ def test_the_sweeper_cleans_up_a_volunteer_who_vanished_without_disconnect(world
         world.sweep()
     assert world.frames(seeker) == [{"type": "ended", "sessionId": session, "reason": "peer_left"}]
     assert not [i for i in _table_items() if vol in str(i) and "SESSION" not in str(i)]
+
+
+def test_the_first_ping_after_a_resume_tells_the_outcome(world: World) -> None:
+    """Given a seeker who dropped mid-chat, when they come back with their token and their page's
+    first frame is a ping (as the web page sends on reconnecting), then that ping brings
+    `resumed` with a new token before the `pong`, and that new token resumes them after a
+    second drop; a ping with a spent token brings `resume_failed`."""
+    seeker, token, vol, session = _chat(world)
+    world.disconnect(seeker)
+    back = world.connect(resume=token)
+    world.send(back, {"action": "ping"})
+    resumed, pong = world.frames(back)
+    assert (resumed["type"], resumed["state"], resumed["sessionId"]) == (
+        "resumed",
+        "chatting",
+        session,
+    )
+    assert pong == {"type": "pong"}
+    world.send(back, {"action": "ping"})
+    assert world.frames(back) == [{"type": "pong"}]  # told once
+
+    world.disconnect(back)
+    again = world.connect(resume=resumed["resumeToken"])
+    world.send(again, {"action": "ping"})
+    assert world.types(again) == ["resumed", "pong"]
+    assert [f["type"] for f in world.frames(vol)] == ["peer_away", "peer_back"] * 2
+
+    stale = world.connect(resume=token)
+    world.send(stale, {"action": "ping"})
+    assert [f.get("code", f["type"]) for f in world.frames(stale)] == ["resume_failed", "pong"]

@@ -720,15 +720,18 @@ def test_a_seeker_holds_one_resume_token_at_a_time(svc: FakeServices) -> None:
 # ---- ping ------------------------------------------------------------------------------------
 
 
-def test_ping_is_answered_without_reading_the_store(svc: FakeServices) -> None:
-    """Given any connection, when it pings, then it gets `pong` and the store is neither read
-    nor written."""
+def test_ping_is_answered_with_one_read_and_no_write(svc: FakeServices) -> None:
+    """Given any connection, when it pings, then it gets `pong`, the store is read once (a
+    resumed connection learns its outcome from its first ping) and never written."""
     connect(svc, "s1")
+    before = svc.store.snapshot()
     svc.store.calls.clear()
+    reads = svc.store.reads
     send(svc, "s1", {"action": "ping"})
     assert svc.notifier.take("s1") == [{"type": "pong"}]
-    assert svc.store.calls == []
-    assert svc.store.reads == 0
+    assert svc.store.calls == ["get_connection"]
+    assert svc.store.reads == reads + 1
+    assert svc.store.snapshot() == before
 
 
 # ---- crisis in a chat ------------------------------------------------------------------------

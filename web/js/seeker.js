@@ -146,7 +146,8 @@
         if (state.resuming || (info.reconnected && (state.view === "waiting" || state.view === "chat"))) {
           state.resuming = false;
           notice("You're connected again.", { kind: "ok", clearAfterMs: 4000 });
-          // The first action tells us whether the server took us back (`resume_failed` if not).
+          // The first frame tells us whether the server took us back: `resumed` with a new
+          // token, or `resume_failed`.
           client.send({ action: "ping" });
         }
       },
@@ -166,6 +167,11 @@
 
   function onFrame(frame) {
     switch (frame.type) {
+      case "resumed":
+        // Back in our place after a dropped connection: the old token is spent, keep the new one.
+        state.resumeToken = frame.resumeToken || null;
+        save();
+        break;
       case "queued":
         onQueued(frame);
         break;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from kindred import matching, positions
@@ -55,7 +56,12 @@ def handle(svc: Services, req: MessageRequest) -> dict[str, Any]:
         action = parse_action(req.body)
         action_name = action.action
         client_msg_id = getattr(action, "clientMsgId", None)
-        if isinstance(action, Ping):  # answered without reading anything, and not counted
+        if isinstance(action, Ping):  # not counted against the rate limit
+            # One read: a connection that came with `?resume=` learns the outcome on its first
+            # frame, and a client's first frame after reconnecting is usually a ping.
+            pinger = svc.store.get_connection(req.connection_id)
+            if pinger is not None and (pinger.resumed or pinger.resume_failed):
+                _tell_resume_outcome(svc, pinger, action_name)
             svc.notifier.send(req.connection_id, Pong())
             return OK
         conn = _counted_connection(svc, req.connection_id)
@@ -64,7 +70,7 @@ def handle(svc: Services, req: MessageRequest) -> dict[str, Any]:
         if conn.resumed or conn.resume_failed:
             # The first action of a connection that came with `?resume=`: its outcome first,
             # then the action is served as usual.
-            _tell_resume_outcome(svc, conn, action_name)
+            conn = _tell_resume_outcome(svc, conn, action_name)
         _HANDLERS[type(action)](svc, conn, action)
     except ProtocolError as exc:
         exc.action = exc.action or action_name
@@ -105,10 +111,15 @@ def _counted_connection(svc: Services, connection_id: str) -> Connection | None:
         ) from None
 
 
-def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) -> None:
-    """`resumed` with a new token (the one used is spent), or `error` `resume_failed`."""
+def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) -> Connection:
+    """`resumed` with a new token (the one used is spent), or `error` `resume_failed`.
+
+    Returns the connection as it now is, for the action served next (its resume ticket changed).
+    """
     svc.store.clear_resume_flags(conn.connection_id)
-    if conn.resume_failed:
+    failed = conn.resume_failed
+    conn = replace(conn, resumed=False, resume_failed=False)
+    if failed:
         svc.notifier.send(
             conn.connection_id,
             ErrorFrame(
@@ -117,7 +128,7 @@ def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) ->
                 action=action,
             ),
         )
-        return
+        return conn
     token, token_hash = matching.new_resume_token()
     svc.store.put_resume(
         token_hash,
@@ -139,6 +150,7 @@ def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) ->
             position=position,
         ),
     )
+    return replace(conn, resume_hash=token_hash)
 
 
 def _peer_is_away(svc: Services, peer: str) -> bool:
@@ -355,13 +367,7 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         # (A seeker who is away keeps the token they hold, to come back with: their `resumed`
         # tells them where they are.)
         token, token_hash = matching.new_resume_token()
-        svc.store.put_resume(
-            token_hash,
-            seeker_id,
-            seeker.seeker_key,
-            int(svc.clock()) + svc.settings.connection_ttl_seconds,
-        )
-        svc.notifier.send(
+        delivered = svc.notifier.send(
             seeker_id,
             Queued(
                 position=position,
@@ -372,6 +378,15 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
                 reason="transfer",
             ),
         )
+        # The new token replaces the one the seeker holds only if it reached them: a socket
+        # that is gone before its $disconnect ran must not cost the seeker their way back.
+        if delivered:
+            svc.store.put_resume(
+                token_hash,
+                seeker_id,
+                seeker.seeker_key,
+                int(svc.clock()) + svc.settings.connection_ttl_seconds,
+            )
     positions.after_joining(svc, entry.queue_key, head)
     metrics.add_metric(name="Transfers", unit="Count", value=1)
     svc.work.nudge("transfer")

@@ -109,6 +109,9 @@ def _resume(svc: Services, connection_id: str, token: str) -> bool:
         svc.notifier.close(old.connection_id)
     elif old.state == "chatting" and old.peer_id and old.session_id:
         svc.notifier.send(old.peer_id, PeerBack(sessionId=old.session_id))
+    if new_key is not None:
+        # The matcher passed over this seeker while they were away: wake it for them now.
+        svc.work.nudge("seeker_waiting")
     metrics.add_metric(name="Resumed", unit="Count", value=1)
     logger.info("resumed", extra={"state": old.state})
     return True
