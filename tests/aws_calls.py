@@ -115,3 +115,31 @@ def throttled(
         yield injected
     finally:
         Endpoint._do_get_response = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def answer_lost(service: str, operation: str, times: int = 1) -> Iterator[list[str]]:
+    """The next `times` calls of `operation` reach AWS and take effect, but their answer is lost
+    (a read timeout), so the SDK retries a call that had already succeeded."""
+    from botocore.endpoint import Endpoint
+    from botocore.exceptions import ReadTimeoutError
+
+    lost: list[str] = []
+    original = Endpoint._do_get_response
+
+    def losing(self: Endpoint, request: Any, operation_model: Any, context: Any) -> Any:
+        response = original(self, request, operation_model, context)
+        if (
+            operation_model.service_model.service_name == service
+            and operation_model.name == operation
+            and len(lost) < times
+        ):
+            lost.append(operation)
+            return None, ReadTimeoutError(endpoint_url=request.url)
+        return response
+
+    Endpoint._do_get_response = losing  # type: ignore[method-assign]
+    try:
+        yield lost
+    finally:
+        Endpoint._do_get_response = original  # type: ignore[method-assign]

@@ -160,3 +160,21 @@ def _context() -> Any:
     from tests.world import FakeContext
 
     return FakeContext()
+
+
+def test_a_match_whose_answer_was_lost_still_tells_both_sides(world: World) -> None:
+    """Given a waiting seeker and a free volunteer, when the match transaction commits but its
+    answer is lost (a timeout) and the SDK's retry then fails its conditions, then the matcher
+    knows the match was made: both sides get `matched`, exactly once."""
+    from tests.aws_calls import answer_lost
+
+    seeker = world.connect()
+    world.send(seeker, {"action": "match"})
+    vol = world.connect("volunteer", user_id="v", alias="V")
+    world.send(vol, {"action": "availability", "available": True})
+    world.frames(seeker), world.frames(vol)
+    with answer_lost("dynamodb", "TransactWriteItems") as lost:
+        world.run_matcher()
+    assert lost == ["TransactWriteItems"]
+    assert world.types(seeker) == ["matched"]
+    assert world.types(vol) == ["matched"]

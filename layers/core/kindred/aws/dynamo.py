@@ -601,6 +601,16 @@ class DynamoStore:
     # -- sessions --------------------------------------------------------------------------
 
     def create_chat(self, entry: QueueEntry, slot: VolunteerSlot, session: Session) -> None:
+        try:
+            self._create_chat(entry, slot, session)
+        except Conflict:
+            # A transaction whose answer was lost (a timeout) is retried by the SDK; if the first
+            # attempt had committed, the retry finds its own work done and fails its conditions.
+            # The session exists then: the match was made, and both sides must be told.
+            if self._get(_session_key(session.session_id)) is None:
+                raise
+
+    def _create_chat(self, entry: QueueEntry, slot: VolunteerSlot, session: Session) -> None:
         now_ms = int(self._clock() * 1000)
         self._transact(
             [
