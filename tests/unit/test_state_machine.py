@@ -4,14 +4,16 @@ Random sequences of what API Gateway would deliver: seekers, volunteers and supe
 connecting (kindred.connections.connect), their frames (kindred.chat.handle: match,
 availability, message, typing, end, transfer, block, forget), sockets that go away without a
 $disconnect yet (a 410 on every post), $disconnects (kindred.connections.disconnect), the
-matcher (kindred.matching.run_matcher) and the clock moving on. After every step the
-invariants below are checked against the fake store's items and against what each connection
-was told, frame by frame.
+matcher (kindred.matching.run_matcher), the sweeper (kindred.sweeper.sweep) and the clock moving
+on. After every step the invariants below are checked against the fake store's items and
+against what each connection was told, frame by frame. ResumeMachine adds seekers coming back
+with `?resume=` (issue 5).
 
 The model of "what each connection was told" is built from the frames alone (PROTOCOL.md), never
 from the store, so that the two can be compared:
 - a seeker is idle, waiting (after `queued`) or in one chat (after `matched`, until `ended`, or
   until `queued` with reason `transfer`); its own `end` while waiting makes it idle silently;
+  a resumed connection learns where it is from the `resumed` its first action hears first;
 - a volunteer or supervisor is in the chats it was told `matched` and not yet `ended`.
 A connection whose socket is gone misses frames, so only its store state is checked from then on.
 """
@@ -73,6 +75,7 @@ class Peer:
     cid: str
     role: str
     user: str = ""
+    key: str = ""  # seeker: its anonymous key, which a resumed connection keeps
     gone: bool = False  # its socket is closed: every post is a 410; it sends nothing more
     disconnected: bool = False  # its $disconnect has run
     forgotten: bool = False  # it asked to be forgotten (the server closed it)
@@ -88,6 +91,11 @@ class Peer:
     # A seeker whose $disconnect ran while it was waiting or in a chat keeps its place until
     # then (epoch seconds): the grace period for a resume (issue 5).
     away_until: float | None = None
+    token: str | None = None  # seeker: the last resume token it was told
+    # A connection opened with `?resume=`: "resumed" or "resume_failed", what its first action
+    # will hear first, as the store has it; until then it does not know where it is.
+    pending: str | None = None
+    resumed_to: str | None = None  # the connection that took its place with its token
 
     @property
     def staff(self) -> bool:
@@ -125,9 +133,12 @@ class KindredMachine(RuleBasedStateMachine):
         # Volunteers who lowered their capacity below the chats they had: over it until enough
         # of those chats end, and never given a new one meanwhile.
         self.lowered: set[str] = set()
-        self.blocks: dict[tuple[str, str], int] = {}  # (seeker, account) -> step of the block
-        self.handed_on: dict[str, str] = {}  # seeker -> account that transferred them, until
-        # they are matched again or leave the queue themselves
+        # (seeker key, account) -> the step a block between them was accepted at
+        self.blocks: dict[tuple[str, str], int] = {}
+        # seeker key -> account that transferred them, until they are matched again or leave
+        # the queue themselves
+        self.handed_on: dict[str, str] = {}
+        self.forgotten_keys: set[str] = set()
         self.matcher_runs = 0
         self.swept_at: float | None = None  # when the sweeper last ran
         self.work_done = 0  # work items (matcher nudges) a matcher run has served
@@ -140,6 +151,7 @@ class KindredMachine(RuleBasedStateMachine):
         event(f"blocks: {min(len(self.blocks), 2)}")
         event(f"transfers: {min(self.svc.work.reasons.count('transfer'), 2)}")
         event(f"disconnects: {sum(p.disconnected for p in self.peers.values())}")
+        event(f"resumed: {sum(p.resumed_to is not None for p in self.peers.values())}")
         metrics.clear_metrics()
 
     # ---- choosing who acts ------------------------------------------------------------------
@@ -193,9 +205,32 @@ class KindredMachine(RuleBasedStateMachine):
 
     def _send(self, peer: Peer, frame: dict[str, Any]) -> list[dict[str, Any]]:
         """One frame through kindred.chat.handle; returns what the sender got in this step."""
+        pending = peer.pending
         request = MessageRequest(peer.cid, frame["action"], json.dumps(frame))
         assert handle(self.svc, request) == {"statusCode": 200}
-        return self._observe().get(peer.cid, [])
+        got = self._observe().get(peer.cid, [])
+        if pending is not None and not self._rate_limited(got):
+            # The first action after `?resume=` hears first how the resume went.
+            first = got[0] if got else {}
+            assert first.get("type") == "resumed" or first.get("code") == "resume_failed", (
+                f"{peer.cid}'s first action after `?resume=` got {_describe(got)}"
+            )
+            assert peer.pending is None
+        return got
+
+    @staticmethod
+    def _told_before(
+        got: list[dict[str, Any]], before: tuple[str, str | None]
+    ) -> tuple[str, str | None, list[dict[str, Any]]]:
+        """Where a seeker was told it was when it sent the frame, and the answer to the frame:
+        as it knew before; or, for the first action after `?resume=`, what the first frame of
+        the answer said, and the rest of it."""
+        first = got[0] if got else {}
+        if first.get("type") == "resumed":
+            return first["state"], first.get("sessionId"), got[1:]
+        if first.get("code") == "resume_failed":
+            return "idle", None, got[1:]
+        return (*before, got)
 
     @staticmethod
     def _errors(frames: list[dict[str, Any]]) -> list[str]:
@@ -214,14 +249,16 @@ class KindredMachine(RuleBasedStateMachine):
         for chat in self._discover_chats():
             self.started_now.add(chat.volunteer)
             self.lowered.discard(chat.volunteer)
-            blocked_at = self.blocks.get((chat.seeker, chat.user))
+            blocked_at = self.blocks.get((chat.seeker_key, chat.user))
             assert blocked_at is None, (
                 f"{chat.seeker} was matched with account {chat.user} ({chat.volunteer}) "
                 f"although a block of that pair was accepted at step {blocked_at}"
             )
-            assert self.handed_on.get(chat.seeker) != chat.user, (
+            assert self.handed_on.get(chat.seeker_key) != chat.user, (
                 f"{chat.seeker} was matched back with account {chat.user}, who transferred them"
             )
+            seeker = self._conn_item(chat.seeker) or {}
+            assert "awayUntil" not in seeker, f"{chat.seeker} was matched while away: {seeker}"
         got: dict[str, list[dict[str, Any]]] = {}
         for peer in self.peers.values():
             wire = self.svc.notifier.wire.get(peer.cid, [])
@@ -259,7 +296,25 @@ class KindredMachine(RuleBasedStateMachine):
     def _told_seeker(self, peer: Peer, frame: dict[str, Any]) -> None:
         kind, sid = frame["type"], frame.get("sessionId")
         where = f"{peer.cid} (told {peer.state} {peer.session or ''}) got {frame}"
+        if peer.pending is not None:
+            # A connection that came with `?resume=` learns where it is from its first action's
+            # first answer; what reaches it before that is taken in by the client as it comes.
+            if kind == "resumed":
+                assert peer.pending == "resumed", where
+                peer.state, peer.session = frame["state"], frame.get("sessionId")
+                peer.position, peer.token = frame.get("position"), frame["resumeToken"]
+                assert (peer.state == "waiting") == (peer.position is not None), where
+                assert (peer.state == "chatting") == (peer.session is not None), where
+                peer.pending = None
+            elif kind == "error" and frame["code"] == "resume_failed":
+                assert peer.pending == "resume_failed", where
+                peer.pending = None
+            elif kind == "queued":
+                peer.token = frame["resumeToken"]  # a transfer: a new token, delivered
+            return
+        assert kind != "resumed" and frame.get("code") != "resume_failed", where
         if kind == "queued":
+            peer.token = frame["resumeToken"]
             assert frame["position"] >= 1, where
             if frame.get("reason") == "transfer":
                 assert peer.state == "chatting", where
@@ -273,11 +328,11 @@ class KindredMachine(RuleBasedStateMachine):
             peer.position = frame["position"]
         elif kind == "matched":
             assert peer.state == "waiting", where
-            assert sid in self.chats and self.chats[sid].seeker == peer.cid, where
+            assert sid in self.chats and self.chats[sid].seeker_key == peer.key, where
             assert frame["peer"]["role"] != "seeker", where
             assert "intro" not in frame and "note" not in frame and "risk" not in frame, where
             peer.state, peer.session = "chatting", sid
-            self.handed_on.pop(peer.cid, None)
+            self.handed_on.pop(peer.key, None)
         elif kind == "ended":
             assert peer.state == "chatting" and peer.session == sid, where
             assert sid not in peer.ended, where
@@ -389,9 +444,14 @@ class KindredMachine(RuleBasedStateMachine):
     def _connect_seeker(self, lang: str) -> Peer:
         cid = self._new_id("s")
         connect(self.svc, ConnectRequest(cid, "", "", "", {"lang": lang}))
-        self.peers[cid] = peer = Peer(cid, "seeker")
+        self.peers[cid] = peer = Peer(cid, "seeker", key=self._key_of(cid))
         self._observe()
         return peer
+
+    def _key_of(self, cid: str) -> str:
+        item = self._conn_item(cid)
+        assert item is not None, f"{cid} has no connection item"
+        return str(item["seekerKey"])
 
     @precondition(lambda self: len(self._open()) < MAX_OPEN)
     @rule(user=st.sampled_from(sorted(ACCOUNTS)), lang=st.sampled_from(LANGUAGES))
@@ -419,6 +479,7 @@ class KindredMachine(RuleBasedStateMachine):
             assert got[-1:] == [{"type": "forgotten"}], _describe(got)
             assert peer.cid in self.svc.notifier.closed
             peer.gone = peer.forgotten = True
+            self.forgotten_keys.add(peer.key)
             return
         peer.gone = True
         self.svc.notifier.gone.add(peer.cid)
@@ -452,6 +513,23 @@ class KindredMachine(RuleBasedStateMachine):
         peer.disconnected = True
         if kept:
             peer.away_until = self.svc.clock() + self.svc.settings.resume_grace_seconds
+
+    def _dropped(self) -> list[Peer]:
+        """Seekers whose socket closed, holding a resume token they were told."""
+        return [
+            p
+            for p in self.peers.values()
+            if p.gone and not p.staff and not p.forgotten and p.token is not None
+        ]
+
+    def _may_resume(self, old: Peer) -> bool:
+        """PROTOCOL.md: within the grace period after a seeker's connection dropped, a new
+        connection with their (latest, unused) resume token takes the old one's place."""
+        if old.resumed_to is not None:
+            return False  # that token was used
+        if not old.disconnected:
+            return True  # dropped, and $disconnect has not run yet
+        return old.away_until is not None and self.svc.clock() < old.away_until
 
     @rule(after_grace=st.booleans())
     def sweeper(self, after_grace: bool) -> None:
@@ -491,15 +569,16 @@ class KindredMachine(RuleBasedStateMachine):
             frame["language"] = language
         if intro is not None:
             frame["intro"] = intro
-        told_before = peer.state
+        before = (peer.state, peer.session)
         got = self._send(peer, frame)
         if self._rate_limited(got):
             return
+        told_before, _, answer = self._told_before(got, before)
         if told_before == "idle":
-            assert [f["type"] for f in got][:1] == ["queued"], _describe(got)
+            assert [f["type"] for f in answer][:1] == ["queued"], _describe(got)
         else:
             expected = "already_waiting" if told_before == "waiting" else "already_in_chat"
-            assert self._errors(got) == [expected], _describe(got)
+            assert self._errors(answer) == [expected], _describe(got)
 
     @precondition(lambda self: bool(self._live("staff")))
     @rule(
@@ -571,18 +650,21 @@ class KindredMachine(RuleBasedStateMachine):
         peer = self._in_chat(who)
         sid = self._chat_named(peer, which) if peer.staff else None
         chat = self._chat_meant(peer, sid)
-        was_waiting = not peer.staff and peer.state == "waiting"
+        before = (peer.state, peer.session)
         frame: dict[str, Any] = {"action": "end"}
         if sid is not None:
             frame["sessionId"] = sid
         got = self._send(peer, frame)
         if self._rate_limited(got):
             return
-        if was_waiting:
+        state, session, answer = self._told_before(got, before)
+        if not peer.staff:
+            chat = self.chats.get(session) if session is not None else None
+        if not peer.staff and state == "waiting":
             # PROTOCOL.md: a waiting seeker's `end` leaves the queue; `ended` only for a chat.
-            assert got == [], _describe(got)
+            assert answer == [], _describe(got)
             peer.state = "idle"
-            self.handed_on.pop(peer.cid, None)
+            self.handed_on.pop(peer.key, None)
         elif chat is not None:
             assert {"type": "ended", "sessionId": chat.sid, "reason": "ended_by_you"} in got, (
                 _describe(got)
@@ -594,17 +676,21 @@ class KindredMachine(RuleBasedStateMachine):
         peer = self._in_chat(who)
         sid = self._chat_named(peer, which) if peer.staff else None
         chat = self._chat_meant(peer, sid)
+        before = (peer.state, peer.session)
         frame: dict[str, Any] = {"action": "block"}
         if sid is not None:
             frame["sessionId"] = sid
         got = self._send(peer, frame)
-        if chat is not None and not self._errors(got):
+        _, session, answer = self._told_before(got, before)
+        if not peer.staff:
+            chat = self.chats.get(session) if session is not None else None
+        if chat is not None and not self._errors(answer):
             assert {"type": "ended", "sessionId": chat.sid, "reason": "blocked"} in got, _describe(
                 got
             )
-            self.blocks.setdefault((chat.seeker, chat.user), self.step)
+            self.blocks.setdefault((chat.seeker_key, chat.user), self.step)
         else:
-            assert self._errors(got), _describe(got)
+            assert self._errors(answer), _describe(got)
 
     @precondition(lambda self: bool(self._live("staff")))
     @rule(who=IN_CHAT, which=WHICH, note=st.sampled_from(NOTES))
@@ -621,7 +707,15 @@ class KindredMachine(RuleBasedStateMachine):
         if not self._errors(got):
             assert chat is not None, _describe(got)
             assert {"type": "ended", "sessionId": sid, "reason": "transferred"} in got
-            self.handed_on[chat.seeker] = chat.user
+            self.handed_on[chat.seeker_key] = chat.user
+
+    @precondition(lambda self: bool(self._live()))
+    @rule(who=WHO)
+    def ping(self, who: int) -> None:
+        """A ping (not counted by the rate limit); after `?resume=`, the first ping also hears
+        how the resume went."""
+        got = self._send(self._pick(self._live(), who), {"action": "ping"})
+        assert got[-1:] == [{"type": "pong"}], _describe(got)
 
     # ---- rules: the matcher and the clock -----------------------------------------------------
 
@@ -703,12 +797,13 @@ class KindredMachine(RuleBasedStateMachine):
     @invariant()
     def nothing_left_of_a_connection_whose_disconnect_ran(self) -> None:
         """No active chat, queue entry, slot, shift or connection item of a connection whose
-        $disconnect has run (or a seeker who was forgotten), except a seeker in its grace
-        period: its connection item is marked away until the grace ends, its queue entry (if
-        any) is flagged away; once the sweeper has run past the grace, nothing is left."""
+        $disconnect has run (or a seeker who was forgotten, or whose place a resumed connection
+        took), except a seeker in its grace period: its connection item is marked away until
+        the grace ends, its queue entry (if any) is flagged away; once the sweeper has run past
+        the grace, nothing is left."""
         left = set()
         for p in self.peers.values():
-            if p.forgotten or (p.disconnected and p.away_until is None):
+            if p.forgotten or p.resumed_to or (p.disconnected and p.away_until is None):
                 left.add(p.cid)
             elif p.disconnected and p.away_until is not None:
                 if self.swept_at is not None and p.away_until <= self.swept_at:
@@ -744,16 +839,15 @@ class KindredMachine(RuleBasedStateMachine):
         accepted; the block is kept (an item naming the account and the seeker's key) until the
         seeker is forgotten, and then nothing of it is left."""
         for chat in self.chats.values():
-            blocked_at = self.blocks.get((chat.seeker, chat.user))
+            blocked_at = self.blocks.get((chat.seeker_key, chat.user))
             assert blocked_at is None or chat.step < blocked_at, (
                 f"{chat.seeker} and account {chat.user} were matched at step {chat.step} after "
                 f"a block at step {blocked_at}"
             )
-        keys = {chat.seeker: chat.seeker_key for chat in self.chats.values()}
-        for seeker, user in self.blocks:
-            kept = (f"BLOCK#{user}", f"SEEKER#{keys[seeker]}") in self.svc.store.items
-            assert kept != self.peers[seeker].forgotten, (
-                f"the block of {seeker} and account {user} is "
+        for key, user in self.blocks:
+            kept = (f"BLOCK#{user}", f"SEEKER#{key}") in self.svc.store.items
+            assert kept != (key in self.forgotten_keys), (
+                f"the block of seeker key {key} and account {user} is "
                 f"{'still kept after' if kept else 'not kept without'} a `forget`"
             )
 
@@ -770,7 +864,7 @@ class KindredMachine(RuleBasedStateMachine):
     @invariant()
     def what_each_was_told_agrees_with_the_store(self) -> None:
         for peer in self.peers.values():
-            if peer.gone:
+            if peer.gone or peer.pending is not None:
                 continue
             conn = self.svc.store.get_connection(peer.cid)
             assert conn is not None, f"{peer.cid} is connected but its item is gone"
@@ -788,16 +882,17 @@ class KindredMachine(RuleBasedStateMachine):
     @invariant()
     def a_waiting_seeker_knows_its_place(self) -> None:
         """The last place a waiting seeker was told (`queued`, then `position` whenever it
-        changes) is its place in the queue. (The queue here is never longer than the head
-        that hears every change, the `position_updates` setting.)"""
+        changes) is its place in the queue, if among the first `position_updates` (all of
+        them, here, but for seekers long away)."""
         keys = sorted(entry["sk"] for entry in self.svc.store.partition(QUEUE_PK))
-        assert len(keys) <= self.svc.settings.position_updates
         for peer in self.peers.values():
-            if peer.gone or peer.staff or peer.state != "waiting":
+            if peer.gone or peer.staff or peer.state != "waiting" or peer.pending is not None:
                 continue
             conn = self.svc.store.get_connection(peer.cid)
             assert conn is not None and conn.queue_key in keys
             place = keys.index(conn.queue_key) + 1
+            if place > self.svc.settings.position_updates:
+                continue  # told its place in `queued`, and again once among the first
             assert peer.position == place, (
                 f"{peer.cid} was last told place {peer.position}, it is at {place} of {len(keys)}"
             )
@@ -817,6 +912,42 @@ KindredMachine.TestCase.settings = settings(max_examples=200, stateful_step_coun
 TestKindredStateMachine = KindredMachine.TestCase
 
 
+class ResumeMachine(KindredMachine):
+    """The same, and seekers whose socket dropped coming back with `?resume=` (issue 5)."""
+
+    @precondition(lambda self: len(self._open()) < MAX_OPEN and bool(self._dropped()))
+    @rule(who=WHO)
+    def resume(self, who: int) -> None:
+        """A seeker whose socket dropped comes back: a new connection with `?resume=` and the
+        last resume token it was told."""
+        old = self._pick(self._dropped(), who)
+        assert old.token is not None
+        expected = self._may_resume(old)
+        cid = self._new_id("s")
+        connect(self.svc, ConnectRequest(cid, "", "", "", {"lang": "en", "resume": old.token}))
+        item = self._conn_item(cid)
+        assert item is not None, f"{cid} has no connection item"
+        took_over = bool(item.get("resumed"))
+        assert took_over == expected, (
+            f"{cid} came back with {old.cid}'s token: {'resumed' if took_over else 'refused'}, "
+            f"not {'resumed' if expected else 'refused'} ({old})"
+        )
+        if took_over:
+            assert item["seekerKey"] == old.key
+            old.resumed_to = cid
+            peer = Peer(cid, "seeker", key=old.key, pending="resumed")
+            peer.ended, peer.crisis = set(old.ended), set(old.crisis)
+        else:
+            assert item.get("resumeFailed") is True and item["seekerKey"] != old.key
+            peer = Peer(cid, "seeker", key=str(item["seekerKey"]), pending="resume_failed")
+        self.peers[cid] = peer
+        self._observe()
+
+
+ResumeMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=50, deadline=None)
+TestResumeStateMachine = ResumeMachine.TestCase
+
+
 # ---- regression tests: what the state machine found ------------------------------------------
 
 
@@ -826,7 +957,8 @@ def test_a_seeker_queued_ahead_in_the_same_millisecond_tells_the_one_behind() ->
 
     The state machine found it with the clock standing still between steps: a seeker in a
     chat blocks the volunteer and asks for a match again in the millisecond another seeker had
-    queued in; it now moves time on between steps, and this case stays here."""
+    queued in; it now moves time on between steps, and this case stays here. (Fixed in
+    1457534.)"""
     svc = make_services()
     fake_connect(svc, "b")
     fake_connect(svc, "a")
@@ -836,3 +968,87 @@ def test_a_seeker_queued_ahead_in_the_same_millisecond_tells_the_one_behind() ->
     queue = [entry.connection_id for entry in svc.store.waiting(10)]
     assert queue == ["a", "b"]
     assert told[-1] == 2, f"b was told {told}, its place is 2"
+
+
+def _volunteer(svc: FakeServices, cid: str = "v1") -> None:
+    fake_connect(svc, cid, "volunteer", user_id=f"user-{cid}", alias="Vol")
+    send(svc, cid, {"action": "availability", "available": True})
+
+
+def _last_token(svc: FakeServices, cid: str) -> str:
+    """The last resume token a seeker was told."""
+    return str([f for f in svc.notifier.wire[cid] if "resumeToken" in f][-1]["resumeToken"])
+
+
+def _resume(svc: FakeServices, cid: str, token: str) -> None:
+    connect(svc, ConnectRequest(cid, "", "", "", {"resume": token}))
+
+
+def _drop(svc: FakeServices, cid: str, *, disconnect_runs: bool = True) -> None:
+    """The socket closes (posts get 410); then, maybe, $disconnect runs."""
+    svc.notifier.gone.add(cid)
+    if disconnect_runs:
+        disconnect(svc, DisconnectRequest(cid, 1001, "Going away"))
+
+
+def test_a_resumed_seeker_in_the_queue_wakes_the_matcher() -> None:
+    """Given a waiting seeker whose $disconnect ran (away: the matcher skips them) and a free
+    volunteer, when the matcher has run and the seeker resumes, then a matcher run is due.
+
+    State machine: cast(seekers=[('en', None)], staff=[('u1', ['en'], 1)], then_match=False),
+    disconnect(who=0), matcher(), resume(who=0): a_fitting_pair_always_has_a_matcher_run_coming.
+    (Fixed in 6050163.)
+    """
+    svc = make_services()
+    fake_connect(svc, "s1")
+    send(svc, "s1", {"action": "match"})
+    _volunteer(svc)
+    _drop(svc, "s1")
+    assert run_matcher(svc) == 0  # away: skipped
+    served = len(svc.work.reasons)
+    _resume(svc, "s2", _last_token(svc, "s1"))
+    assert [e.connection_id for e in svc.store.waiting(10)] == ["s2"]
+    assert len(svc.work.reasons) > served, "no matcher run is due; s2 and v1 fit each other"
+
+
+def test_a_resumed_seekers_first_match_is_queued() -> None:
+    """Given a seeker who queued, left the queue and whose socket dropped, when they resume and
+    their first action is `match`, then they hear `resumed` (idle) and `queued`.
+
+    State machine: cast(seekers=[('en', None)], staff=[('u1', ['en'], 1)], then_match=False),
+    matcher(), disconnect(who=0), resume(who=0), block(which=0, who=0) (the volunteer),
+    match(who=0): resumed(idle), error(already_waiting). (The same after `end` while waiting
+    and a drop, as here. Fixed in 6050163.)"""
+    svc = make_services()
+    fake_connect(svc, "s1")
+    send(svc, "s1", {"action": "match"})
+    send(svc, "s1", {"action": "end"})
+    _drop(svc, "s1", disconnect_runs=False)
+    _resume(svc, "s2", _last_token(svc, "s1"))
+    send(svc, "s2", {"action": "match"})
+    got = [(f["type"], f.get("state") or f.get("code")) for f in svc.notifier.take("s2")]
+    assert got[:2] == [("resumed", "idle"), ("queued", None)], got
+
+
+def test_a_seeker_transferred_while_their_socket_was_gone_can_resume() -> None:
+    """Given a seeker in a chat whose socket dropped ($disconnect not run yet), when the
+    volunteer transfers them, their $disconnect runs and they come back within the grace with
+    the last token they were told, then they take their place in the queue.
+
+    State machine (not shrunk): a seeker's socket goes away, a transfer of their chat, the
+    sweeper runs their $disconnect, then resume: refused, expected resumed. (Fixed in
+    6050163.)"""
+    svc = make_services()
+    fake_connect(svc, "s1")
+    send(svc, "s1", {"action": "match"})
+    _volunteer(svc)
+    run_matcher(svc)
+    token = _last_token(svc, "s1")
+    session = svc.store.get_connection("s1")
+    assert session is not None and session.session_id is not None
+    _drop(svc, "s1", disconnect_runs=False)
+    send(svc, "v1", {"action": "transfer", "sessionId": session.session_id})
+    disconnect(svc, DisconnectRequest("s1", 1001, "Going away"))
+    _resume(svc, "s2", token)
+    resumed = svc.store.get_connection("s2")
+    assert resumed is not None and resumed.resumed, "resume refused within the grace period"
