@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: help setup run test test-fast lint format build deploy web-config publish-web clean lock
+BENCHES := cost scale coldstart load detector
+.PHONY: help setup run test bench $(addprefix bench-,$(BENCHES)) test-fast lint format build deploy web-config publish-web clean lock
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -57,6 +58,23 @@ web-config: $(STAMP)  ## build/web/: web/ plus config.json from the deployed sta
 publish-web: web-config  ## web-config, then upload build/web/ to the S3 bucket WEB_BUCKET (AWS CLI)
 	@test -n "$(WEB_BUCKET)" || { echo "publish-web: set WEB_BUCKET=<bucket>, or copy build/web/ to any static host"; exit 2; }
 	aws s3 sync build/web/ s3://$(WEB_BUCKET)/ --delete --cache-control no-cache
+
+bench: $(addprefix bench-,$(BENCHES))  ## every benchmark (figures in bench/results/ and bench/README.md)
+
+bench-cost: $(STAMP)  ## dollars per 1,000 conversations beside the floor, and the idle month
+	$(BIN)/python -m bench.cost
+
+bench-scale: $(STAMP)  ## AWS calls per relayed message at 1, 10, 100 and 1,000 chats
+	$(BIN)/python -m bench.scale
+
+bench-coldstart: $(STAMP)  ## each function's import and init time beside boto3 alone
+	$(BIN)/python -m bench.coldstart
+
+bench-load: $(STAMP)  ## N seeker-volunteer pairs through the local stack (ARGS="--pairs 10 100 300")
+	$(BIN)/python -m bench.load $(ARGS)
+
+bench-detector: $(STAMP)  ## microseconds per message of the crisis detector
+	$(BIN)/python bench/detector.py
 
 lock: $(STAMP)  ## re-pin requirements/dev.lock from the current virtualenv
 	{ echo "# Every package of the dev virtualenv, pinned (pip freeze). Regenerate with 'make lock'."; \

@@ -1,0 +1,1 @@
+"""Kindred's benchmarks: cost, scale, cold start and load (see bench/README.md)."""

@@ -1,0 +1,276 @@
+"""Cold start: each function's import and init time in a fresh interpreter, beside boto3's.
+
+    .venv/bin/python -m bench.coldstart [--repeats 7]
+
+For every function of template.yaml, a fresh `python` process (the layer on sys.path, the
+function's environment as template.yaml resolves it, dummy AWS credentials) times:
+  import  - exec of functions/<name>/app.py, which imports what the handler needs (Lambda's INIT)
+  init    - what the first invocation builds before its first network call: the settings, and
+            `services()` (the boto3 clients and adapters) or the authorizer's key cache
+No network call is made. The baseline is the same measure of `import boto3` plus one
+DynamoDB client. Each figure is the median of --repeats runs (the machine is shared: the
+minimum is printed too). One more run per function under `python -X importtime` names the
+packages that take the time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from typing import Any
+
+from bench.common import (
+    DUMMY_AWS,
+    RESULTS,
+    ROOT,
+    InProcessStack,
+    markdown_table,
+    median,
+    write_results,
+)
+
+LAYER = ROOT / "layers" / "core"
+
+# Runs in the fresh interpreter; prints one JSON line.
+_PROBE = r"""
+import json, resource, sys, time
+
+def peak_mb():
+    # VmHWM is this process's own peak (ru_maxrss keeps the forking parent's across exec)
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+started = time.perf_counter()
+sys.path.insert(0, {layer!r})
+import importlib.util
+spec = importlib.util.spec_from_file_location("app", {app!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+imported = time.perf_counter()
+clients = {{}}
+from kindred.config import settings
+config = settings()
+names = vars(module)
+if "services" in names:
+    # services() imports boto3 itself: importing it first, to time each client, moves
+    # nothing out of this measure. A function without services() never imports it here.
+    import boto3.session
+    _client = boto3.session.Session.client
+    def timed_client(self, name, *args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return _client(self, name, *args, **kwargs)
+        finally:
+            clients[name] = round((time.perf_counter() - t) * 1000, 2)
+    boto3.session.Session.client = timed_client
+    names["services"]()
+if "auth" in names:
+    names["auth"].cached_jwks(config.jwks_url)
+ready = time.perf_counter()
+print(json.dumps({{
+    "import_ms": (imported - started) * 1000,
+    "init_ms": (ready - imported) * 1000,
+    "modules": len(sys.modules),
+    "max_rss_mb": peak_mb(),
+    "clients_ms": clients,
+}}))
+"""
+
+_BASELINE = r"""
+import json, resource, sys, time
+
+def peak_mb():
+    # VmHWM is this process's own peak (ru_maxrss keeps the forking parent's across exec)
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+started = time.perf_counter()
+import boto3
+imported = time.perf_counter()
+boto3.session.Session(region_name="us-east-1").client("dynamodb")
+ready = time.perf_counter()
+print(json.dumps({
+    "import_ms": (imported - started) * 1000,
+    "init_ms": (ready - imported) * 1000,
+    "modules": len(sys.modules),
+    "max_rss_mb": peak_mb(),
+    "clients_ms": {},
+}))
+"""
+
+
+def _env(function_env: dict[str, str]) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
+    base.pop("PYTHONPATH", None)
+    return {**base, **function_env, **DUMMY_AWS, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _run(code: str, env: dict[str, str], *, importtime: bool = False) -> tuple[dict[str, Any], str]:
+    args = [sys.executable, *(["-X", "importtime"] if importtime else []), "-c", code]
+    done = subprocess.run(
+        args, env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=120, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the probe failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+def heaviest(importtime_stderr: str, top: int = 8) -> list[tuple[str, float]]:
+    """Self import time (ms) by top-level package, from `python -X importtime` output."""
+    by_package: dict[str, float] = defaultdict(float)
+    for line in importtime_stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        try:
+            self_us, _cumulative, name = line.split(":", 1)[1].split("|")
+        except ValueError:
+            continue
+        name = name.strip()
+        package = name.split(".")[0]
+        if package == "kindred":
+            package = ".".join(name.split(".")[:2])  # kindred.protocol, kindred.auth ...
+        by_package[package] += int(self_us.strip()) / 1000
+    return sorted(by_package.items(), key=lambda kv: -kv[1])[:top]
+
+
+def measure(code: str, env: dict[str, str], repeats: int) -> dict[str, Any]:
+    runs = [_run(code, env)[0] for _ in range(repeats)]
+    totals = [r["import_ms"] + r["init_ms"] for r in runs]
+    _, stderr = _run(code, env, importtime=True)
+    last = runs[-1]
+    return {
+        "import_ms": round(median(r["import_ms"] for r in runs), 1),
+        "init_ms": round(median(r["init_ms"] for r in runs), 1),
+        "total_ms": round(median(totals), 1),
+        "total_ms_min": round(min(totals), 1),
+        "modules": last["modules"],
+        "max_rss_mb": round(last["max_rss_mb"], 1),
+        "clients_ms": last["clients_ms"],
+        "heaviest_ms": [(name, round(ms, 1)) for name, ms in heaviest(stderr)],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    with InProcessStack() as stack:
+        functions = {
+            name: (fn.code_dir / (fn.handler.rpartition(".")[0].replace(".", "/") + ".py"))
+            for name, fn in stack.functions.items()
+        }
+        environment = dict(stack.environment)
+
+    env = _env(environment)
+    baseline = measure(_BASELINE, env, args.repeats)
+    print(
+        f"baseline (import boto3 + one DynamoDB client): {baseline['total_ms']:.0f} ms "
+        f"(min {baseline['total_ms_min']:.0f})",
+        flush=True,
+    )
+    results: dict[str, dict[str, Any]] = {}
+    for name, app in sorted(functions.items()):
+        code = _PROBE.format(layer=str(LAYER), app=str(app))
+        figures = measure(code, env, args.repeats)
+        figures["ratio_to_baseline"] = round(figures["total_ms"] / baseline["total_ms"], 2)
+        results[name] = figures
+        print(
+            f"{name}: import {figures['import_ms']:.0f} ms + init {figures['init_ms']:.0f} ms "
+            f"= {figures['total_ms']:.0f} ms ({figures['ratio_to_baseline']:.2f}x baseline)",
+            flush=True,
+        )
+    elapsed = time.monotonic() - started
+
+    rows = [
+        (
+            "baseline: `import boto3` + 1 client",
+            f"{baseline['import_ms']:.0f}",
+            f"{baseline['init_ms']:.0f}",
+            f"{baseline['total_ms']:.0f} (min {baseline['total_ms_min']:.0f})",
+            "1.00x",
+            baseline["modules"],
+            f"{baseline['max_rss_mb']:.0f}",
+            ", ".join(f"{n} {ms:.0f}" for n, ms in baseline["heaviest_ms"][:5]),
+        )
+    ] + [
+        (
+            name,
+            f"{f['import_ms']:.0f}",
+            f"{f['init_ms']:.0f}"
+            + (
+                " (" + ", ".join(f"{c} {ms:.0f}" for c, ms in f["clients_ms"].items()) + ")"
+                if f["clients_ms"]
+                else ""
+            ),
+            f"{f['total_ms']:.0f} (min {f['total_ms_min']:.0f})",
+            f"{f['ratio_to_baseline']:.2f}x",
+            f["modules"],
+            f"{f['max_rss_mb']:.0f}",
+            ", ".join(f"{n} {ms:.0f}" for n, ms in f["heaviest_ms"][:8]),
+        )
+        for name, f in results.items()
+    ]
+    table = markdown_table(
+        [
+            "function",
+            "import ms",
+            "init ms (clients built)",
+            "total ms, median",
+            "vs baseline",
+            "modules",
+            "max RSS MB",
+            "heaviest imports (self ms)",
+        ],
+        rows,
+    )
+    notes = [
+        f"Median of {args.repeats} fresh interpreters per row (min in brackets); Python "
+        f"{sys.version.split()[0]} on this x86-64 machine, not Python 3.13 on Graviton: "
+        "read the ratios, not the absolute times.",
+        "import: exec of the function's app.py with the layer on sys.path (Lambda's INIT). "
+        "init: settings() plus services() (every boto3 client the adapters build) or, for the "
+        "authorizer, its JWKS cache object; no network call (the JWKS and the sealing secret "
+        "are fetched on first use, not counted).",
+        "Interpreter start-up is not included (it is the same for all, and Lambda's runtime "
+        "has its own). Heaviest imports: self time summed by top-level package from "
+        "`python -X importtime` (kindred's modules by module).",
+        "Since 2025-08-01 Lambda bills the INIT phase: a cold start costs its import time "
+        "at the function's memory size.",
+    ]
+    print()
+    print(table)
+    print()
+    for n in notes:
+        print(f"- {n}")
+    print(f"\nRan in {elapsed:.0f} s.")
+    path = write_results(
+        "coldstart",
+        {
+            "baseline": baseline,
+            "functions": results,
+            "repeats": args.repeats,
+            "elapsed_seconds": round(elapsed, 1),
+            "notes": notes,
+        },
+        table + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n",
+    )
+    print(f"written: {path.relative_to(RESULTS.parent.parent)} and coldstart.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
