@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
+import pytest
 
 from tests.world import World
 
@@ -264,3 +266,22 @@ def _table() -> str:
 def _dump_table() -> list[dict[str, Any]]:
     items = boto3.client("dynamodb").scan(TableName=_table())["Items"]
     return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+def test_the_matcher_publishes_how_many_are_waiting(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given three waiting seekers and one free volunteer, when the matcher runs, then it
+    publishes the metric SeekersWaiting = 2 (the ones still waiting), for the operator's
+    dashboard."""
+    for _ in range(3):
+        world.send(world.connect(), {"action": "match"})
+    _volunteer(world)
+    capsys.readouterr()
+    world.run_matcher()
+    published = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("{") and "SeekersWaiting" in line
+    ]
+    assert [p["SeekersWaiting"] for p in published] == [[2.0]]  # EMF keeps a list per metric

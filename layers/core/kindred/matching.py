@@ -275,6 +275,12 @@ def run_matcher(svc: Services) -> int:
         if lost == 0 and len(pairs) < ROUND_SEEKERS:
             break
     pace = svc.store.record_matches(started, svc.now_ms()) if started else None
+    if first_read is not None:
+        # How many were waiting when the matcher looked (at most one page of the queue): the
+        # operator's view of the queue, and what the long-wait alarm cannot see on its own.
+        metrics.add_metric(
+            name="SeekersWaiting", unit="Count", value=max(0, len(first_read) - started)
+        )
     if first_read and attempted:
         # Only an attempted match moves anyone (a match undone by a gone volunteer sends its
         # seeker to the front); a pass that found no pair costs no more than before.
