@@ -199,7 +199,7 @@ def test_an_assessment_names_the_rule_and_never_the_text() -> None:
     """Given a message at risk, when it is assessed, then the result says which rule matched
     (for metrics and tests) and carries none of the seeker's words."""
     result = assess("honestly, I want to kill myself tonight")
-    assert result == Assessment(risk=True, rule="en.kill_self")
+    assert result == Assessment(risk=True, rule="en.kill_self", level="high")
     assert "tonight" not in repr(result)
     assert assess("hello there") == Assessment(risk=False, rule=None)
     assert assess(None) == Assessment(risk=False, rule=None)

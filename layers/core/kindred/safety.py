@@ -28,9 +28,12 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from kindred.protocol import ResourceItem
+
+Level = Literal["concern", "high", "imminent"]
+LEVELS: tuple[Level, ...] = ("concern", "high", "imminent")  # from lowest to highest
 
 INTL = "INTL"  # the directory's international fallback
 
@@ -62,6 +65,7 @@ class Assessment:
 
     risk: bool
     rule: str | None = None
+    level: Level | None = None  # set exactly when risk is
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class _Rule:
     id: str
     pattern: str
     example: str
+    level: Level = "high"
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,12 @@ def _read(name: str) -> Any:
 
 def _rules(raw: Any, key: str) -> tuple[_Rule, ...]:
     rules = tuple(
-        _Rule(id=str(item["id"]), pattern=str(item["pattern"]), example=str(item["example"]))
+        _Rule(
+            id=str(item["id"]),
+            pattern=str(item["pattern"]),
+            example=str(item["example"]),
+            level=item.get("level", "high"),
+        )
         for item in raw.get(key, [])
     )
     for rule in rules:
@@ -181,7 +191,7 @@ def normalise(text: str) -> str:
 
 
 def assess(text: str | None) -> Assessment:
-    """Whether the text signals a risk of suicide or self-harm, and the id of the rule."""
+    """Whether the text signals a risk of suicide or self-harm, its level, and the rule's id."""
     if not text or text.isspace():
         return Assessment(risk=False)
     lex = _lexicon()
@@ -193,7 +203,8 @@ def assess(text: str | None) -> Assessment:
     match = lex.risk.search(plain)
     if match is None or match.lastgroup is None:
         return Assessment(risk=False)
-    return Assessment(risk=True, rule=lex.risk_rules[int(match.lastgroup[1:])].id)
+    rule = lex.risk_rules[int(match.lastgroup[1:])]
+    return Assessment(risk=True, rule=rule.id, level=rule.level)
 
 
 def detect_risk(text: str | None) -> bool:
