@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from kindred.safety import Assessment, _lexicon, assess, crisis_lines, detect_risk, normalise
+from kindred.crisis_text import _lexicon, normalise
+from kindred.safety import Assessment, assess, crisis_lines, detect_risk
 
 AT_RISK_EN = [
     "I want to kill myself",
@@ -196,10 +197,11 @@ def test_distress_alone_is_not_a_risk_signal(text: str) -> None:
 
 
 def test_an_assessment_names_the_rule_and_never_the_text() -> None:
-    """Given a message at risk, when it is assessed, then the result says which rule matched
-    (for metrics and tests) and carries none of the seeker's words."""
+    """Given a message at risk, when it is assessed, then the result says which signal of
+    crisis_signals.json raised it and at which level (for metrics and tests), and carries none
+    of the seeker's words."""
     result = assess("honestly, I want to kill myself tonight")
-    assert result == Assessment(risk=True, rule="en.kill_self", level="high")
+    assert result == Assessment(risk=True, rule="means_soon", level="imminent")
     assert "tonight" not in repr(result)
     assert assess("hello there") == Assessment(risk=False, rule=None)
     assert assess(None) == Assessment(risk=False, rule=None)
@@ -244,17 +246,56 @@ def _masked(text: str) -> str:
     return plain if lex.not_risk is None else lex.not_risk.sub(" ~ ", plain)
 
 
-@pytest.mark.parametrize("rule", _lexicon().risk_rules, ids=lambda rule: rule.id)
-def test_every_risk_rule_flags_its_own_example(rule: Any) -> None:
-    """Given a rule of crisis_terms.json, when its example is checked, then that rule itself
-    matches it (so an edit that breaks a rule is caught), and the detector flags it."""
-    assert re.search(rule.pattern, _masked(rule.example)), rule.id
-    assert detect_risk(rule.example) is True
+FIRST_RULE_EXAMPLES = [
+    ("en.kill_self", "I keep thinking about killing myself"),
+    ("en.kms", "might just kms tonight"),
+    ("en.unalive", "ngl been wanting to unalive lately"),
+    ("en.suicide", "I keep thinking about suicide"),
+    ("en.suicide_slang", "been thinking about sewerslide"),
+    ("en.self_harm", "I self harm when it gets too much"),
+    ("en.cutting", "I've been cutting again"),
+    ("en.want_die", "I want to die"),
+    ("en.dead", "I wish I were dead"),
+    ("en.not_alive", "I don't want to be alive anymore"),
+    ("en.no_reason", "I have nothing left to live for"),
+    ("en.end_life", "I just want to end it all"),
+    ("en.disappear", "I wish I could disappear forever"),
+    ("en.burden", "Everyone would be better off without me"),
+    ("en.nobody_cares", "nobody would care if I died"),
+    ("en.passive", "I would not mind if a car hit me"),
+    ("en.sleep_forever", "I want to go to sleep and not wake up"),
+    ("en.method", "Is there a painless way to die?"),
+    ("en.overdose", "I took a bunch of pills last night"),
+    ("en.goodbye", "I wrote a goodbye letter to my mom"),
+    ("en.thoughts", "I can't stop thinking about dying"),
+    ("en.not_safe", "I don't feel safe with myself tonight"),
+    ("es.matarme", "me quiero matar"),
+    ("es.suicidio", "pienso en suicidarme"),
+    ("es.morir", "me quiero morir"),
+    ("es.no_vivir", "ya no quiero vivir"),
+    ("es.no_despertar", "quiero dormirme y no despertar nunca mas"),
+    ("es.acabar", "quiero quitarme la vida"),
+    ("es.autolesion", "me corto los brazos"),
+    ("es.carga", "todos estarian mejor sin mi"),
+    ("es.desaparecer", "quiero desaparecer para siempre"),
+    ("es.metodo", "a veces pienso en tirarme de un puente"),
+    ("es.hacerme_algo", "tengo miedo de lo que me pueda hacer"),
+    ("es.pensamientos", "a veces pienso en la muerte todo el dia"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "text"), FIRST_RULE_EXAMPLES, ids=[i for i, _ in FIRST_RULE_EXAMPLES]
+)
+def test_the_examples_of_the_first_phrase_rules_are_still_detected(rule: str, text: str) -> None:
+    """Given the example of each phrase rule of the first detector (replaced by the taxonomy
+    of crisis_signals.json), when it is checked, then it is still detected."""
+    assert detect_risk(text) is True, rule
 
 
 @pytest.mark.parametrize("rule", _lexicon().not_risk_rules, ids=lambda rule: rule.id)
 def test_every_not_risk_rule_clears_its_own_example(rule: Any) -> None:
-    """Given a figurative use or denial of crisis_terms.json, when its example is checked,
+    """Given a figurative use or name of crisis_terms.json, when its example is checked,
     then the phrase is recognised and no alarm is raised."""
     assert re.search(rule.pattern, normalise(rule.example)), rule.id
     assert detect_risk(rule.example) is False
@@ -263,7 +304,7 @@ def test_every_not_risk_rule_clears_its_own_example(rule: Any) -> None:
 def test_rule_ids_are_unique_and_name_their_language() -> None:
     """Given the term file, then each rule has a unique id that starts with its language."""
     terms = _data("crisis_terms.json")
-    ids = [item["id"] for key in ("risk", "not_risk") for item in terms[key]]
+    ids = [item["id"] for item in terms["not_risk"]]
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"(en|es)\.[a-z_.]+", i) for i in ids), ids
 

@@ -1,0 +1,110 @@
+"""Finds which of many phrase patterns match at the start of each word, trying each only there.
+
+A term of the crisis taxonomy is a list of phrase patterns (regular expressions over
+normalised text). Scanning a message with one big alternation costs time in proportion to the
+number of phrases at every position. Instead each phrase is indexed by the first letters any
+match of it must start with (read from the compiled pattern's parse), and at each word start
+only the phrases whose first letters stand there are tried: the cost follows what is in the
+message, not how many phrases the organisation has written.
+"""
+
+from __future__ import annotations
+
+import re
+import re._constants as sre_constants  # type: ignore[import-not-found]
+import re._parser as sre_parse  # type: ignore[import-not-found]
+from dataclasses import dataclass
+from typing import Any
+
+PREFIX = 3  # letters of a phrase's start used as its key
+_MAX_STARTS = 256  # a phrase that could start in more ways than this is tried everywhere
+_WORD_END = r"(?![a-z0-9])"
+
+
+class _TooMany(Exception):
+    pass
+
+
+def _starts(items: list[Any], prefix: str, out: set[str]) -> None:
+    """Adds to `out` the strings (up to PREFIX letters) a match of `items` can start with; a
+    string shorter than PREFIX means the pattern may continue with anything after it."""
+    if len(out) > _MAX_STARTS:
+        raise _TooMany
+    if len(prefix) >= PREFIX or not items:
+        out.add(prefix[:PREFIX])
+        return
+    op, av = items[0]
+    rest = items[1:]
+    if op is sre_constants.LITERAL:
+        _starts(rest, prefix + chr(av), out)
+    elif op is sre_constants.SUBPATTERN:
+        _starts([*av[-1], *rest], prefix, out)
+    elif op is sre_constants.BRANCH:
+        for branch in av[1]:
+            _starts([*branch, *rest], prefix, out)
+    elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+        low, _, body = av
+        if low == 0:
+            _starts(rest, prefix, out)
+        # After one repetition more may follow: what comes next is not known.
+        _starts([*body], prefix, out)
+    elif op is sre_constants.IN and all(kind is sre_constants.LITERAL for kind, _ in av):
+        for _, char in av:
+            _starts(rest, prefix + chr(char), out)
+    elif op is sre_constants.AT:
+        _starts(rest, prefix, out)
+    else:  # a class of characters, a lookaround: the start is known only this far
+        out.add(prefix)
+
+
+def starts(phrase: str) -> set[str]:
+    """The first letters (up to PREFIX) every match of the phrase begins with; {""} when a
+    match may begin with anything."""
+    found: set[str] = set()
+    try:
+        _starts(list(sre_parse.parse(phrase)), "", found)
+    except _TooMany:
+        return {""}
+    return found
+
+
+@dataclass(frozen=True)
+class PhraseIndex:
+    """Phrases of several named terms, indexed by their first letters."""
+
+    by_start: dict[str, tuple[tuple[str, re.Pattern[str]], ...]]
+
+    @classmethod
+    def build(cls, terms: dict[str, list[str]]) -> PhraseIndex:
+        index: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        for name, phrases in terms.items():
+            for phrase in dict.fromkeys(phrases):
+                try:
+                    pattern = re.compile(f"(?:{phrase}){_WORD_END}")
+                except re.error as exc:
+                    raise ValueError(f"term {name!r}: {phrase!r} does not compile: {exc}") from exc
+                for start in starts(phrase):
+                    index.setdefault(start, []).append((name, pattern))
+        return cls({start: tuple(entries) for start, entries in index.items()})
+
+    def matches(self, plain: str) -> list[tuple[str, int, int]]:
+        """(term, start, end) of every phrase that matches at the start of a word of `plain`
+        (normalised: lower-case words separated by single spaces)."""
+        found: dict[tuple[str, int, int], None] = {}
+        by_start = self.by_start
+        anywhere = by_start.get("", ())
+        position = 0
+        while True:
+            for size in range(PREFIX, 0, -1):
+                key = plain[position : position + size]
+                if len(key) == size:
+                    for name, pattern in by_start.get(key, ()):
+                        if (match := pattern.match(plain, position)) is not None:
+                            found[(name, position, match.end())] = None
+            for name, pattern in anywhere:
+                if (match := pattern.match(plain, position)) is not None:
+                    found[(name, position, match.end())] = None
+            space = plain.find(" ", position)
+            if space < 0:
+                return list(found)
+            position = space + 1
