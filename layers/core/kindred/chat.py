@@ -419,7 +419,7 @@ def _assess(svc: Services, conn: Connection, action: Assess) -> None:
     metrics.add_metric(name="Assessments", unit="Count", value=1)
     logger.info(
         "assessed",
-        extra={"session": session_id, "level": action.level, "previous": change.previous},
+        extra={"session": session_id, "risk_level": action.level, "previous": change.previous},
     )
     on_assessed(svc, change)
 

@@ -54,7 +54,7 @@ def on_waiting_seeker_at_risk(svc: Services, seeker: Connection, level: Level) -
     level and the seeker's alias (there is no chat yet: `sessionId` is "")."""
     metrics.add_metric(name="CrisisSignals", unit="Count", value=1)
     metrics.add_metric(name=f"RiskLevel_{level}", unit="Count", value=1)
-    logger.info("crisis signal while waiting", extra={"level": level})
+    logger.info("crisis signal while waiting", extra={"risk_level": level})
     _crisis_lines(svc, seeker.connection_id)
     alert = Alert(
         kind="risk", sessionId="", at=iso_time(svc.clock()), level=level, seeker=seeker.alias
@@ -72,7 +72,7 @@ def on_chat_signal(svc: Services, session_id: str, level: Level) -> None:
     metrics.add_metric(name="CrisisSignals", unit="Count", value=1)
     logger.info(
         "crisis signal in chat",
-        extra={"session": session_id, "level": level, "rose": change.rose},
+        extra={"session": session_id, "risk_level": level, "rose": change.rose},
     )
     _crisis_lines_once(svc, change.session)
     if change.rose:
