@@ -21,6 +21,13 @@ def level_of(text: str | None) -> Level | None:
     return found.level if found.risk else None
 
 
+def _count_level(level: Level) -> None:
+    """A seeker queued at a level, or a chat's level rose to it: the operator's counts."""
+    metrics.add_metric(name="RiskRises", unit="Count", value=1)
+    if level == "imminent":
+        metrics.add_metric(name="ImminentRisks", unit="Count", value=1)
+
+
 def _alert_supervisors(svc: Services, alert: Alert, skip: str | None = None) -> None:
     for supervisor in svc.store.on_shift_supervisors():
         if supervisor != skip:
@@ -53,7 +60,7 @@ def on_waiting_seeker_at_risk(svc: Services, seeker: Connection, level: Level) -
     """A waiting seeker at risk sees crisis lines at once; supervisors hear of it, with the
     level and the seeker's alias (there is no chat yet: `sessionId` is "")."""
     metrics.add_metric(name="CrisisSignals", unit="Count", value=1)
-    metrics.add_metric(name=f"RiskLevel_{level}", unit="Count", value=1)
+    _count_level(level)
     logger.info("crisis signal while waiting", extra={"risk_level": level})
     _crisis_lines(svc, seeker.connection_id)
     alert = Alert(
@@ -97,7 +104,8 @@ def _crisis_lines_once(svc: Services, session: Session) -> None:
 def _alert_rise(svc: Services, session: Session, *, alert_volunteer: bool) -> None:
     """A chat's level rose: a `risk` alert at the new level to the supervisors on shift and,
     if asked, the chat's volunteer (a supervisor who is the chat's volunteer hears it once)."""
-    metrics.add_metric(name=f"RiskLevel_{session.level}", unit="Count", value=1)
+    if session.level is not None:
+        _count_level(session.level)
     alert = chat_alert(svc, "risk", session)
     if alert_volunteer:
         svc.notifier.send(session.volunteer_id, alert)
