@@ -9,7 +9,7 @@ at the first signal of each chat (or the first rise the volunteer sets), at most
 from __future__ import annotations
 
 from kindred.observability import logger, metrics
-from kindred.protocol import Alert, Level, ResourcesOut, iso_time
+from kindred.protocol import Alert, AlertKind, Level, ResourcesOut, iso_time
 from kindred.records import Connection, LevelChange, Session
 from kindred.safety import assess, crisis_lines
 from kindred.services import Services
@@ -34,18 +34,16 @@ def _alert_supervisors(svc: Services, alert: Alert, skip: str | None = None) -> 
             svc.notifier.send(supervisor, alert)
 
 
-def chat_alert(svc: Services, kind: str, session: Session) -> Alert:
+def chat_alert(svc: Services, kind: AlertKind, session: Session) -> Alert:
     """An alert about a chat, naming who is in it and since when (never what was said)."""
-    return Alert.model_validate(
-        {
-            "kind": kind,
-            "sessionId": session.session_id,
-            "at": iso_time(svc.clock()),
-            "level": session.level if kind == "risk" else None,
-            "volunteer": session.volunteer_alias or None,
-            "seeker": session.seeker_alias or None,
-            "startedAt": iso_time(session.started_at_ms / 1000) if session.started_at_ms else None,
-        }
+    return Alert(
+        kind=kind,
+        sessionId=session.session_id,
+        at=iso_time(svc.clock()),
+        level=session.level if kind == "risk" else None,
+        volunteer=session.volunteer_alias or None,
+        seeker=session.seeker_alias or None,
+        startedAt=iso_time(session.started_at_ms / 1000) if session.started_at_ms else None,
     )
 
 

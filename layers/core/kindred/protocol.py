@@ -42,6 +42,7 @@ SessionId = Annotated[str, Field(min_length=1, max_length=64)]
 Level = Literal["concern", "high", "imminent"]
 # What a volunteer may set with `assess`: a level, or `none` (no risk noted).
 AssessLevel = Literal["imminent", "high", "concern", "none"]
+AlertKind = Literal["risk", "report", "escalation"]
 
 
 def iso_time(epoch_seconds: float) -> str:
@@ -321,7 +322,7 @@ class Alert(_Frame):
     still waiting; `volunteer`, `startedAt` are left out then (there is no chat yet)."""
 
     type: Literal["alert"] = "alert"
-    kind: Literal["risk", "report", "escalation"]
+    kind: AlertKind
     sessionId: str
     at: str
     level: Level | None = None
