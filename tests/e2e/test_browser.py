@@ -260,12 +260,12 @@ def test_an_imminent_message_and_the_volunteers_judgement_show_the_level_to_both
     from kindred.safety import assess
 
     expected = assess(IMMINENT_TEXT).level
-    volunteer, console, seeker, page = matched_pair(
-        new_context, web_url, "I don't know where to start."
-    )
     supervisor = new_context()
     shift = supervisor.new_page()
     sign_in(shift, web_url, SUPERVISOR, available=False)
+    volunteer, console, seeker, page = matched_pair(
+        new_context, web_url, "I don't know where to start."
+    )
     panel = chat_panel(console)
     seeker_alias = panel.locator("[data-role=alias]").inner_text().strip()
     session_id = panel.get_attribute("data-session-id") or ""
