@@ -26,6 +26,7 @@ ROUTES = {
             "resources",
             "transfer",
             "forget",
+            "assess",
             "ping",
         ),
         "chat",

@@ -32,6 +32,11 @@ VOLUNTEER = "volunteer@example.org"
 SUPERVISOR = "supervisor@example.org"
 PASSWORD = "Kindred-Local-1"
 CRISIS_TEXT = "I want to kill myself"
+# The final detector rates this imminent (an overdose just taken); see the levels test below.
+IMMINENT_TEXT = "I took a whole bottle of pills an hour ago and I'm starting to feel dizzy"
+# What the volunteer's panel says of each level, and the tag of a supervisor's alert.
+LEVEL_WORDS = {"concern": "Concern", "high": "High", "imminent": "IMMINENT: act now"}
+ALERT_TAGS = {"concern": "Level: concern", "high": "Level: high", "imminent": "Level: IMMINENT"}
 HTML_PAYLOAD = (
     '<img src=x onerror="window.__injected = 1"><b>bold</b><script>window.__injected = 2</script>'
 )
@@ -236,6 +241,84 @@ def test_a_crisis_message_shows_crisis_lines_and_alerts_volunteer_and_supervisor
     expect(page.locator(".msg-peer .msg-text").last).to_have_text(
         "Thank you for telling me. I'm here with you."
     )
+    assert_clean(volunteer, seeker, supervisor)
+
+
+def test_an_imminent_message_and_the_volunteers_judgement_show_the_level_to_both_consoles(
+    new_context: Any, web_url: str
+) -> None:
+    """Given a seeker in a chat with the volunteer, and a supervisor on shift,
+    When the seeker writes that they took a whole bottle of pills an hour ago,
+    Then the volunteer's panel and the supervisor's alerts show the chat's level: what
+    kindred.safety.assess reads in those words (imminent once the detector knows an overdose
+    just taken; none with this tree's interim rules, and then no alert yet);
+    and when the volunteer sets the level with the "Risk level" control, to concern and then
+    to imminent (with the keyboard),
+    Then the panel says IMMINENT in words, not only in colour, and the supervisor's newest alert
+    names the level, the volunteer, the seeker's alias and the chat; the seeker has crisis
+    lines; every rise gave one alert (two in all, whatever the detector read)."""
+    from kindred.safety import assess
+
+    expected = assess(IMMINENT_TEXT).level
+    supervisor = new_context()
+    shift = supervisor.new_page()
+    sign_in(shift, web_url, SUPERVISOR, available=False)
+    volunteer, console, seeker, page = matched_pair(
+        new_context, web_url, "I don't know where to start."
+    )
+    panel = chat_panel(console)
+    seeker_alias = panel.locator("[data-role=alias]").inner_text().strip()
+    session_id = panel.get_attribute("data-session-id") or ""
+    level_now = panel.locator("[data-role=level-now]")
+    expect(level_now).to_have_attribute("data-level", "none")
+    expect(level_now).to_contain_text("None noted")
+    who = f"{seeker_alias} (seeker) with Demo Volunteer (volunteer)"
+
+    seeker_sends(page, IMMINENT_TEXT)
+    expect(panel.locator(".msg-peer .msg-text")).to_have_text([IMMINENT_TEXT])
+    if expected is not None:
+        expect(level_now).to_have_attribute("data-level", expected)
+        expect(level_now).to_contain_text(LEVEL_WORDS[expected])
+        expect(panel.locator("[data-role=risk]")).to_be_visible()
+        newest = shift.locator("#alerts li").first
+        expect(newest).to_contain_text(ALERT_TAGS[expected])
+        expect(newest).to_contain_text(who)
+        expect(newest).to_contain_text(f"chat {session_id[:8]}")
+        expect(page.locator("#crisis-panel")).to_be_visible()
+    else:
+        expect(level_now).to_contain_text("None noted")
+        expect(panel.locator("[data-role=risk]")).to_be_hidden()
+        expect(shift.locator("#alerts-empty")).to_be_visible()
+    screenshot(console, "volunteer-level-after-message-desktop")
+
+    # The volunteer's own judgement, with the control; the button is pressed from the keyboard.
+    control = panel.get_by_label("Risk level", exact=True)
+    set_level = panel.get_by_role("button", name="Set level")
+    for level, words in (("concern", "Concern"), ("imminent", "IMMINENT: act now")):
+        control.select_option(level)
+        set_level.focus()
+        console.keyboard.press("Enter")
+        # The console says the server took it (to a screen reader too), then shows it.
+        expect(console.locator("#announcer")).to_have_text(
+            f"Risk level set to {level} for your chat with {seeker_alias}."
+        )
+        expect(level_now).to_have_attribute("data-level", level)
+        expect(level_now).to_contain_text(words)
+    expect(control).to_have_value("imminent")
+    expect(panel).to_have_class(re.compile(r"\bis-imminent\b"))
+    expect(panel.locator("[data-role=risk]")).to_contain_text("IMMINENT RISK")
+
+    newest = shift.locator("#alerts li").first
+    expect(newest).to_contain_text(ALERT_TAGS["imminent"])
+    expect(newest).to_contain_text("Risk of suicide or self-harm")
+    expect(newest).to_contain_text(who)
+    expect(newest).to_contain_text(f"chat {session_id[:8]}")
+    expect(shift.locator("#alerts li")).to_have_count(2)
+    expect(page.locator("#crisis-panel")).to_be_visible()
+    for p in (console, shift):
+        assert a11y_problems(p) == []
+    screenshot(console, "volunteer-level-imminent-desktop")
+    screenshot(shift, "supervisor-alert-imminent-desktop")
     assert_clean(volunteer, seeker, supervisor)
 
 

@@ -534,3 +534,86 @@ def test_a_post_over_128_kb_is_refused_with_413_and_one_over_32_kb_arrives_whole
     assert arrived == big.decode()
     assert too_large.value.response["Error"]["Code"] == "PayloadTooLargeException"
     assert too_large.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+
+
+# ---------------------------------------------------------------- risk levels (issue 8)
+
+SUPERVISOR = "supervisor@example.org"
+# The final detector rates this imminent (an overdose just taken). The tests below expect the
+# level the detector in this tree gives it, read at test time, so that they hold now and mean
+# the same once the detector knows it: `IMMINENT_LEVEL` is None (no risk read) with the
+# interim rules of this tree.
+IMMINENT_TEXT = "I took a whole bottle of pills an hour ago and I'm starting to feel dizzy"
+
+
+def test_the_seekers_words_and_the_volunteers_judgement_set_the_chats_level(
+    local_stack: E2EStack, open_peer: Callable[..., Peer]
+) -> None:
+    """
+    Given the demo supervisor on shift, and a seeker in a chat with the demo volunteer
+    When the seeker writes that they took a whole bottle of pills an hour ago
+    Then the chat is at the level the detector reads (imminent with the final detector): the
+    volunteer and the supervisor get a risk alert at it, the seeker crisis lines;
+    and when the volunteer then assesses the chat as concern and then imminent,
+    Then each answer is `assessed`, each rise alerts the supervisor (never the volunteer, whose
+    judgement it is) with the level, the volunteer's name, the seeker's alias, the chat and
+    when it started, and the seeker gets crisis lines once in the chat
+    """
+    from kindred.records import level_rank
+    from kindred.safety import assess
+
+    expected = assess(IMMINENT_TEXT).level
+    supervisor = open_peer(token=local_stack.id_token(SUPERVISOR))
+    volunteer = available_volunteer(open_peer, local_stack)
+    seeker = open_peer("lang=en")
+    seeker.send({"action": "match", "intro": "Thank you for being here."})
+    seeker.expect("queued")
+    session_id = str(seeker.expect("matched")["sessionId"])
+    matched = volunteer.expect("matched")
+    alias = matched["peer"]["alias"]
+    assert matched["sessionId"] == session_id and "risk" not in matched
+
+    seeker.send({"action": "message", "text": IMMINENT_TEXT, "seq": 0})
+    assert volunteer.expect("message")["text"] == IMMINENT_TEXT
+    supervisor_alerts: list[dict[str, Any]] = []
+    crisis_lines = 0
+    if expected is not None:
+        assert volunteer.expect("alert")["level"] == expected
+        supervisor_alerts.append(supervisor.expect("alert"))
+        crisis_lines += seeker.expect("resources")["reason"] == "crisis"
+
+    current = expected
+    for level in ("concern", "imminent"):
+        volunteer.send({"action": "assess", "sessionId": session_id, "level": level})
+        assert volunteer.expect("assessed") == {
+            "type": "assessed",
+            "sessionId": session_id,
+            "level": level,
+        }
+        if level_rank(level) > level_rank(current):  # a rise: the supervisor hears of it
+            supervisor_alerts.append(supervisor.expect("alert"))
+            if not crisis_lines:
+                crisis_lines += seeker.expect("resources")["reason"] == "crisis"
+        current = level
+
+    rises = [expected] if expected else []
+    rises += ["concern"] if expected is None else []
+    assert [a["level"] for a in supervisor_alerts] == [*rises, "imminent"]
+    last = supervisor_alerts[-1]
+    assert {k: last[k] for k in ("type", "kind", "sessionId", "volunteer", "seeker")} == {
+        "type": "alert",
+        "kind": "risk",
+        "sessionId": session_id,
+        "volunteer": "Demo Volunteer",
+        "seeker": alias,
+    }
+    assert last["startedAt"] <= last["at"] and last["at"].endswith("Z")
+    assert crisis_lines == 1
+    # Nothing else came: no alert to the volunteer for their own judgement, no second
+    # crisis lines, no other alert to the supervisor.
+    for peer in (volunteer, supervisor, seeker):
+        peer.send({"action": "ping"})
+        peer.expect("pong")
+    assert [f for f in volunteer.skipped if f["type"] == "alert"] == []
+    assert [f for f in supervisor.skipped if f["type"] == "alert"] == []
+    assert [f for f in seeker.skipped if f["type"] == "resources"] == []

@@ -97,6 +97,9 @@ WRONG_ROLE = [
     ("volunteer", {"action": "block"}, "not_in_chat"),
     ("seeker", {"action": "report", "reason": "spam"}, "not_in_chat"),
     ("seeker", {"action": "feedback", "sessionId": "nope", "rating": 4}, "not_in_chat"),
+    ("seeker", {"action": "assess", "level": "high"}, "not_allowed"),
+    ("volunteer", {"action": "assess", "level": "imminent"}, "not_in_chat"),
+    ("supervisor", {"action": "assess", "sessionId": "abc", "level": "concern"}, "not_in_chat"),
 ]
 
 

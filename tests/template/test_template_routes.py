@@ -29,6 +29,7 @@ PROTOCOL_ROUTES = {
     "resources": "ChatFunction",
     "transfer": "ChatFunction",
     "forget": "ChatFunction",
+    "assess": "ChatFunction",  # version 2, issue 8
     "ping": "ChatFunction",
 }
 

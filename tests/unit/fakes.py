@@ -8,15 +8,17 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kindred.config import Settings
 from kindred.ports import Conflict, RateLimited, TableView
-from kindred.protocol import ServerFrame
+from kindred.protocol import Level, ServerFrame
 from kindred.records import (
+    LEVELS,
     PACE_WINDOW_MS,
     Connection,
+    LevelChange,
     MatchPace,
     QueueEntry,
     Session,
@@ -392,7 +394,7 @@ class InMemoryStore:
                 "topics": list(entry.topics),
                 "seekerKey": entry.seeker_key,
                 "seekerAlias": entry.seeker_alias,
-                "risk": entry.risk,
+                "level": entry.level,
                 "sealedIntro": entry.sealed_intro,
                 "sealedNote": entry.sealed_note,
                 "reason": entry.reason,
@@ -494,7 +496,8 @@ class InMemoryStore:
             topics=tuple(d.get("topics", ())),
             seeker_key=d.get("seekerKey", ""),
             seeker_alias=d.get("seekerAlias", ""),
-            risk=bool(d.get("risk", False)),
+            # Like DynamoStore: `risk: true` is how an entry queued before levels said so.
+            level=d.get("level") or ("high" if d.get("risk") else None),
             sealed_intro=d.get("sealedIntro"),
             sealed_note=d.get("sealedNote"),
             reason=d.get("reason"),
@@ -604,22 +607,25 @@ class InMemoryStore:
             item["chats"] = {**item["chats"], sid: entry.connection_id}
             return item
 
-        session_item = {
-            "pk": f"SESSION#{sid}",
-            "sk": "SESSION",
-            "seekerId": session.seeker_id,
-            "volunteerId": session.volunteer_id,
-            "seekerKey": session.seeker_key,
-            "volunteerUserId": session.volunteer_user_id,
-            "volunteerAlias": session.volunteer_alias,
-            "seekerAlias": session.seeker_alias,
-            "topics": list(session.topics),
-            "startedAt": session.started_at_ms,
-            "active": True,
-            "lang": session.language,
-            "risk": session.risk,
-            "expiresAt": self._now() + self._session_ttl,
-        }
+        # Like DynamoStore's _to_item: an unset attribute (no level) is absent, not null.
+        session_item = _without_none(
+            {
+                "pk": f"SESSION#{sid}",
+                "sk": "SESSION",
+                "seekerId": session.seeker_id,
+                "volunteerId": session.volunteer_id,
+                "seekerKey": session.seeker_key,
+                "volunteerUserId": session.volunteer_user_id,
+                "volunteerAlias": session.volunteer_alias,
+                "seekerAlias": session.seeker_alias,
+                "topics": list(session.topics),
+                "startedAt": session.started_at_ms,
+                "active": True,
+                "lang": session.language,
+                "level": session.level,
+                "expiresAt": self._now() + self._session_ttl,
+            }
+        )
         self._transact(
             [
                 # Like DynamoStore: a seeker whose socket dropped is not matched while away.
@@ -763,7 +769,7 @@ class InMemoryStore:
             started_at_ms=int(d.get("startedAt", 0)),
             active=bool(d.get("active", False)),
             language=d.get("lang", ""),
-            risk=bool(d.get("risk", False)),
+            level=d.get("level"),
             crisis_notified=bool(d.get("crisisNotified", False)),
         )
 
@@ -787,6 +793,74 @@ class InMemoryStore:
         except Conflict:
             return False
         return True
+
+    def raise_level(self, session_id: str, level: Level) -> LevelChange | None:
+        # Like DynamoStore: one conditional UpdateItem (the level set only if the chat is
+        # active and its level lower or absent), the old item returned either way (ALL_OLD).
+        self.calls.append("raise_level")
+        lower = set(LEVELS[: LEVELS.index(level)])
+        old = copy.deepcopy(self.items.get(_session_key(session_id)))
+
+        def set_level(item: Item) -> Item:
+            item["level"] = level
+            return item
+
+        try:
+            self._transact(
+                [
+                    _Op(
+                        _session_key(session_id),
+                        lambda s: (
+                            s is not None
+                            and s.get("active") is True
+                            and ("level" not in s or s["level"] in lower)
+                        ),
+                        set_level,
+                    )
+                ]
+            )
+        except Conflict:
+            if old is None or not self._alive(old) or old.get("active") is not True:
+                return None
+            session = self._session(session_id, old)
+            return LevelChange(session=session, previous=session.level)
+        assert old is not None
+        before = self._session(session_id, old)
+        return LevelChange(session=replace(before, level=level), previous=before.level)
+
+    def set_level(
+        self, session_id: str, level: Level | None, *, volunteer_id: str
+    ) -> LevelChange | None:
+        # Like DynamoStore: one conditional UpdateItem (SET or REMOVE), ReturnValues=ALL_OLD.
+        self.calls.append("set_level")
+        old = copy.deepcopy(self.items.get(_session_key(session_id)))
+
+        def write(item: Item) -> Item:
+            if level is None:
+                item.pop("level", None)
+            else:
+                item["level"] = level
+            return item
+
+        try:
+            self._transact(
+                [
+                    _Op(
+                        _session_key(session_id),
+                        lambda s: (
+                            s is not None
+                            and s.get("active") is True
+                            and s.get("volunteerId") == volunteer_id
+                        ),
+                        write,
+                    )
+                ]
+            )
+        except Conflict:
+            return None
+        assert old is not None
+        before = self._session(session_id, old)
+        return LevelChange(session=replace(before, level=level), previous=before.level)
 
     def delete_session(self, session_id: str) -> str | None:
         # Like DynamoStore's DeleteItem with ReturnValues=ALL_OLD (expired or not).

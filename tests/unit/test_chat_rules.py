@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from kindred.matching import run_matcher
+from kindred.protocol import iso_time
 from kindred.records import PRIORITY_URGENT
 from tests.unit.fakes import (
     POOL_PK,
@@ -61,6 +62,22 @@ def _error(frames: list[dict[str, Any]]) -> tuple[str, str | None]:
     [err] = frames
     assert err["type"] == "error"
     return err["code"], err.get("action")
+
+
+def _alert(svc: FakeServices, kind: str, session: str, level: str | None = None) -> dict[str, Any]:
+    """The `alert` frame about a chat as a supervisor sees it now: who, since when, the level."""
+    stored = svc.store.get_session(session)
+    assert stored is not None
+    frame = {
+        "type": "alert",
+        "kind": kind,
+        "sessionId": session,
+        "at": iso_time(svc.clock()),
+        "volunteer": stored.volunteer_alias,
+        "seeker": stored.seeker_alias,
+        "startedAt": iso_time(stored.started_at_ms / 1000),
+    }
+    return frame | ({"level": level} if level else {})
 
 
 def _active(svc: FakeServices, vol: str) -> int:
@@ -325,7 +342,7 @@ def test_a_report_alerts_the_supervisors_on_shift_and_keeps_only_the_facts(
     send(svc, "s1", {"action": "report", "reason": "unsafe", "details": details})
 
     assert svc.notifier.take("s1") == [{"type": "reported"}]
-    assert svc.notifier.take("boss") == [{"type": "alert", "kind": "report", "sessionId": session}]
+    assert svc.notifier.take("boss") == [_alert(svc, "report", session)]
     assert svc.notifier.take("v1") == []
     [report] = [i for k, i in svc.store.items.items() if k[0].startswith("REPORT#")]
     assert {k: v for k, v in report.items() if k not in ("pk", "sk")} == {
@@ -346,7 +363,7 @@ def test_a_seeker_can_report_after_the_chat_ended(svc: FakeServices) -> None:
     send(svc, "v1", {"action": "end"})
     send(svc, "s1", {"action": "report", "reason": "harassment"})
     assert svc.notifier.take("s1")[-1] == {"type": "reported"}
-    assert svc.notifier.take("boss") == [{"type": "alert", "kind": "report", "sessionId": session}]
+    assert svc.notifier.take("boss") == [_alert(svc, "report", session)]
 
 
 def test_a_report_without_a_chat_is_refused(svc: FakeServices) -> None:
@@ -753,13 +770,11 @@ def test_a_risky_message_brings_crisis_lines_once_and_alerts_once(svc: FakeServi
         ("alert", None),
         ("message", 1),
     ]
-    assert to_vol[1] == {"type": "alert", "kind": "risk", "sessionId": session, "level": "high"}
+    assert to_vol[1] == _alert(svc, "risk", session, "high")
     to_seeker = svc.notifier.take("s1")
     assert [(f["type"], f["reason"]) for f in to_seeker] == [("resources", "crisis")]
     assert to_seeker[0]["items"]
-    assert svc.notifier.take("boss") == [
-        {"type": "alert", "kind": "risk", "sessionId": session, "level": "high"}
-    ]
+    assert svc.notifier.take("boss") == [_alert(svc, "risk", session, "high")]
 
 
 def test_a_volunteers_words_raise_no_alarm(svc: FakeServices) -> None:

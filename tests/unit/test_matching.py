@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from kindred.matching import choose_volunteer, plan_pairs, run_matcher, start_chat
-from kindred.records import PRIORITY_NORMAL, PRIORITY_URGENT, QueueEntry, VolunteerSlot, queue_key
+from kindred.records import (
+    PRIORITY_HIGH,
+    PRIORITY_NORMAL,
+    PRIORITY_URGENT,
+    QueueEntry,
+    VolunteerSlot,
+    queue_key,
+)
 from tests.unit.fakes import (
     POOL_PK,
     QUEUE_PK,
@@ -306,8 +313,9 @@ def test_an_intro_waits_sealed_never_in_plain_text(svc: FakeServices) -> None:
 
 def test_a_risky_intro_is_urgent_and_shows_crisis_lines_at_once(svc: FakeServices) -> None:
     """Given a normal seeker waiting and a supervisor on shift, when a second seeker's intro
-    signals a risk of suicide, then that seeker goes to the front of the queue, gets `queued`
-    then `resources` (reason crisis) at once, and the supervisor gets a risk alert."""
+    signals a risk of suicide (level high), then that seeker goes to the front of the queue at
+    the high level's priority, gets `queued` then `resources` (reason crisis) at once, and the
+    supervisor gets a risk alert naming the level and the seeker's alias."""
     connect(svc, "boss", "supervisor", user_id="u-boss", alias="Boss")
     _waiting_seeker(svc, "calm")
     connect(svc, "risk")
@@ -317,10 +325,12 @@ def test_a_risky_intro_is_urgent_and_shows_crisis_lines_at_once(svc: FakeService
     assert [f["type"] for f in frames] == ["queued", "resources"]
     assert frames[0]["position"] == 1
     assert frames[1]["reason"] == "crisis" and frames[1]["items"]
-    assert [(f["type"], f["kind"]) for f in svc.notifier.take("boss")] == [("alert", "risk")]
+    [alert] = svc.notifier.take("boss")
     first = svc.store.waiting(10)[0]
+    assert (alert["type"], alert["kind"], alert["sessionId"]) == ("alert", "risk", "")
+    assert (alert["level"], alert["seeker"]) == ("high", first.seeker_alias)
     assert first.connection_id == "risk"
-    assert first.priority == PRIORITY_URGENT and first.risk is True
+    assert first.priority == PRIORITY_HIGH and first.level == "high"
 
 
 def test_an_intro_without_risk_gives_no_crisis_lines(svc: FakeServices) -> None:

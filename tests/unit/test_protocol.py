@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from kindred.protocol import (
     ACTIONS,
     Alert,
+    Assess,
+    Assessed,
     Availability,
     Block,
     End,
@@ -67,6 +69,7 @@ MINIMAL: list[tuple[dict[str, Any], type]] = [
     ({"action": "resources"}, Resources),
     ({"action": "transfer", "sessionId": "s1"}, Transfer),
     ({"action": "forget"}, Forget),
+    ({"action": "assess", "level": "none"}, Assess),
     ({"action": "ping"}, Ping),
 ]
 
@@ -88,6 +91,7 @@ FULL: list[dict[str, Any]] = [
     {"action": "resources", "country": "US", "topic": "anxiety"},
     {"action": "transfer", "sessionId": "s1", "note": "n" * 500},
     {"action": "forget"},
+    {"action": "assess", "sessionId": "s1", "level": "imminent"},
     {"action": "ping"},
 ]
 
@@ -329,10 +333,11 @@ def test_a_server_frame_on_the_wire_omits_unset_optional_fields() -> None:
         "peer": {"alias": "Sam", "role": "volunteer"},
         "topics": [],
     }
-    assert _wire(Alert(kind="report", sessionId="s")) == {
+    assert _wire(Alert(kind="report", sessionId="s", at="2025-01-01T00:00:00.000Z")) == {
         "type": "alert",
         "kind": "report",
         "sessionId": "s",
+        "at": "2025-01-01T00:00:00.000Z",
     }
     assert _wire(ErrorFrame(code="internal", message="m")) == {
         "type": "error",
@@ -364,10 +369,11 @@ def test_a_server_frame_on_the_wire_keeps_set_optional_fields_and_falsy_values()
         ]
         == "transfer"
     )
-    assert _wire(Alert(kind="risk", sessionId="", level="high")) == {
+    assert _wire(Alert(kind="risk", sessionId="", at="t", level="high")) == {
         "type": "alert",
         "kind": "risk",
         "sessionId": "",
+        "at": "t",
         "level": "high",
     }
     assert _wire(Status(available=False, capacity=1, activeChats=0)) == {
@@ -405,3 +411,76 @@ def test_a_protocol_error_becomes_an_error_frame() -> None:
         "action": "message",
         "clientMsgId": "c1",
     }
+
+
+# ---- risk levels (issue 8) ---------------------------------------------------------------------
+
+
+def test_the_protocols_levels_are_the_detectors() -> None:
+    """Given the levels the wire carries (`matched.risk`, `alert.level`) and the levels the
+    crisis detector gives, when compared, then they are the same three, lowest first."""
+    from typing import get_args
+
+    from kindred.protocol import AssessLevel, Level
+    from kindred.records import LEVELS
+    from kindred.safety import LEVELS as DETECTOR_LEVELS
+
+    assert get_args(Level) == DETECTOR_LEVELS == LEVELS == ("concern", "high", "imminent")
+    assert set(get_args(AssessLevel)) == {*LEVELS, "none"}
+
+
+@pytest.mark.parametrize("level", ["IMMINENT", "low", "", None, 3, ["high"]])
+def test_assess_takes_only_a_level_or_none(level: Any) -> None:
+    """Given an `assess` frame whose level is not imminent, high, concern or none, when parsed,
+    then it is refused as `invalid_request` naming the field `level`."""
+    error = _refused({"action": "assess", "level": level})
+    assert (error.code, error.action) == ("invalid_request", "assess")
+    assert error.message.startswith("level")
+
+
+def test_assess_needs_a_level() -> None:
+    """Given an `assess` frame without a level, when parsed, then `invalid_request` (level)."""
+    error = _refused({"action": "assess", "sessionId": "s1"})
+    assert (error.code, error.message.split(":")[0]) == ("invalid_request", "level")
+
+
+def test_a_risk_alert_carries_who_and_when_and_the_level() -> None:
+    """Given a risk alert about a chat, when serialised, then it carries the kind, the chat, the
+    time, the level, the volunteer's name, the seeker's alias and when the chat started."""
+    alert = Alert(
+        kind="risk",
+        sessionId="s",
+        at="2025-01-01T00:05:00.000Z",
+        level="imminent",
+        volunteer="Ana",
+        seeker="Quiet River",
+        startedAt="2025-01-01T00:00:00.000Z",
+    )
+    assert _wire(alert) == {
+        "type": "alert",
+        "kind": "risk",
+        "sessionId": "s",
+        "at": "2025-01-01T00:05:00.000Z",
+        "level": "imminent",
+        "volunteer": "Ana",
+        "seeker": "Quiet River",
+        "startedAt": "2025-01-01T00:00:00.000Z",
+    }
+    assert _wire(Assessed(sessionId="s", level="none")) == {
+        "type": "assessed",
+        "sessionId": "s",
+        "level": "none",
+    }
+
+
+def test_a_level_outside_the_three_cannot_be_sent() -> None:
+    """Given a server frame built with a level that is not one of the three, when it is made,
+    then it is refused: no client ever sees a level it cannot show."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        Alert.model_validate({"kind": "risk", "sessionId": "s", "at": "t", "level": "severe"})
+    with pytest.raises(ValidationError):
+        Matched.model_validate(
+            {"sessionId": "s", "peer": {"alias": "a", "role": "seeker"}, "topics": [], "risk": True}
+        )

@@ -5,16 +5,17 @@ connecting (kindred.connections.connect), their frames (kindred.chat.handle: mat
 availability, message, typing, end, transfer, block, forget), sockets that go away without a
 $disconnect yet (a 410 on every post), $disconnects (kindred.connections.disconnect), the
 matcher (kindred.matching.run_matcher), the sweeper (kindred.sweeper.sweep) and the clock moving
-on. After every step the invariants below are checked against the fake store's items and
-against what each connection was told, frame by frame. ResumeMachine adds seekers coming back
-with `?resume=` (issue 5).
+on; volunteers assessing a chat's risk level (issue 8). After every step the invariants below
+are checked against the fake store's items and against what each connection was told, frame by
+frame. ResumeMachine adds seekers coming back with `?resume=` (issue 5).
 
 The model of "what each connection was told" is built from the frames alone (PROTOCOL.md), never
 from the store, so that the two can be compared:
 - a seeker is idle, waiting (after `queued`) or in one chat (after `matched`, until `ended`, or
   until `queued` with reason `transfer`); its own `end` while waiting makes it idle silently;
   a resumed connection learns where it is from the `resumed` its first action hears first;
-- a volunteer or supervisor is in the chats it was told `matched` and not yet `ended`.
+- a volunteer or supervisor is in the chats it was told `matched` and not yet `ended`, each at
+  the risk level it was last told (`matched.risk`, then `alert.level` or `assessed.level`).
 A connection whose socket is gone misses frames, so only its store state is checked from then on.
 """
 
@@ -35,6 +36,7 @@ from kindred.connections import connect, disconnect
 from kindred.events import ConnectRequest, DisconnectRequest, MessageRequest
 from kindred.matching import choose_volunteer, run_matcher
 from kindred.observability import metrics
+from kindred.records import LEVELS, level_rank
 from tests.unit.fakes import (
     POOL_PK,
     QUEUE_PK,
@@ -85,6 +87,7 @@ class Peer:
     position: int | None = None  # its place in the queue, by the last `queued` or `position`
     # What it was told (staff): the chats it is in.
     chats: set[str] = field(default_factory=set)
+    levels: dict[str, str | None] = field(default_factory=dict)  # staff: chat -> level told
     ended: set[str] = field(default_factory=set)  # chats it was told are over
     crisis: set[str] = field(default_factory=set)  # chats it got crisis resources in
     seen: int = 0  # frames of its own taken into the model so far
@@ -353,11 +356,21 @@ class KindredMachine(RuleBasedStateMachine):
             assert sid in self.chats and self.chats[sid].volunteer == peer.cid, where
             assert sid not in peer.chats and sid not in peer.ended, where
             assert frame["peer"]["role"] == "seeker", where
+            assert frame.get("risk") in (None, *LEVELS), where
             peer.chats.add(sid)
+            peer.levels[sid] = frame.get("risk")
         elif kind == "ended":
             assert sid in peer.chats, where
             peer.chats.discard(sid)
+            peer.levels.pop(sid, None)
             peer.ended.add(sid)
+        elif kind == "assessed":
+            assert sid in peer.chats, where
+            peer.levels[sid] = None if frame["level"] == "none" else frame["level"]
+        elif kind == "alert" and frame["kind"] == "risk" and sid in peer.chats:
+            # The chat's volunteer hears of a level only when it rises above what they knew.
+            assert level_rank(frame["level"]) > level_rank(peer.levels[sid]), where
+            peer.levels[sid] = frame["level"]
         elif kind in ("message", "typing", "peer_away", "peer_back"):
             assert sid in peer.chats, where
         elif kind == "alert" and peer.role == "volunteer":
@@ -710,6 +723,29 @@ class KindredMachine(RuleBasedStateMachine):
             self.handed_on[chat.seeker_key] = chat.user
 
     @precondition(lambda self: bool(self._live()))
+    @rule(who=IN_CHAT, which=WHICH, level=st.sampled_from(("none", "concern", "high", "imminent")))
+    def assess(self, who: int, which: int, level: str) -> None:
+        """A volunteer judges a chat's risk level (a seeker's `assess` is refused)."""
+        peer = self._in_chat(who)
+        sid = self._chat_named(peer, which) if peer.staff else None
+        chat = self._chat_meant(peer, sid)
+        frame: dict[str, Any] = {"action": "assess", "level": level}
+        if sid is not None:
+            frame["sessionId"] = sid
+        got = self._send(peer, frame)
+        if self._rate_limited(got):
+            return
+        _, _, answer = self._told_before(got, (peer.state, peer.session))
+        if not peer.staff:
+            assert self._errors(answer) == ["not_allowed"], _describe(got)
+        elif chat is not None:
+            assert {"type": "assessed", "sessionId": chat.sid, "level": level} in got, _describe(
+                got
+            )
+        else:
+            assert self._errors(answer), _describe(got)
+
+    @precondition(lambda self: bool(self._live()))
     @rule(who=WHO)
     def ping(self, who: int) -> None:
         """A ping (not counted by the rate limit); after `?resume=`, the first ping also hears
@@ -878,6 +914,21 @@ class KindredMachine(RuleBasedStateMachine):
                     f"{peer.cid} was told {peer.state} {peer.session}, "
                     f"the store has {conn.state} {conn.session_id}"
                 )
+
+    @invariant()
+    def each_volunteer_knows_the_level_of_each_of_their_chats(self) -> None:
+        """The level an active chat has is the one its volunteer was last told: `matched.risk`,
+        then each rise (`alert`) and each of their own `assessed`."""
+        for peer in self.peers.values():
+            if peer.gone or not peer.staff:
+                continue
+            for sid in peer.chats:
+                item = self.svc.store.items.get((f"SESSION#{sid}", "SESSION"), {})
+                if item.get("active") is True:
+                    assert item.get("level") == peer.levels[sid], (
+                        f"{peer.cid} was told chat {sid} is at {peer.levels[sid]}, "
+                        f"the store has {item.get('level')}"
+                    )
 
     @invariant()
     def a_waiting_seeker_knows_its_place(self) -> None:

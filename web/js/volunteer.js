@@ -4,6 +4,10 @@
  * token is kept in memory only (a reload asks to sign in again) and goes on the WebSocket
  * URL as ?token=. One panel per chat (sessionId); every action names its sessionId.
  * Everything a seeker or volunteer writes is shown with textContent.
+ *
+ * Risk levels (issue 8): each panel shows its chat's level (from `matched.risk`, a risk
+ * `alert` and `assessed`) and has a "Risk level" control that sends `assess`. Supervisors see
+ * every risk alert with its level, the volunteer, the seeker's alias and the chat.
  */
 (function () {
   "use strict";
@@ -44,6 +48,28 @@
     escalation: "Escalation",
   };
 
+  // A level is always said in words (never by colour alone); imminent says what to do.
+  var LEVEL_WORDS = {
+    none: "None noted",
+    concern: "Concern",
+    high: "High",
+    imminent: "IMMINENT: act now",
+  };
+
+  var LEVEL_TAGS = {
+    concern: "Level: concern",
+    high: "Level: high",
+    imminent: "Level: IMMINENT",
+  };
+
+  var RISK_BANNERS = {
+    concern:
+      "Risk noted (concern): this person may be thinking about suicide or self-harm. Gently ask how they are, and stay with them.",
+    high: "Risk alert (high): this person may be thinking about suicide or self-harm. They have been shown crisis lines.",
+    imminent:
+      "IMMINENT RISK: this person may be in danger right now. Tell your supervisor now and follow your imminent-risk steps. They have been shown crisis lines.",
+  };
+
   var config = null;
   var client = null;
   var auth = null; // {idToken, claims}
@@ -52,6 +78,7 @@
   var chats = {}; // sessionId -> panel state
   var panelCount = 0;
   var pendingReport = null;
+  var pendingAssess = null;
   var signOutArmed = false;
 
   // ---- small helpers ------------------------------------------------------------------------
@@ -380,6 +407,13 @@
       case "alert":
         onAlert(frame);
         break;
+      case "assessed":
+        if (chat) {
+          setLevel(chat, frame.level);
+          announce("Risk level set to " + levelName(frame.level) + " for your chat with " + chat.alias + ".");
+        }
+        pendingAssess = null;
+        break;
       case "reported":
         if (pendingReport) panelNotice(pendingReport, "Thank you. Your report was sent to the supervisors on shift.", "ok");
         pendingReport = null;
@@ -404,28 +438,62 @@
       pendingReport = null;
       return;
     }
+    if (frame.action === "assess" && pendingAssess) {
+      panelNotice(pendingAssess, "The risk level wasn't set. " + words, "warn");
+      pendingAssess.levelEdited = false;
+      setLevel(pendingAssess, pendingAssess.level); // the control shows the level as it is
+      pendingAssess = null;
+      return;
+    }
     notice(words, { kind: "warn", clearAfterMs: 8000 });
+  }
+
+  function levelName(level) {
+    return level === "none" || !level ? "none" : level;
+  }
+
+  /** Where an alert is, in words: the people in the chat (names and aliases only), the chat. */
+  function alertWhere(frame, chat) {
+    if (chat) return "your chat with " + chat.alias;
+    if (!frame.sessionId) {
+      return (frame.seeker || "A person") + ", still waiting (moved ahead in the queue)";
+    }
+    var who = frame.seeker ? frame.seeker + " (seeker)" : "";
+    if (frame.volunteer) who += (who ? " with " : "") + frame.volunteer + " (volunteer)";
+    var where = "chat " + frame.sessionId.slice(0, 8);
+    if (frame.startedAt) where += ", started " + K.clockTime(frame.startedAt);
+    return who ? who + " · " + where : where;
   }
 
   function onAlert(frame) {
     var chat = frame.sessionId ? chats[frame.sessionId] : null;
-    if (chat && (frame.kind === "risk" || frame.kind === "escalation")) {
-      setRisk(chat);
-      announce("Risk alert in your chat with " + chat.alias + ".");
+    if (chat && frame.kind === "risk") {
+      setLevel(chat, frame.level || "high");
+      announce("Risk level " + levelName(chat.level) + " in your chat with " + chat.alias + ".");
+    } else if (chat && frame.kind === "escalation") {
+      K.show(part(chat, "risk"), true);
+      chat.node.classList.add("has-risk");
     }
     if (!isSupervisor() && chat) return;
     // Supervisors see every alert; a volunteer sees here only those not about their own chats.
     showAlertsBox(true);
     K.show($("alerts-empty"), false);
-    var where;
-    if (chat) where = "your chat with " + chat.alias;
-    else if (!frame.sessionId) where = "a person still waiting (moved ahead in the queue)";
-    else where = "chat " + frame.sessionId.slice(0, 8);
-    var item = el("li", { className: "alert-" + frame.kind });
-    item.appendChild(el("strong", {}, ALERT_WORDS[frame.kind] || "Alert"));
-    item.appendChild(document.createTextNode(" · " + where + " · " + K.clockTime()));
+    var where = alertWhere(frame, chat);
+    var level = frame.kind === "risk" && LEVEL_TAGS[frame.level] ? frame.level : null;
+    var item = el("li", { className: "alert-" + frame.kind + (level ? " alert-level-" + level : "") });
+    var head = el("p", { className: "alert-head" });
+    if (level) {
+      head.appendChild(el("span", { className: "level-tag", "data-level": level }, LEVEL_TAGS[level]));
+      head.appendChild(document.createTextNode(" "));
+    }
+    head.appendChild(el("strong", {}, ALERT_WORDS[frame.kind] || "Alert"));
+    head.appendChild(document.createTextNode(" · " + K.clockTime(frame.at)));
+    item.appendChild(head);
+    item.appendChild(el("p", { className: "alert-where" }, where));
     $("alerts").insertBefore(item, $("alerts").firstChild);
-    if (!chat) announce((ALERT_WORDS[frame.kind] || "Alert") + " in " + where + ".");
+    if (!chat) {
+      announce((level ? "Risk level " + level + ": " : "") + (ALERT_WORDS[frame.kind] || "Alert") + " in " + where + ".");
+    }
   }
 
   // ---- chat panels --------------------------------------------------------------------------
@@ -455,6 +523,8 @@
       lastTypingSent: 0,
       typingTimer: null,
       ended: false,
+      level: "none",
+      levelEdited: false, // the Risk level control holds a choice not sent yet
     };
     chats[frame.sessionId] = chat;
     part(chat, "alias").textContent = alias;
@@ -470,21 +540,36 @@
       part(chat, "note").textContent = frame.note;
       K.show(part(chat, "note-box"), true);
     }
-    if (frame.risk) setRisk(chat);
+    setLevel(chat, frame.risk || "none");
     wirePanel(chat);
     $("chats").appendChild(node);
     updateNoChats();
     renderStatus();
     addSystemLine(chat, "You're now talking with " + alias + ".");
-    announce("New chat with " + alias + (frame.risk ? ". Risk alert: read their opening words first." : "."));
+    announce(
+      "New chat with " +
+        alias +
+        (frame.risk ? ". Risk level " + frame.risk + ": read their opening words first." : ".")
+    );
     if (activeChatCount() === 1 && !document.activeElement.closest(".chat-panel")) {
       node.querySelector("textarea").focus();
     }
   }
 
-  function setRisk(chat) {
-    K.show(part(chat, "risk"), true);
-    chat.node.classList.add("has-risk");
+  /** Show the chat's risk level: the words, the banner, the control's value, the border. */
+  function setLevel(chat, level) {
+    level = LEVEL_WORDS[level] ? level : "none";
+    chat.level = level;
+    part(chat, "level-now").dataset.level = level;
+    part(chat, "level-word").textContent = LEVEL_WORDS[level];
+    // A choice the volunteer has made in the control but not sent yet is theirs: a level
+    // arriving meanwhile (an alert, the answer to an earlier `assess`) does not undo it.
+    if (!chat.levelEdited) part(chat, "level-form").querySelector("select").value = level;
+    var banner = part(chat, "risk");
+    if (RISK_BANNERS[level]) banner.textContent = RISK_BANNERS[level];
+    K.show(banner, level !== "none");
+    chat.node.classList.toggle("has-risk", level !== "none");
+    chat.node.classList.toggle("is-imminent", level === "imminent");
   }
 
   function activeChatCount() {
@@ -573,6 +658,21 @@
         closeForms();
         if (opener) opener.focus();
       });
+    });
+
+    // A button sends the level, not the select's change event: moving through the options
+    // with the arrow keys would otherwise send every level passed on the way.
+    var levelSelect = part(chat, "level-form").querySelector("select");
+    levelSelect.addEventListener("change", function () {
+      chat.levelEdited = levelSelect.value !== chat.level;
+    });
+    part(chat, "level-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (chat.ended) return;
+      if (send({ action: "assess", sessionId: chat.sessionId, level: levelSelect.value })) {
+        chat.levelEdited = false;
+        pendingAssess = chat;
+      }
     });
 
     part(chat, "transfer-form").addEventListener("submit", function (event) {
@@ -686,6 +786,9 @@
     panelNotice(chat, words);
     var composer = part(chat, "composer");
     composer.querySelectorAll("textarea, button").forEach(function (n) {
+      n.disabled = true;
+    });
+    part(chat, "level-form").querySelectorAll("select, button").forEach(function (n) {
       n.disabled = true;
     });
     K.show(composer, false);

@@ -9,11 +9,13 @@ from typing import Any
 
 from kindred import matching, positions
 from kindred.chat_end import end_session, leave
-from kindred.crisis import alert_report, on_chat_risk
+from kindred.crisis import alert_report, level_of, on_assessed, on_chat_signal
 from kindred.events import MessageRequest
 from kindred.observability import logger, metrics
 from kindred.ports import RateLimited
 from kindred.protocol import (
+    Assess,
+    Assessed,
     Availability,
     Block,
     End,
@@ -41,8 +43,15 @@ from kindred.protocol import (
     now_iso,
     parse_action,
 )
-from kindred.records import PRIORITY_URGENT, Connection, QueueEntry, Session, queue_key
-from kindred.safety import crisis_lines, detect_risk
+from kindred.records import (
+    PRIORITY_URGENT,
+    Connection,
+    QueueEntry,
+    Session,
+    priority_for,
+    queue_key,
+)
+from kindred.safety import crisis_lines
 from kindred.services import Services
 
 OK: dict[str, Any] = {"statusCode": 200}
@@ -215,8 +224,8 @@ def relay_message(svc: Services, conn: Connection, action: Message) -> None:
         seq=action.seq,
     )
     delivered = svc.notifier.send(peer, frame)
-    if conn.role == "seeker" and detect_risk(action.text):
-        on_chat_risk(svc, _session(svc, session_id, "message"))
+    if conn.role == "seeker" and (level := level_of(action.text)) is not None:
+        on_chat_signal(svc, session_id, level)
     if not delivered:
         _peer_gone(svc, conn, session_id, peer, action.clientMsgId)
 
@@ -293,7 +302,7 @@ def _report(svc: Services, conn: Connection, action: Report) -> None:
     )
     metrics.add_metric(name="Reports", unit="Count", value=1)
     svc.notifier.send(conn.connection_id, Reported())
-    alert_report(svc, session.session_id)
+    alert_report(svc, session)
 
 
 def _block(svc: Services, conn: Connection, action: Block) -> None:
@@ -340,18 +349,21 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
     if seeker is None:
         raise ProtocolError("peer_gone", "The other person has left the chat.", action="transfer")
     now_ms = svc.now_ms()
+    # Ahead of normal priority, and at the chat's risk level's place if it has one.
+    priority = priority_for(session.level, otherwise=PRIORITY_URGENT)
     entry = QueueEntry(
         connection_id=seeker_id,
-        queue_key=queue_key(PRIORITY_URGENT, now_ms, seeker_id),
-        priority=PRIORITY_URGENT,
+        queue_key=queue_key(priority, now_ms, seeker_id),
+        priority=priority,
         enqueued_at_ms=now_ms,
         # What the seeker asked for in `match`, not their connection's default.
         language=session.language or seeker.language,
         topics=session.topics,
         seeker_key=session.seeker_key,
         seeker_alias=session.seeker_alias,
-        # The next volunteer hears of a risk seen before or during this chat.
-        risk=session.risk or session.crisis_notified,
+        # The next volunteer hears the chat's risk level (from the intro, the signals seen
+        # during the chat, or the volunteer's own assessment).
+        level=session.level,
         sealed_note=svc.sealer.seal(action.note) if action.note else None,
         reason="transfer",
         # Not back to the volunteer who handed them on.
@@ -392,6 +404,26 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
     svc.work.nudge("transfer")
 
 
+def _assess(svc: Services, conn: Connection, action: Assess) -> None:
+    """The volunteer's own judgement of the chat's risk level: up, down, or `none`."""
+    if not conn.is_staff:
+        raise ProtocolError(
+            "not_allowed", "Only the volunteer in a chat can assess its risk.", action="assess"
+        )
+    session_id, _ = _chat_of(conn, action.sessionId, "assess")
+    level = None if action.level == "none" else action.level
+    change = svc.store.set_level(session_id, level, volunteer_id=conn.connection_id)
+    if change is None:
+        raise ProtocolError("not_in_chat", "That chat has ended.", action="assess")
+    svc.notifier.send(conn.connection_id, Assessed(sessionId=session_id, level=action.level))
+    metrics.add_metric(name="Assessments", unit="Count", value=1)
+    logger.info(
+        "assessed",
+        extra={"session": session_id, "risk_level": action.level, "previous": change.previous},
+    )
+    on_assessed(svc, change)
+
+
 def _forget(svc: Services, conn: Connection, action: Forget) -> None:
     if conn.role != "seeker":
         raise ProtocolError(
@@ -430,4 +462,5 @@ _HANDLERS: dict[type[Any], Callable[[Services, Connection, Any], None]] = {
     Resources: _resources,
     Transfer: _transfer,
     Forget: _forget,
+    Assess: _assess,
 }

@@ -8,20 +8,20 @@ from dataclasses import replace
 
 from kindred import positions
 from kindred.chat_end import end_session
-from kindred.crisis import on_waiting_seeker_at_risk
+from kindred.crisis import level_of, on_waiting_seeker_at_risk
 from kindred.observability import logger, metrics
 from kindred.ports import Conflict
 from kindred.protocol import Availability, Match, Matched, Peer, ProtocolError, Queued, Status
 from kindred.records import (
-    PRIORITY_NORMAL,
     PRIORITY_URGENT,
     Connection,
     QueueEntry,
     Session,
     VolunteerSlot,
+    is_urgent,
+    priority_for,
     queue_key,
 )
-from kindred.safety import detect_risk
 from kindred.services import Services
 
 ROUND_SEEKERS = 100  # how many waiting seekers one matching pass looks at
@@ -55,9 +55,9 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     if conn.state == "chatting":
         raise ProtocolError("already_in_chat", "You are already in a chat.", action="match")
 
-    risk = detect_risk(action.intro)
+    level = level_of(action.intro)
     now_ms = svc.now_ms()
-    priority = PRIORITY_URGENT if risk else PRIORITY_NORMAL
+    priority = priority_for(level)  # imminent, then high, then concern ahead of normal
     entry = QueueEntry(
         connection_id=conn.connection_id,
         queue_key=queue_key(priority, now_ms, conn.connection_id),
@@ -67,7 +67,7 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
         topics=tuple(dict.fromkeys(action.topics)),
         seeker_key=conn.seeker_key,
         seeker_alias=conn.alias,
-        risk=risk,
+        level=level,
         sealed_intro=svc.sealer.seal(action.intro) if action.intro else None,
         blocked_users=conn.blocked_users,
     )
@@ -87,8 +87,8 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
         Queued(position=position, resumeToken=token, estimatedWaitSeconds=wait),
     )
     metrics.add_metric(name="SeekersQueued", unit="Count", value=1)
-    if risk:
-        on_waiting_seeker_at_risk(svc, conn)
+    if level is not None:
+        on_waiting_seeker_at_risk(svc, conn, level)
     positions.after_joining(svc, entry.queue_key, head)
     svc.work.nudge("seeker_waiting")
     if waits_for_a_topic(entry) and svc.settings.topic_fallback_seconds > 0:
@@ -126,10 +126,10 @@ def set_availability(svc: Services, conn: Connection, action: Availability) -> N
 def waits_for_a_topic(entry: QueueEntry) -> bool:
     """Whether this seeker waits at first for a volunteer who knows one of their topics.
 
-    Not a seeker without topics, and not one at urgent priority (a crisis signal, a transfer,
-    a match undone by a gone volunteer): they take the best volunteer free now.
+    Not a seeker without topics, and not one ahead of normal priority (a risk level, a
+    transfer, a match undone by a gone volunteer): they take the best volunteer free now.
     """
-    return bool(entry.topics) and entry.priority != PRIORITY_URGENT
+    return bool(entry.topics) and not is_urgent(entry.priority)
 
 
 def topic_wait_over(entry: QueueEntry, *, now_ms: int, topic_wait_ms: int) -> bool:
@@ -302,7 +302,7 @@ def start_chat(svc: Services, entry: QueueEntry, slot: VolunteerSlot) -> bool:
         topics=entry.topics,
         started_at_ms=svc.now_ms(),
         language=entry.language,
-        risk=entry.risk,
+        level=entry.level,
     )
     try:
         svc.store.create_chat(entry, slot, session)
@@ -335,15 +335,17 @@ def _announce(svc: Services, entry: QueueEntry, session: Session) -> bool:
         topics=list(session.topics),
         intro=_unseal(svc, entry.sealed_intro),
         note=_unseal(svc, entry.sealed_note),
-        risk="high" if entry.risk else None,
+        risk=entry.level,
     )
     if not svc.notifier.send(session.volunteer_id, to_volunteer):
         # The volunteer vanished at the moment of the match: the seeker never saw this chat,
-        # so they go back to the front of the queue instead of hearing `ended`.
+        # so they go back to the front of the queue instead of hearing `ended` (a seeker at
+        # risk keeps their level's place, which is further ahead still).
+        priority = min(entry.priority, PRIORITY_URGENT)
         requeue = replace(
             entry,
-            priority=PRIORITY_URGENT,
-            queue_key=queue_key(PRIORITY_URGENT, entry.enqueued_at_ms, entry.connection_id),
+            priority=priority,
+            queue_key=queue_key(priority, entry.enqueued_at_ms, entry.connection_id),
         )
         if svc.store.end_chat(session, requeue=requeue):
             svc.store.remove_slot(session.volunteer_id)

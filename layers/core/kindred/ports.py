@@ -5,8 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from kindred.protocol import ServerFrame
-from kindred.records import Connection, MatchPace, QueueEntry, Session, VolunteerSlot
+from kindred.protocol import Level, ServerFrame
+from kindred.records import (
+    Connection,
+    LevelChange,
+    MatchPace,
+    QueueEntry,
+    Session,
+    VolunteerSlot,
+)
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,23 @@ class Store(Protocol):
     def get_session(self, session_id: str) -> Session | None: ...
     def mark_crisis_notified(self, session_id: str) -> bool:
         """True only for the first caller: crisis resources go out once per chat."""
+
+    def raise_level(self, session_id: str, level: Level) -> LevelChange | None:
+        """A detected signal: an active chat's level becomes `level` only if that is higher.
+
+        One conditional write. Returns the chat as it now is with its level before (the level
+        rose exactly when the write was made); None if there is no active chat (no write).
+        """
+
+    def set_level(
+        self, session_id: str, level: Level | None, *, volunteer_id: str
+    ) -> LevelChange | None:
+        """The volunteer's judgement: an active chat's level becomes `level` (higher, lower, or
+        None for no risk noted), if `volunteer_id` is the chat's volunteer connection.
+
+        One conditional write. Returns the chat as it now is with its level before; None (no
+        write) if the chat is not active or not that volunteer's.
+        """
 
     def delete_session(self, session_id: str) -> str | None:
         """Delete a chat's record; returns its volunteer's account id (None if it was gone)."""

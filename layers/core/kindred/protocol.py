@@ -37,6 +37,18 @@ LanguageTag = Annotated[
     str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 ]
 SessionId = Annotated[str, Field(min_length=1, max_length=64)]
+# Risk levels, lowest to highest, as kindred.safety.LEVELS has them (a unit test keeps the two
+# the same; safety imports this module, so it cannot be the other way round).
+Level = Literal["concern", "high", "imminent"]
+# What a volunteer may set with `assess`: a level, or `none` (no risk noted).
+AssessLevel = Literal["imminent", "high", "concern", "none"]
+AlertKind = Literal["risk", "report", "escalation"]
+
+
+def iso_time(epoch_seconds: float) -> str:
+    """A time as the protocol writes it: ISO 8601 UTC with milliseconds."""
+    moment = datetime.fromtimestamp(epoch_seconds, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def now_iso() -> str:
@@ -116,6 +128,14 @@ class Forget(_Action):
     action: Literal["forget"]
 
 
+class Assess(_Action):
+    """Addition (v2): the volunteer's own judgement of the chat's risk level."""
+
+    action: Literal["assess"]
+    sessionId: SessionId | None = None
+    level: AssessLevel
+
+
 class Ping(_Action):
     action: Literal["ping"]
 
@@ -132,6 +152,7 @@ ClientAction = Annotated[
     | Resources
     | Transfer
     | Forget
+    | Assess
     | Ping,
     Field(discriminator="action"),
 ]
@@ -148,6 +169,7 @@ ACTIONS: frozenset[str] = frozenset(
         "resources",
         "transfer",
         "forget",
+        "assess",
         "ping",
     }
 )
@@ -255,7 +277,7 @@ class Matched(_Frame):
     topics: list[str]
     intro: str | None = None
     note: str | None = None
-    risk: str | None = None
+    risk: Level | None = None
 
 
 class MessageOut(_Frame):
@@ -296,10 +318,25 @@ class Status(_Frame):
 
 
 class Alert(_Frame):
+    """To the volunteer in the chat and supervisors on shift. `sessionId` is "" for a seeker
+    still waiting; `volunteer`, `startedAt` are left out then (there is no chat yet)."""
+
     type: Literal["alert"] = "alert"
-    kind: Literal["risk", "report", "escalation"]
+    kind: AlertKind
     sessionId: str
-    level: str | None = None
+    at: str
+    level: Level | None = None
+    volunteer: str | None = None  # the volunteer's display name (what the seeker sees)
+    seeker: str | None = None  # the seeker's alias
+    startedAt: str | None = None  # when the chat started
+
+
+class Assessed(_Frame):
+    """Addition (v2): the answer to `assess`, to the volunteer who sent it."""
+
+    type: Literal["assessed"] = "assessed"
+    sessionId: str
+    level: AssessLevel
 
 
 class ResourceItem(BaseModel):
@@ -364,6 +401,7 @@ ServerFrame = (
     | PeerBack
     | Status
     | Alert
+    | Assessed
     | ResourcesOut
     | ErrorFrame
     | Resumed

@@ -3,15 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
-from kindred.protocol import Role
+from kindred.protocol import Level, Role
 
 SeekerState = Literal["idle", "waiting", "chatting"]
 
-# Queue priorities: lower is served first. Crisis and transfers go ahead of everyone else.
-PRIORITY_URGENT = 0
-PRIORITY_NORMAL = 1
+# Risk levels from lowest to highest (kindred.safety.LEVELS). No level (None) is below them all.
+LEVELS: tuple[Level, ...] = get_args(Level)
+
+# Queue priorities: lower is served first. A seeker at risk goes ahead by level (imminent,
+# then high, then concern); a transfer, or a seeker sent back to the front because their
+# volunteer vanished at the match, goes ahead of normal priority (and keeps any level's place).
+PRIORITY_IMMINENT = 0
+PRIORITY_HIGH = 1
+PRIORITY_CONCERN = 2
+PRIORITY_URGENT = 3
+PRIORITY_NORMAL = 4
+_LEVEL_PRIORITY: dict[Level, int] = {
+    "imminent": PRIORITY_IMMINENT,
+    "high": PRIORITY_HIGH,
+    "concern": PRIORITY_CONCERN,
+}
+
+
+def level_rank(level: Level | None) -> int:
+    """0 for no level, then 1, 2, 3 from concern to imminent: compare levels with this."""
+    return 0 if level is None else LEVELS.index(level) + 1
+
+
+def priority_for(level: Level | None, otherwise: int = PRIORITY_NORMAL) -> int:
+    """The queue priority of a seeker at this level; `otherwise` when there is no level."""
+    return otherwise if level is None else min(_LEVEL_PRIORITY[level], otherwise)
+
+
+def is_urgent(priority: int) -> bool:
+    """Ahead of normal priority: a risk level, a transfer, a match undone."""
+    return priority < PRIORITY_NORMAL
 
 
 @dataclass(frozen=True)
@@ -57,7 +85,7 @@ class QueueEntry:
     topics: tuple[str, ...]
     seeker_key: str
     seeker_alias: str
-    risk: bool = False
+    level: Level | None = None  # the intro's risk level, or that of the chat transferred from
     sealed_intro: str | None = None
     sealed_note: str | None = None
     reason: str | None = None  # "transfer" when a volunteer handed the seeker back
@@ -102,8 +130,22 @@ class Session:
     started_at_ms: int
     active: bool = True
     language: str = ""  # the language the seeker asked for in `match` ("" on older items)
-    risk: bool = False  # the seeker was queued at risk (their intro, or a transfer of such)
-    crisis_notified: bool = False  # a crisis signal was seen in this chat
+    # The chat's risk level: the queue entry's at the start, raised by each higher signal the
+    # detector sees, and set (up or down) by the volunteer's `assess`. None: no risk noted.
+    level: Level | None = None
+    crisis_notified: bool = False  # the seeker got crisis lines in this chat (once per chat)
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    """What one write of a chat's level found: the chat as it now is, and its level before."""
+
+    session: Session
+    previous: Level | None
+
+    @property
+    def rose(self) -> bool:
+        return level_rank(self.session.level) > level_rank(self.previous)
 
 
 def queue_key(priority: int, enqueued_at_ms: int, connection_id: str) -> str:

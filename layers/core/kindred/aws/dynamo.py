@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from kindred.ports import Conflict, RateLimited, TableView
+from kindred.protocol import Level
 from kindred.records import (
+    LEVELS,
     PACE_WINDOW_MS,
     Connection,
+    LevelChange,
     MatchPace,
     QueueEntry,
     Session,
@@ -316,7 +320,7 @@ class DynamoStore:
             "topics": list(entry.topics),
             "seekerKey": entry.seeker_key,
             "seekerAlias": entry.seeker_alias,
-            "risk": entry.risk,
+            "level": entry.level,
             "sealedIntro": entry.sealed_intro,
             "sealedNote": entry.sealed_note,
             "reason": entry.reason,
@@ -432,7 +436,8 @@ class DynamoStore:
             topics=tuple(d.get("topics", ())),
             seeker_key=d.get("seekerKey", ""),
             seeker_alias=d.get("seekerAlias", ""),
-            risk=bool(d.get("risk", False)),
+            # (`risk: true` is how an entry queued before levels said "at risk".)
+            level=d.get("level") or ("high" if d.get("risk") else None),
             sealed_intro=d.get("sealedIntro"),
             sealed_note=d.get("sealedNote"),
             reason=d.get("reason"),
@@ -680,7 +685,7 @@ class DynamoStore:
                                 "startedAt": session.started_at_ms,
                                 "active": True,
                                 "lang": session.language,
-                                "risk": session.risk,
+                                "level": session.level,
                                 "expiresAt": self._now() + self._session_ttl,
                             }
                         ),
@@ -803,7 +808,7 @@ class DynamoStore:
             started_at_ms=int(d.get("startedAt", 0)),
             active=bool(d.get("active", False)),
             language=d.get("lang", ""),
-            risk=bool(d.get("risk", False)),
+            level=d.get("level"),
             crisis_notified=bool(d.get("crisisNotified", False)),
         )
 
@@ -821,6 +826,69 @@ class DynamoStore:
                 return False
             raise
         return True
+
+    def raise_level(self, session_id: str, level: Level) -> LevelChange | None:
+        """One UpdateItem: SET level IF the chat is active AND its level is lower (or absent).
+
+        ALL_OLD either way: on success it is the chat before the write (its level the one
+        before); when the condition fails it tells whether the chat is gone or ended (None) or
+        already at this level or higher (no change).
+        """
+        lower = LEVELS[: LEVELS.index(level)]
+        names = {f":lower{i}": value for i, value in enumerate(lower)}
+        below = "attribute_not_exists(#level)"
+        if names:
+            below = f"({below} OR #level IN ({', '.join(names)}))"
+        try:
+            resp = self._db.update_item(
+                TableName=self._table,
+                Key=_session_key(session_id),
+                UpdateExpression="SET #level = :level",
+                ConditionExpression=f"attribute_exists(pk) AND #active = :true AND {below}",
+                ExpressionAttributeNames=_names("level", "active"),
+                ExpressionAttributeValues=_values({":level": level, ":true": True, **names}),
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            old = _from_item(exc.response.get("Item") or {})
+            if not old or not self._alive(old) or old.get("active") is not True:
+                return None
+            session = self._session(session_id, old)
+            return LevelChange(session=session, previous=session.level)
+        before = self._session(session_id, _from_item(resp["Attributes"]))
+        return LevelChange(session=replace(before, level=level), previous=before.level)
+
+    def set_level(
+        self, session_id: str, level: Level | None, *, volunteer_id: str
+    ) -> LevelChange | None:
+        """One UpdateItem: SET (or REMOVE) level IF the chat is active and this volunteer's."""
+        values: dict[str, Any] = {":true": True, ":volunteer": volunteer_id}
+        if level is None:
+            update = "REMOVE #level"
+        else:
+            update = "SET #level = :level"
+            values[":level"] = level
+        try:
+            resp = self._db.update_item(
+                TableName=self._table,
+                Key=_session_key(session_id),
+                UpdateExpression=update,
+                ConditionExpression=(
+                    "attribute_exists(pk) AND #active = :true AND volunteerId = :volunteer"
+                ),
+                ExpressionAttributeNames=_names("level", "active"),
+                ExpressionAttributeValues=_values(values),
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return None
+            raise
+        before = self._session(session_id, _from_item(resp["Attributes"]))
+        return LevelChange(session=replace(before, level=level), previous=before.level)
 
     def delete_session(self, session_id: str) -> str | None:
         resp = self._db.delete_item(
