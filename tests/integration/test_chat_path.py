@@ -230,7 +230,9 @@ def test_a_transfer_keeps_the_seekers_language_and_risk(world: World) -> None:
     first = _volunteer(world, languages=["es"], user="es1", alias="Es1")
     world.run_matcher()
     session = world.frames(first)[-1]["sessionId"]
-    world.send(seeker, {"action": "message", "text": "me quiero matar"})
+    world.send(
+        seeker, {"action": "message", "text": "ya tengo las pastillas guardadas para hacerlo"}
+    )
     assert "alert" in world.types(first)
     world.send(first, {"action": "transfer", "sessionId": session, "note": "habla despacio"})
     world.send(first, {"action": "availability", "available": False})

@@ -27,7 +27,8 @@ from tests.unit.fakes import (
 )
 
 INTRO = "I have not slept properly for days and my thoughts keep racing"
-RISKY_INTRO = "I don't want to live anymore, I want to end it all"
+# Self-injury now: `high` in the taxonomy (kindred/data/crisis_taxonomy.json).
+RISKY_INTRO = "I started cutting again last night and I can't stop"
 
 
 @pytest.fixture

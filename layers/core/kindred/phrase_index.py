@@ -76,16 +76,31 @@ class PhraseIndex:
 
     @classmethod
     def build(cls, terms: dict[str, list[str]]) -> PhraseIndex:
-        index: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        # Per first letters, per term, one alternation of that term's phrases (longest first,
+        # so that a match is the fullest reading): one attempt per term where they stand.
+        grouped: dict[str, dict[str, list[str]]] = {}
         for name, phrases in terms.items():
             for phrase in dict.fromkeys(phrases):
                 try:
-                    pattern = re.compile(f"(?:{phrase}){_WORD_END}")
+                    re.compile(phrase)
                 except re.error as exc:
                     raise ValueError(f"term {name!r}: {phrase!r} does not compile: {exc}") from exc
                 for start in starts(phrase):
-                    index.setdefault(start, []).append((name, pattern))
-        return cls({start: tuple(entries) for start, entries in index.items()})
+                    grouped.setdefault(start, {}).setdefault(name, []).append(phrase)
+        return cls(
+            {
+                start: tuple(
+                    (
+                        name,
+                        re.compile(
+                            f"(?:{'|'.join(sorted(group, key=len, reverse=True))}){_WORD_END}"
+                        ),
+                    )
+                    for name, group in by_term.items()
+                )
+                for start, by_term in grouped.items()
+            }
+        )
 
     def matches(self, plain: str) -> list[tuple[str, int, int]]:
         """(term, start, end) of every phrase that matches at the start of a word of `plain`

@@ -44,7 +44,7 @@ class Assessment:
     level: Level | None = None  # set exactly when risk is
 
 
-def _read(name: str) -> Any:
+def _read_data(name: str) -> Any:
     return json.loads(resources.files("kindred.data").joinpath(name).read_text(encoding="utf-8"))
 
 
@@ -60,8 +60,7 @@ def assess(text: str | None) -> Assessment:
     """
     if not text or text.isspace():
         return Assessment(risk=False)
-    plain = normalise(text)
-    found = reading(text)
+    plain, found = _read(text)
     strongest = found.strongest
     net = risk_model.model()
     if net is None:
@@ -80,13 +79,21 @@ def assess(text: str | None) -> Assessment:
 
 def model_features(text: str) -> set[str]:
     """What the statistical net reads of a message (for training it)."""
-    return risk_model.features(normalise(text), reading(text).features)
+    plain, found = _read(text)
+    return risk_model.features(plain, found.features)
 
 
 def reading(text: str) -> signals.Reading:
     """The taxonomy's signals in the text, read clause by clause (kindred.signals), with
     figurative uses and names ("me muero de risa", "Suicide Squad") cut out first."""
-    return signals.read([cut_figurative(normalise(clause)) for clause in signals.clauses(text)])
+    return _read(text)[1]
+
+
+def _read(text: str) -> tuple[str, signals.Reading]:
+    # The text is normalised once, clause by clause (normalising drops the punctuation that
+    # tells where a clause ends); the whole message is those clauses joined.
+    plain = [normalise(clause) for clause in signals.clauses(text)]
+    return " ".join(plain), signals.read([cut_figurative(clause) for clause in plain])
 
 
 def detect_risk(text: str | None) -> bool:
@@ -96,7 +103,7 @@ def detect_risk(text: str | None) -> bool:
 
 @cache
 def _directory() -> dict[str, list[ResourceItem]]:
-    raw = _read("resources.json")
+    raw = _read_data("resources.json")
     return {
         code: [ResourceItem.model_validate(item) for item in items]
         for code, items in raw.items()
