@@ -7,7 +7,7 @@
 
 The held-out and fresh parts are written apart from the rules and never read case by case:
 `failures` refuses them, and `report` prints only counts per kind, language and style. The
-fresh part was read once, by counts, when issue 8's first detector was finished.
+fresh part was read twice, by counts only, when issue 8's detector was finished.
 """
 
 from __future__ import annotations

@@ -72,7 +72,9 @@ def starts(phrase: str) -> set[str]:
 class PhraseIndex:
     """Phrases of several named terms, indexed by their first letters."""
 
-    by_start: dict[str, tuple[tuple[str, re.Pattern[str]], ...]]
+    # by_size[n]: phrases whose known start has n letters (n = PREFIX, ..., 1), by that start;
+    # by_size[0][""]: phrases that may start with anything.
+    by_size: tuple[dict[str, tuple[tuple[str, re.Pattern[str]], ...]], ...]
 
     @classmethod
     def build(cls, terms: dict[str, list[str]]) -> PhraseIndex:
@@ -87,39 +89,31 @@ class PhraseIndex:
                     raise ValueError(f"term {name!r}: {phrase!r} does not compile: {exc}") from exc
                 for start in starts(phrase):
                     grouped.setdefault(start, {}).setdefault(name, []).append(phrase)
-        return cls(
-            {
-                start: tuple(
-                    (
-                        name,
-                        re.compile(
-                            f"(?:{'|'.join(sorted(group, key=len, reverse=True))}){_WORD_END}"
-                        ),
-                    )
-                    for name, group in by_term.items()
+        by_size: list[dict[str, tuple[tuple[str, re.Pattern[str]], ...]]] = [
+            {} for _ in range(PREFIX + 1)
+        ]
+        for start, by_term in grouped.items():
+            by_size[len(start)][start] = tuple(
+                (
+                    name,
+                    re.compile(f"(?:{'|'.join(sorted(group, key=len, reverse=True))}){_WORD_END}"),
                 )
-                for start, by_term in grouped.items()
-            }
-        )
+                for name, group in by_term.items()
+            )
+        return cls(tuple(by_size))
 
     def matches(self, plain: str) -> list[tuple[str, int, int]]:
         """(term, start, end) of every phrase that matches at the start of a word of `plain`
         (normalised: lower-case words separated by single spaces)."""
         found: dict[tuple[str, int, int], None] = {}
-        by_start = self.by_start
-        anywhere = by_start.get("", ())
+        lookups = [(size, table.get) for size, table in enumerate(self.by_size) if table][::-1]
         position = 0
-        while True:
-            for size in range(PREFIX, 0, -1):
-                key = plain[position : position + size]
-                if len(key) == size:
-                    for name, pattern in by_start.get(key, ()):
+        for word in plain.split(" "):
+            for size, get in lookups:
+                group = get(plain[position : position + size])
+                if group:
+                    for name, pattern in group:
                         if (match := pattern.match(plain, position)) is not None:
                             found[(name, position, match.end())] = None
-            for name, pattern in anywhere:
-                if (match := pattern.match(plain, position)) is not None:
-                    found[(name, position, match.end())] = None
-            space = plain.find(" ", position)
-            if space < 0:
-                return list(found)
-            position = space + 1
+            position += len(word) + 1
+        return list(found)

@@ -55,13 +55,20 @@ class Model:
     threshold: float  # on the risk score (a log-odds), chosen when training
     rule_margin: float  # a message the rules flag is at risk from threshold - rule_margin up
     levels: dict[str, Linear]  # one score per level; the highest wins
+    level_features: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        every = frozenset().union(*(linear.known for linear in self.levels.values()))
+        object.__setattr__(self, "level_features", every)
 
     def is_risk(self, found: set[str], rules_flag: bool) -> bool:
         floor = self.threshold - (self.rule_margin if rules_flag else 0.0)
         return self.risk.score(found) >= floor
 
     def level(self, found: set[str]) -> str:
-        return max(self.levels, key=lambda name: self.levels[name].score(found))
+        # One pass over the message's features for the three scores, then small sets.
+        known = found & self.level_features
+        return max(self.levels, key=lambda name: self.levels[name].score(known))
 
 
 def _linear(raw: dict[str, object]) -> Linear:
