@@ -9,7 +9,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
 BENCHES := cost scale coldstart load detector
-.PHONY: help setup run test bench $(addprefix bench-,$(BENCHES)) test-fast lint format build deploy web-config publish-web clean lock
+.PHONY: help setup run test bench $(addprefix bench-,$(BENCHES)) test-fast lint format build deploy web-config publish-web clean lock train-detector
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -75,6 +75,9 @@ bench-load: $(STAMP)  ## N seeker-volunteer pairs through the local stack (ARGS=
 
 bench-detector: $(STAMP)  ## microseconds per message of the crisis detector
 	$(BIN)/python bench/detector.py
+
+train-detector: $(STAMP)  ## retrain the crisis detector's net from tests/data/crisis/dev.jsonl (about a minute)
+	$(BIN)/python -m tools.train_crisis_model
 
 lock: $(STAMP)  ## re-pin requirements/dev.lock from the current virtualenv
 	{ echo "# Every package of the dev virtualenv, pinned (pip freeze). Regenerate with 'make lock'."; \
