@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 
 from pydantic import TypeAdapter, ValidationError
@@ -125,7 +126,8 @@ def disconnect(svc: Services, req: DisconnectRequest) -> None:
             return
         if not _keeps_a_place(conn):
             break
-        away_until = int(svc.clock()) + svc.settings.resume_grace_seconds
+        # Rounded up: the grace is never a fraction of a second shorter than promised.
+        away_until = math.ceil(svc.clock()) + svc.settings.resume_grace_seconds
         if svc.store.mark_away(conn, away_until):
             if conn.state == "chatting" and conn.peer_id and conn.session_id:
                 # A 410 here is the volunteer's own $disconnect's or the sweeper's to handle.
