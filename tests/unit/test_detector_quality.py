@@ -76,25 +76,7 @@ def test_recall_and_false_alarms_on_the_held_out_part() -> None:
     assert figures.false_alarms["all"].rate <= MAX_FALSE_ALARMS, figures.false_alarms["all"].cell()
 
 
-# Issue 8 is open while this kind falls short: on the held-out part it is at 35/40 (0.875),
-# one message below the bound. Strict: the day it passes, this marker must go.
-SHORT_OF_THE_BOUND = {"goodbye_finality"}
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(
-            kind,
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 8 open: recall 35/40 on the held-out part"
-            ),
-        )
-        if kind in SHORT_OF_THE_BOUND
-        else kind
-        for kind in risk_kinds()
-    ],
-)
+@pytest.mark.parametrize("kind", risk_kinds())
 def test_recall_in_every_risk_kind(kind: str) -> None:
     """Given the held-out messages of one risk kind (both languages), then at least 90% are
     flagged, and at least 97% where the kind is `imminent`."""

@@ -138,7 +138,7 @@ def normalise(text: str) -> str:
         plain = _LEET.sub(lambda m: m.group().translate(_LEET_LETTERS), plain)
     plain = _NON_WORD.sub(" ", plain)
     plain = _SPACED.sub(lambda m: m.group().replace(" ", ""), plain)
-    plain = " ".join(_word(word) for word in plain.split())
+    plain = " ".join(map(_word, plain.split()))
     return _TWO_FOR_TO.sub(r"\1 to", plain) if " 2" in plain else plain
 
 

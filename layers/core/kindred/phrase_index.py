@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 import re._constants as sre_constants  # type: ignore[import-not-found]
 import re._parser as sre_parse  # type: ignore[import-not-found]
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-PREFIX = 3  # letters of a phrase's start used as its key
+PREFIX = 6  # letters of a phrase's start used as its key
+_MERGED_LIMIT = 65_536  # starts remembered with their phrases (a bound on memory)
 _MAX_STARTS = 256  # a phrase that could start in more ways than this is tried everywhere
 _WORD_END = r"(?![a-z0-9])"
 
@@ -75,6 +76,9 @@ class PhraseIndex:
     # by_size[n]: phrases whose known start has n letters (n = PREFIX, ..., 1), by that start;
     # by_size[0][""]: phrases that may start with anything.
     by_size: tuple[dict[str, tuple[tuple[str, re.Pattern[str]], ...]], ...]
+    # What may match where a word starts with these PREFIX letters: the phrases of every size
+    # of start, gathered the first time those letters are seen.
+    merged: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, terms: dict[str, list[str]]) -> PhraseIndex:
@@ -106,14 +110,26 @@ class PhraseIndex:
         """(term, start, end) of every phrase that matches at the start of a word of `plain`
         (normalised: lower-case words separated by single spaces)."""
         found: dict[tuple[str, int, int], None] = {}
-        lookups = [(size, table.get) for size, table in enumerate(self.by_size) if table][::-1]
+        merged = self.merged
         position = 0
         for word in plain.split(" "):
-            for size, get in lookups:
-                group = get(plain[position : position + size])
-                if group:
-                    for name, pattern in group:
-                        if (match := pattern.match(plain, position)) is not None:
-                            found[(name, position, match.end())] = None
+            start = plain[position : position + PREFIX]
+            group = merged.get(start)
+            if group is None:
+                group = self._gather(start)
+            for name, pattern in group:
+                if (match := pattern.match(plain, position)) is not None:
+                    found[(name, position, match.end())] = None
             position += len(word) + 1
         return list(found)
+
+    def _gather(self, start: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        group = tuple(
+            phrase
+            for size in range(min(PREFIX, len(start)), -1, -1)
+            for phrase in self.by_size[size].get(start[:size], ())
+        )
+        if len(self.merged) >= _MERGED_LIMIT:
+            self.merged.clear()
+        self.merged[start] = group
+        return group

@@ -17,18 +17,30 @@ from functools import cache
 from importlib import resources
 
 CHAR_SIZES = (4, 5)
+# The slices of a character n-gram at every position of a message up to this long, made once:
+# cutting the grams is then one call in C per size instead of a Python step per gram.
+_SLICES = {size: [slice(i, i + size) for i in range(4096)] for size in CHAR_SIZES}
 
 
 def features(plain: str, extra: Iterable[str] = ()) -> set[str]:
     """The features of a normalised message: words, word pairs and triples, character n-grams
-    (across word edges, so short phrases count), and the names the rules give (`extra`)."""
+    (across word edges, so short phrases count), and the names the rules give (`extra`).
+
+    A character n-gram is the text itself (lower-case letters, digits and spaces); every other
+    feature has a ':' or a capital letter in its name, so no two kinds of feature meet.
+    """
     words = plain.split()
-    found = {"w " + w for w in words}
-    found.update(f"b {a} {b}" for a, b in itertools.pairwise(words))
-    found.update(f"t {a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False))
+    found = {"w:" + w for w in words}
+    found.update(map("b:{} {}".format, words, words[1:]))
+    found.update(map("t:{} {} {}".format, words, words[1:], words[2:]))
     padded = f" {plain} "
+    get = padded.__getitem__
     for size in CHAR_SIZES:
-        found.update("c " + padded[i : i + size] for i in range(len(padded) - size + 1))
+        count = len(padded) - size + 1
+        if count <= len(_SLICES[size]):
+            found.update(map(get, _SLICES[size][:count]))
+        else:
+            found.update(padded[i : i + size] for i in range(count))
     found.update(extra)
     return found
 
@@ -39,14 +51,6 @@ class Linear:
 
     bias: float
     weights: dict[str, float]
-    known: frozenset[str] = field(default_factory=frozenset)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "known", frozenset(self.weights))
-
-    def score(self, found: set[str]) -> float:
-        # The intersection and the sum run in C: about a third faster than a lookup each.
-        return self.bias + sum(map(self.weights.__getitem__, found & self.known))
 
 
 @dataclass(frozen=True)
@@ -55,20 +59,30 @@ class Model:
     threshold: float  # on the risk score (a log-odds), chosen when training
     rule_margin: float  # a message the rules flag is at risk from threshold - rule_margin up
     levels: dict[str, Linear]  # one score per level; the highest wins
-    level_features: frozenset[str] = field(default_factory=frozenset)
+    # Every feature with its weights in the four scores (risk, then the levels in order): one
+    # lookup a feature for all four, in one table.
+    table: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        every = frozenset().union(*(linear.known for linear in self.levels.values()))
-        object.__setattr__(self, "level_features", every)
+        linears = (self.risk, *self.levels.values())
+        every = set().union(*(linear.weights for linear in linears))
+        table = {f: tuple(linear.weights.get(f, 0.0) for linear in linears) for f in every}
+        object.__setattr__(self, "table", table)
 
-    def is_risk(self, found: set[str], rules_flag: bool) -> bool:
+    def scores(self, found: set[str]) -> tuple[float, ...]:
+        """The risk score, then one score per level, of a message's features."""
+        rows = [row for row in map(self.table.get, found) if row is not None]
+        sums = map(sum, zip(*rows, strict=True)) if rows else itertools.repeat(0.0)
+        biases = (self.risk.bias, *(linear.bias for linear in self.levels.values()))
+        return tuple(bias + total for bias, total in zip(biases, sums, strict=False))
+
+    def is_risk(self, scores: tuple[float, ...], rules_flag: bool) -> bool:
         floor = self.threshold - (self.rule_margin if rules_flag else 0.0)
-        return self.risk.score(found) >= floor
+        return scores[0] >= floor
 
-    def level(self, found: set[str]) -> str:
-        # One pass over the message's features for the three scores, then small sets.
-        known = found & self.level_features
-        return max(self.levels, key=lambda name: self.levels[name].score(known))
+    def level(self, scores: tuple[float, ...]) -> str:
+        names = list(self.levels)
+        return names[max(range(len(names)), key=lambda i: scores[i + 1])]
 
 
 def _linear(raw: dict[str, object]) -> Linear:

@@ -67,11 +67,11 @@ def assess(text: str | None) -> Assessment:
         if strongest is None:
             return Assessment(risk=False)
         return Assessment(risk=True, rule=strongest.id, level=strongest.level)
-    features = risk_model.features(plain, found.features)
-    at_risk = net.is_risk(features, rules_flag=strongest is not None)
+    scores = net.scores(risk_model.features(plain, found.features))
+    at_risk = net.is_risk(scores, rules_flag=strongest is not None)
     if not at_risk and (strongest is None or strongest.level != "imminent"):
         return Assessment(risk=False)
-    level = cast(Level, net.level(features))
+    level = cast(Level, net.level(scores))
     if strongest is not None and LEVELS.index(strongest.level) > LEVELS.index(level):
         level = strongest.level
     return Assessment(risk=True, rule=strongest.id if strongest else "net", level=level)

@@ -80,10 +80,10 @@ class Reading:
 class _SignalRule:
     id: str
     kind: str
-    all: tuple[str, ...]
-    any: tuple[str, ...]
-    none: tuple[str, ...]
-    none_in_message: tuple[str, ...]
+    all: frozenset[str]
+    any: frozenset[str]
+    none: frozenset[str]
+    none_in_message: frozenset[str]
     example: str
 
 
@@ -118,18 +118,16 @@ def taxonomy() -> _Taxonomy:
         _SignalRule(
             id=str(item["id"]),
             kind=str(item["kind"]),
-            all=tuple(item["all"]),
-            any=tuple(item.get("any", ())),
-            none=tuple(item.get("none", ())),
-            none_in_message=tuple(item.get("none_in_message", ())),
+            all=frozenset(item["all"]),
+            any=frozenset(item.get("any", ())),
+            none=frozenset(item.get("none", ())),
+            none_in_message=frozenset(item.get("none_in_message", ())),
             example=str(item["example"]),
         )
         for item in raw["signals"]
     )
     for rule in rules:
-        unknown = [
-            t for t in (*rule.all, *rule.any, *rule.none, *rule.none_in_message) if t not in terms
-        ]
+        unknown = sorted((rule.all | rule.any | rule.none | rule.none_in_message) - terms)
         if unknown or rule.kind not in kinds:
             raise ValueError(
                 f"crisis_signals.json: signal {rule.id!r} names {unknown or rule.kind}"
@@ -238,14 +236,11 @@ def read(plain_clauses: list[str]) -> Reading:
             if on
         ]
         features.update(f"X {t} {c}" for t in topical for c in context)
+        present = clause.present
         for rule in tax.rules:
-            if not all(t in clause.present for t in rule.all):
+            if not rule.all <= present or (rule.any and rule.any.isdisjoint(present)):
                 continue
-            if rule.any and not any(t in clause.present for t in rule.any):
-                continue
-            if any(t in clause.present for t in rule.none) or any(
-                t in in_message for t in rule.none_in_message
-            ):
+            if not (rule.none.isdisjoint(present) and rule.none_in_message.isdisjoint(in_message)):
                 features.add(f"S {rule.id} none")
                 continue
             if clause.framed:
