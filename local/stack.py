@@ -193,7 +193,8 @@ class LocalStack:
         return self.gateway.api.stage if self.gateway is not None else ""
 
     def config(self) -> dict[str, Any]:
-        """config.json, per PROTOCOL.md: the WebSocket URL, topics, languages, Cognito."""
+        """config.json, per PROTOCOL.md: the WebSocket URL, topics, languages, Cognito; and
+        per docs/protocol.md the default country, the crisis directory and the hours."""
         return {
             "websocketUrl": self.ws_url,
             **site_config(self.site_path),
@@ -203,7 +204,18 @@ class LocalStack:
                 "clientId": self.environment.get("COGNITO_CLIENT_ID", ""),
                 "endpoint": self.aws_endpoint,
             },
+            **self._page_config(),
         }
+
+    def _page_config(self) -> dict[str, Any]:
+        # The layer's code is importable while the stack runs (local.functions puts it on
+        # sys.path), not when this module is imported.
+        from kindred.page_config import page_config
+
+        return page_config(
+            self.environment.get("DEFAULT_COUNTRY", ""),
+            self.environment.get("OPENING_HOURS", ""),
+        )
 
     def client(self, service: str) -> Any:
         """A boto3 client of the local AWS (moto)."""

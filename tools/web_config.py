@@ -5,7 +5,8 @@
 
 The stack name and region default to samconfig.toml's. `config.json` has the shape
 docs/protocol.md gives it: the stack's WebSocketUrl, its Cognito user pool, app client and
-region, and the topics and languages of web/site.json. Publish the output directory on any
+region, the topics and languages of web/site.json, and from the stack's parameters its
+DefaultCountry and OpeningHours, with the crisis directory. Publish the output directory on any
 static host; the stack's AllowedOrigins must name the origin it is served from, or every
 handshake from the page is refused (403): `--origin` checks that before anything is written.
 """
@@ -24,6 +25,8 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+
+from kindred.page_config import page_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WEB = ROOT / "web"
@@ -128,16 +131,22 @@ def web_config(stack: Mapping[str, Any], site: Mapping[str, Any]) -> dict[str, A
             "userPoolId": outputs["UserPoolId"],
             "clientId": outputs["UserPoolClientId"],
         },
+        **page_config(parameter(stack, "DefaultCountry"), parameter(stack, "OpeningHours")),
     }
+
+
+def parameter(stack: Mapping[str, Any], name: str) -> str:
+    """A parameter of the deployed stack as DescribeStacks gives it; "" when absent."""
+    for given in stack.get("Parameters") or []:
+        if given.get("ParameterKey") == name:
+            return str(given.get("ParameterValue", ""))
+    return ""
 
 
 def allowed_origins(stack: Mapping[str, Any]) -> list[str]:
     """The stack's AllowedOrigins parameter, as a list."""
-    for parameter in stack.get("Parameters") or []:
-        if parameter.get("ParameterKey") == "AllowedOrigins":
-            value = str(parameter.get("ParameterValue", ""))
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
-    return []
+    value = parameter(stack, "AllowedOrigins")
+    return [origin.strip() for origin in value.split(",") if origin.strip()]
 
 
 def _deploy_command(origin: str) -> str:

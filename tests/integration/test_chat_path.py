@@ -163,7 +163,10 @@ def test_a_volunteer_who_disconnects_frees_the_seeker(world: World) -> None:
     world.disconnect(vol)
     assert world.frames(seeker) == [{"type": "ended", "sessionId": session, "reason": "peer_left"}]
     world.send(seeker, {"action": "match"})
-    assert world.types(seeker) == ["queued"]
+    # Their volunteer was the only one on shift: they wait with the crisis lines, no estimate.
+    queued, lines = world.frames(seeker)
+    assert queued["type"] == "queued" and queued["volunteersOnShift"] == 0
+    assert (lines["type"], lines["reason"]) == ("resources", "unavailable")
 
 
 def test_a_seeker_who_disconnects_frees_the_volunteer(world: World) -> None:
@@ -236,10 +239,12 @@ def test_a_transfer_keeps_the_seekers_language_and_risk(world: World) -> None:
     assert "alert" in world.types(first)
     world.send(first, {"action": "transfer", "sessionId": session, "note": "habla despacio"})
     world.send(first, {"action": "availability", "available": False})
-    assert [(f["type"], f.get("reason")) for f in world.frames(seeker)][-1] == (
-        "queued",
-        "transfer",
-    )
+    # Handed back, then told that nobody is on shift (the volunteer went on a break).
+    assert [(f["type"], f.get("reason")) for f in world.frames(seeker)][-3:] == [
+        ("queued", "transfer"),
+        ("position", None),
+        ("resources", "unavailable"),
+    ]
 
     english = _volunteer(world, languages=["en"], user="en1", alias="En1")
     world.run_matcher()

@@ -66,7 +66,7 @@ def test_a_table_throttled_past_the_retries_tells_the_seeker_and_changes_nothing
     table = boto3.client("dynamodb").scan(TableName=os.environ["TABLE_NAME"])["Items"]
     assert not [i for i in table if i["pk"]["S"] == "QUEUE"]
     world.send(seeker, {"action": "match"})
-    assert world.types(seeker) == ["queued"]
+    assert world.types(seeker) == ["queued", "resources"]  # nobody is on shift in this test
 
 
 def test_a_matcher_throttled_past_the_retries_leaves_the_seeker_waiting_for_the_redelivery(

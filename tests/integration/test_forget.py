@@ -67,7 +67,14 @@ def test_forget_after_a_transfer_leaves_nothing_about_the_seeker(world: World) -
     world.send(first, {"action": "availability", "available": False})
     _volunteer(world, "second")
     world.run_matcher()
-    assert [f["type"] for f in world.frames(seeker)][-2:] == ["queued", "matched"]
+    # Handed back, nobody on shift for a moment (the first went on a break), then matched.
+    assert [f["type"] for f in world.frames(seeker)][-5:] == [
+        "queued",
+        "position",
+        "resources",
+        "position",
+        "matched",
+    ]
 
     world.send(seeker, {"action": "forget"})
     assert _about(seeker, key) == []

@@ -65,13 +65,20 @@ def test_a_volunteer_gone_at_the_moment_of_the_match_does_not_cost_the_seeker(
     world.send(ghost, {"action": "availability", "available": True})
     with gone_connections(ghost):
         world.run_matcher()
-    assert world.types(seeker) == ["queued"]
+    # Nobody on shift, then the ghost, then nobody again: never a chat that did not happen.
+    assert [(f["type"], f.get("volunteersOnShift")) for f in world.frames(seeker)] == [
+        ("queued", 0),
+        ("resources", None),
+        ("position", 1),
+        ("position", 0),
+        ("resources", None),
+    ]
     vol = world.connect("volunteer", user_id="v2", alias="Real")
     world.send(vol, {"action": "availability", "available": True})
     world.run_matcher()
-    matched = world.frames(seeker)
-    assert [f["type"] for f in matched] == ["matched"]
-    assert matched[0]["peer"]["alias"] == "Real"
+    news, matched = world.frames(seeker)
+    assert news == {"type": "position", "position": 1, "volunteersOnShift": 1}
+    assert matched["type"] == "matched" and matched["peer"]["alias"] == "Real"
 
 
 def test_a_seeker_gone_at_the_moment_of_the_match_frees_the_volunteer(world: World) -> None:

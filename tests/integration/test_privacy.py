@@ -50,7 +50,11 @@ def test_no_text_is_stored_sent_to_sqs_or_logged(
             seeker,
             {
                 "action": "feedback",
-                "sessionId": world.all_frames(seeker)[-1]["sessionId"],
+                "sessionId": next(
+                    f["sessionId"]
+                    for f in reversed(world.all_frames(seeker))
+                    if f["type"] == "ended"
+                ),
                 "rating": 5,
                 "comment": f"{SEEKER_MARK} thanks",
             },

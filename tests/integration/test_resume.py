@@ -75,7 +75,8 @@ def test_a_waiting_seeker_who_drops_keeps_their_place(world: World) -> None:
     world.disconnect(first)
     vol = _volunteer(world)
     world.run_matcher()
-    assert [f["type"] for f in world.frames(second)] == ["matched"]  # not the away seeker
+    # The volunteer's coming on shift is news to both; only the one present is matched.
+    assert [f["type"] for f in world.frames(second)] == ["position", "matched"]
 
     world.advance(30)
     back = world.connect(resume=token)

@@ -178,6 +178,8 @@ def test_every_function_gets_the_globals_fully_resolved(created: dict[str, str])
         "BLOCK_RETENTION_DAYS": "90",
         "DEFAULT_COUNTRY": "",
         "DEFAULT_LANGUAGE": "en",
+        "OPENING_HOURS": "",
+        "MAX_WAIT_MINUTES": "20",
         "TOPIC_FALLBACK_SECONDS": "60",
         "POSITION_UPDATES": "20",
         "RATE_LIMIT_ACTIONS": "30",

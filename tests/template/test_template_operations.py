@@ -16,7 +16,7 @@ SNS_TYPES = ("AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy
 LAYER_SOURCES = sorted((ROOT / "layers" / "core" / "kindred").rglob("*.py"))
 OPERATIONS_DOC = ROOT / "docs" / "operations.md"
 # An alarm is billed per metric it reads: the figure the docs and the parameter quote.
-ALARM_METRICS = 7
+ALARM_METRICS = 8
 
 
 # ---------------------------------------------------------------- evaluating conditions
@@ -182,25 +182,46 @@ def test_the_failures_alarm_leaves_out_refused_handshakes_only(template: dict[st
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
 
 
-def test_the_long_wait_alarm_reads_the_wait_the_matcher_records(template: dict[str, Any]) -> None:
+def test_the_long_wait_alarm_reads_the_waits_of_matched_and_still_waiting_seekers(
+    template: dict[str, Any],
+) -> None:
     """
-    Given the matcher, which records each matched seeker's wait as the EMF metric WaitSeconds
-    (namespace Kindred, dimension service=kindred, as the functions' Powertools settings say)
-    When 1 in 10 seekers matched in 15 minutes waited longer than LongWaitAlarmSeconds
-    Then the long-wait alarm goes off, even on a quiet night with few samples
+    Given the matcher, which records each matched seeker's wait as the EMF metric WaitSeconds,
+      and the sweeper, which records the longest wait of those still waiting as
+      OldestWaitSeconds every minute (namespace Kindred, dimension service=kindred, as the
+      functions' Powertools settings say)
+    When 1 in 10 seekers matched in 15 minutes waited longer than LongWaitAlarmSeconds, or a
+      seeker has waited that long with nobody on shift to match them
+    Then the long-wait alarm goes off: it reads the larger of the two
     """
     alarm = template["Resources"]["LongWaitAlarm"]["Properties"]
     environment = template["Globals"]["Function"]["Environment"]["Variables"]
-
-    assert alarm["Namespace"] == environment["POWERTOOLS_METRICS_NAMESPACE"] == "Kindred"
-    assert alarm["Dimensions"] == [
-        {"Name": "service", "Value": environment["POWERTOOLS_SERVICE_NAME"]}
-    ]
-    assert alarm["MetricName"] == "WaitSeconds"
-    assert (alarm["ExtendedStatistic"], alarm["Period"]) == ("p90", 900)
-    assert alarm["EvaluateLowSampleCountPercentile"] == "evaluate"
+    assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "Kindred"
+    dimensions = [{"Name": "service", "Value": environment["POWERTOOLS_SERVICE_NAME"]}]
+    read = {
+        query["Id"]: query["MetricStat"]
+        for query in alarm["Metrics"]
+        if "MetricStat" in query and query["ReturnData"] is False
+    }
+    assert {
+        (stat["Metric"]["MetricName"], stat["Stat"], stat["Period"]) for stat in read.values()
+    } == {("WaitSeconds", "p90", 900), ("OldestWaitSeconds", "Maximum", 900)}
+    for stat in read.values():
+        assert stat["Metric"]["Namespace"] == "Kindred"
+        assert stat["Metric"]["Dimensions"] == dimensions
+    (decides,) = [q for q in alarm["Metrics"] if q.get("ReturnData", True)]
+    expression = decides["Expression"].replace(" ", "")
+    assert expression.startswith("MAX([")
+    assert all(f"FILL({metric_id},0)" in expression for metric_id in read)
     assert alarm["Threshold"] == {"Ref": "LongWaitAlarmSeconds"}
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert template["Parameters"]["LongWaitAlarmSeconds"]["Default"] == 300
+
+
+def test_the_sweeper_records_the_longest_wait_the_alarm_reads() -> None:
+    """The metric the alarm reads for seekers still waiting is the one the sweeper emits."""
+    source = (ROOT / "layers" / "core" / "kindred" / "edges.py").read_text(encoding="utf-8")
+    assert 'name="OldestWaitSeconds", unit="Seconds"' in source
 
 
 def _kindred_metrics_read(template: dict[str, Any]) -> set[str]:

@@ -13,6 +13,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from kindred.safety import crisis_directory
 from tests.template.conftest import ROOT
 from tools import web_config
 
@@ -32,8 +33,8 @@ def _documented_config() -> dict[str, Any]:
     """The config.json example of docs/protocol.md, its "..." placeholders dropped."""
     protocol = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
     section = protocol.split("## config.json", 1)[1].split("\n## ", 1)[0]
-    example = section[section.index("{") : section.rindex("}") + 1]
-    return dict(json.loads(example.replace(", ...]", "]")))
+    example = section[section.index("    {") : section.index("\n    }\n") + 6]
+    return dict(json.loads(example.replace(", ...]", "]").replace('"INTL": [...]', '"INTL": []')))
 
 
 def _stack(outputs: dict[str, str], origins: str = "https://help.example.org") -> dict[str, Any]:
@@ -71,8 +72,9 @@ def test_config_json_has_the_shape_the_protocol_documents(
     Given a deployed stack's outputs and web/site.json
     When the operator runs `make web-config`
     Then config.json has exactly the keys docs/protocol.md shows, but the local-only Cognito
-    endpoint (the page then signs in at the region's Cognito), with the stack's values and
-    the site's topics and languages
+    endpoint (the page then signs in at the region's Cognito) and the hours (the stack has
+    none: open 24/7), with the stack's values, the site's topics and languages, and the whole
+    crisis directory
     """
     client, stubber = cloudformation
     _answers(stubber, _stack(OUTPUTS))
@@ -81,9 +83,12 @@ def test_config_json_has_the_shape_the_protocol_documents(
     config = json.loads(written.read_text(encoding="utf-8"))
     documented = _documented_config()
 
-    assert set(config) == set(documented)
+    assert set(config) == set(documented) - {"hours"}
     assert set(config["cognito"]) == set(documented["cognito"]) - {"endpoint"}
     assert all(set(topic) == set(documented["topics"][0]) for topic in config["topics"])
+    lines = config.pop("crisisLines")
+    assert lines == crisis_directory() and len(lines) > 40
+    assert set(lines["GB"][0]) == set(documented["crisisLines"]["GB"][0])
     assert config == {
         "websocketUrl": URL,
         "topics": SITE["topics"],
@@ -93,8 +98,38 @@ def test_config_json_has_the_shape_the_protocol_documents(
             "userPoolId": OUTPUTS["UserPoolId"],
             "clientId": OUTPUTS["UserPoolClientId"],
         },
+        "defaultCountry": "",
     }
     assert warnings == []
+
+
+def test_config_json_gives_the_stacks_country_and_opening_hours(
+    cloudformation: tuple[Any, Stubber], tmp_path: Path
+) -> None:
+    """
+    Given a stack deployed with DefaultCountry GB and OpeningHours
+    When the operator runs `make web-config`
+    Then config.json names the country and gives the hours as docs/protocol.md shows them
+    """
+    client, stubber = cloudformation
+    stack = _stack(OUTPUTS)
+    given = {
+        "timezone": "Europe/London",
+        "weekly": {"mon": [["18:00", "23:00"]]},
+        "closedDates": [],
+    }
+    stack["Parameters"] += [
+        {"ParameterKey": "DefaultCountry", "ParameterValue": "GB"},
+        {"ParameterKey": "OpeningHours", "ParameterValue": json.dumps(given)},
+    ]
+    _answers(stubber, stack)
+
+    written, _ = web_config.build(client, "kindred", out_dir=tmp_path / "web")
+    config = json.loads(written.read_text(encoding="utf-8"))
+
+    assert set(config) == set(_documented_config())
+    assert config["defaultCountry"] == "GB"
+    assert config["hours"] == given
 
 
 def test_every_config_key_the_pages_read_is_there(
@@ -103,7 +138,8 @@ def test_every_config_key_the_pages_read_is_there(
     """
     Given the seeker page and the volunteer console, which read config.json
     When they load the generated one
-    Then every config.<key> and cognito.<key> they read (but the local endpoint) is in it
+    Then every config.<key> and cognito.<key> they read (but the local endpoint, and the
+    hours of a stack open 24/7) is in it
     """
     client, stubber = cloudformation
     _answers(stubber, _stack(OUTPUTS))
@@ -114,7 +150,10 @@ def test_every_config_key_the_pages_read_is_there(
 
     read = set(re.findall(r"\bconfig\.(\w+)", scripts)) - {"json"}
     read_of_cognito = set(re.findall(r"\bcognito\.(\w+)", scripts)) - {"endpoint"}
-    assert read and read <= set(config)
+    # `hours` is there only when the stack has OpeningHours (docs/protocol.md: absent, 24/7);
+    # test_config_json_gives_the_stacks_country_and_opening_hours shows it then.
+    assert "hours" in read
+    assert read and read - {"hours"} <= set(config)
     assert read_of_cognito and read_of_cognito <= set(config["cognito"])
 
 

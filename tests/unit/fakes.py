@@ -400,6 +400,7 @@ class InMemoryStore:
                 "reason": entry.reason,
                 "blockedUsers": sorted(entry.blocked_users),
                 "away": True if entry.away else None,
+                "longWait": True if entry.long_wait else None,
                 "expiresAt": self._now() + self._connection_ttl,
             }
         )
@@ -503,6 +504,7 @@ class InMemoryStore:
             reason=d.get("reason"),
             blocked_users=frozenset(d.get("blockedUsers", ())),
             away=bool(d.get("away", False)),
+            long_wait=bool(d.get("longWait", False)),
         )
 
     # -- volunteers ------------------------------------------------------------------------
@@ -564,6 +566,10 @@ class InMemoryStore:
         self.calls.append("available_volunteers")
         slots = (self._slot(d) for d in self._query(POOL_PK))
         return [s for s in slots if s.free_slots > 0]
+
+    def volunteers_on_shift(self) -> int:
+        self.calls.append("volunteers_on_shift")
+        return sum(1 for d in self._query(POOL_PK) if self._slot(d).available)
 
     def remove_slot(self, connection_id: str) -> None:
         self.calls.append("remove_slot")
@@ -1094,6 +1100,14 @@ class InMemoryStore:
     def delete_queue_entry(self, entry_key: str) -> None:
         self.calls.append("delete_queue_entry")
         self.items.pop((QUEUE_PK, entry_key), None)
+
+    def mark_long_wait(self, entry_key: str) -> bool:
+        self.calls.append("mark_long_wait")
+        item = self.items.get((QUEUE_PK, entry_key))
+        if item is None or item.get("longWait"):
+            return False
+        item["longWait"] = True
+        return True
 
 
 class RecordingNotifier:

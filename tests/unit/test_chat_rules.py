@@ -517,7 +517,7 @@ def test_anyone_can_ask_for_crisis_lines(svc: FakeServices) -> None:
         send(svc, "s1", {"action": "resources", "country": "ca"})
     [frame] = svc.notifier.take("s1")
     assert frame["type"] == "resources" and frame["reason"] == "requested"
-    assert [i["country"] for i in frame["items"]] == ["CA", "INTL"]
+    assert [i["country"] for i in frame["items"]] == ["CA", "INTL", "INTL"]
 
 
 def test_resources_without_a_country_use_the_deployments_default() -> None:
@@ -527,7 +527,7 @@ def test_resources_without_a_country_use_the_deployments_default() -> None:
     connect(svc, "v1", "volunteer", user_id="u1", alias="Sam")
     send(svc, "v1", {"action": "resources"})
     [frame] = svc.notifier.take("v1")
-    assert [i["country"] for i in frame["items"]] == ["GB", "INTL"]
+    assert [i["country"] for i in frame["items"]] == ["GB", "INTL", "INTL"]
 
 
 # ---- transfer --------------------------------------------------------------------------------
@@ -553,9 +553,15 @@ def test_transfer_hands_the_seeker_to_the_next_volunteer_with_the_note(
         {"type": "ended", "sessionId": session, "reason": "transferred"},
         {"type": "status", "available": False, "capacity": 1, "activeChats": 0},
     ]
-    [queued] = svc.notifier.take("s1")
+    [queued, *shift_news] = svc.notifier.take("s1")
     assert queued["type"] == "queued" and queued["reason"] == "transfer"
     assert queued["position"] == 1 and len(queued["resumeToken"]) >= 32
+    assert queued["volunteersOnShift"] == 1  # v1, still on shift when they transferred
+    # v1 was the only one on shift: when they went on a break, the waiting seekers heard it.
+    assert [(f["type"], f.get("volunteersOnShift"), f.get("reason")) for f in shift_news] == [
+        ("position", 0, None),
+        ("resources", None, "unavailable"),
+    ]
     assert svc.store.waiting(1)[0].priority == PRIORITY_URGENT
     assert svc.store.items_mentioning(note) == []
     assert svc.work.reasons[-1] == "transfer"
@@ -564,14 +570,21 @@ def test_transfer_hands_the_seeker_to_the_next_volunteer_with_the_note(
     run_matcher(svc)
     [to_v2] = svc.notifier.take("v2")
     assert to_v2["note"] == note and to_v2["peer"]["role"] == "seeker"
-    [to_seeker] = svc.notifier.take("s1")
+    [on_shift_again, to_seeker] = svc.notifier.take("s1")
+    assert on_shift_again == {"type": "position", "position": 1, "volunteersOnShift": 1}
     assert to_seeker["peer"]["alias"] == "Vol v2"
     assert "note" not in to_seeker
     # The other seeker was not matched: they heard they moved back behind the transferred
-    # seeker, then up again.
-    assert [(f["type"], f["position"]) for f in svc.notifier.take("waiting")] == [
-        ("position", 2),
-        ("position", 1),
+    # seeker, that nobody and then someone was on shift, then that they moved up again.
+    assert [
+        (f["type"], f.get("position"), f.get("volunteersOnShift"))
+        for f in svc.notifier.take("waiting")
+    ] == [
+        ("position", 2, None),
+        ("position", 2, 0),
+        ("resources", None, None),
+        ("position", 2, 1),
+        ("position", 1, None),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import socket
@@ -344,7 +345,7 @@ def test_a_countrys_lines_come_first_then_the_international_fallback() -> None:
     """Given a seeker in the US, when crisis lines are listed, then the US line comes first and
     the international directory follows."""
     lines = crisis_lines("US")
-    assert [item.country for item in lines] == ["US", "INTL"]
+    assert [item.country for item in lines] == ["US"] + ["INTL"] * len(crisis_lines("INTL"))
     assert lines[0].phone == "988"
 
 
@@ -362,8 +363,8 @@ def test_an_unknown_or_missing_country_gives_the_international_fallback(
     """Given a country with no lines in the directory (or none at all), when crisis lines are
     listed, then the seeker still gets the international fallback."""
     lines = crisis_lines(country)
-    assert [item.country for item in lines] == ["INTL"]
-    assert lines[0].url
+    assert lines and {item.country for item in lines} == {"INTL"}
+    assert all(line.url for line in lines)
 
 
 @pytest.mark.parametrize("country", ["INTL", "intl"])
@@ -372,7 +373,9 @@ def test_asking_for_the_international_lines_lists_each_line_once(country: str) -
     listed, then the international line comes once, not as the country's and again as the
     fallback."""
     lines = crisis_lines(country)
-    assert [item.country for item in lines] == ["INTL"]
+    assert [item.name for item in lines] == [
+        item["name"] for item in _data("resources.json")["INTL"]
+    ]
 
 
 REQUIRED_LINES = {
@@ -413,3 +416,19 @@ def test_every_line_in_the_directory_is_complete() -> None:
             assert item["country"] == code, item
             assert item.get("phone") or item.get("sms") or item.get("url"), item
         assert len(crisis_lines(code)) == len(set(crisis_lines(code)))
+
+
+def test_the_directory_has_lines_to_call_or_text_in_at_least_40_countries() -> None:
+    """Issue 9: crisis lines that are lines. At least 40 countries, every line of a country
+    with a phone or text number, and each with the page it was checked against and the date
+    (not in the future)."""
+    directory = {k: v for k, v in _data("resources.json").items() if not k.startswith("_")}
+    countries = [code for code in directory if code != "INTL"]
+    assert len(countries) >= 40, len(countries)
+    today = datetime.date.today()
+    for code in countries:
+        for item in directory[code]:
+            assert item.get("phone") or item.get("sms"), item["name"]
+            assert re.fullmatch(r"https?://\S+", item["source"]), item["name"]
+            checked = datetime.date.fromisoformat(item["checked"])
+            assert checked <= today, item["name"]

@@ -4,6 +4,8 @@
  * the latest resume token and where the seeker is (waiting or chatting, the session id and
  * the volunteer's alias), so a dropped connection or a reload can come back to the same chat.
  * Message text is never stored. Everything a person writes is shown with textContent.
+ * The country whose crisis lines are shown is chosen here (config's defaultCountry, else the
+ * browser's language region and time zone, else the seeker's pick) and is never sent or stored.
  */
 (function () {
   "use strict";
@@ -26,6 +28,7 @@
     resume_failed:
       "We couldn't reconnect you to your earlier chat. You can start a new one whenever you're ready.",
     internal: "Something went wrong on our side. Please try again in a moment.",
+    closed: "Kindred is closed right now.",
     invalid_request: "Something in that didn't go through. Please check it and try again.",
   };
   var GENERIC_ERROR = "Something went wrong. Please try again in a moment.";
@@ -55,6 +58,37 @@
     resuming: false,
   };
   var typingTimer = null;
+  var country = ""; // whose crisis lines are shown: in memory only, never sent or stored
+
+  /** Time zones whose country is plain (the first guess when the language names no region). */
+  var ZONE_COUNTRY = {
+    "America/New_York": "US", "America/Chicago": "US", "America/Denver": "US",
+    "America/Los_Angeles": "US", "America/Phoenix": "US", "America/Anchorage": "US",
+    "Pacific/Honolulu": "US", "America/Toronto": "CA", "America/Vancouver": "CA",
+    "America/Edmonton": "CA", "America/Winnipeg": "CA", "America/Halifax": "CA",
+    "America/St_Johns": "CA", "Europe/London": "GB", "Europe/Dublin": "IE",
+    "Australia/Sydney": "AU", "Australia/Melbourne": "AU", "Australia/Brisbane": "AU",
+    "Australia/Perth": "AU", "Australia/Adelaide": "AU", "Australia/Hobart": "AU",
+    "Pacific/Auckland": "NZ", "Europe/Madrid": "ES", "Atlantic/Canary": "ES",
+    "America/Mexico_City": "MX", "America/Monterrey": "MX", "America/Tijuana": "MX",
+    "America/Cancun": "MX", "America/Argentina/Buenos_Aires": "AR", "America/Bogota": "CO",
+    "America/Santiago": "CL", "Europe/Berlin": "DE", "Europe/Paris": "FR", "America/Lima": "PE",
+    "America/Caracas": "VE", "America/Guayaquil": "EC", "America/La_Paz": "BO",
+    "America/Santo_Domingo": "DO", "America/Tegucigalpa": "HN", "America/Asuncion": "PY",
+    "America/El_Salvador": "SV", "America/Costa_Rica": "CR", "America/Panama": "PA",
+    "America/Montevideo": "UY", "America/Puerto_Rico": "PR", "America/Sao_Paulo": "BR",
+    "Europe/Lisbon": "PT", "Europe/Rome": "IT", "Europe/Amsterdam": "NL",
+    "Europe/Brussels": "BE", "Europe/Zurich": "CH", "Europe/Vienna": "AT",
+    "Europe/Stockholm": "SE", "Europe/Oslo": "NO", "Europe/Copenhagen": "DK",
+    "Europe/Helsinki": "FI", "Europe/Warsaw": "PL", "Europe/Prague": "CZ", "Europe/Athens": "GR",
+    "Asia/Jerusalem": "IL", "Asia/Kolkata": "IN", "Asia/Calcutta": "IN", "Asia/Tokyo": "JP",
+    "Asia/Seoul": "KR", "Asia/Shanghai": "CN", "Asia/Hong_Kong": "HK", "Asia/Taipei": "TW",
+    "Asia/Singapore": "SG", "Asia/Kuala_Lumpur": "MY", "Asia/Manila": "PH",
+    "Asia/Jakarta": "ID", "Asia/Bangkok": "TH", "Africa/Johannesburg": "ZA",
+    "Africa/Lagos": "NG", "Africa/Nairobi": "KE",
+  };
+  var DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+  var DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
   // ---- storage --------------------------------------------------------------------------
 
@@ -176,7 +210,7 @@
         onQueued(frame);
         break;
       case "position":
-        showPosition(frame.position, frame.estimatedWaitSeconds);
+        onPosition(frame);
         break;
       case "matched":
         onMatched(frame);
@@ -195,6 +229,9 @@
         break;
       case "thanks":
         onThanks();
+        break;
+      case "forgotten":
+        onForgotten();
         break;
       case "error":
         onError(frame);
@@ -218,8 +255,23 @@
       K.show($("queue-reason"), false);
     }
     state.sessionId = null;
+    clearForm(); // what they wrote is on its way: a shared device does not keep it
+    K.show($("long-wait-box"), false);
     showPosition(frame.position, frame.estimatedWaitSeconds);
     showView("waiting", "waiting-title");
+    showNobody(frame.volunteersOnShift === 0);
+  }
+
+  function onPosition(frame) {
+    if (state.view !== "waiting") return; // news for a queue we have not joined yet
+    showPosition(frame.position, frame.estimatedWaitSeconds);
+    if (frame.volunteersOnShift === 0) {
+      showNobody(true);
+    } else if (typeof frame.volunteersOnShift === "number") {
+      showNobody(false);
+      notice("A volunteer has come on shift. You'll be connected as soon as they're free.", { kind: "ok" });
+    }
+    if (frame.longWait) showLongWait();
   }
 
   function positionWords(position) {
@@ -264,6 +316,7 @@
     notice(null);
     $("ended-reason").textContent = words;
     resetFeedback();
+    showCrisisPanel(false);
     showView("ended", "ended-title");
   }
 
@@ -296,6 +349,13 @@
     }
     if (frame.action === "feedback") {
       $("feedback-error").textContent = "We couldn't send your feedback. You can skip it; that's fine.";
+      return;
+    }
+    if (frame.code === "closed") {
+      $("match-submit").disabled = false;
+      $("match-error").textContent = frame.message || kindError(frame);
+      if (config.hours) showHours();
+      K.show($("hours-box"), true);
       return;
     }
     if (frame.action === "match") {
@@ -337,19 +397,167 @@
     });
   }
 
+  // The lists of crisis lines on the page, each shown with the chosen country's lines.
+  var LINE_LISTS = ["urgent-lines", "crisis-lines", "ended-lines", "nobody-lines", "long-wait-lines", "closed-lines"];
+
+  function directory() {
+    return (config && config.crisisLines) || null;
+  }
+
+  function countryName(code) {
+    if (code === "INTL") return "anywhere";
+    try {
+      return new Intl.DisplayNames(["en"], { type: "region" }).of(code) || code;
+    } catch (err) {
+      return code;
+    }
+  }
+
+  /** The country whose lines to show: the deployment's, else the browser's language region
+   * and time zone (the time zone wins when the two disagree: en-US is many browsers' default
+   * language wherever they are), else none (the international lines). */
+  function guessCountry() {
+    var dir = directory() || {};
+    if (config.defaultCountry && dir[config.defaultCountry]) return config.defaultCountry;
+    var zone = "";
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (err) {
+      zone = "";
+    }
+    var fromZone = ZONE_COUNTRY[zone] || "";
+    var languages = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ""];
+    for (var i = 0; i < languages.length; i += 1) {
+      var match = /-([A-Za-z]{2})(?:-|$)/.exec(languages[i] || "");
+      var fromLanguage = match ? match[1].toUpperCase() : "";
+      if (fromLanguage && dir[fromLanguage] && (!fromZone || fromZone === fromLanguage)) return fromLanguage;
+    }
+    return dir[fromZone] ? fromZone : "";
+  }
+
+  /** The lines to show: the chosen country's then the international ones from config, or,
+   * without a directory in config, what the server sent. */
+  function linesToShow(items) {
+    var dir = directory();
+    if (!dir) return items || [];
+    return (country && dir[country] ? dir[country] : []).concat(dir.INTL || []);
+  }
+
+  function showLines(listId, items) {
+    var list = $(listId);
+    list.dataset.filled = "1";
+    list._items = items || [];
+    renderLines(list, linesToShow(items));
+    if (directory() && listId !== "urgent-lines") labelLines(list);
+  }
+
+  /** "Lines for Mexico. Somewhere else?" above a list: the country is a guess, easy to change. */
+  function labelLines(list) {
+    var label = list.previousElementSibling;
+    if (!label || !label.classList.contains("lines-for")) {
+      label = el("p", { className: "lines-for small" });
+      list.parentNode.insertBefore(label, list);
+    }
+    label.replaceChildren(
+      document.createTextNode(country ? "Lines for " + countryName(country) + ". " : "Lines that help anywhere. ")
+    );
+    var change = el("button", { type: "button", className: "link-button" }, country ? "Somewhere else?" : "Choose your country");
+    change.addEventListener("click", function () {
+      openUrgent();
+      $("country").focus();
+    });
+    label.appendChild(change);
+  }
+
+  function fillCountries() {
+    var select = $("country");
+    var dir = directory();
+    if (!dir) {
+      K.show(select.closest(".country-field"), false);
+      return;
+    }
+    var codes = Object.keys(dir).filter(function (code) {
+      return code !== "INTL";
+    });
+    var named = codes.map(function (code) {
+      return { code: code, name: countryName(code) };
+    });
+    named.sort(function (a, b) {
+      return a.name.localeCompare(b.name);
+    });
+    select.appendChild(el("option", { value: "" }, "Another country (international lines)"));
+    named.forEach(function (entry) {
+      select.appendChild(el("option", { value: entry.code }, entry.name));
+    });
+    country = guessCountry();
+    select.value = country;
+    select.addEventListener("change", function () {
+      country = select.value;
+      LINE_LISTS.forEach(function (id) {
+        if ($(id).dataset.filled) showLines(id, $(id)._items);
+      });
+    });
+  }
+
   function onResources(frame) {
     if (frame.reason === "crisis") {
-      renderLines($("crisis-lines"), frame.items);
+      showLines("crisis-lines", frame.items);
+      // Without a country's own line there is nobody to call yet: say so, not "straight away".
+      $("crisis-promise").textContent = linesToShow(frame.items).some(function (line) {
+        return line.phone || line.sms;
+      })
+        ? "These lines are free, confidential and can talk with you straight away."
+        : "These services list free, confidential lines near you. Choose your country to see the ones you can call or text now.";
+      $("crisis-note").textContent =
+        state.view === "chat" ? "Your chat stays open too." : state.view === "waiting" ? "You keep your place in the queue too." : "";
       $("crisis-close").textContent = state.view === "chat" ? "Back to the chat" : "Hide these lines";
-      K.show($("crisis-panel"), true);
-      $("crisis-panel").focus();
-      $("crisis-panel").scrollIntoView({ block: "start" });
+      showCrisisPanel(true);
     } else if (frame.reason === "ended") {
-      renderLines($("ended-lines"), frame.items);
-      K.show($("ended-lines-box"), (frame.items || []).length > 0);
+      showLines("ended-lines", frame.items);
+      K.show($("ended-lines-box"), true);
+    } else if (frame.reason === "unavailable") {
+      showLines("nobody-lines", frame.items);
+      if (state.view === "waiting") showNobody(true);
+    } else if (frame.reason === "long_wait") {
+      showLines("long-wait-lines", frame.items);
+      if (state.view === "waiting") showLongWait();
+    } else if (frame.reason === "closed") {
+      showLines("closed-lines", frame.items);
+      K.show($("closed-lines-box"), true);
+      K.show($("hours-box"), true);
     } else {
-      renderLines($("urgent-lines"), frame.items);
-      $("urgent-status").textContent = (frame.items || []).length ? "" : "No lines were found for your area.";
+      showLines("urgent-lines", frame.items);
+      $("urgent-status").textContent = linesToShow(frame.items).length ? "" : "No lines were found for your area.";
+    }
+  }
+
+  /** The crisis panel: on a phone in a chat it stays short (its lines scroll) so that the
+   * message box stays in view. */
+  function showCrisisPanel(visible) {
+    K.show($("crisis-panel"), visible);
+    document.body.classList.toggle("crisis-open", visible);
+    if (!visible) return;
+    $("crisis-panel").focus({ preventScroll: true });
+    if (state.view !== "chat") $("crisis-panel").scrollIntoView({ block: "start" });
+  }
+
+  function showNobody(visible) {
+    var box = $("nobody-box");
+    var was = !box.hidden;
+    K.show(box, visible);
+    if (visible) {
+      $("queue-wait").textContent = "";
+      if (!$("nobody-lines").dataset.filled) showLines("nobody-lines", []);
+      if (!was) box.focus();
+    }
+  }
+
+  function showLongWait() {
+    var box = $("long-wait-box");
+    if (!$("long-wait-lines").dataset.filled) showLines("long-wait-lines", []);
+    if (box.hidden) {
+      K.show(box, true);
+      box.focus();
     }
   }
 
@@ -359,6 +567,10 @@
     $("urgent-open").setAttribute("aria-expanded", "true");
     panel.focus();
     panel.scrollIntoView({ block: "start" });
+    if (directory()) {
+      showLines("urgent-lines", []);
+      return;
+    }
     if ($("urgent-lines").children.length) return;
     if (!client) {
       $("urgent-status").textContent =
@@ -369,15 +581,125 @@
     client
       .connect()
       .then(function () {
-        // No country: the deployment's own (DefaultCountry) is the one it vouches for; a guess
-        // from the browser's language (en-US is the default almost everywhere) could send
-        // someone in crisis to a line that does not serve them.
+        // No country: the deployment's own (DefaultCountry) is the one it vouches for.
         send({ action: "resources" });
       })
       .catch(function () {
         $("urgent-status").textContent =
           "We couldn't load crisis lines just now. Please call your local emergency number if you are in danger.";
       });
+  }
+
+  // ---- opening hours ------------------------------------------------------------------------
+
+  /** Now in the schedule's time zone: the day (0 = Monday), the minute of the day, the date. */
+  function zoneNow(zone) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone, weekday: "short", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    }).formatToParts(new Date()).forEach(function (part) {
+      parts[part.type] = part.value;
+    });
+    var day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(parts.weekday);
+    return {
+      day: day,
+      minute: Number(parts.hour) * 60 + Number(parts.minute),
+      date: Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)),
+    };
+  }
+
+  function minutes(clock) {
+    var bits = clock.split(":");
+    return Number(bits[0]) * 60 + Number(bits[1]);
+  }
+
+  function isoDate(utcMs) {
+    return new Date(utcMs).toISOString().slice(0, 10);
+  }
+
+  /** Windows of a day as [start, end] minutes (end past 1440 runs into the next day). */
+  function windowsOn(hours, dateMs, day) {
+    if ((hours.closedDates || []).indexOf(isoDate(dateMs)) >= 0) return [];
+    return ((hours.weekly || {})[DAYS[day]] || []).map(function (span) {
+      var start = minutes(span[0]);
+      var end = minutes(span[1]);
+      return [start, end > start ? end : end + 1440];
+    });
+  }
+
+  /** Whether open now and, if not, when it next opens (in the schedule's own time). */
+  function schedule(hours) {
+    var now = zoneNow(hours.timezone);
+    var today = windowsOn(hours, now.date, now.day);
+    var yesterday = windowsOn(hours, now.date - 86400000, (now.day + 6) % 7);
+    var open =
+      today.some(function (w) {
+        return w[0] <= now.minute && now.minute < w[1];
+      }) ||
+      yesterday.some(function (w) {
+        return now.minute + 1440 < w[1];
+      });
+    if (open) return { open: true };
+    for (var offset = 0; offset < 400; offset += 1) {
+      var date = now.date + offset * 86400000;
+      var day = (now.day + offset) % 7;
+      var starts = windowsOn(hours, date, day)
+        .map(function (w) {
+          return w[0];
+        })
+        .filter(function (start) {
+          return offset > 0 || start > now.minute;
+        })
+        .sort(function (a, b) {
+          return a - b;
+        });
+      if (starts.length) return { open: false, offset: offset, date: date, day: day, minute: starts[0] };
+    }
+    return { open: false };
+  }
+
+  function clockWords(minute) {
+    var h = Math.floor(minute / 60) % 24;
+    var m = minute % 60;
+    return (h < 10 ? "0" : "") + h + ":" + (m < 10 ? "0" : "") + m;
+  }
+
+  function nextOpeningWords(next, zone) {
+    if (next.minute === undefined) return "Kindred is closed right now, and no opening is planned yet.";
+    var when =
+      next.offset === 0 ? "today" : next.offset === 1 ? "tomorrow" :
+      "on " + DAY_NAMES[next.day] + " " + new Date(next.date).getUTCDate() + " " +
+      new Date(next.date).toLocaleString("en-GB", { month: "long", timeZone: "UTC" });
+    return "Kindred is closed right now. It opens again " + when + " at " + clockWords(next.minute) +
+      " (" + zone.replace(/_/g, " ") + " time).";
+  }
+
+  function showHours() {
+    var hours = config.hours;
+    if (!hours || !hours.timezone) return;
+    var list = $("hours-list");
+    list.replaceChildren();
+    DAYS.forEach(function (key, index) {
+      var spans = (hours.weekly || {})[key] || [];
+      var words = spans.length
+        ? spans.map(function (span) {
+            return span[0] + "–" + span[1];
+          }).join(", ")
+        : "closed";
+      list.appendChild(el("li", {}, DAY_NAMES[index] + ": " + words));
+    });
+    list.appendChild(el("li", { className: "muted" }, "Times are " + hours.timezone.replace(/_/g, " ") + " time."));
+    var now = schedule(hours);
+    K.show($("hours-box"), true);
+    if (now.open) {
+      $("hours-next").textContent = "Kindred is open now.";
+      K.show($("closed-lines-box"), false);
+    } else {
+      $("hours-next").textContent = nextOpeningWords(now, hours.timezone);
+      showLines("closed-lines", []);
+      K.show($("closed-lines-box"), true);
+    }
   }
 
   function closeUrgent() {
@@ -555,7 +877,7 @@
 
   function cancelWait() {
     send({ action: "end" });
-    state.resumeToken = null;
+    cleanSlate();
     showView("welcome", "welcome-title");
     notice("You've left the queue. You can ask again whenever you like.", { clearAfterMs: 6000 });
   }
@@ -565,7 +887,6 @@
     $("feedback-error").textContent = "";
     K.show($("feedback-form"), true);
     K.show($("thanks"), false);
-    K.show($("ended-lines-box"), $("ended-lines").children.length > 0);
   }
 
   function onFeedbackSubmit(event) {
@@ -584,13 +905,56 @@
     }
   }
 
-  function newChat() {
+  /** The request form as new: no intro, no topics. */
+  function clearForm() {
+    $("match-form").reset();
+    onTopicChange();
+    $("intro-count").textContent = "0 of 500 characters";
+    $("intro-limit").textContent = "";
+    $("match-error").textContent = "";
+  }
+
+  /** Nothing of the previous chat stays on the page: the form, the chat, the lines shown for it. */
+  function cleanSlate() {
     state.sessionId = null;
     state.endedSessionId = null;
     state.alias = "";
+    state.resumeToken = null;
     $("chat-log").replaceChildren();
-    K.show($("crisis-panel"), false);
+    $("peer-alias").textContent = "";
+    $("ended-reason").textContent = "";
+    ["crisis-lines", "ended-lines", "nobody-lines", "long-wait-lines"].forEach(function (id) {
+      $(id).replaceChildren();
+      delete $(id).dataset.filled;
+    });
+    ["ended-lines-box", "nobody-box", "long-wait-box", "queue-reason"].forEach(function (id) {
+      K.show($(id), false);
+    });
+    showCrisisPanel(false);
+    resetFeedback();
+    clearForm();
+    notice(null);
+  }
+
+  function newChat() {
+    cleanSlate();
     showView("welcome", "welcome-title");
+  }
+
+  function forgetMe() {
+    if (!send({ action: "forget" })) onForgotten();
+  }
+
+  /** The server deleted what it held about this seeker and closes the connection. */
+  function onForgotten() {
+    cleanSlate();
+    if (client) client.close();
+    makeClient();
+    showView("welcome", "welcome-title");
+    notice("Kindred has deleted what it held about you. This page has forgotten the chat too.", {
+      kind: "ok",
+      clearAfterMs: 8000,
+    });
   }
 
   /** Leaves at once: ends the chat, forgets everything the page knows, replaces history. */
@@ -657,13 +1021,23 @@
       if (event.key === "Escape") closeUrgent();
     });
     $("crisis-close").addEventListener("click", function () {
-      K.show($("crisis-panel"), false);
+      showCrisisPanel(false);
       if (state.view === "chat") $("message").focus();
       else $("main").focus();
     });
     $("match-form").addEventListener("submit", onMatchSubmit);
     $("intro").addEventListener("input", onIntroInput);
-    $("cancel-wait").addEventListener("click", cancelWait);
+    document.querySelectorAll("[data-cancel-wait]").forEach(function (button) {
+      button.addEventListener("click", cancelWait);
+    });
+    $("keep-waiting").addEventListener("click", function () {
+      K.show($("nobody-box"), false);
+      notice("You're still in the queue. We'll tell you here when a volunteer comes on shift.", {
+        clearAfterMs: 6000,
+      });
+      $("waiting-title").focus();
+    });
+    $("forget-me").addEventListener("click", forgetMe);
     $("end-chat").addEventListener("click", endChat);
     $("composer").addEventListener("submit", onComposerSubmit);
     $("message").addEventListener("input", onComposerInput);
@@ -688,6 +1062,8 @@
       .then(function (loaded) {
         config = loaded;
         fillForm();
+        fillCountries();
+        showHours();
         makeClient();
         var saved = restore();
         if (saved && saved.resumeToken && (saved.view === "waiting" || saved.view === "chat")) {

@@ -379,6 +379,7 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         # (A seeker who is away keeps the token they hold, to come back with: their `resumed`
         # tells them where they are.)
         token, token_hash = matching.new_resume_token()
+        on_shift = svc.store.volunteers_on_shift()
         delivered = svc.notifier.send(
             seeker_id,
             Queued(
@@ -386,8 +387,11 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
                 resumeToken=token,
                 estimatedWaitSeconds=positions.estimated_wait(
                     svc.store.match_pace(), position, svc.now_ms()
-                ),
+                )
+                if on_shift
+                else None,
                 reason="transfer",
+                volunteersOnShift=on_shift,
             ),
         )
         # The new token replaces the one the seeker holds only if it reached them: a socket

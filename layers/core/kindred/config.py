@@ -7,6 +7,8 @@ from functools import cache
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from kindred import hours
+
 
 class ConfigError(RuntimeError):
     """A required setting is missing or invalid: the function cannot start."""
@@ -45,6 +47,22 @@ class Settings(BaseModel):
     rate_limit_window_seconds: int = Field(default=10, ge=1, le=3600)
     default_language: str = "en"
     default_country: str = ""  # ISO 3166 alpha-2: whose crisis lines a seeker sees first
+    # Safety at the edges (issue 9). A seeker who has waited this long hears it, with the crisis
+    # lines, and keeps their place; minutes, fractions allowed (a test stack waits seconds).
+    max_wait_minutes: float = Field(default=20, gt=0, le=24 * 60)
+    # The weekly schedule as JSON (kindred.hours); empty: open 24/7.
+    opening_hours: str = ""
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _valid_hours(cls, value: str) -> str:
+        hours.parse(value)  # a ValueError names what is wrong
+        return value
+
+    @property
+    def schedule(self) -> hours.Hours | None:
+        """The opening hours; None when open 24/7."""
+        return hours.parse(self.opening_hours)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -87,6 +105,8 @@ _ENV = {
     "rate_limit_window_seconds": "RATE_LIMIT_WINDOW_SECONDS",
     "default_language": "DEFAULT_LANGUAGE",
     "default_country": "DEFAULT_COUNTRY",
+    "max_wait_minutes": "MAX_WAIT_MINUTES",
+    "opening_hours": "OPENING_HOURS",
 }
 
 

@@ -7,6 +7,7 @@ import secrets
 
 from pydantic import TypeAdapter, ValidationError
 
+from kindred import edges
 from kindred.chat_end import leave
 from kindred.events import ConnectRequest, DisconnectRequest
 from kindred.matching import resume_hash
@@ -157,11 +158,14 @@ def release(svc: Services, conn: Connection) -> None:
     if conn.is_staff:
         # Remove the slot first: from then on no match can give this volunteer a new chat,
         # so the chats read next are all the chats there will ever be.
+        slot = svc.store.get_slot(conn.connection_id)
         svc.store.remove_slot(conn.connection_id)
         if conn.role == "supervisor":
             svc.store.leave_shift(conn.connection_id)
         current = svc.store.get_connection(conn.connection_id) or conn
         leave(svc, conn, list(current.chats))
+        if slot is not None and slot.available:
+            edges.after_shift_change(svc, available=False)
     else:
         leave(svc, conn, [conn.session_id] if conn.session_id else [])
     if conn.resume_hash:

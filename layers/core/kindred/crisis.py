@@ -9,7 +9,7 @@ at the first signal of each chat (or the first rise the volunteer sets), at most
 from __future__ import annotations
 
 from kindred.observability import logger, metrics
-from kindred.protocol import Alert, AlertKind, Level, ResourcesOut, iso_time
+from kindred.protocol import Alert, AlertKind, Level, ResourcesOut, ResourcesReason, iso_time
 from kindred.records import Connection, LevelChange, Session
 from kindred.safety import assess, crisis_lines
 from kindred.services import Services
@@ -47,10 +47,12 @@ def chat_alert(svc: Services, kind: AlertKind, session: Session) -> Alert:
     )
 
 
-def _crisis_lines(svc: Services, seeker_id: str) -> None:
+def send_crisis_lines(svc: Services, seeker_id: str, reason: ResourcesReason) -> None:
+    """The crisis lines of the deployment's country (the page may show another's: it has the
+    whole directory and never tells the server where the seeker is)."""
     svc.notifier.send(
         seeker_id,
-        ResourcesOut(items=crisis_lines(svc.settings.default_country), reason="crisis"),
+        ResourcesOut(items=crisis_lines(svc.settings.default_country), reason=reason),
     )
 
 
@@ -60,7 +62,7 @@ def on_waiting_seeker_at_risk(svc: Services, seeker: Connection, level: Level) -
     metrics.add_metric(name="CrisisSignals", unit="Count", value=1)
     _count_level(level)
     logger.info("crisis signal while waiting", extra={"risk_level": level})
-    _crisis_lines(svc, seeker.connection_id)
+    send_crisis_lines(svc, seeker.connection_id, "crisis")
     alert = Alert(
         kind="risk", sessionId="", at=iso_time(svc.clock()), level=level, seeker=seeker.alias
     )
@@ -96,7 +98,7 @@ def on_assessed(svc: Services, change: LevelChange) -> None:
 
 def _crisis_lines_once(svc: Services, session: Session) -> None:
     if not session.crisis_notified and svc.store.mark_crisis_notified(session.session_id):
-        _crisis_lines(svc, session.seeker_id)
+        send_crisis_lines(svc, session.seeker_id, "crisis")
 
 
 def _alert_rise(svc: Services, session: Session, *, alert_volunteer: bool) -> None:

@@ -6,9 +6,9 @@ import hashlib
 import secrets
 from dataclasses import replace
 
-from kindred import positions
+from kindred import edges, positions
 from kindred.chat_end import end_session
-from kindred.crisis import level_of, on_waiting_seeker_at_risk
+from kindred.crisis import level_of, on_waiting_seeker_at_risk, send_crisis_lines
 from kindred.observability import logger, metrics
 from kindred.ports import Conflict
 from kindred.protocol import Availability, Match, Matched, Peer, ProtocolError, Queued, Status
@@ -54,6 +54,11 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
         raise ProtocolError("already_waiting", "You are already in the queue.", action="match")
     if conn.state == "chatting":
         raise ProtocolError("already_in_chat", "You are already in a chat.", action="match")
+    try:
+        edges.refuse_if_closed(svc)
+    except ProtocolError:
+        send_crisis_lines(svc, conn.connection_id, "closed")
+        raise
 
     level = level_of(action.intro)
     now_ms = svc.now_ms()
@@ -80,13 +85,23 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
             "already_waiting", "You are already in the queue or in a chat.", action="match"
         ) from None
     position, head = positions.place_of(svc, entry.queue_key)
-    wait = positions.estimated_wait(svc.store.match_pace(), position, now_ms)
+    on_shift = svc.store.volunteers_on_shift()
+    # With nobody on shift there is no wait to estimate: none is guessed.
+    wait = positions.estimated_wait(svc.store.match_pace(), position, now_ms) if on_shift else None
     # `queued` goes out before the matcher is woken, so it always arrives before `matched`.
     svc.notifier.send(
         conn.connection_id,
-        Queued(position=position, resumeToken=token, estimatedWaitSeconds=wait),
+        Queued(
+            position=position,
+            resumeToken=token,
+            estimatedWaitSeconds=wait,
+            volunteersOnShift=on_shift,
+        ),
     )
     metrics.add_metric(name="SeekersQueued", unit="Count", value=1)
+    if not on_shift:
+        metrics.add_metric(name="QueuedWithNobodyOnShift", unit="Count", value=1)
+        send_crisis_lines(svc, conn.connection_id, "unavailable")
     if level is not None:
         on_waiting_seeker_at_risk(svc, conn, level)
     positions.after_joining(svc, entry.queue_key, head)
@@ -105,6 +120,7 @@ def set_availability(svc: Services, conn: Connection, action: Availability) -> N
             "Only volunteers and supervisors set availability.",
             action="availability",
         )
+    before = svc.store.get_slot(conn.connection_id)
     slot = svc.store.set_availability(
         conn,
         available=action.available,
@@ -112,6 +128,9 @@ def set_availability(svc: Services, conn: Connection, action: Availability) -> N
         languages=tuple(dict.fromkeys(action.languages or [conn.language])),
         topics=tuple(dict.fromkeys(action.topics or [])),
     )
+    if slot.available != (before is not None and before.available):
+        edges.after_shift_change(svc, available=slot.available)
+    # `status` last: when the volunteer hears it, the waiting seekers have heard the news.
     svc.notifier.send(
         conn.connection_id,
         Status(available=slot.available, capacity=slot.capacity, activeChats=slot.active),
@@ -349,6 +368,7 @@ def _announce(svc: Services, entry: QueueEntry, session: Session) -> bool:
         )
         if svc.store.end_chat(session, requeue=requeue):
             svc.store.remove_slot(session.volunteer_id)
+            edges.after_shift_change(svc, available=False)
             svc.work.nudge("volunteer_gone")
         return False
     to_seeker = Matched(

@@ -107,6 +107,9 @@ class Store(Protocol):
 
     def get_slot(self, connection_id: str) -> VolunteerSlot | None: ...
     def available_volunteers(self) -> list[VolunteerSlot]: ...
+    def volunteers_on_shift(self) -> int:
+        """Volunteers and supervisors available now, whatever their topics or free slots."""
+
     def remove_slot(self, connection_id: str) -> None: ...
     def on_shift_supervisors(self) -> list[str]: ...
     def join_shift(self, connection_id: str) -> None: ...
@@ -187,6 +190,10 @@ class Store(Protocol):
 
     def delete_queue_entry(self, entry_key: str) -> None:
         """Remove a queue entry whose connection is gone."""
+
+    def mark_long_wait(self, entry_key: str) -> bool:
+        """Note that the seeker has been told of their long wait; False if they already were
+        (or the entry is gone)."""
 
 
 class Notifier(Protocol):

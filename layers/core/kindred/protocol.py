@@ -29,6 +29,7 @@ ErrorCode = Literal[
     "peer_gone",
     "resume_failed",
     "peer_away",
+    "closed",
     "internal",
 ]
 
@@ -43,6 +44,8 @@ Level = Literal["concern", "high", "imminent"]
 # What a volunteer may set with `assess`: a level, or `none` (no risk noted).
 AssessLevel = Literal["imminent", "high", "concern", "none"]
 AlertKind = Literal["risk", "report", "escalation"]
+# Why crisis lines were sent (shared PROTOCOL.md, version 2 "Safety at the edges").
+ResourcesReason = Literal["crisis", "requested", "ended", "unavailable", "closed", "long_wait"]
 
 
 def iso_time(epoch_seconds: float) -> str:
@@ -186,16 +189,22 @@ class ProtocolError(Exception):
         *,
         action: str | None = None,
         client_msg_id: str | None = None,
+        opens_at: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code: ErrorCode = code
         self.message = message
         self.action = action
         self.client_msg_id = client_msg_id
+        self.opens_at = opens_at  # `closed`: when the service opens next (ISO 8601)
 
     def frame(self) -> ErrorFrame:
         return ErrorFrame(
-            code=self.code, message=self.message, action=self.action, clientMsgId=self.client_msg_id
+            code=self.code,
+            message=self.message,
+            action=self.action,
+            clientMsgId=self.client_msg_id,
+            opensAt=self.opens_at,
         )
 
 
@@ -251,17 +260,26 @@ class _Frame(BaseModel):
 
 
 class Queued(_Frame):
+    """`estimatedWaitSeconds` is left out when nobody is on shift (`volunteersOnShift` 0): a
+    wait is never guessed."""
+
     type: Literal["queued"] = "queued"
     position: int
     resumeToken: str
     estimatedWaitSeconds: int | None = None
     reason: str | None = None
+    volunteersOnShift: int | None = None
 
 
 class Position(_Frame):
+    """A waiting seeker's place; `volunteersOnShift` when the count of volunteers on shift went
+    from none to some or back, `longWait` once they have waited MaxWaitMinutes."""
+
     type: Literal["position"] = "position"
     position: int
     estimatedWaitSeconds: int | None = None
+    volunteersOnShift: int | None = None
+    longWait: bool | None = None
 
 
 class Peer(BaseModel):
@@ -353,7 +371,7 @@ class ResourceItem(BaseModel):
 class ResourcesOut(_Frame):
     type: Literal["resources"] = "resources"
     items: list[ResourceItem]
-    reason: Literal["crisis", "requested", "ended"]
+    reason: ResourcesReason
 
 
 class ErrorFrame(_Frame):
@@ -362,6 +380,7 @@ class ErrorFrame(_Frame):
     message: str
     action: str | None = None
     clientMsgId: str | None = None
+    opensAt: str | None = None  # `closed`: when the service opens next (ISO 8601)
 
 
 class Resumed(_Frame):

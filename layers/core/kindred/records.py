@@ -93,6 +93,7 @@ class QueueEntry:
     # transfer the volunteer who handed them on.
     blocked_users: frozenset[str] = frozenset()
     away: bool = False  # the seeker's socket dropped: they keep their place but are not matched
+    long_wait: bool = False  # told they have waited MaxWaitMinutes (told once)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,15 @@ from kindred.crisis_text import cut_figurative, normalise
 from kindred.protocol import ResourceItem
 from kindred.signals import LEVELS, Level
 
-__all__ = ["LEVELS", "Assessment", "Level", "assess", "crisis_lines", "detect_risk"]
+__all__ = [
+    "LEVELS",
+    "Assessment",
+    "Level",
+    "assess",
+    "crisis_directory",
+    "crisis_lines",
+    "detect_risk",
+]
 
 INTL = "INTL"  # the directory's international fallback
 
@@ -108,6 +116,14 @@ def _directory() -> dict[str, list[ResourceItem]]:
         code: [ResourceItem.model_validate(item) for item in items]
         for code, items in raw.items()
         if not code.startswith("_")
+    }
+
+
+def crisis_directory() -> dict[str, list[dict[str, Any]]]:
+    """The whole directory as the pages are given it (by country code, then INTL)."""
+    return {
+        code: [item.model_dump(exclude_none=True) for item in items]
+        for code, items in _directory().items()
     }
 
 

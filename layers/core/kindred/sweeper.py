@@ -12,14 +12,16 @@ shifts live hours, sessions a day) and:
 - ends chats with a side whose connection item is gone, frees volunteer slots and shift
   entries whose connection is gone, and removes queue entries whose connection is gone;
 - wakes the matcher when a seeker has waited longer than the topic fallback (a lost work item
-  must not leave them waiting).
+  must not leave them waiting);
+- tells a seeker who has waited MaxWaitMinutes, once, and records the longest wait for the
+  long-wait alarm (which matches alone cannot show while nobody is on shift).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from kindred import positions
+from kindred import edges, positions
 from kindred.chat_end import end_session
 from kindred.connections import disconnect as on_disconnect
 from kindred.connections import release
@@ -62,6 +64,7 @@ def sweep(svc: Services) -> Counter[str]:
     _repair_orphans(svc, view, remaining, handled, done)
     fallback_ms = svc.settings.topic_fallback_seconds * 1000
     overdue = False
+    waiting = []
     for entry in view.queue:
         if entry.connection_id in handled:
             continue
@@ -71,8 +74,11 @@ def sweep(svc: Services) -> Counter[str]:
                 positions.after_leaving(svc, entry.queue_key)
                 done["queue_entries_removed"] += 1
             continue
+        waiting.append(entry)
         if not entry.away and now_ms - entry.enqueued_at_ms >= fallback_ms:
             overdue = True
+    if told := edges.tell_long_waits(svc, view, waiting):
+        done["long_waits_told"] += told
     if overdue and any(slot.free_slots for slot in view.slots):
         svc.work.nudge("sweep")
         done["matcher_nudged"] += 1
@@ -101,6 +107,7 @@ def _repair_orphans(
                 )
                 done["chats_ended"] += 1
                 break
+    left_shift = False
     for slot in view.slots:
         if (
             slot.connection_id not in remaining
@@ -108,6 +115,9 @@ def _repair_orphans(
         ):
             svc.store.remove_slot(slot.connection_id)
             done["slots_freed"] += 1
+            left_shift = left_shift or slot.available
+    if left_shift:
+        edges.after_shift_change(svc, available=False)
     for supervisor in view.shift:
         if supervisor not in remaining and svc.store.get_connection(supervisor) is None:
             svc.store.leave_shift(supervisor)

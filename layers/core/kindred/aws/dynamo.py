@@ -326,6 +326,7 @@ class DynamoStore:
             "reason": entry.reason,
             "blockedUsers": sorted(entry.blocked_users),
             "away": True if entry.away else None,
+            "longWait": True if entry.long_wait else None,
             "expiresAt": self._now() + self._connection_ttl,
         }
         return {"Put": {"Item": _to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
@@ -443,6 +444,7 @@ class DynamoStore:
             reason=d.get("reason"),
             blocked_users=frozenset(d.get("blockedUsers", ())),
             away=bool(d.get("away", False)),
+            long_wait=bool(d.get("longWait", False)),
         )
 
     # -- the pace of matches ---------------------------------------------------------------
@@ -585,6 +587,9 @@ class DynamoStore:
     def available_volunteers(self) -> list[VolunteerSlot]:
         slots = (self._slot(d) for d in self._query_partition(POOL_PK))
         return [s for s in slots if s.free_slots > 0]
+
+    def volunteers_on_shift(self) -> int:
+        return sum(1 for d in self._query_partition(POOL_PK) if self._slot(d).available)
 
     def remove_slot(self, connection_id: str) -> None:
         self._db.delete_item(TableName=self._table, Key=_key(POOL_PK, connection_id))
@@ -1120,6 +1125,21 @@ class DynamoStore:
 
     def delete_queue_entry(self, entry_key: str) -> None:
         self._db.delete_item(TableName=self._table, Key=_key(QUEUE_PK, entry_key))
+
+    def mark_long_wait(self, entry_key: str) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(QUEUE_PK, entry_key),
+                UpdateExpression="SET longWait = :yes",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(longWait)",
+                ExpressionAttributeValues=_values({":yes": True}),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
 
 def _sort_into(view: TableView, d: Mapping[str, Any], store: DynamoStore) -> None:

@@ -1,0 +1,94 @@
+"""Safety at the edges: what a seeker hears when closed, when nobody is on shift, or after long.
+
+A seeker is never left waiting in silence or on a guess: while the service is closed `match`
+is refused with the next opening and the crisis lines; with nobody on shift they wait without
+an estimated wait and with the crisis lines; when the first volunteer comes on shift, or the
+last one leaves, the first waiting seekers hear it; after MaxWaitMinutes they hear it once,
+with the crisis lines, and keep their place (the sweeper looks once a minute).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from kindred import hours
+from kindred.crisis import send_crisis_lines
+from kindred.observability import metrics
+from kindred.ports import TableView
+from kindred.protocol import Position, ProtocolError, iso_time
+from kindred.records import QueueEntry
+from kindred.services import Services
+
+# When the count of volunteers on shift goes from none to some or back, at most this many
+# waiting seekers (from the front) hear it: shift changes are rare, and a seeker further back
+# hears their place when the queue moves.
+SHIFT_NEWS_LIMIT = 100
+
+
+def refuse_if_closed(svc: Services) -> None:
+    """ProtocolError `closed` (with the next opening) and the crisis lines, while closed."""
+    schedule = svc.settings.schedule
+    if schedule is None:
+        return
+    now = datetime.fromtimestamp(svc.clock(), UTC)
+    if schedule.is_open(now):
+        return
+    opens = schedule.next_opening(now)
+    metrics.add_metric(name="MatchWhileClosed", unit="Count", value=1)
+    raise ProtocolError(
+        "closed",
+        hours.closed_message(opens, schedule),
+        action="match",
+        opens_at=iso_time(opens.timestamp()) if opens else None,
+    )
+
+
+def tell_shift_change(svc: Services, on_shift: int) -> int:
+    """The count of volunteers on shift has just become `on_shift` (from none to some, or
+    back to none): the first waiting seekers hear it; with none, also the crisis lines."""
+    told = 0
+    for position, entry in enumerate(svc.store.waiting(SHIFT_NEWS_LIMIT), start=1):
+        if entry.away:
+            continue
+        svc.notifier.send(
+            entry.connection_id, Position(position=position, volunteersOnShift=on_shift)
+        )
+        if on_shift == 0:
+            send_crisis_lines(svc, entry.connection_id, "unavailable")
+        told += 1
+    return told
+
+
+def after_shift_change(svc: Services, *, available: bool) -> None:
+    """A staff member came on shift (`available`) or left it: if they were the first or the
+    last, waiting seekers hear it."""
+    on_shift = svc.store.volunteers_on_shift()
+    if (available and on_shift == 1) or (not available and on_shift == 0):
+        tell_shift_change(svc, on_shift)
+
+
+def tell_long_waits(svc: Services, view: TableView, waiting: list[QueueEntry]) -> int:
+    """Seekers (of the sweeper's view) who have waited MaxWaitMinutes hear it once, with the
+    crisis lines, and keep their place; the longest wait is recorded for the long-wait alarm.
+    How many were told."""
+    now_ms = svc.now_ms()
+    if waiting:
+        oldest = max(now_ms - e.enqueued_at_ms for e in waiting) / 1000
+        metrics.add_metric(name="OldestWaitSeconds", unit="Seconds", value=max(0.0, oldest))
+    limit_ms = svc.settings.max_wait_minutes * 60_000
+    told = 0
+    in_order = sorted(view.queue, key=lambda e: e.queue_key)
+    place = {e.queue_key: n for n, e in enumerate(in_order, start=1)}
+    for entry in waiting:
+        if entry.long_wait or entry.away or now_ms - entry.enqueued_at_ms < limit_ms:
+            continue
+        if not svc.store.mark_long_wait(entry.queue_key):
+            continue  # told already by a concurrent run, or the entry is gone
+        svc.notifier.send(
+            entry.connection_id, Position(position=place[entry.queue_key], longWait=True)
+        )
+        send_crisis_lines(svc, entry.connection_id, "long_wait")
+        told += 1
+    if told:
+        metrics.add_metric(name="LongWaits", unit="Count", value=told)
+    return told
