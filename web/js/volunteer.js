@@ -8,6 +8,8 @@
  * Risk levels (issue 8): each panel shows its chat's level (from `matched.risk`, a risk
  * `alert` and `assessed`) and has a "Risk level" control that sends `assess`. Supervisors see
  * every risk alert with its level, the volunteer, the seeker's alias and the chat.
+ *
+ * Each panel shows the short chat reference ("chat 1a2b3c4d") that supervisors' alerts use.
  */
 (function () {
   "use strict";
@@ -134,6 +136,11 @@
   function isSupervisor() {
     var groups = (auth && auth.claims["cognito:groups"]) || [];
     return groups.indexOf("supervisors") >= 0;
+  }
+
+  /** The short reference a volunteer and a supervisor both see: "chat " and 8 characters. */
+  function chatRef(sessionId) {
+    return "chat " + String(sessionId || "").slice(0, 8);
   }
 
   // ---- sign in ------------------------------------------------------------------------------
@@ -452,17 +459,38 @@
     return level === "none" || !level ? "none" : level;
   }
 
-  /** Where an alert is, in words: the people in the chat (names and aliases only), the chat. */
+  /**
+   * Where an alert is, as a line of text and the chat's short reference (its own element, so
+   * that it reads as a code): the people in the chat (names and aliases only), the chat.
+   * An alert about a seeker still waiting (sessionId "") has no chat to name yet.
+   */
   function alertWhere(frame, chat) {
-    if (chat) return "your chat with " + chat.alias;
+    var line = el("p", { className: "alert-where" });
+    function add(text) {
+      line.appendChild(document.createTextNode(text));
+    }
+    function addRef() {
+      line.appendChild(el("span", { className: "chat-ref" }, chatRef(frame.sessionId)));
+    }
+    if (chat) {
+      add("your chat with " + chat.alias + " · ");
+      addRef();
+      return line;
+    }
     if (!frame.sessionId) {
-      return (frame.seeker || "A person") + ", still waiting (moved ahead in the queue)";
+      add(
+        (frame.seeker ? frame.seeker + " (seeker)" : "A seeker") +
+          " · still waiting for a volunteer, no chat yet" +
+          (frame.kind === "risk" ? " · moved ahead in the queue" : "")
+      );
+      return line;
     }
     var who = frame.seeker ? frame.seeker + " (seeker)" : "";
     if (frame.volunteer) who += (who ? " with " : "") + frame.volunteer + " (volunteer)";
-    var where = "chat " + frame.sessionId.slice(0, 8);
-    if (frame.startedAt) where += ", started " + K.clockTime(frame.startedAt);
-    return who ? who + " · " + where : where;
+    if (who) add(who + " · ");
+    addRef();
+    if (frame.startedAt) add(", started " + K.clockTime(frame.startedAt));
+    return line;
   }
 
   function onAlert(frame) {
@@ -481,6 +509,7 @@
     var where = alertWhere(frame, chat);
     var level = frame.kind === "risk" && LEVEL_TAGS[frame.level] ? frame.level : null;
     var item = el("li", { className: "alert-" + frame.kind + (level ? " alert-level-" + level : "") });
+    item.dataset.sessionId = frame.sessionId || "";
     var head = el("p", { className: "alert-head" });
     if (level) {
       head.appendChild(el("span", { className: "level-tag", "data-level": level }, LEVEL_TAGS[level]));
@@ -489,10 +518,16 @@
     head.appendChild(el("strong", {}, ALERT_WORDS[frame.kind] || "Alert"));
     head.appendChild(document.createTextNode(" · " + K.clockTime(frame.at)));
     item.appendChild(head);
-    item.appendChild(el("p", { className: "alert-where" }, where));
+    item.appendChild(where);
     $("alerts").insertBefore(item, $("alerts").firstChild);
     if (!chat) {
-      announce((level ? "Risk level " + level + ": " : "") + (ALERT_WORDS[frame.kind] || "Alert") + " in " + where + ".");
+      announce(
+        (level ? "Risk level " + level + ": " : "") +
+          (ALERT_WORDS[frame.kind] || "Alert") +
+          ": " +
+          where.textContent +
+          "."
+      );
     }
   }
 
@@ -528,6 +563,7 @@
     };
     chats[frame.sessionId] = chat;
     part(chat, "alias").textContent = alias;
+    part(chat, "ref").textContent = chatRef(frame.sessionId);
     part(chat, "log").setAttribute("aria-label", "Messages with " + alias);
     part(chat, "composer").querySelector("label").textContent = "Message to " + alias;
     var topics = (frame.topics || []).map(topicLabel).join(", ");
