@@ -1,7 +1,8 @@
 """The volunteer console in a real browser against the local stack (issue 9).
 
 Debian's Chromium under Playwright, as in test_browser.py: a volunteer's panel and a
-supervisor's alert name a chat by the same short reference.
+supervisor's alert name a chat by the same short reference, and nothing that arrives moves the
+page or the focus.
 """
 
 from __future__ import annotations
@@ -73,6 +74,20 @@ def new_context(browser: Browser, contexts: list[Watched]) -> Any:
 # ---- helpers -------------------------------------------------------------------------------
 
 
+def settled_scroll(page: Page) -> float:
+    """window.scrollY after two frames, when layout and any scroll anchoring are done."""
+    y: float = page.evaluate(
+        "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame("
+        "() => done(window.scrollY))))"
+    )
+    return y
+
+
+def focused_id(page: Page) -> str:
+    ident: str = page.evaluate("document.activeElement ? document.activeElement.id : ''")
+    return ident
+
+
 def seeker_arrives(new_context: Any, web_url: str, intro: str) -> Page:
     page: Page = new_context().new_page()
     ask_for_volunteer(page, web_url, intro)
@@ -81,6 +96,57 @@ def seeker_arrives(new_context: Any, web_url: str, intro: str) -> Page:
 
 
 # ---- tests ---------------------------------------------------------------------------------
+
+
+def test_a_new_chat_or_an_alert_neither_scrolls_the_page_nor_takes_the_focus(
+    new_context: Any, web_url: str
+) -> None:
+    """Given a supervisor taking two chats at once in a narrow window (the alerts above the
+    chats), who has just pressed "Start taking chats",
+    When the first chat arrives, Then the focus stays on that button and the page does not move;
+    When they are typing a reply in that chat, scrolled down the page, and a second seeker whose
+    intro reads at risk arrives (an alert, then a new chat),
+    Then the page has not scrolled, the reply box has not moved and keeps the focus and the
+    draft, and a screen reader still hears of the new chat."""
+    watched = new_context()
+    console = watched.new_page()
+    console.set_viewport_size({"width": 720, "height": 760})
+    sign_in(console, web_url, SUPERVISOR, available=False)
+    console.get_by_label("Chats at once").select_option("2")
+    console.get_by_role("button", name="Start taking chats").click()
+    expect(console.locator("#status-text")).to_contain_text("0 of 2")
+    assert focused_id(console) == "availability-toggle"
+    top = settled_scroll(console)
+
+    seeker_arrives(new_context, web_url, "Just need to talk something through.")
+    first = console.locator(".chat-panel").first
+    expect(first).to_be_visible()
+    expect(console.locator("#announcer")).to_contain_text("New chat with ")
+    assert settled_scroll(console) == top
+    assert focused_id(console) == "availability-toggle"
+
+    reply = first.get_by_label(re.compile("^Message to "))
+    reply.click()
+    reply.fill("I hear you. Take your time, I'm")
+    console.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    reply_id = reply.evaluate("(box) => box.id")
+    assert focused_id(console) == reply_id
+    before = settled_scroll(console)
+    assert before > 0, "the page should be scrolled for this test to mean anything"
+    reply_top = reply.evaluate("(box) => box.getBoundingClientRect().top")
+
+    seeker_arrives(new_context, web_url, CRISIS_TEXT)
+    expect(console.locator(".chat-panel")).to_have_count(2)
+    second_alias = console.locator(".chat-panel").nth(1).locator("[data-role=alias]").inner_text()
+    expect(console.locator("#alerts li").first).to_contain_text(second_alias)
+    expect(console.locator("#announcer")).to_have_text(
+        re.compile(f"^New chat with {re.escape(second_alias)}")
+    )
+    assert settled_scroll(console) == before
+    assert focused_id(console) == reply_id
+    assert reply.evaluate("(box) => box.getBoundingClientRect().top") == reply_top
+    expect(reply).to_have_value("I hear you. Take your time, I'm")
+    assert_clean(watched)
 
 
 def test_the_volunteers_panel_and_the_supervisors_alert_name_the_same_chat(

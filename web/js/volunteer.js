@@ -582,14 +582,13 @@
     updateNoChats();
     renderStatus();
     addSystemLine(chat, "You're now talking with " + alias + ".");
+    // The focus stays where the volunteer is (they may be typing in another chat): the new
+    // panel is announced and is one Tab stop away, in order.
     announce(
       "New chat with " +
         alias +
         (frame.risk ? ". Risk level " + frame.risk + ": read their opening words first." : ".")
     );
-    if (activeChatCount() === 1 && !document.activeElement.closest(".chat-panel")) {
-      node.querySelector("textarea").focus();
-    }
   }
 
   /** Show the chat's risk level: the words, the banner, the control's value, the border. */
