@@ -9,6 +9,12 @@
  * `alert` and `assessed`) and has a "Risk level" control that sends `assess`. Supervisors see
  * every risk alert with its level, the volunteer, the seeker's alias and the chat.
  *
+ * Attention (issue 9): the document title counts what the volunteer has not seen yet (new chats,
+ * seeker messages and alerts that arrived while the page was hidden, unfocused or scrolled
+ * away from them); a tone (opt-in, "Sound") and a browser notification (asked for when the
+ * volunteer starts taking chats) fire only while the page is in the background, and say only
+ * what happened and the seeker's alias. Nothing that arrives moves the focus or the page.
+ *
  * Each panel shows the short chat reference ("chat 1a2b3c4d") that supervisors' alerts use.
  */
 (function () {
@@ -23,6 +29,7 @@
   var TYPING_EVERY_MS = 3000;
   var TYPING_SHOWN_MS = 6000;
   var MAX_RECONNECTS = 8;
+  var SOUND_KEY = "kindred.console.sound"; // localStorage: "on" when the volunteer wants the tone
 
   var ENDED_WORDS = {
     ended_by_you: "You ended this chat.",
@@ -143,6 +150,231 @@
     return "chat " + String(sessionId || "").slice(0, 8);
   }
 
+  // ---- attention: the title count, the tone, browser notifications --------------------------
+
+  var baseTitle = document.title;
+  var unreadAlerts = 0; // alerts in the list the volunteer has not looked at yet
+  var audio = null; // an AudioContext, made on the volunteer's first gesture that needs it
+  var lookPending = false;
+
+  /** The volunteer can be looking: the page is shown and has the focus. */
+  function pageLooked() {
+    return document.visibilityState === "visible" && document.hasFocus();
+  }
+
+  /** At least a strip of the node (48 px, or all of it if smaller) is on screen, below the top bar. */
+  function inView(node) {
+    if (!node || !node.isConnected || node.closest("[hidden]")) return false;
+    var rect = node.getBoundingClientRect();
+    if (!rect.height) return false;
+    var top = document.querySelector(".topbar").getBoundingClientRect().bottom;
+    var shown = Math.min(rect.bottom, window.innerHeight) - Math.max(rect.top, top);
+    return shown >= Math.min(48, rect.height);
+  }
+
+  function unreadCount() {
+    var count = unreadAlerts;
+    Object.keys(chats).forEach(function (id) {
+      if (chats[id].unread) count += 1;
+    });
+    return count;
+  }
+
+  function renderTitle() {
+    var count = unreadCount();
+    var title = (count ? "(" + count + ") " : "") + baseTitle;
+    if (document.title !== title) document.title = title;
+  }
+
+  function markChatRead(chat) {
+    if (!chat || !chat.unread) return;
+    chat.unread = false;
+    renderTitle();
+  }
+
+  function markAlertsRead() {
+    if (!unreadAlerts) return;
+    unreadAlerts = 0;
+    renderTitle();
+  }
+
+  /** Whatever the volunteer can see right now is read. */
+  function lookNow() {
+    if (!pageLooked()) return;
+    Object.keys(chats).forEach(function (id) {
+      if (chats[id].unread && inView(chats[id].node)) markChatRead(chats[id]);
+    });
+    if (unreadAlerts && inView($("alerts-box"))) markAlertsRead();
+  }
+
+  /** lookNow at most once a frame (scrolling fires often). */
+  function lookSoon() {
+    if (lookPending) return;
+    lookPending = true;
+    window.requestAnimationFrame(function () {
+      lookPending = false;
+      lookNow();
+    });
+  }
+
+  function noteUnreadChat(chat) {
+    chat.unread = true;
+    renderTitle();
+    lookNow();
+  }
+
+  function noteUnreadAlert() {
+    unreadAlerts += 1;
+    renderTitle();
+    lookNow();
+  }
+
+  /** Touching a panel or the alerts (a click, a tap, the keyboard's focus) reads them. */
+  function onInteract(event) {
+    var target = event.target;
+    if (!target || !target.closest) return;
+    var panel = target.closest(".chat-panel");
+    if (panel) markChatRead(chats[panel.dataset.sessionId]);
+    if (target.closest("#alerts-box")) markAlertsRead();
+  }
+
+  function soundOn() {
+    return $("sound").checked;
+  }
+
+  function loadSoundChoice() {
+    try {
+      $("sound").checked = window.localStorage.getItem(SOUND_KEY) === "on";
+    } catch (err) {
+      /* storage blocked: the tone stays off */
+    }
+  }
+
+  function onSoundChange() {
+    try {
+      if (soundOn()) window.localStorage.setItem(SOUND_KEY, "on");
+      else window.localStorage.removeItem(SOUND_KEY);
+    } catch (err) {
+      /* storage blocked: the choice lasts until the page is closed */
+    }
+    if (soundOn()) playTone("chat"); // the volunteer hears what it will sound like
+  }
+
+  /** The AudioContext, made or resumed; browsers allow that during a gesture, hence here. */
+  function audioContext() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return null;
+    try {
+      if (!audio) audio = new Context();
+      if (audio.state === "suspended") audio.resume().catch(function () {});
+    } catch (err) {
+      return null;
+    }
+    return audio;
+  }
+
+  /** Browsers let a page make sound only after a gesture: the first one readies the tone. */
+  function onGesture() {
+    if (soundOn() && !audio) audioContext();
+  }
+
+  /** A short soft tone: one for a new chat, two higher ones for an alert. */
+  function playTone(kind) {
+    if (!soundOn()) return;
+    var ctx = audioContext();
+    if (!ctx) return;
+    try {
+      var beeps = kind === "alert" ? [0, 0.25] : [0];
+      var pitch = kind === "alert" ? 880 : 660;
+      beeps.forEach(function (offset) {
+        var at = ctx.currentTime + 0.02 + offset;
+        var tone = ctx.createOscillator();
+        var volume = ctx.createGain();
+        tone.type = "sine";
+        tone.frequency.value = pitch;
+        volume.gain.setValueAtTime(0.0001, at);
+        volume.gain.exponentialRampToValueAtTime(0.2, at + 0.02);
+        volume.gain.exponentialRampToValueAtTime(0.0001, at + 0.18);
+        tone.connect(volume);
+        volume.connect(ctx.destination);
+        tone.start(at);
+        tone.stop(at + 0.2);
+      });
+    } catch (err) {
+      /* no audio output: the title and any notification still tell */
+    }
+  }
+
+  function notificationsSupported() {
+    return typeof window.Notification === "function";
+  }
+
+  /** Asked only when the volunteer starts taking chats (a click), never on page load. */
+  function askToNotify() {
+    if (!notificationsSupported() || window.Notification.permission !== "default") return;
+    try {
+      var asked = window.Notification.requestPermission();
+      if (asked && typeof asked.then === "function") asked.then(renderNotifyState, renderNotifyState);
+    } catch (err) {
+      /* an old browser or a blocked prompt: the title and the tone still work */
+    }
+  }
+
+  function renderNotifyState() {
+    var line = $("notify-state");
+    if (!notificationsSupported()) {
+      K.show(line, false);
+      return;
+    }
+    var words = {
+      granted: "Browser notifications are on while this page is in the background.",
+      denied: "Browser notifications are off for this site; the page title still counts what is new.",
+      default: "Your browser will ask whether to show notifications when you start taking chats.",
+    }[window.Notification.permission];
+    line.textContent = words || "";
+    K.show(line, !!words);
+  }
+
+  /** A notification says what happened and the seeker's alias, never what anyone wrote. */
+  function notify(title, alias, onClick) {
+    if (!notificationsSupported() || window.Notification.permission !== "granted") return;
+    try {
+      var shown = new window.Notification(title, { body: alias || "", lang: "en" });
+      shown.onclick = function () {
+        window.focus();
+        shown.close();
+        if (onClick) onClick();
+      };
+    } catch (err) {
+      /* notifications failed: the title still counts */
+    }
+  }
+
+  /** The tone and a notification, only while the volunteer is not looking at the page. */
+  function callAttention(kind, title, alias, onClick) {
+    if (pageLooked()) return;
+    playTone(kind);
+    notify(title, alias, onClick);
+  }
+
+  function alertTitle(frame) {
+    if (frame.kind === "risk") return frame.level ? "Risk alert (" + frame.level + ")" : "Risk alert";
+    return ALERT_WORDS[frame.kind] || "Alert";
+  }
+
+  function startAttention() {
+    loadSoundChoice();
+    $("sound").addEventListener("change", onSoundChange);
+    document.addEventListener("visibilitychange", lookNow);
+    window.addEventListener("focus", lookNow);
+    window.addEventListener("scroll", lookSoon, { passive: true });
+    window.addEventListener("resize", lookSoon);
+    document.addEventListener("focusin", onInteract);
+    document.addEventListener("pointerdown", onInteract);
+    document.addEventListener("pointerdown", onGesture);
+    document.addEventListener("keydown", onGesture);
+  }
+
   // ---- sign in ------------------------------------------------------------------------------
 
   function cognitoEndpoint() {
@@ -232,6 +464,7 @@
     K.show($("who"), true);
     K.show($("sign-out"), true);
     showAlertsBox(isSupervisor());
+    renderNotifyState();
     K.show($("view-login"), false);
     K.show($("view-console"), true);
     setConnected(false);
@@ -257,6 +490,8 @@
       chats[id].node.remove();
     });
     chats = {};
+    unreadAlerts = 0;
+    renderTitle();
     updateNoChats();
     $("alerts").replaceChildren();
     K.show($("alerts-empty"), true);
@@ -353,6 +588,7 @@
 
   function onAvailabilitySubmit(event) {
     event.preventDefault();
+    if (!available) askToNotify();
     sendAvailability(!available);
   }
 
@@ -397,7 +633,10 @@
         openChat(frame);
         break;
       case "message":
-        if (chat) addPeerMessage(chat, frame);
+        if (chat) {
+          addPeerMessage(chat, frame);
+          noteUnreadChat(chat);
+        }
         break;
       case "typing":
         if (chat) showTyping(chat);
@@ -502,6 +741,12 @@
       K.show(part(chat, "risk"), true);
       chat.node.classList.add("has-risk");
     }
+    // An alert about one of the volunteer's own chats is counted once, as that chat.
+    if (chat) noteUnreadChat(chat);
+    callAttention("alert", alertTitle(frame), chat ? chat.alias : frame.seeker, function () {
+      if (chat && chats[chat.sessionId]) focusChat(chat);
+      else focusAlerts();
+    });
     if (!isSupervisor() && chat) return;
     // Supervisors see every alert; a volunteer sees here only those not about their own chats.
     showAlertsBox(true);
@@ -521,6 +766,7 @@
     item.appendChild(where);
     $("alerts").insertBefore(item, $("alerts").firstChild);
     if (!chat) {
+      noteUnreadAlert();
       announce(
         (level ? "Risk level " + level + ": " : "") +
           (ALERT_WORDS[frame.kind] || "Alert") +
@@ -529,6 +775,19 @@
           "."
       );
     }
+  }
+
+  /** After a click on a notification: the chat's message box, scrolled to (the volunteer asked). */
+  function focusChat(chat) {
+    var box = part(chat, "composer").querySelector("textarea");
+    if (!box.disabled) box.focus();
+    else chat.node.querySelector('[data-act="close"]').focus();
+    markChatRead(chat);
+  }
+
+  function focusAlerts() {
+    $("alerts").focus();
+    markAlertsRead();
   }
 
   // ---- chat panels --------------------------------------------------------------------------
@@ -558,6 +817,7 @@
       lastTypingSent: 0,
       typingTimer: null,
       ended: false,
+      unread: false, // something in it the volunteer has not looked at yet (the title counts it)
       level: "none",
       levelEdited: false, // the Risk level control holds a choice not sent yet
     };
@@ -583,12 +843,16 @@
     renderStatus();
     addSystemLine(chat, "You're now talking with " + alias + ".");
     // The focus stays where the volunteer is (they may be typing in another chat): the new
-    // panel is announced and is one Tab stop away, in order.
+    // panel is announced, counted in the title until seen, and reached by Tab or its heading.
     announce(
       "New chat with " +
         alias +
         (frame.risk ? ". Risk level " + frame.risk + ": read their opening words first." : ".")
     );
+    noteUnreadChat(chat);
+    callAttention("chat", "New chat", alias, function () {
+      if (chats[chat.sessionId]) focusChat(chat);
+    });
   }
 
   /** Show the chat's risk level: the words, the banner, the control's value, the border. */
@@ -639,6 +903,7 @@
         } else if (act === "close") {
           delete chats[chat.sessionId];
           node.remove();
+          renderTitle();
           updateNoChats();
           $("chats-title").setAttribute("tabindex", "-1");
           $("chats-title").focus();
@@ -861,6 +1126,7 @@
   }
 
   function start() {
+    startAttention();
     $("login-form").addEventListener("submit", onLoginSubmit);
     $("availability-form").addEventListener("submit", onAvailabilitySubmit);
     $("availability-form").addEventListener("change", onAvailabilityChange);
