@@ -8,6 +8,14 @@
  * Risk levels (issue 8): each panel shows its chat's level (from `matched.risk`, a risk
  * `alert` and `assessed`) and has a "Risk level" control that sends `assess`. Supervisors see
  * every risk alert with its level, the volunteer, the seeker's alias and the chat.
+ *
+ * Attention (issue 9): the document title counts what the volunteer has not seen yet (new chats,
+ * seeker messages and alerts that arrived while the page was hidden, unfocused or scrolled
+ * away from them); a tone (opt-in, "Sound") and a browser notification (asked for when the
+ * volunteer starts taking chats) fire only while the page is in the background, and say only
+ * what happened and the seeker's alias. Nothing that arrives moves the focus or the page.
+ *
+ * Each panel shows the short chat reference ("chat 1a2b3c4d") that supervisors' alerts use.
  */
 (function () {
   "use strict";
@@ -21,6 +29,7 @@
   var TYPING_EVERY_MS = 3000;
   var TYPING_SHOWN_MS = 6000;
   var MAX_RECONNECTS = 8;
+  var SOUND_KEY = "kindred.console.sound"; // localStorage: "on" when the volunteer wants the tone
 
   var ENDED_WORDS = {
     ended_by_you: "You ended this chat.",
@@ -136,6 +145,236 @@
     return groups.indexOf("supervisors") >= 0;
   }
 
+  /** The short reference a volunteer and a supervisor both see: "chat " and 8 characters. */
+  function chatRef(sessionId) {
+    return "chat " + String(sessionId || "").slice(0, 8);
+  }
+
+  // ---- attention: the title count, the tone, browser notifications --------------------------
+
+  var baseTitle = document.title;
+  var unreadAlerts = 0; // alerts in the list the volunteer has not looked at yet
+  var audio = null; // an AudioContext, made on the volunteer's first gesture that needs it
+  var lookPending = false;
+
+  /** The volunteer can be looking: the page is shown and has the focus. */
+  function pageLooked() {
+    return document.visibilityState === "visible" && document.hasFocus();
+  }
+
+  /** At least a strip of the node (48 px, or all of it if smaller) is on screen, below the top bar. */
+  function inView(node) {
+    if (!node || !node.isConnected || node.closest("[hidden]")) return false;
+    var rect = node.getBoundingClientRect();
+    if (!rect.height) return false;
+    var top = document.querySelector(".topbar").getBoundingClientRect().bottom;
+    var shown = Math.min(rect.bottom, window.innerHeight) - Math.max(rect.top, top);
+    return shown >= Math.min(48, rect.height);
+  }
+
+  function unreadCount() {
+    var count = unreadAlerts;
+    Object.keys(chats).forEach(function (id) {
+      if (chats[id].unread) count += 1;
+    });
+    return count;
+  }
+
+  function renderTitle() {
+    var count = unreadCount();
+    var title = (count ? "(" + count + ") " : "") + baseTitle;
+    if (document.title !== title) document.title = title;
+  }
+
+  function markChatRead(chat) {
+    if (!chat || !chat.unread) return;
+    chat.unread = false;
+    renderTitle();
+  }
+
+  function markAlertsRead() {
+    if (!unreadAlerts) return;
+    unreadAlerts = 0;
+    renderTitle();
+  }
+
+  /** Whatever the volunteer can see right now is read. */
+  function lookNow() {
+    if (!pageLooked()) return;
+    Object.keys(chats).forEach(function (id) {
+      if (chats[id].unread && inView(chats[id].node)) markChatRead(chats[id]);
+    });
+    if (unreadAlerts && inView($("alerts-box"))) markAlertsRead();
+  }
+
+  /** lookNow at most once a frame (scrolling fires often). */
+  function lookSoon() {
+    if (lookPending) return;
+    lookPending = true;
+    window.requestAnimationFrame(function () {
+      lookPending = false;
+      lookNow();
+    });
+  }
+
+  function noteUnreadChat(chat) {
+    chat.unread = true;
+    renderTitle();
+    lookNow();
+  }
+
+  function noteUnreadAlert() {
+    unreadAlerts += 1;
+    renderTitle();
+    lookNow();
+  }
+
+  /** Touching a panel or the alerts (a click, a tap, the keyboard's focus) reads them. */
+  function onInteract(event) {
+    var target = event.target;
+    if (!target || !target.closest) return;
+    var panel = target.closest(".chat-panel");
+    if (panel) markChatRead(chats[panel.dataset.sessionId]);
+    if (target.closest("#alerts-box")) markAlertsRead();
+  }
+
+  function soundOn() {
+    return $("sound").checked;
+  }
+
+  function loadSoundChoice() {
+    try {
+      $("sound").checked = window.localStorage.getItem(SOUND_KEY) === "on";
+    } catch (err) {
+      /* storage blocked: the tone stays off */
+    }
+  }
+
+  function onSoundChange() {
+    try {
+      if (soundOn()) window.localStorage.setItem(SOUND_KEY, "on");
+      else window.localStorage.removeItem(SOUND_KEY);
+    } catch (err) {
+      /* storage blocked: the choice lasts until the page is closed */
+    }
+    if (soundOn()) playTone("chat"); // the volunteer hears what it will sound like
+  }
+
+  /** The AudioContext, made or resumed; browsers allow that during a gesture, hence here. */
+  function audioContext() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return null;
+    try {
+      if (!audio) audio = new Context();
+      if (audio.state === "suspended") audio.resume().catch(function () {});
+    } catch (err) {
+      return null;
+    }
+    return audio;
+  }
+
+  /** Browsers let a page make sound only after a gesture: the first one readies the tone. */
+  function onGesture() {
+    if (soundOn() && !audio) audioContext();
+  }
+
+  /** A short soft tone: one for a new chat, two higher ones for an alert. */
+  function playTone(kind) {
+    if (!soundOn()) return;
+    var ctx = audioContext();
+    if (!ctx) return;
+    try {
+      var beeps = kind === "alert" ? [0, 0.25] : [0];
+      var pitch = kind === "alert" ? 880 : 660;
+      beeps.forEach(function (offset) {
+        var at = ctx.currentTime + 0.02 + offset;
+        var tone = ctx.createOscillator();
+        var volume = ctx.createGain();
+        tone.type = "sine";
+        tone.frequency.value = pitch;
+        volume.gain.setValueAtTime(0.0001, at);
+        volume.gain.exponentialRampToValueAtTime(0.2, at + 0.02);
+        volume.gain.exponentialRampToValueAtTime(0.0001, at + 0.18);
+        tone.connect(volume);
+        volume.connect(ctx.destination);
+        tone.start(at);
+        tone.stop(at + 0.2);
+      });
+    } catch (err) {
+      /* no audio output: the title and any notification still tell */
+    }
+  }
+
+  function notificationsSupported() {
+    return typeof window.Notification === "function";
+  }
+
+  /** Asked only when the volunteer starts taking chats (a click), never on page load. */
+  function askToNotify() {
+    if (!notificationsSupported() || window.Notification.permission !== "default") return;
+    try {
+      var asked = window.Notification.requestPermission();
+      if (asked && typeof asked.then === "function") asked.then(renderNotifyState, renderNotifyState);
+    } catch (err) {
+      /* an old browser or a blocked prompt: the title and the tone still work */
+    }
+  }
+
+  function renderNotifyState() {
+    var line = $("notify-state");
+    if (!notificationsSupported()) {
+      K.show(line, false);
+      return;
+    }
+    var words = {
+      granted: "Browser notifications are on while this page is in the background.",
+      denied: "Browser notifications are off for this site; the page title still counts what is new.",
+      default: "Your browser will ask whether to show notifications when you start taking chats.",
+    }[window.Notification.permission];
+    line.textContent = words || "";
+    K.show(line, !!words);
+  }
+
+  /** A notification says what happened and the seeker's alias, never what anyone wrote. */
+  function notify(title, alias, onClick) {
+    if (!notificationsSupported() || window.Notification.permission !== "granted") return;
+    try {
+      var shown = new window.Notification(title, { body: alias || "", lang: "en" });
+      shown.onclick = function () {
+        window.focus();
+        shown.close();
+        if (onClick) onClick();
+      };
+    } catch (err) {
+      /* notifications failed: the title still counts */
+    }
+  }
+
+  /** The tone and a notification, only while the volunteer is not looking at the page. */
+  function callAttention(kind, title, alias, onClick) {
+    if (pageLooked()) return;
+    playTone(kind);
+    notify(title, alias, onClick);
+  }
+
+  function alertTitle(frame) {
+    if (frame.kind === "risk") return frame.level ? "Risk alert (" + frame.level + ")" : "Risk alert";
+    return ALERT_WORDS[frame.kind] || "Alert";
+  }
+
+  function startAttention() {
+    loadSoundChoice();
+    $("sound").addEventListener("change", onSoundChange);
+    document.addEventListener("visibilitychange", lookNow);
+    window.addEventListener("focus", lookNow);
+    window.addEventListener("scroll", lookSoon, { passive: true });
+    window.addEventListener("resize", lookSoon);
+    document.addEventListener("focusin", onInteract);
+    document.addEventListener("pointerdown", onInteract);
+    document.addEventListener("pointerdown", onGesture);
+    document.addEventListener("keydown", onGesture);
+  }
+
   // ---- sign in ------------------------------------------------------------------------------
 
   function cognitoEndpoint() {
@@ -225,6 +464,7 @@
     K.show($("who"), true);
     K.show($("sign-out"), true);
     showAlertsBox(isSupervisor());
+    renderNotifyState();
     K.show($("view-login"), false);
     K.show($("view-console"), true);
     setConnected(false);
@@ -250,6 +490,8 @@
       chats[id].node.remove();
     });
     chats = {};
+    unreadAlerts = 0;
+    renderTitle();
     updateNoChats();
     $("alerts").replaceChildren();
     K.show($("alerts-empty"), true);
@@ -346,6 +588,7 @@
 
   function onAvailabilitySubmit(event) {
     event.preventDefault();
+    if (!available) askToNotify();
     sendAvailability(!available);
   }
 
@@ -390,7 +633,10 @@
         openChat(frame);
         break;
       case "message":
-        if (chat) addPeerMessage(chat, frame);
+        if (chat) {
+          addPeerMessage(chat, frame);
+          noteUnreadChat(chat);
+        }
         break;
       case "typing":
         if (chat) showTyping(chat);
@@ -452,17 +698,38 @@
     return level === "none" || !level ? "none" : level;
   }
 
-  /** Where an alert is, in words: the people in the chat (names and aliases only), the chat. */
+  /**
+   * Where an alert is, as a line of text and the chat's short reference (its own element, so
+   * that it reads as a code): the people in the chat (names and aliases only), the chat.
+   * An alert about a seeker still waiting (sessionId "") has no chat to name yet.
+   */
   function alertWhere(frame, chat) {
-    if (chat) return "your chat with " + chat.alias;
+    var line = el("p", { className: "alert-where" });
+    function add(text) {
+      line.appendChild(document.createTextNode(text));
+    }
+    function addRef() {
+      line.appendChild(el("span", { className: "chat-ref" }, chatRef(frame.sessionId)));
+    }
+    if (chat) {
+      add("your chat with " + chat.alias + " · ");
+      addRef();
+      return line;
+    }
     if (!frame.sessionId) {
-      return (frame.seeker || "A person") + ", still waiting (moved ahead in the queue)";
+      add(
+        (frame.seeker ? frame.seeker + " (seeker)" : "A seeker") +
+          " · still waiting for a volunteer, no chat yet" +
+          (frame.kind === "risk" ? " · moved ahead in the queue" : "")
+      );
+      return line;
     }
     var who = frame.seeker ? frame.seeker + " (seeker)" : "";
     if (frame.volunteer) who += (who ? " with " : "") + frame.volunteer + " (volunteer)";
-    var where = "chat " + frame.sessionId.slice(0, 8);
-    if (frame.startedAt) where += ", started " + K.clockTime(frame.startedAt);
-    return who ? who + " · " + where : where;
+    if (who) add(who + " · ");
+    addRef();
+    if (frame.startedAt) add(", started " + K.clockTime(frame.startedAt));
+    return line;
   }
 
   function onAlert(frame) {
@@ -474,6 +741,12 @@
       K.show(part(chat, "risk"), true);
       chat.node.classList.add("has-risk");
     }
+    // An alert about one of the volunteer's own chats is counted once, as that chat.
+    if (chat) noteUnreadChat(chat);
+    callAttention("alert", alertTitle(frame), chat ? chat.alias : frame.seeker, function () {
+      if (chat && chats[chat.sessionId]) focusChat(chat);
+      else focusAlerts();
+    });
     if (!isSupervisor() && chat) return;
     // Supervisors see every alert; a volunteer sees here only those not about their own chats.
     showAlertsBox(true);
@@ -481,6 +754,7 @@
     var where = alertWhere(frame, chat);
     var level = frame.kind === "risk" && LEVEL_TAGS[frame.level] ? frame.level : null;
     var item = el("li", { className: "alert-" + frame.kind + (level ? " alert-level-" + level : "") });
+    item.dataset.sessionId = frame.sessionId || "";
     var head = el("p", { className: "alert-head" });
     if (level) {
       head.appendChild(el("span", { className: "level-tag", "data-level": level }, LEVEL_TAGS[level]));
@@ -489,11 +763,31 @@
     head.appendChild(el("strong", {}, ALERT_WORDS[frame.kind] || "Alert"));
     head.appendChild(document.createTextNode(" · " + K.clockTime(frame.at)));
     item.appendChild(head);
-    item.appendChild(el("p", { className: "alert-where" }, where));
+    item.appendChild(where);
     $("alerts").insertBefore(item, $("alerts").firstChild);
     if (!chat) {
-      announce((level ? "Risk level " + level + ": " : "") + (ALERT_WORDS[frame.kind] || "Alert") + " in " + where + ".");
+      noteUnreadAlert();
+      announce(
+        (level ? "Risk level " + level + ": " : "") +
+          (ALERT_WORDS[frame.kind] || "Alert") +
+          ": " +
+          where.textContent +
+          "."
+      );
     }
+  }
+
+  /** After a click on a notification: the chat's message box, scrolled to (the volunteer asked). */
+  function focusChat(chat) {
+    var box = part(chat, "composer").querySelector("textarea");
+    if (!box.disabled) box.focus();
+    else chat.node.querySelector('[data-act="close"]').focus();
+    markChatRead(chat);
+  }
+
+  function focusAlerts() {
+    $("alerts").focus();
+    markAlertsRead();
   }
 
   // ---- chat panels --------------------------------------------------------------------------
@@ -523,11 +817,13 @@
       lastTypingSent: 0,
       typingTimer: null,
       ended: false,
+      unread: false, // something in it the volunteer has not looked at yet (the title counts it)
       level: "none",
       levelEdited: false, // the Risk level control holds a choice not sent yet
     };
     chats[frame.sessionId] = chat;
     part(chat, "alias").textContent = alias;
+    part(chat, "ref").textContent = chatRef(frame.sessionId);
     part(chat, "log").setAttribute("aria-label", "Messages with " + alias);
     part(chat, "composer").querySelector("label").textContent = "Message to " + alias;
     var topics = (frame.topics || []).map(topicLabel).join(", ");
@@ -546,14 +842,17 @@
     updateNoChats();
     renderStatus();
     addSystemLine(chat, "You're now talking with " + alias + ".");
+    // The focus stays where the volunteer is (they may be typing in another chat): the new
+    // panel is announced, counted in the title until seen, and reached by Tab or its heading.
     announce(
       "New chat with " +
         alias +
         (frame.risk ? ". Risk level " + frame.risk + ": read their opening words first." : ".")
     );
-    if (activeChatCount() === 1 && !document.activeElement.closest(".chat-panel")) {
-      node.querySelector("textarea").focus();
-    }
+    noteUnreadChat(chat);
+    callAttention("chat", "New chat", alias, function () {
+      if (chats[chat.sessionId]) focusChat(chat);
+    });
   }
 
   /** Show the chat's risk level: the words, the banner, the control's value, the border. */
@@ -604,6 +903,7 @@
         } else if (act === "close") {
           delete chats[chat.sessionId];
           node.remove();
+          renderTitle();
           updateNoChats();
           $("chats-title").setAttribute("tabindex", "-1");
           $("chats-title").focus();
@@ -826,6 +1126,7 @@
   }
 
   function start() {
+    startAttention();
     $("login-form").addEventListener("submit", onLoginSubmit);
     $("availability-form").addEventListener("submit", onAvailabilitySubmit);
     $("availability-form").addEventListener("change", onAvailabilityChange);
