@@ -29,12 +29,15 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from local.demo_accounts import DEMO_PASSWORD
 from local.stack import LocalStack, Ports
+from tests.e2e.browser import CHROMIUM, Watched, launch, watched_context
 
 FREE_PORTS = Ports(web=0, ws=0, aws=0, connections=0)
 
@@ -78,3 +81,44 @@ def local_stack() -> Iterator[E2EStack]:
         )
     finally:
         stack.stop()
+
+
+# ---- the browser tests (test_browser*.py) ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, for the tests of one module."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"The browser tests need Chromium at {CHROMIUM}: apt-get install chromium")
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def web_url(local_stack: E2EStack) -> str:
+    url: str = local_stack.web_url
+    return url if url.endswith("/") else url + "/"
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[list[Watched]]:
+    """Browser contexts made by a test; all closed afterwards."""
+    made: list[Watched] = []
+    yield made
+    for watched in made:
+        watched.context.close()
+
+
+@pytest.fixture
+def new_context(browser: Browser, contexts: list[Watched]) -> Any:
+    """Makes a watched browser context (desktop, or a phone) that is closed after the test."""
+
+    def make(*, phone: bool = False) -> Watched:
+        watched = watched_context(browser, phone=phone)
+        contexts.append(watched)
+        return watched
+
+    return make

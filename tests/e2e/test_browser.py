@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import pytest
-from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect, sync_playwright
+from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
 from tests.e2e.browser import (
-    CHROMIUM,
     EXIT_URL,
     Watched,
     a11y_problems,
     horizontal_overflow,
-    launch,
     screenshot,
-    watched_context,
 )
 
 VOLUNTEER = "volunteer@example.org"
@@ -42,41 +36,6 @@ HTML_PAYLOAD = (
 )
 
 expect.set_options(timeout=10_000)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"The browser tests need Chromium at {CHROMIUM}: apt-get install chromium")
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def web_url(local_stack: Any) -> str:
-    url: str = local_stack.web_url
-    return url if url.endswith("/") else url + "/"
-
-
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[Watched]]:
-    """Browser contexts made by a test; all closed afterwards."""
-    made: list[Watched] = []
-    yield made
-    for watched in made:
-        watched.context.close()
-
-
-@pytest.fixture
-def new_context(browser: Browser, contexts: list[Watched]) -> Any:
-    def make(*, phone: bool = False) -> Watched:
-        watched = watched_context(browser, phone=phone)
-        contexts.append(watched)
-        return watched
-
-    return make
 
 
 def assert_clean(*watched: Watched) -> None:

@@ -14,20 +14,15 @@ whether the page is hidden or focused: it overrides `document.hidden`, `visibili
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import (
-    CHROMIUM,
     Watched,
     a11y_problems,
-    launch,
     screenshot,
-    watched_context,
 )
 from tests.e2e.test_browser import (
     CRISIS_TEXT,
@@ -96,41 +91,6 @@ TONE_JS = """
   };
 })();
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"The browser tests need Chromium at {CHROMIUM}: apt-get install chromium")
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def web_url(local_stack: Any) -> str:
-    url: str = local_stack.web_url
-    return url if url.endswith("/") else url + "/"
-
-
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[Watched]]:
-    """Browser contexts made by a test; all closed afterwards."""
-    made: list[Watched] = []
-    yield made
-    for watched in made:
-        watched.context.close()
-
-
-@pytest.fixture
-def new_context(browser: Browser, contexts: list[Watched]) -> Any:
-    def make(*, phone: bool = False) -> Watched:
-        watched = watched_context(browser, phone=phone)
-        contexts.append(watched)
-        return watched
-
-    return make
 
 
 # ---- the console under watch ---------------------------------------------------------------

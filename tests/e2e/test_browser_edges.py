@@ -15,22 +15,19 @@ import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from websockets.sync.client import ClientConnection, connect
 
 from local.stack import LocalStack, Ports
 from tests.e2e.browser import (
     ARTIFACTS,
-    CHROMIUM,
     DESKTOP,
     PHONE,
     Watched,
     a11y_problems,
-    launch,
     screenshot,
 )
 
@@ -40,16 +37,6 @@ FREE_PORTS = Ports(web=0, ws=0, aws=0, connections=0)
 WAIT = 10
 
 expect.set_options(timeout=10_000)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"The browser tests need Chromium at {CHROMIUM}: apt-get install chromium")
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +53,9 @@ def stack() -> Iterator[LocalStack]:
 
 
 @pytest.fixture
-def contexts(browser: Browser) -> Iterator[Any]:
+def pages(browser: Browser) -> Iterator[Any]:
+    """A new page in a context of its own (a phone, a locale, a time zone), checked when the
+    test ends: no console errors, nothing fetched from another site."""
     made: list[Watched] = []
 
     def make(*, phone: bool = False, locale: str = "en-US", zone: str | None = None) -> Page:
@@ -141,14 +130,14 @@ def _in_view(page: Page, selector: str) -> bool:
 
 
 def test_nobody_on_shift_says_so_plainly_then_a_volunteer_comes(
-    contexts: Any, stack: LocalStack
+    pages: Any, stack: LocalStack
 ) -> None:
     """Given nobody on shift,
     When a seeker asks for a chat,
     Then the page says no volunteer is free, guesses no wait, shows crisis lines to call, and
     offers to keep waiting or leave; after MaxWaitMinutes it says kindly that the wait is long;
     when a volunteer comes on shift it says so, and the chat starts."""
-    page = contexts()
+    page = pages()
     _ask(page, stack.web_url, "I can't sleep and my head is loud")
     nobody = page.locator("#nobody-box")
     expect(nobody).to_be_visible()
@@ -180,12 +169,12 @@ def test_nobody_on_shift_says_so_plainly_then_a_volunteer_comes(
 
 
 def test_the_news_that_a_volunteer_came_on_shift_reaches_the_waiting_page(
-    contexts: Any, stack: LocalStack
+    pages: Any, stack: LocalStack
 ) -> None:
     """Given a seeker waiting with nobody on shift, When a volunteer who cannot take them (French
     only) comes on shift, Then the page says a volunteer has come on shift; when they leave,
     that nobody is free again."""
-    page = contexts()
+    page = pages()
     _ask(page, stack.web_url, topic=None)
     expect(page.locator("#nobody-box")).to_be_visible()
     with _volunteer(stack, languages=["fr"]) as volunteer:
@@ -198,14 +187,14 @@ def test_the_news_that_a_volunteer_came_on_shift_reaches_the_waiting_page(
 
 
 def test_a_risk_chat_ends_with_the_lines_above_the_rating_and_a_clean_slate_after(
-    contexts: Any, stack: LocalStack
+    pages: Any, stack: LocalStack
 ) -> None:
     """Given a seeker in a chat who wrote that they want to kill themselves,
     When the volunteer ends the chat,
     Then the ended page shows "If you need someone now" with lines to call, above the rating;
     "Start a new chat" leaves nothing of the chat (no intro, no topics, no messages, no lines);
     "Forget me" after a second chat clears the page too."""
-    page = contexts()
+    page = pages()
     with _volunteer(stack) as volunteer:
         _ask(page, stack.web_url, "Things have been really bad")
         matched = _until(volunteer, "matched")
@@ -253,12 +242,12 @@ def test_a_risk_chat_ends_with_the_lines_above_the_rating_and_a_clean_slate_afte
 
 
 def test_on_a_phone_the_crisis_panel_and_the_message_box_are_both_in_view(
-    contexts: Any, stack: LocalStack
+    pages: Any, stack: LocalStack
 ) -> None:
     """Given a seeker chatting on a phone, When they write that they want to kill themselves,
     Then the crisis panel (its heading and a line to call) and the message box are both on
     screen, without scrolling."""
-    page = contexts(phone=True)
+    page = pages(phone=True)
     with _volunteer(stack) as volunteer:
         _ask(page, stack.web_url, "on my phone")
         matched = _until(volunteer, "matched")
@@ -279,14 +268,14 @@ def test_on_a_phone_the_crisis_panel_and_the_message_box_are_both_in_view(
 
 
 def test_the_country_comes_from_the_browser_and_the_picker_never_tells_the_server(
-    contexts: Any, stack: LocalStack
+    pages: Any, stack: LocalStack
 ) -> None:
     """Given a browser in Mexico (es-MX, America/Mexico_City) and a deployment with no
     DefaultCountry,
     When the seeker opens "Need urgent help?",
     Then Mexico's line comes first, with a picker; choosing Spain shows Spain's lines; no
     frame the page sends names a country."""
-    page = contexts(locale="es-MX", zone="America/Mexico_City")
+    page = pages(locale="es-MX", zone="America/Mexico_City")
     sent: list[str] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload))))
     page.goto(stack.web_url)
@@ -320,7 +309,7 @@ def _closed_today() -> dict[str, Any]:
 
 
 def test_closed_hours_show_the_next_opening_and_the_lines_before_anyone_asks(
-    contexts: Any,
+    pages: Any,
 ) -> None:
     """Given a deployment closed today (open 09:00-17:00 UTC every other day),
     When a seeker opens the page,
@@ -329,7 +318,7 @@ def test_closed_hours_show_the_next_opening_and_the_lines_before_anyone_asks(
     with LocalStack(
         ports=FREE_PORTS, parameters={"OpeningHours": json.dumps(_closed_today())}
     ) as closed:
-        page = contexts()
+        page = pages()
         page.goto(closed.web_url)
         hours = page.locator("#hours-box")
         expect(hours).to_be_visible()
