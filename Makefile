@@ -36,11 +36,12 @@ test: $(STAMP) $(SAM_STAMP)  ## run every test
 test-fast: $(STAMP) $(SAM_STAMP)  ## every test except the slow ones (sam build)
 	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/pytest -m "not slow"
 
-lint: $(STAMP)  ## ruff, ruff format --check, mypy, cfn-lint
+lint: $(STAMP)  ## ruff, ruff format --check, mypy, cfn-lint, the import graph
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/core/kindred functions local tools
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/python -m tools.check_imports
 
 format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

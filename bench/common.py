@@ -406,8 +406,8 @@ class InProcessStack:
     @staticmethod
     def reset_caches() -> None:
         """A cold start: settings and services are read again on the next invocation."""
+        from kindred.aws.wiring import services
         from kindred.config import settings
-        from kindred.services import services
 
         settings.cache_clear()
         services.cache_clear()

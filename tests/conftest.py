@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from kindred.aws.wiring import services
 from kindred.config import settings
-from kindred.services import services
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"

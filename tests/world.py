@@ -147,7 +147,7 @@ class World:
         """Move the clock of the handlers' services (and their store) on by `seconds`."""
         import time
 
-        from kindred.services import services
+        from kindred.aws.wiring import services
 
         self._offset += seconds
         offset = self._offset

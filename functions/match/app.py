@@ -6,9 +6,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from kindred import chat
+from kindred.aws.wiring import services
 from kindred.events import message_request
 from kindred.observability import logger, metrics
-from kindred.services import services
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

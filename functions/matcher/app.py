@@ -10,9 +10,9 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from kindred.aws.wiring import services
 from kindred.matching import run_matcher
 from kindred.observability import logger, metrics
-from kindred.services import services
 from kindred.work_items import parse_work_item
 
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -4,8 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from kindred.aws.wiring import services
 from kindred.observability import logger, metrics
-from kindred.services import services
 from kindred.sweeper import sweep
 
 

@@ -11,12 +11,13 @@ from typing import Any
 import boto3
 import pytest
 
+from kindred.aws.wiring import aws_services
 from kindred.config import load_settings
 from kindred.matching import request_match, run_matcher, set_availability
 from kindred.ports import Conflict
 from kindred.protocol import Availability, Match, ServerFrame
 from kindred.records import Connection
-from kindred.services import Services, aws_services
+from kindred.services import Services
 from local.motoserver import MotoServer
 from tests.conftest import create_stack
 

@@ -131,8 +131,8 @@ def store(request: pytest.FixtureRequest) -> Store:
 
         return InMemoryStore()
     request.getfixturevalue("aws")
+    from kindred.aws.wiring import aws_services
     from kindred.config import load_settings
-    from kindred.services import aws_services
 
     return aws_services(load_settings()).store
 

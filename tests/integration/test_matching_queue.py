@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
+from kindred.aws.wiring import services
 from kindred.config import settings
-from kindred.services import services
 from tests.aws_calls import count_aws_calls, record_aws_calls
 from tests.world import World
 

@@ -8,8 +8,8 @@ import time
 import boto3
 import pytest
 
+from kindred.aws.wiring import services
 from kindred.config import settings
-from kindred.services import services
 from tests.world import World
 
 

@@ -1,13 +1,12 @@
-"""What the domain runs against: the ports, the clock and the settings, wired per cold start."""
+"""What the domain runs against: the ports, the clock and the settings (kindred.aws.wiring)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
-from kindred.config import Settings, settings
+from kindred.config import Settings
 from kindred.ports import Notifier, Sealer, Store, WorkQueue
 
 
@@ -24,45 +23,3 @@ class Services:
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
-
-
-def aws_services(config: Settings) -> Services:
-    """The AWS adapters for these settings (boto3 honours AWS_ENDPOINT_URL for local stacks)."""
-    import boto3
-    from botocore.config import Config
-
-    from kindred.aws.dynamo import DynamoStore
-    from kindred.aws.gateway import GatewayNotifier
-    from kindred.aws.queue import SqsWorkQueue
-    from kindred.aws.sealing import AesGcmSealer, secret_reader
-
-    retries = Config(
-        retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5
-    )
-    session = boto3.session.Session(region_name=config.region)
-    store = DynamoStore(
-        session.client("dynamodb", config=retries),
-        config.table_name,
-        connection_ttl=config.connection_ttl_seconds,
-        session_ttl=config.session_retention_hours * 3600 + config.connection_ttl_seconds,
-    )
-    notifier = GatewayNotifier(
-        session.client(
-            "apigatewaymanagementapi", endpoint_url=config.websocket_endpoint, config=retries
-        )
-    )
-    work = SqsWorkQueue(session.client("sqs", config=retries), config.match_queue_url)
-    sealer = AesGcmSealer(
-        # The secret is fetched only when a text is first sealed or unsealed: the chat
-        # function's relay never pays for the client or the call.
-        secret_reader(
-            lambda: session.client("secretsmanager", config=retries), config.sealing_secret_arn
-        )
-    )
-    return Services(store=store, notifier=notifier, work=work, sealer=sealer, settings=config)
-
-
-@cache
-def services() -> Services:
-    """The services of this Lambda process, built on first use and reused while warm."""
-    return aws_services(settings())

@@ -1,0 +1,53 @@
+"""The composition root: the AWS adapters behind the domain's ports, built once per cold start.
+
+Only this package knows boto3 and the adapters; handlers take their Services from here.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from kindred.config import Settings, settings
+from kindred.services import Services
+
+
+def aws_services(config: Settings) -> Services:
+    """The AWS adapters for these settings (boto3 honours AWS_ENDPOINT_URL for local stacks)."""
+    import boto3
+    from botocore.config import Config
+
+    from kindred.aws.dynamo import DynamoStore  # imported on first use: the cold start
+    from kindred.aws.gateway import GatewayNotifier
+    from kindred.aws.queue import SqsWorkQueue
+    from kindred.aws.sealing import AesGcmSealer, secret_reader
+
+    retries = Config(
+        retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5
+    )
+    session = boto3.session.Session(region_name=config.region)
+    store = DynamoStore(
+        session.client("dynamodb", config=retries),
+        config.table_name,
+        connection_ttl=config.connection_ttl_seconds,
+        session_ttl=config.session_retention_hours * 3600 + config.connection_ttl_seconds,
+    )
+    notifier = GatewayNotifier(
+        session.client(
+            "apigatewaymanagementapi", endpoint_url=config.websocket_endpoint, config=retries
+        )
+    )
+    work = SqsWorkQueue(session.client("sqs", config=retries), config.match_queue_url)
+    sealer = AesGcmSealer(
+        # The secret is fetched only when a text is first sealed or unsealed: the chat
+        # function's relay never pays for the client or the call.
+        secret_reader(
+            lambda: session.client("secretsmanager", config=retries), config.sealing_secret_arn
+        )
+    )
+    return Services(store=store, notifier=notifier, work=work, sealer=sealer, settings=config)
+
+
+@cache
+def services() -> Services:
+    """The services of this Lambda process, built on first use and reused while warm."""
+    return aws_services(settings())
