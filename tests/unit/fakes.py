@@ -25,7 +25,7 @@ from kindred.records import (
     VolunteerSlot,
 )
 from kindred.services import Services
-from kindred.work_items import WorkItem
+from kindred.work_items import WorkItem, WorkReason
 
 # The partitions and key prefixes of kindred/aws/dynamo.py: the fake keeps the same items under
 # the same keys with the same attribute names, so a test can look at "the table".
@@ -1185,7 +1185,7 @@ class ListWorkQueue:
         now = self._clock() if self._clock is not None else 0.0
         return [(reason, at - now) for at, _, reason in sorted(self._delayed) if at > now]
 
-    def nudge(self, reason: str, delay_seconds: int = 0) -> None:
+    def nudge(self, reason: WorkReason, delay_seconds: int = 0) -> None:
         WorkItem.model_validate({"reason": reason})  # the matcher refuses any other reason
         assert 0 <= delay_seconds <= 900, "SQS delays a message by at most 900 s"
         if delay_seconds and self._clock is not None:

@@ -484,3 +484,14 @@ def test_a_level_outside_the_three_cannot_be_sent() -> None:
         Matched.model_validate(
             {"sessionId": "s", "peer": {"alias": "a", "role": "seeker"}, "topics": [], "risk": True}
         )
+
+
+def test_the_action_names_are_those_of_the_union_and_each_has_a_handler() -> None:
+    """The action names are read off ClientAction (not listed by hand), and the chat function
+    serves every action but `ping` (answered before any handler) with a handler of its own."""
+    from kindred import chat
+    from kindred.protocol import ACTION_TYPES, Ping
+
+    assert len(ACTIONS) == len(ACTION_TYPES) == 13
+    assert {"match", "assess", "ping"} <= ACTIONS
+    assert set(chat._HANDLERS) == set(ACTION_TYPES) - {Ping}

@@ -14,6 +14,7 @@ from kindred.records import (
     Session,
     VolunteerSlot,
 )
+from kindred.work_items import WorkReason
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ class Notifier(Protocol):
 class WorkQueue(Protocol):
     """Asks the matcher to run (SQS in the cloud). Work items carry no text."""
 
-    def nudge(self, reason: str, delay_seconds: int = 0) -> None:
+    def nudge(self, reason: WorkReason, delay_seconds: int = 0) -> None:
         """Ask the matcher to run now, or not before `delay_seconds` (at most 900) from now."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -159,22 +159,10 @@ ClientAction = Annotated[
     | Ping,
     Field(discriminator="action"),
 ]
+# Every client action's model, and its name (the `action` each accepts), read off the union.
+ACTION_TYPES: tuple[type[_Action], ...] = get_args(get_args(ClientAction)[0])
 ACTIONS: frozenset[str] = frozenset(
-    {
-        "match",
-        "availability",
-        "message",
-        "typing",
-        "end",
-        "report",
-        "block",
-        "feedback",
-        "resources",
-        "transfer",
-        "forget",
-        "assess",
-        "ping",
-    }
+    name for model in ACTION_TYPES for name in get_args(model.model_fields["action"].annotation)
 )
 _client_action: TypeAdapter[ClientAction] = TypeAdapter(ClientAction)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kindred.work_items import WorkReason
+
 MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds
 
 
@@ -15,7 +17,7 @@ class SqsWorkQueue:
         self._sqs = client
         self._url = queue_url
 
-    def nudge(self, reason: str, delay_seconds: int = 0) -> None:
+    def nudge(self, reason: WorkReason, delay_seconds: int = 0) -> None:
         # A delayed message stays invisible to every consumer until its delay has passed.
         delay = max(0, min(MAX_DELAY_SECONDS, int(delay_seconds)))
         self._sqs.send_message(
