@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from websockets.sync.client import ClientConnection, connect
 
-from local.stack import LocalStack, Ports
+from local.stack import LocalStack
 from tests.e2e.browser import (
     ARTIFACTS,
     DESKTOP,
@@ -30,26 +30,19 @@ from tests.e2e.browser import (
     a11y_problems,
     screenshot,
 )
+from tests.e2e.ws import WAIT, running_stack
 
 VOLUNTEER = "volunteer@example.org"
 CRISIS_TEXT = "I want to kill myself"
-FREE_PORTS = Ports(web=0, ws=0, aws=0, connections=0)
-WAIT = 10
 
 expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    running = LocalStack(
-        ports=FREE_PORTS,
-        parameters={"MaxWaitMinutes": "0.05"},  # 3 s
-        schedule_time_scale=0.02,  # the sweeper's rate(1 minute) every 1.2 s
-    ).start()
-    try:
+    # MaxWaitMinutes 3 s; the sweeper's rate(1 minute) every 1.2 s.
+    with running_stack({"MaxWaitMinutes": "0.05"}, schedule_time_scale=0.02) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
@@ -315,9 +308,7 @@ def test_closed_hours_show_the_next_opening_and_the_lines_before_anyone_asks(
     When a seeker opens the page,
     Then it shows the hours, that it opens again tomorrow at 09:00, and crisis lines, before
     they ask; asking anyway says the same, and nothing breaks."""
-    with LocalStack(
-        ports=FREE_PORTS, parameters={"OpeningHours": json.dumps(_closed_today())}
-    ) as closed:
+    with running_stack({"OpeningHours": json.dumps(_closed_today())}) as closed:
         page = pages()
         page.goto(closed.web_url)
         hours = page.locator("#hours-box")

@@ -6,50 +6,28 @@ and a `match` while closed (a second stack, with opening hours that are closed t
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from local.stack import LocalStack, Ports
+from local.stack import LocalStack
+from tests.e2e.ws import WAIT, frames_until, running_stack
 
 VOLUNTEER = "volunteer@example.org"
-WAIT = 10
 MAX_WAIT_MINUTES = 0.05  # 3 s
 CRISIS = "I have decided to kill myself tonight"
-FREE_PORTS = Ports(web=0, ws=0, aws=0, connections=0)
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    running = LocalStack(
-        ports=FREE_PORTS,
-        parameters={"MaxWaitMinutes": str(MAX_WAIT_MINUTES)},
-        schedule_time_scale=0.02,  # the sweeper's rate(1 minute) every 1.2 s
-    ).start()
-    try:
+    # The sweeper's rate(1 minute) every 1.2 s.
+    with running_stack(
+        {"MaxWaitMinutes": str(MAX_WAIT_MINUTES)}, schedule_time_scale=0.02
+    ) as running:
         yield running
-    finally:
-        running.stop()
-
-
-def _frames_until(ws: ClientConnection, wanted: str, timeout: float = WAIT) -> list[dict[str, Any]]:
-    """Frames until one whose type (or `type:reason`) is `wanted`, or the timeout."""
-    frames: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            frame = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-            frames.append(frame)
-            if wanted in (frame["type"], f"{frame['type']}:{frame.get('reason')}"):
-                break
-    except (TimeoutError, ConnectionClosed):
-        pass
-    return frames
 
 
 def _seeker(stack: LocalStack) -> ClientConnection:
@@ -73,29 +51,29 @@ def test_nobody_on_shift_then_a_volunteer_comes_then_the_long_wait(stack: LocalS
     """
     with _seeker(stack) as seeker:
         seeker.send(json.dumps({"action": "match"}))
-        first = _frames_until(seeker, "resources")
+        first = frames_until(seeker, "resources")
         assert [f["type"] for f in first] == ["queued", "resources"]
         assert first[0]["volunteersOnShift"] == 0 and "estimatedWaitSeconds" not in first[0]
         assert first[1]["reason"] == "unavailable" and first[1]["items"]
 
-        long_wait = _frames_until(seeker, "resources:long_wait", WAIT + MAX_WAIT_MINUTES * 60)
+        long_wait = frames_until(seeker, "resources:long_wait", WAIT + MAX_WAIT_MINUTES * 60)
         assert [(f["type"], f.get("longWait"), f.get("reason")) for f in long_wait] == [
             ("position", True, None),
             ("resources", None, "long_wait"),
         ]
         assert long_wait[0]["position"] == 1
-        assert _frames_until(seeker, "resources", 3) == []  # told once, not every sweep
+        assert frames_until(seeker, "resources", 3) == []  # told once, not every sweep
 
         with _volunteer(stack) as volunteer:
             volunteer.send(
                 json.dumps({"action": "availability", "available": True, "languages": ["fr"]})
             )
-            assert _frames_until(volunteer, "status")[-1]["type"] == "status"
-            assert _frames_until(seeker, "position") == [
+            assert frames_until(volunteer, "status")[-1]["type"] == "status"
+            assert frames_until(seeker, "position") == [
                 {"type": "position", "position": 1, "volunteersOnShift": 1}
             ]
             volunteer.send(json.dumps({"action": "availability", "available": False}))
-            gone = _frames_until(seeker, "resources")
+            gone = frames_until(seeker, "resources")
             assert [(f["type"], f.get("volunteersOnShift"), f.get("reason")) for f in gone] == [
                 ("position", 0, None),
                 ("resources", None, "unavailable"),
@@ -111,18 +89,18 @@ def test_the_end_of_a_risk_chat_leaves_the_seeker_with_the_lines(stack: LocalSta
     """
     with _volunteer(stack) as volunteer, _seeker(stack) as seeker:
         volunteer.send(json.dumps({"action": "availability", "available": True}))
-        _frames_until(volunteer, "status")
+        frames_until(volunteer, "status")
         seeker.send(json.dumps({"action": "match"}))
-        queued_then_matched = _frames_until(seeker, "matched")
+        queued_then_matched = frames_until(seeker, "matched")
         assert queued_then_matched[0]["volunteersOnShift"] == 1
         session = queued_then_matched[-1]["sessionId"]
-        _frames_until(volunteer, "matched")
+        frames_until(volunteer, "matched")
         seeker.send(json.dumps({"action": "message", "text": CRISIS}))
-        assert _frames_until(seeker, "resources")[-1]["reason"] == "crisis"
-        assert _frames_until(volunteer, "alert")[-1]["type"] == "alert"
+        assert frames_until(seeker, "resources")[-1]["reason"] == "crisis"
+        assert frames_until(volunteer, "alert")[-1]["type"] == "alert"
 
         volunteer.send(json.dumps({"action": "end", "sessionId": session}))
-        after = _frames_until(seeker, "resources")
+        after = frames_until(seeker, "resources")
         assert [(f["type"], f.get("reason")) for f in after] == [
             ("ended", "ended_by_peer"),
             ("resources", "ended"),
@@ -151,11 +129,11 @@ def test_a_match_while_closed_gets_the_next_opening_and_the_lines() -> None:
       `opensAt`, and the socket stays open
     """
     hours = _closed_today()
-    with LocalStack(ports=FREE_PORTS, parameters={"OpeningHours": json.dumps(hours)}) as closed:
+    with running_stack({"OpeningHours": json.dumps(hours)}) as closed:
         assert closed.config()["hours"] == hours
         with _seeker(closed) as seeker:
             seeker.send(json.dumps({"action": "match", "intro": "is anyone there"}))
-            frames = _frames_until(seeker, "error")
+            frames = frames_until(seeker, "error")
             assert [(f["type"], f.get("reason") or f.get("code")) for f in frames] == [
                 ("resources", "closed"),
                 ("error", "closed"),
@@ -164,4 +142,4 @@ def test_a_match_while_closed_gets_the_next_opening_and_the_lines() -> None:
             assert frames[1]["opensAt"] == f"{tomorrow.isoformat()}T09:00:00.000Z"
             assert "opens again" in frames[1]["message"]
             seeker.send(json.dumps({"action": "ping"}))
-            assert _frames_until(seeker, "pong") == [{"type": "pong"}]
+            assert frames_until(seeker, "pong") == [{"type": "pong"}]

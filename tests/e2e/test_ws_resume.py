@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from local.stack import LocalStack, Ports
+from local.stack import LocalStack
+from tests.e2e.ws import frames_until, running_stack
 
 VOLUNTEER = "volunteer@example.org"
 WAIT = 10
@@ -22,37 +21,17 @@ GRACE = 10  # the shortest ResumeGraceSeconds allowed
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    running = LocalStack(
-        ports=Ports(web=0, ws=0, aws=0, connections=0),
-        parameters={"ResumeGraceSeconds": str(GRACE)},
-        schedule_time_scale=0.02,  # the sweeper's rate(1 minute) every 1.2 s
-    ).start()
-    try:
+    # The sweeper's rate(1 minute) every 1.2 s.
+    with running_stack({"ResumeGraceSeconds": str(GRACE)}, schedule_time_scale=0.02) as running:
         yield running
-    finally:
-        running.stop()
-
-
-def _frames_until(ws: ClientConnection, frame_type: str, timeout: float) -> list[dict[str, Any]]:
-    frames: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            frame = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-            frames.append(frame)
-            if frame["type"] == frame_type:
-                break
-    except (TimeoutError, ConnectionClosed):
-        pass
-    return frames
 
 
 def _in_a_chat(seeker: ClientConnection, volunteer: ClientConnection) -> str:
     """The seeker asks for a match and is matched with the volunteer; their resume token."""
     seeker.send(json.dumps({"action": "match"}))
-    frames = _frames_until(seeker, "matched", WAIT)
+    frames = frames_until(seeker, "matched", WAIT)
     assert [f["type"] for f in frames] == ["queued", "matched"]
-    assert _frames_until(volunteer, "matched", WAIT)[-1]["type"] == "matched"
+    assert frames_until(volunteer, "matched", WAIT)[-1]["type"] == "matched"
     token: str = frames[0]["resumeToken"]
     return token
 
@@ -68,10 +47,10 @@ def test_a_seeker_drops_and_resumes_mid_chat(stack: LocalStack) -> None:
     origin = stack.web_origin
     with connect(f"{stack.ws_url}?token={token}", origin=origin, open_timeout=WAIT) as volunteer:  # type: ignore[arg-type]
         volunteer.send(json.dumps({"action": "availability", "available": True}))
-        _frames_until(volunteer, "status", WAIT)
+        frames_until(volunteer, "status", WAIT)
         with connect(f"{stack.ws_url}?lang=en", origin=origin, open_timeout=WAIT) as seeker:  # type: ignore[arg-type]
             resume = _in_a_chat(seeker, volunteer)
-        away = _frames_until(volunteer, "peer_away", WAIT)
+        away = frames_until(volunteer, "peer_away", WAIT)
         assert [f["type"] for f in away] == ["peer_away"]
 
         with connect(
@@ -79,17 +58,17 @@ def test_a_seeker_drops_and_resumes_mid_chat(stack: LocalStack) -> None:
             origin=origin,  # type: ignore[arg-type]
             open_timeout=WAIT,
         ) as back:
-            assert [f["type"] for f in _frames_until(volunteer, "peer_back", WAIT)] == ["peer_back"]
+            assert [f["type"] for f in frames_until(volunteer, "peer_back", WAIT)] == ["peer_back"]
             back.send(json.dumps({"action": "message", "text": "I'm back"}))
-            resumed = _frames_until(back, "resumed", WAIT)
+            resumed = frames_until(back, "resumed", WAIT)
             assert resumed[-1]["type"] == "resumed" and resumed[-1]["state"] == "chatting"
             assert resumed[-1]["resumeToken"] != resume
-            got = _frames_until(volunteer, "message", WAIT)
+            got = frames_until(volunteer, "message", WAIT)
             assert got[-1]["text"] == "I'm back"
             volunteer.send(json.dumps({"action": "message", "text": "Welcome back"}))
-            assert _frames_until(back, "message", WAIT)[-1]["text"] == "Welcome back"
+            assert frames_until(back, "message", WAIT)[-1]["text"] == "Welcome back"
             back.send(json.dumps({"action": "end"}))
-            _frames_until(volunteer, "ended", WAIT)
+            frames_until(volunteer, "ended", WAIT)
 
 
 def test_without_a_resume_the_sweeper_ends_the_chat_after_the_grace(stack: LocalStack) -> None:
@@ -103,11 +82,11 @@ def test_without_a_resume_the_sweeper_ends_the_chat_after_the_grace(stack: Local
     origin = stack.web_origin
     with connect(f"{stack.ws_url}?token={token}", origin=origin, open_timeout=WAIT) as volunteer:  # type: ignore[arg-type]
         volunteer.send(json.dumps({"action": "availability", "available": True}))
-        _frames_until(volunteer, "status", WAIT)
+        frames_until(volunteer, "status", WAIT)
         with connect(f"{stack.ws_url}?lang=en", origin=origin, open_timeout=WAIT) as seeker:  # type: ignore[arg-type]
             _in_a_chat(seeker, volunteer)
         dropped_at = time.monotonic()
-        assert [f["type"] for f in _frames_until(volunteer, "peer_away", WAIT)] == ["peer_away"]
-        ended = _frames_until(volunteer, "ended", GRACE + WAIT)
+        assert [f["type"] for f in frames_until(volunteer, "peer_away", WAIT)] == ["peer_away"]
+        ended = frames_until(volunteer, "ended", GRACE + WAIT)
         assert ended[-1]["type"] == "ended" and ended[-1]["reason"] == "peer_left"
         assert time.monotonic() - dropped_at >= GRACE - 1

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
-from local.stack import LocalStack, Ports
+from local.stack import LocalStack
+from tests.e2e.ws import frames_until, running_stack
 
 VOLUNTEER = "volunteer@example.org"
 WAIT = 10
@@ -20,29 +19,8 @@ WAIT = 10
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    running = LocalStack(
-        ports=Ports(web=0, ws=0, aws=0, connections=0),
-        parameters={"TopicFallbackSeconds": "1"},
-    ).start()
-    try:
+    with running_stack({"TopicFallbackSeconds": "1"}) as running:
         yield running
-    finally:
-        running.stop()
-
-
-def _frames_until(ws: ClientConnection, frame_type: str, timeout: float) -> list[dict[str, Any]]:
-    """Every frame up to and including the first of this type (or until the timeout)."""
-    frames: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            frame = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-            frames.append(frame)
-            if frame["type"] == frame_type:
-                break
-    except (TimeoutError, ConnectionClosed):
-        pass
-    return frames
 
 
 def test_a_seeker_waits_for_their_topic_then_the_volunteer_free_since_takes_them(
@@ -63,12 +41,12 @@ def test_a_seeker_waits_for_their_topic_then_the_volunteer_free_since_takes_them
         volunteer.send(
             json.dumps({"action": "availability", "available": True, "topics": ["anxiety"]})
         )
-        assert [f["type"] for f in _frames_until(volunteer, "status", WAIT)] == ["status"]
+        assert [f["type"] for f in frames_until(volunteer, "status", WAIT)] == ["status"]
 
         asked_at = time.monotonic()
         seeker.send(json.dumps({"action": "match", "topics": ["grief"]}))
-        first_second = _frames_until(seeker, "matched", 0.8)
-        later = _frames_until(seeker, "matched", WAIT)
+        first_second = frames_until(seeker, "matched", 0.8)
+        later = frames_until(seeker, "matched", WAIT)
         matched_at = time.monotonic()
 
     assert [f["type"] for f in first_second] == ["queued"]

@@ -1,0 +1,48 @@
+"""What the WebSocket end-to-end tests share: a local stack of their own, and reading frames."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
+
+from local.stack import LocalStack, Ports
+
+FREE_PORTS = Ports(web=0, ws=0, aws=0, connections=0)
+WAIT = 10  # seconds a test waits for a frame it expects
+
+
+@contextmanager
+def running_stack(
+    parameters: Mapping[str, str], *, schedule_time_scale: float = 1.0
+) -> Iterator[LocalStack]:
+    """The local stack on free ports with these template parameters (the scheduled functions
+    sped up by `schedule_time_scale`: 0.02 runs the sweeper's rate(1 minute) every 1.2 s)."""
+    stack = LocalStack(
+        ports=FREE_PORTS, parameters=dict(parameters), schedule_time_scale=schedule_time_scale
+    ).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def frames_until(ws: ClientConnection, wanted: str, timeout: float = WAIT) -> list[dict[str, Any]]:
+    """Every frame up to and including the first whose type (or `type:reason`) is `wanted`,
+    or all that came before the timeout."""
+    frames: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            frame = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+            frames.append(frame)
+            if wanted in (frame["type"], f"{frame['type']}:{frame.get('reason')}"):
+                break
+    except (TimeoutError, ConnectionClosed):
+        pass
+    return frames
