@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from kindred import positions
-from kindred.crisis import send_crisis_lines
 from kindred.observability import metrics
 from kindred.protocol import Ended, EndReason
 from kindred.records import Connection, Session
@@ -33,6 +32,9 @@ def end_session(
     if session.level is not None and (by != session.seeker_id or reason_for_ender is not None):
         # A chat in which a risk was seen ends, whoever ended it: the seeker leaves with the
         # crisis lines ("If you need someone now"). Not when their socket is gone for good.
+        # (Imported here: the functions that end chats need the directory only then.)
+        from kindred.crisis import send_crisis_lines
+
         send_crisis_lines(svc, session.seeker_id, "ended")
     svc.work.nudge("slot_freed")
     return True

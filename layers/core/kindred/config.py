@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from kindred import hours
+if TYPE_CHECKING:
+    from kindred.hours import Hours
 
 
 class ConfigError(RuntimeError):
@@ -56,13 +58,20 @@ class Settings(BaseModel):
     @field_validator("opening_hours")
     @classmethod
     def _valid_hours(cls, value: str) -> str:
-        hours.parse(value)  # a ValueError names what is wrong
+        if value.strip():  # a ValueError names what is wrong
+            from kindred.hours import parse  # only a deployment with hours pays for zoneinfo
+
+            parse(value)
         return value
 
     @property
-    def schedule(self) -> hours.Hours | None:
+    def schedule(self) -> Hours | None:
         """The opening hours; None when open 24/7."""
-        return hours.parse(self.opening_hours)
+        if not self.opening_hours.strip():
+            return None
+        from kindred.hours import parse
+
+        return parse(self.opening_hours)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -5,17 +5,19 @@ is refused with the next opening and the crisis lines; with nobody on shift they
 an estimated wait and with the crisis lines; when the first volunteer comes on shift, or the
 last one leaves, the first waiting seekers hear it; after MaxWaitMinutes they hear it once,
 with the crisis lines, and keep their place (the sweeper looks once a minute).
+
+The crisis lines' module (and the detector it sits beside) is imported only when lines are
+sent: the connect, disconnect and sweeper functions import this module, and most of their
+runs send none.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from kindred import hours
-from kindred.crisis import send_crisis_lines
 from kindred.observability import metrics
 from kindred.ports import TableView
-from kindred.protocol import Position, ProtocolError, iso_time
+from kindred.protocol import Position, ProtocolError, ResourcesReason, iso_time
 from kindred.records import QueueEntry
 from kindred.services import Services
 
@@ -33,11 +35,13 @@ def refuse_if_closed(svc: Services) -> None:
     now = datetime.fromtimestamp(svc.clock(), UTC)
     if schedule.is_open(now):
         return
+    from kindred.hours import closed_message  # a deployment with hours has imported it
+
     opens = schedule.next_opening(now)
     metrics.add_metric(name="MatchWhileClosed", unit="Count", value=1)
     raise ProtocolError(
         "closed",
-        hours.closed_message(opens, schedule),
+        closed_message(opens, schedule),
         action="match",
         opens_at=iso_time(opens.timestamp()) if opens else None,
     )
@@ -54,7 +58,7 @@ def tell_shift_change(svc: Services, on_shift: int) -> int:
             entry.connection_id, Position(position=position, volunteersOnShift=on_shift)
         )
         if on_shift == 0:
-            send_crisis_lines(svc, entry.connection_id, "unavailable")
+            _send_lines(svc, entry.connection_id, "unavailable")
         told += 1
     return told
 
@@ -87,8 +91,14 @@ def tell_long_waits(svc: Services, view: TableView, waiting: list[QueueEntry]) -
         svc.notifier.send(
             entry.connection_id, Position(position=place[entry.queue_key], longWait=True)
         )
-        send_crisis_lines(svc, entry.connection_id, "long_wait")
+        _send_lines(svc, entry.connection_id, "long_wait")
         told += 1
     if told:
         metrics.add_metric(name="LongWaits", unit="Count", value=told)
     return told
+
+
+def _send_lines(svc: Services, seeker_id: str, reason: ResourcesReason) -> None:
+    from kindred.crisis import send_crisis_lines
+
+    send_crisis_lines(svc, seeker_id, reason)
