@@ -1,17 +1,8 @@
-"""match and availability: parse the frame, serve it, answer errors as `error` frames."""
+"""match and availability: parse the frame, serve it, answer errors as `error` frames.
 
-from typing import Any
+A function of its own (not the chat function) for its role: it seals intros and queues work.
+"""
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from kindred.aws.frames import handle_frame as lambda_handler
 
-from kindred import chat
-from kindred.aws.wiring import services
-from kindred.events import message_request
-from kindred.observability import logger, metrics
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return chat.handle(services(), message_request(event))
+__all__ = ["lambda_handler"]

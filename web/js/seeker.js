@@ -139,23 +139,8 @@
     }
   }
 
-  var noticeTimer = null;
   function notice(words, options) {
-    var box = $("notice");
-    window.clearTimeout(noticeTimer);
-    if (!words) {
-      K.show(box, false);
-      box.textContent = "";
-      return;
-    }
-    box.textContent = words;
-    box.className = "notice" + (options && options.kind ? " notice-" + options.kind : "");
-    K.show(box, true);
-    if (options && options.clearAfterMs) {
-      noticeTimer = window.setTimeout(function () {
-        notice(null);
-      }, options.clearAfterMs);
-    }
+    K.notice($("notice"), words, options);
   }
 
   function kindError(frame) {
@@ -717,38 +702,12 @@
   }
 
   function scrollLog() {
-    var log = $("chat-log");
-    log.scrollTop = log.scrollHeight;
+    K.transcript.scrollToEnd($("chat-log"));
   }
 
-  function messageNode(who, mine, text, time) {
-    var node = el("div", { className: "msg " + (mine ? "msg-mine" : "msg-peer") });
-    var meta = el("p", { className: "msg-meta" });
-    meta.appendChild(el("span", { className: "msg-who" }, who));
-    meta.appendChild(el("span", { className: "msg-time" }, time));
-    node.appendChild(meta);
-    node.appendChild(el("p", { className: "msg-text" }, text));
-    return node;
-  }
-
-  /** A peer message goes before the first peer message with a higher seq (frames can overtake). */
   function addPeerMessage(frame) {
     hideTyping();
-    var node = messageNode(state.alias || "Volunteer", false, frame.text, K.clockTime(frame.sentAt));
-    var log = $("chat-log");
-    var before = null;
-    if (typeof frame.seq === "number") {
-      node.dataset.seq = String(frame.seq);
-      var peers = log.querySelectorAll(".msg-peer[data-seq]");
-      for (var i = 0; i < peers.length; i += 1) {
-        if (Number(peers[i].dataset.seq) > frame.seq) {
-          before = peers[i];
-          break;
-        }
-      }
-    }
-    log.insertBefore(node, before);
-    if (!before) scrollLog();
+    K.transcript.addPeer($("chat-log"), state.alias || "Volunteer", frame);
   }
 
   function sendMessage(text) {
@@ -758,21 +717,12 @@
     if (!send(frame)) return false;
     state.sendSeq += 1;
     save();
-    var node = messageNode("You", true, text, K.clockTime());
-    node.dataset.clientMsgId = id;
-    $("chat-log").appendChild(node);
-    scrollLog();
+    K.transcript.addMine($("chat-log"), text, id);
     return true;
   }
 
   function markNotSent(clientMsgId, words) {
-    var nodes = $("chat-log").querySelectorAll(".msg-mine");
-    for (var i = 0; i < nodes.length; i += 1) {
-      if (nodes[i].dataset.clientMsgId === clientMsgId) {
-        nodes[i].classList.add("msg-failed");
-        nodes[i].appendChild(el("p", { className: "msg-error" }, "Not sent. " + words));
-      }
-    }
+    K.transcript.markNotSent($("chat-log"), clientMsgId, words);
     notice("A message wasn't sent. " + words, { kind: "warn", clearAfterMs: 8000 });
   }
 

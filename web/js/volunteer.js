@@ -92,23 +92,8 @@
 
   // ---- small helpers ------------------------------------------------------------------------
 
-  var noticeTimer = null;
   function notice(words, options) {
-    var box = $("notice");
-    window.clearTimeout(noticeTimer);
-    if (!words) {
-      K.show(box, false);
-      box.textContent = "";
-      return;
-    }
-    box.textContent = words;
-    box.className = "notice" + (options && options.kind ? " notice-" + options.kind : "");
-    K.show(box, true);
-    if (options && options.clearAfterMs) {
-      noticeTimer = window.setTimeout(function () {
-        notice(null);
-      }, options.clearAfterMs);
-    }
+    K.notice($("notice"), words, options);
   }
 
   function announce(words) {
@@ -1014,33 +999,9 @@
     K.show(box, true);
   }
 
-  function messageNode(who, mine, text, time) {
-    var node = el("div", { className: "msg " + (mine ? "msg-mine" : "msg-peer") });
-    var meta = el("p", { className: "msg-meta" });
-    meta.appendChild(el("span", { className: "msg-who" }, who));
-    meta.appendChild(el("span", { className: "msg-time" }, time));
-    node.appendChild(meta);
-    node.appendChild(el("p", { className: "msg-text" }, text));
-    return node;
-  }
-
   function addPeerMessage(chat, frame) {
     hideTyping(chat);
-    var log = part(chat, "log");
-    var node = messageNode(chat.alias, false, frame.text, K.clockTime(frame.sentAt));
-    var before = null;
-    if (typeof frame.seq === "number") {
-      node.dataset.seq = String(frame.seq);
-      var peers = log.querySelectorAll(".msg-peer[data-seq]");
-      for (var i = 0; i < peers.length; i += 1) {
-        if (Number(peers[i].dataset.seq) > frame.seq) {
-          before = peers[i];
-          break;
-        }
-      }
-    }
-    log.insertBefore(node, before);
-    if (!before) log.scrollTop = log.scrollHeight;
+    K.transcript.addPeer(part(chat, "log"), chat.alias, frame);
   }
 
   function sendMessage(chat, text) {
@@ -1048,21 +1009,12 @@
     var frame = { action: "message", sessionId: chat.sessionId, text: text, clientMsgId: id, seq: chat.sendSeq };
     if (!send(frame)) return false;
     chat.sendSeq += 1;
-    var node = messageNode("You", true, text, K.clockTime());
-    node.dataset.clientMsgId = id;
-    var log = part(chat, "log");
-    log.appendChild(node);
-    log.scrollTop = log.scrollHeight;
+    K.transcript.addMine(part(chat, "log"), text, id);
     return true;
   }
 
   function markNotSent(clientMsgId, words) {
-    document.querySelectorAll(".chat-panel .msg-mine").forEach(function (node) {
-      if (node.dataset.clientMsgId === clientMsgId) {
-        node.classList.add("msg-failed");
-        node.appendChild(el("p", { className: "msg-error" }, "Not sent. " + words));
-      }
-    });
+    K.transcript.markNotSent($("chats"), clientMsgId, words);
   }
 
   function showTyping(chat) {

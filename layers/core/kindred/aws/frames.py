@@ -1,0 +1,23 @@
+"""The Lambda entry point of every client frame (the chat and match functions share it).
+
+API Gateway calls it with a route's event; it logs with the request's correlation id, flushes
+the metrics, and hands the frame to kindred.chat with this process's Services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from kindred import chat
+from kindred.aws.wiring import services
+from kindred.events import message_request
+from kindred.observability import logger, metrics
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def handle_frame(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return chat.handle(services(), message_request(event))
