@@ -304,3 +304,27 @@ def test_when_a_calm_chat_ends_no_lines_are_sent(svc: FakeServices) -> None:
     [matched] = svc.notifier.take("s1")
     send(svc, "v1", {"action": "end", "sessionId": matched["sessionId"]})
     assert _kinds(svc.notifier.take("s1")) == [("ended", None)]
+
+
+def test_a_seeker_handed_back_with_nobody_on_shift_hears_it_with_the_lines(
+    svc: FakeServices,
+) -> None:
+    """Given a chat whose volunteer has already gone off shift (their chats go on),
+    When they transfer the seeker,
+    Then the seeker's `queued` (reason transfer) says 0 on shift with no estimated wait, and
+    the crisis lines (`unavailable`) follow, as after a `match` with nobody on shift."""
+    _volunteer(svc, "v1")
+    _seeker(svc, "s1")
+    run_matcher(svc)
+    [matched] = svc.notifier.take("s1")
+    send(svc, "v1", {"action": "availability", "available": False})
+    svc.notifier.forget_all()
+    send(svc, "v1", {"action": "transfer", "sessionId": matched["sessionId"]})
+    queued, lines = svc.notifier.take("s1")
+    assert (queued["type"], queued["reason"], queued["volunteersOnShift"]) == (
+        "queued",
+        "transfer",
+        0,
+    )
+    assert "estimatedWaitSeconds" not in queued
+    assert (lines["type"], lines["reason"]) == ("resources", "unavailable")

@@ -30,7 +30,6 @@ from kindred.protocol import (
     Ping,
     Pong,
     ProtocolError,
-    Queued,
     Report,
     Reported,
     Resources,
@@ -374,26 +373,9 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
     if not svc.store.end_chat(session, requeue=entry):
         raise ProtocolError("not_in_chat", "That chat has ended.", action="transfer")
     svc.notifier.send(conn.connection_id, Ended(sessionId=session_id, reason="transferred"))
-    position, head = positions.place_of(svc, entry.queue_key)
     if seeker.away_until is None:
-        # (A seeker who is away keeps the token they hold, to come back with: their `resumed`
-        # tells them where they are.)
         token, token_hash = matching.new_resume_token()
-        on_shift = svc.store.volunteers_on_shift()
-        delivered = svc.notifier.send(
-            seeker_id,
-            Queued(
-                position=position,
-                resumeToken=token,
-                estimatedWaitSeconds=positions.estimated_wait(
-                    svc.store.match_pace(), position, svc.now_ms()
-                )
-                if on_shift
-                else None,
-                reason="transfer",
-                volunteersOnShift=on_shift,
-            ),
-        )
+        delivered, head = matching.tell_queued(svc, seeker_id, entry, token, reason="transfer")
         # The new token replaces the one the seeker holds only if it reached them: a socket
         # that is gone before its $disconnect ran must not cost the seeker their way back.
         if delivered:
@@ -403,6 +385,10 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
                 seeker.seeker_key,
                 int(svc.clock()) + svc.settings.connection_ttl_seconds,
             )
+    else:
+        # A seeker who is away keeps the token they hold, to come back with: their `resumed`
+        # tells them where they are.
+        _, head = positions.place_of(svc, entry.queue_key)
     positions.after_joining(svc, entry.queue_key, head)
     metrics.add_metric(name="Transfers", unit="Count", value=1)
     svc.work.nudge("transfer")

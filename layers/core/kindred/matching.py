@@ -84,24 +84,9 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
         raise ProtocolError(
             "already_waiting", "You are already in the queue or in a chat.", action="match"
         ) from None
-    position, head = positions.place_of(svc, entry.queue_key)
-    on_shift = svc.store.volunteers_on_shift()
-    # With nobody on shift there is no wait to estimate: none is guessed.
-    wait = positions.estimated_wait(svc.store.match_pace(), position, now_ms) if on_shift else None
     # `queued` goes out before the matcher is woken, so it always arrives before `matched`.
-    svc.notifier.send(
-        conn.connection_id,
-        Queued(
-            position=position,
-            resumeToken=token,
-            estimatedWaitSeconds=wait,
-            volunteersOnShift=on_shift,
-        ),
-    )
+    _, head = tell_queued(svc, conn.connection_id, entry, token)
     metrics.add_metric(name="SeekersQueued", unit="Count", value=1)
-    if not on_shift:
-        metrics.add_metric(name="QueuedWithNobodyOnShift", unit="Count", value=1)
-        send_crisis_lines(svc, conn.connection_id, "unavailable")
     if level is not None:
         on_waiting_seeker_at_risk(svc, conn, level)
     positions.after_joining(svc, entry.queue_key, head)
@@ -110,6 +95,40 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
         # If no volunteer with their topic comes, nothing else may happen to wake the matcher
         # when the wait is over: this work item does (SQS delays are never early).
         svc.work.nudge("topic_fallback", delay_seconds=svc.settings.topic_fallback_seconds)
+
+
+def tell_queued(
+    svc: Services, seeker_id: str, entry: QueueEntry, token: str, *, reason: str | None = None
+) -> tuple[bool, list[QueueEntry]]:
+    """A seeker has just joined the queue (`match`, or a volunteer's `transfer`): `queued` with
+    their place, their new resume token, the count of volunteers on shift and, only when
+    someone is on shift, the estimated wait; with nobody on shift, the crisis lines at once.
+
+    Whether `queued` reached them, and the head of the queue read to place them (for
+    positions.after_joining, which the caller runs once it has said all it has to say).
+    """
+    position, head = positions.place_of(svc, entry.queue_key)
+    on_shift = svc.store.volunteers_on_shift()
+    # With nobody on shift there is no wait to estimate: none is guessed.
+    wait = (
+        positions.estimated_wait(svc.store.match_pace(), position, svc.now_ms())
+        if on_shift
+        else None
+    )
+    delivered = svc.notifier.send(
+        seeker_id,
+        Queued(
+            position=position,
+            resumeToken=token,
+            estimatedWaitSeconds=wait,
+            reason=reason,
+            volunteersOnShift=on_shift,
+        ),
+    )
+    if delivered and not on_shift:
+        metrics.add_metric(name="QueuedWithNobodyOnShift", unit="Count", value=1)
+        send_crisis_lines(svc, seeker_id, "unavailable")
+    return delivered, head
 
 
 def set_availability(svc: Services, conn: Connection, action: Availability) -> None:
