@@ -50,6 +50,7 @@ from kindred.records import (
     priority_for,
     queue_key,
 )
+from kindred.resume_tickets import new_resume_token
 from kindred.safety import crisis_lines
 from kindred.services import Services
 
@@ -137,7 +138,7 @@ def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) ->
             ),
         )
         return conn
-    token, token_hash = matching.new_resume_token()
+    token, token_hash = new_resume_token()
     svc.store.put_resume(
         token_hash,
         conn.connection_id,
@@ -374,7 +375,7 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         raise ProtocolError("not_in_chat", "That chat has ended.", action="transfer")
     svc.notifier.send(conn.connection_id, Ended(sessionId=session_id, reason="transferred"))
     if seeker.away_until is None:
-        token, token_hash = matching.new_resume_token()
+        token, token_hash = new_resume_token()
         delivered, head = matching.tell_queued(svc, seeker_id, entry, token, reason="transfer")
         # The new token replaces the one the seeker holds only if it reached them: a socket
         # that is gone before its $disconnect ran must not cost the seeker their way back.

@@ -10,10 +10,10 @@ from pydantic import TypeAdapter, ValidationError
 from kindred import edges
 from kindred.chat_end import leave
 from kindred.events import ConnectRequest, DisconnectRequest
-from kindred.matching import resume_hash
 from kindred.observability import logger, metrics
 from kindred.protocol import LanguageTag, PeerAway, PeerBack, Role
 from kindred.records import Connection, queue_key
+from kindred.resume_tickets import resume_hash
 from kindred.services import Services
 
 _ADJECTIVES = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import replace
 
@@ -22,6 +21,7 @@ from kindred.records import (
     priority_for,
     queue_key,
 )
+from kindred.resume_tickets import new_resume_token
 from kindred.services import Services
 
 ROUND_SEEKERS = 100  # how many waiting seekers one matching pass looks at
@@ -32,16 +32,6 @@ BLOCK_CHECKS = 3  # plans per pass checked against the blocks before only checke
 SHARES_A_TOPIC = 0
 TAKES_ANY_TOPIC = 1
 OTHER_TOPICS = 2
-
-
-def resume_hash(token: str) -> str:
-    """Only the hash of a resume token is stored: the table alone cannot resume anyone."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_resume_token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(32)
-    return token, resume_hash(token)
 
 
 def request_match(svc: Services, conn: Connection, action: Match) -> None:
