@@ -11,6 +11,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import Any
 
+from kindred.aws.layout import PACE_SK, POOL_PK, QUEUE_PK, SHIFT_PK, STATS_PK
 from kindred.config import Settings
 from kindred.ports import Conflict, RateLimited, TableView
 from kindred.protocol import Level, ServerFrame
@@ -27,13 +28,8 @@ from kindred.records import (
 from kindred.services import Services
 from kindred.work_items import WorkItem, WorkReason
 
-# The partitions and key prefixes of kindred/aws/dynamo.py: the fake keeps the same items under
-# the same keys with the same attribute names, so a test can look at "the table".
-QUEUE_PK = "QUEUE"
-POOL_PK = "POOL"
-SHIFT_PK = "SHIFT"
-STATS_PK = "STATS"
-PACE_SK = "PACE"
+# The fake keeps the same items under the same keys (kindred.aws.layout) with the same attribute
+# names, so a test can look at "the table". (Issue 10 wants fakes at record level instead.)
 RATE_LOG = "rl"  # rl0, rl1, ...: the connection's rate log, newest first
 
 Key = tuple[str, str]

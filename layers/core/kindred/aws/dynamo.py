@@ -10,6 +10,31 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from kindred.aws.layout import (
+    CONN_SK,
+    PACE_SK,
+    POOL_PK,
+    QUEUE_PK,
+    REPORT_SK,
+    RESUME_SK,
+    SESSION_SK,
+    SHIFT_PK,
+    STATS_PK,
+    block_key,
+    block_of,
+    block_pk,
+    block_sk,
+    conn_key,
+    conn_pk,
+    connection_id_of,
+    key,
+    report_pk,
+    resume_key,
+    resume_pk,
+    session_id_of,
+    session_key,
+    session_pk,
+)
 from kindred.ports import Conflict, RateLimited, TableView
 from kindred.protocol import Level
 from kindred.records import (
@@ -23,11 +48,6 @@ from kindred.records import (
     VolunteerSlot,
 )
 
-QUEUE_PK = "QUEUE"
-POOL_PK = "POOL"
-SHIFT_PK = "SHIFT"
-STATS_PK = "STATS"
-PACE_SK = "PACE"
 # The rate log on a connection item: rl0 is the time (epoch ms) of its latest counted action,
 # rl1 the one before, and so on (see DynamoStore.count_action).
 RATE_LOG = "rl"
@@ -35,18 +55,6 @@ BATCH_READ_ATTEMPTS = 6
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-
-def _conn_key(connection_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"CONN#{connection_id}"}, "sk": {"S": "CONN"}}
-
-
-def _session_key(session_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"SESSION#{session_id}"}, "sk": {"S": "SESSION"}}
-
-
-def _key(pk: str, sk: str) -> dict[str, Any]:
-    return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
 def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -148,7 +156,7 @@ class DynamoStore:
     # -- connections -----------------------------------------------------------------------
 
     def get_connection(self, connection_id: str) -> Connection | None:
-        data = self._get(_conn_key(connection_id))
+        data = self._get(conn_key(connection_id))
         return None if data is None else self._connection(connection_id, data)
 
     @staticmethod
@@ -177,8 +185,8 @@ class DynamoStore:
 
     def put_connection(self, conn: Connection) -> None:
         item = {
-            "pk": f"CONN#{conn.connection_id}",
-            "sk": "CONN",
+            "pk": conn_pk(conn.connection_id),
+            "sk": CONN_SK,
             "role": conn.role,
             "alias": conn.alias,
             "lang": conn.language,
@@ -193,7 +201,7 @@ class DynamoStore:
         self._db.put_item(TableName=self._table, Item=_to_item(item))
 
     def delete_connection(self, connection_id: str) -> None:
-        self._db.delete_item(TableName=self._table, Key=_conn_key(connection_id))
+        self._db.delete_item(TableName=self._table, Key=conn_key(connection_id))
 
     def count_action(
         self, connection_id: str, *, now_ms: int, limit: int, window_ms: int
@@ -223,7 +231,7 @@ class DynamoStore:
         try:
             resp = self._db.update_item(
                 TableName=self._table,
-                Key=_conn_key(connection_id),
+                Key=conn_key(connection_id),
                 UpdateExpression="SET " + ", ".join(shifts),
                 ConditionExpression=(
                     f"attribute_exists(pk) AND expiresAt > :nowSeconds"
@@ -253,7 +261,7 @@ class DynamoStore:
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key=_conn_key(connection_id),
+                Key=conn_key(connection_id),
                 UpdateExpression="ADD blockedUsers :u",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={":u": {"SS": [user_id]}},
@@ -268,8 +276,8 @@ class DynamoStore:
 
     def put_block(self, volunteer_user_id: str, seeker_key: str, expires_at: int) -> None:
         item = {
-            "pk": f"BLOCK#{volunteer_user_id}",
-            "sk": f"SEEKER#{seeker_key}",
+            "pk": block_pk(volunteer_user_id),
+            "sk": block_sk(seeker_key),
             "expiresAt": expires_at,
         }
         self._db.put_item(TableName=self._table, Item=_to_item(item))
@@ -278,9 +286,7 @@ class DynamoStore:
         wanted = sorted(pairs)
         blocked: set[tuple[str, str]] = set()
         for start in range(0, len(wanted), 100):  # BatchGetItem's limit
-            keys = [
-                _key(f"BLOCK#{user}", f"SEEKER#{key}") for user, key in wanted[start : start + 100]
-            ]
+            keys = [block_key(user, seeker) for user, seeker in wanted[start : start + 100]]
             request: dict[str, Any] = {
                 self._table: {"Keys": keys, "ProjectionExpression": "pk, sk, expiresAt"}
             }
@@ -291,8 +297,7 @@ class DynamoStore:
                 for item in resp.get("Responses", {}).get(self._table, []):
                     data = _from_item(item)
                     if self._alive(data):
-                        user = data["pk"].removeprefix("BLOCK#")
-                        blocked.add((user, data["sk"].removeprefix("SEEKER#")))
+                        blocked.add(block_of(data["pk"], data["sk"]))
                 request = resp.get("UnprocessedKeys") or {}
                 if not request:
                     break
@@ -303,9 +308,7 @@ class DynamoStore:
         return blocked
 
     def delete_block(self, volunteer_user_id: str, seeker_key: str) -> None:
-        self._db.delete_item(
-            TableName=self._table, Key=_key(f"BLOCK#{volunteer_user_id}", f"SEEKER#{seeker_key}")
-        )
+        self._db.delete_item(TableName=self._table, Key=block_key(volunteer_user_id, seeker_key))
 
     # -- the waiting queue -----------------------------------------------------------------
 
@@ -354,7 +357,7 @@ class DynamoStore:
             self._queue_put(entry),
             {
                 "Update": {
-                    "Key": _conn_key(entry.connection_id),
+                    "Key": conn_key(entry.connection_id),
                     "UpdateExpression": "SET #state = :waiting, queueKey = :qk, resumeHash = :rh",
                     "ConditionExpression": f"attribute_exists(pk) AND #state = :idle AND {held}",
                     "ExpressionAttributeNames": {"#state": "state"},
@@ -365,8 +368,8 @@ class DynamoStore:
                 "Put": {
                     "Item": _to_item(
                         {
-                            "pk": f"RESUME#{resume_hash}",
-                            "sk": "RESUME",
+                            "pk": resume_pk(resume_hash),
+                            "sk": RESUME_SK,
                             "connectionId": entry.connection_id,
                             "seekerKey": entry.seeker_key,
                             "expiresAt": resume_expires_at,
@@ -376,7 +379,7 @@ class DynamoStore:
             },
         ]
         if previous_resume_hash and previous_resume_hash != resume_hash:
-            ops.append({"Delete": {"Key": _key(f"RESUME#{previous_resume_hash}", "RESUME")}})
+            ops.append({"Delete": {"Key": resume_key(previous_resume_hash)}})
         self._transact(ops)
 
     def leave_queue(self, conn: Connection) -> bool:
@@ -387,13 +390,13 @@ class DynamoStore:
                 [
                     {
                         "Delete": {
-                            "Key": _key(QUEUE_PK, conn.queue_key),
+                            "Key": key(QUEUE_PK, conn.queue_key),
                             "ConditionExpression": "attribute_exists(pk)",
                         }
                     },
                     {
                         "Update": {
-                            "Key": _conn_key(conn.connection_id),
+                            "Key": conn_key(conn.connection_id),
                             "UpdateExpression": "SET #state = :idle REMOVE queueKey",
                             "ConditionExpression": "#state = :waiting AND queueKey = :qk",
                             "ExpressionAttributeNames": {"#state": "state"},
@@ -462,12 +465,12 @@ class DynamoStore:
         # Counting is one UpdateItem while the window is open; when it has closed (or the item
         # is absent), the item is rewritten for the next window, on condition that nobody
         # else rolled it first (then the count goes into their window).
-        key = _key(STATS_PK, PACE_SK)
+        pace_key = key(STATS_PK, PACE_SK)
         for _ in range(3):
             try:
                 resp = self._db.update_item(
                     TableName=self._table,
-                    Key=key,
+                    Key=pace_key,
                     UpdateExpression="ADD matches :n",
                     ConditionExpression="windowStart > :closedBefore",
                     ExpressionAttributeValues=_values(
@@ -512,7 +515,7 @@ class DynamoStore:
         return MatchPace(window_start_ms=now_ms, count=count)  # an estimate, not worth more
 
     def match_pace(self) -> MatchPace | None:
-        data = self._get(_key(STATS_PK, PACE_SK))
+        data = self._get(key(STATS_PK, PACE_SK))
         return self._pace(data) if data else None
 
     # -- volunteers ------------------------------------------------------------------------
@@ -543,7 +546,7 @@ class DynamoStore:
     ) -> VolunteerSlot:
         resp = self._db.update_item(
             TableName=self._table,
-            Key=_key(POOL_PK, conn.connection_id),
+            Key=key(POOL_PK, conn.connection_id),
             UpdateExpression=(
                 "SET #available = :available, #capacity = :capacity, #languages = :languages, "
                 "#topics = :topics, #userId = :userId, #role = :role, #alias = :alias, "
@@ -581,7 +584,7 @@ class DynamoStore:
         return self._slot(_from_item(resp["Attributes"]))
 
     def get_slot(self, connection_id: str) -> VolunteerSlot | None:
-        data = self._get(_key(POOL_PK, connection_id))
+        data = self._get(key(POOL_PK, connection_id))
         return self._slot(data) if data else None
 
     def available_volunteers(self) -> list[VolunteerSlot]:
@@ -592,7 +595,7 @@ class DynamoStore:
         return sum(1 for d in self._query_partition(POOL_PK) if self._slot(d).available)
 
     def remove_slot(self, connection_id: str) -> None:
-        self._db.delete_item(TableName=self._table, Key=_key(POOL_PK, connection_id))
+        self._db.delete_item(TableName=self._table, Key=key(POOL_PK, connection_id))
 
     def on_shift_supervisors(self) -> list[str]:
         return [d["sk"] for d in self._query_partition(SHIFT_PK)]
@@ -606,7 +609,7 @@ class DynamoStore:
         self._db.put_item(TableName=self._table, Item=_to_item(item))
 
     def leave_shift(self, connection_id: str) -> None:
-        self._db.delete_item(TableName=self._table, Key=_key(SHIFT_PK, connection_id))
+        self._db.delete_item(TableName=self._table, Key=key(SHIFT_PK, connection_id))
 
     # -- sessions --------------------------------------------------------------------------
 
@@ -617,7 +620,7 @@ class DynamoStore:
             # A transaction whose answer was lost (a timeout) is retried by the SDK; if the first
             # attempt had committed, the retry finds its own work done and fails its conditions.
             # The session exists then: the match was made, and both sides must be told.
-            if self._get(_session_key(session.session_id)) is None:
+            if self._get(session_key(session.session_id)) is None:
                 raise
 
     def _create_chat(self, entry: QueueEntry, slot: VolunteerSlot, session: Session) -> None:
@@ -626,7 +629,7 @@ class DynamoStore:
             [
                 {
                     "Delete": {
-                        "Key": _key(QUEUE_PK, entry.queue_key),
+                        "Key": key(QUEUE_PK, entry.queue_key),
                         # A seeker whose socket dropped is not matched while away.
                         "ConditionExpression": (
                             "attribute_exists(pk) AND attribute_not_exists(away)"
@@ -635,7 +638,7 @@ class DynamoStore:
                 },
                 {
                     "Update": {
-                        "Key": _conn_key(entry.connection_id),
+                        "Key": conn_key(entry.connection_id),
                         "UpdateExpression": (
                             "SET #state = :chatting, sessionId = :sid, peerId = :peer, "
                             "lastSessionId = :sid REMOVE queueKey ADD sessionIds :sids"
@@ -656,7 +659,7 @@ class DynamoStore:
                 },
                 {
                     "Update": {
-                        "Key": _key(POOL_PK, slot.connection_id),
+                        "Key": key(POOL_PK, slot.connection_id),
                         "UpdateExpression": "SET #active = #active + :one, lastMatchAt = :now",
                         "ConditionExpression": "#available = :true AND #active < #capacity",
                         "ExpressionAttributeNames": _names("active", "available", "capacity"),
@@ -667,7 +670,7 @@ class DynamoStore:
                 },
                 {
                     "Update": {
-                        "Key": _conn_key(slot.connection_id),
+                        "Key": conn_key(slot.connection_id),
                         "UpdateExpression": "SET chats.#sid = :seeker",
                         "ConditionExpression": "attribute_exists(pk) AND attribute_exists(chats)",
                         "ExpressionAttributeNames": {"#sid": session.session_id},
@@ -678,8 +681,8 @@ class DynamoStore:
                     "Put": {
                         "Item": _to_item(
                             {
-                                "pk": f"SESSION#{session.session_id}",
-                                "sk": "SESSION",
+                                "pk": session_pk(session.session_id),
+                                "sk": SESSION_SK,
                                 "seekerId": session.seeker_id,
                                 "volunteerId": session.volunteer_id,
                                 "seekerKey": session.seeker_key,
@@ -706,7 +709,7 @@ class DynamoStore:
         ops: list[dict[str, Any]] = [
             {
                 "Update": {
-                    "Key": _session_key(sid),
+                    "Key": session_key(sid),
                     "UpdateExpression": "SET #active = :false, endedAt = :now",
                     "ConditionExpression": "#active = :true",
                     "ExpressionAttributeNames": _names("active"),
@@ -720,7 +723,7 @@ class DynamoStore:
             ops.append(
                 {
                     "Update": {
-                        "Key": _conn_key(session.seeker_id),
+                        "Key": conn_key(session.seeker_id),
                         "UpdateExpression": "SET #state = :idle REMOVE sessionId, peerId",
                         "ConditionExpression": "sessionId = :sid",
                         "ExpressionAttributeNames": {"#state": "state"},
@@ -732,7 +735,7 @@ class DynamoStore:
             ops.append(
                 {
                     "Update": {
-                        "Key": _conn_key(session.volunteer_id),
+                        "Key": conn_key(session.volunteer_id),
                         "UpdateExpression": "REMOVE chats.#sid",
                         "ConditionExpression": "attribute_exists(chats.#sid)",
                         "ExpressionAttributeNames": {"#sid": sid},
@@ -743,7 +746,7 @@ class DynamoStore:
             ops.append(
                 {
                     "Update": {
-                        "Key": _key(POOL_PK, session.volunteer_id),
+                        "Key": key(POOL_PK, session.volunteer_id),
                         "UpdateExpression": "SET #active = #active - :one, idleSince = :now",
                         "ConditionExpression": "#active > :zero",
                         "ExpressionAttributeNames": _names("active"),
@@ -774,7 +777,7 @@ class DynamoStore:
                 self._transact(ops)
                 return True
             except Conflict:
-                current = self._get(_session_key(session.session_id))
+                current = self._get(session_key(session.session_id))
                 if current is None or not current.get("active"):
                     return False
                 include = self._still_present(session)
@@ -794,7 +797,7 @@ class DynamoStore:
         return present
 
     def get_session(self, session_id: str) -> Session | None:
-        d = self._get(_session_key(session_id))
+        d = self._get(session_key(session_id))
         if d is None:
             return None
         return self._session(session_id, d)
@@ -821,7 +824,7 @@ class DynamoStore:
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key=_session_key(session_id),
+                Key=session_key(session_id),
                 UpdateExpression="SET crisisNotified = :true",
                 ConditionExpression="attribute_exists(pk) AND attribute_not_exists(crisisNotified)",
                 ExpressionAttributeValues={":true": {"BOOL": True}},
@@ -847,7 +850,7 @@ class DynamoStore:
         try:
             resp = self._db.update_item(
                 TableName=self._table,
-                Key=_session_key(session_id),
+                Key=session_key(session_id),
                 UpdateExpression="SET #level = :level",
                 ConditionExpression=f"attribute_exists(pk) AND #active = :true AND {below}",
                 ExpressionAttributeNames=_names("level", "active"),
@@ -879,7 +882,7 @@ class DynamoStore:
         try:
             resp = self._db.update_item(
                 TableName=self._table,
-                Key=_session_key(session_id),
+                Key=session_key(session_id),
                 UpdateExpression=update,
                 ConditionExpression=(
                     "attribute_exists(pk) AND #active = :true AND volunteerId = :volunteer"
@@ -898,7 +901,7 @@ class DynamoStore:
     def delete_session(self, session_id: str) -> str | None:
         resp = self._db.delete_item(
             TableName=self._table,
-            Key=_session_key(session_id),
+            Key=session_key(session_id),
             ReturnValues="ALL_OLD",
         )
         old = resp.get("Attributes") or {}
@@ -910,8 +913,8 @@ class DynamoStore:
         self, report_id: str, session_id: str, reason: str, reporter_role: str, expires_at: int
     ) -> None:
         item = {
-            "pk": f"REPORT#{report_id}",
-            "sk": "REPORT",
+            "pk": report_pk(report_id),
+            "sk": REPORT_SK,
             "sessionId": session_id,
             "reason": reason,
             "reporterRole": reporter_role,
@@ -924,8 +927,8 @@ class DynamoStore:
         self, resume_hash: str, connection_id: str, seeker_key: str, expires_at: int
     ) -> None:
         item = {
-            "pk": f"RESUME#{resume_hash}",
-            "sk": "RESUME",
+            "pk": resume_pk(resume_hash),
+            "sk": RESUME_SK,
             "connectionId": connection_id,
             "seekerKey": seeker_key,
             "expiresAt": expires_at,
@@ -933,7 +936,7 @@ class DynamoStore:
         self._db.put_item(TableName=self._table, Item=_to_item(item))
         resp = self._db.update_item(
             TableName=self._table,
-            Key=_conn_key(connection_id),
+            Key=conn_key(connection_id),
             UpdateExpression="SET resumeHash = :rh",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={":rh": {"S": resume_hash}},
@@ -945,10 +948,10 @@ class DynamoStore:
             self.delete_resume(previous)
 
     def delete_resume(self, resume_hash: str) -> None:
-        self._db.delete_item(TableName=self._table, Key=_key(f"RESUME#{resume_hash}", "RESUME"))
+        self._db.delete_item(TableName=self._table, Key=resume_key(resume_hash))
 
     def get_resume(self, resume_hash: str) -> tuple[str, str] | None:
-        data = self._get(_key(f"RESUME#{resume_hash}", "RESUME"))
+        data = self._get(resume_key(resume_hash))
         if data is None:
             return None
         return str(data["connectionId"]), str(data.get("seekerKey", ""))
@@ -967,7 +970,7 @@ class DynamoStore:
         ops: list[dict[str, Any]] = [
             {
                 "Update": {
-                    "Key": _conn_key(conn.connection_id),
+                    "Key": conn_key(conn.connection_id),
                     "UpdateExpression": "SET awayUntil = :au",
                     "ConditionExpression": condition,
                     "ExpressionAttributeNames": {"#state": "state"},
@@ -979,7 +982,7 @@ class DynamoStore:
             ops.append(
                 {
                     "Update": {
-                        "Key": _key(QUEUE_PK, conn.queue_key),
+                        "Key": key(QUEUE_PK, conn.queue_key),
                         "UpdateExpression": "SET away = :true",
                         "ConditionExpression": "attribute_exists(pk)",
                         "ExpressionAttributeValues": _values({":true": True}),
@@ -1003,8 +1006,8 @@ class DynamoStore:
             old_condition += " AND sessionId = :sid"
             old_values[":sid"] = old.session_id
         item: dict[str, Any] = {
-            "pk": f"CONN#{new.connection_id}",
-            "sk": "CONN",
+            "pk": conn_pk(new.connection_id),
+            "sk": CONN_SK,
             "role": "seeker",
             "alias": old.alias,
             "lang": old.language,
@@ -1024,14 +1027,14 @@ class DynamoStore:
         ops: list[dict[str, Any]] = [
             {
                 "Delete": {
-                    "Key": _key(f"RESUME#{resume_hash}", "RESUME"),
+                    "Key": resume_key(resume_hash),
                     "ConditionExpression": "connectionId = :old AND expiresAt > :now",
                     "ExpressionAttributeValues": _values({":old": old.connection_id, ":now": now}),
                 }
             },
             {
                 "Delete": {
-                    "Key": _conn_key(old.connection_id),
+                    "Key": conn_key(old.connection_id),
                     "ConditionExpression": old_condition,
                     "ExpressionAttributeNames": {"#state": "state"},
                     "ExpressionAttributeValues": _values(old_values),
@@ -1040,14 +1043,14 @@ class DynamoStore:
             {"Put": {"Item": _to_item(item)}},
         ]
         if old.state == "waiting" and old.queue_key and new.queue_key:
-            data = self._get(_key(QUEUE_PK, old.queue_key))
+            data = self._get(key(QUEUE_PK, old.queue_key))
             if data is None:
                 return False
             entry = self._entry(data)
             ops.append(
                 {
                     "Delete": {
-                        "Key": _key(QUEUE_PK, old.queue_key),
+                        "Key": key(QUEUE_PK, old.queue_key),
                         "ConditionExpression": "attribute_exists(pk)",
                     }
                 }
@@ -1065,7 +1068,7 @@ class DynamoStore:
             ops.append(
                 {
                     "Update": {
-                        "Key": _session_key(old.session_id),
+                        "Key": session_key(old.session_id),
                         "UpdateExpression": "SET seekerId = :new",
                         "ConditionExpression": "seekerId = :old AND #active = :true",
                         "ExpressionAttributeNames": _names("active"),
@@ -1078,7 +1081,7 @@ class DynamoStore:
             ops.append(
                 {
                     "Update": {
-                        "Key": _conn_key(old.peer_id),
+                        "Key": conn_key(old.peer_id),
                         "UpdateExpression": "SET chats.#sid = :new",
                         "ConditionExpression": "chats.#sid = :old",
                         "ExpressionAttributeNames": {"#sid": old.session_id},
@@ -1098,7 +1101,7 @@ class DynamoStore:
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key=_conn_key(connection_id),
+                Key=conn_key(connection_id),
                 UpdateExpression="REMOVE resumed, resumeFailed",
                 ConditionExpression="attribute_exists(pk)",
             )
@@ -1124,13 +1127,13 @@ class DynamoStore:
             kwargs["ExclusiveStartKey"] = last
 
     def delete_queue_entry(self, entry_key: str) -> None:
-        self._db.delete_item(TableName=self._table, Key=_key(QUEUE_PK, entry_key))
+        self._db.delete_item(TableName=self._table, Key=key(QUEUE_PK, entry_key))
 
     def mark_long_wait(self, entry_key: str) -> bool:
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key=_key(QUEUE_PK, entry_key),
+                Key=key(QUEUE_PK, entry_key),
                 UpdateExpression="SET longWait = :yes",
                 ConditionExpression="attribute_exists(pk) AND attribute_not_exists(longWait)",
                 ExpressionAttributeValues=_values({":yes": True}),
@@ -1144,13 +1147,13 @@ class DynamoStore:
 
 def _sort_into(view: TableView, d: Mapping[str, Any], store: DynamoStore) -> None:
     pk, sk = str(d["pk"]), str(d["sk"])
-    if sk == "CONN" and pk.startswith("CONN#"):
-        view.connections.append(store._connection(pk.removeprefix("CONN#"), d))
+    if (connection_id := connection_id_of(pk, sk)) is not None:
+        view.connections.append(store._connection(connection_id, d))
     elif pk == QUEUE_PK:
         view.queue.append(store._entry(d))
     elif pk == POOL_PK:
         view.slots.append(store._slot(d))
     elif pk == SHIFT_PK:
         view.shift.append(sk)
-    elif sk == "SESSION" and d.get("active") is True:
-        view.active_sessions.append(store._session(pk.removeprefix("SESSION#"), d))
+    elif (session_id := session_id_of(pk, sk)) is not None and d.get("active") is True:
+        view.active_sessions.append(store._session(session_id, d))
