@@ -456,7 +456,7 @@ class InProcessStack:
 
     def open(self, *, token: str | None = None, query: str = "") -> str:
         """A WebSocket handshake: the authorizer, then $connect. Returns the connection id."""
-        from local.gateway import _context_values, _policy_effect
+        from local.gateway import context_values, policy_effect
         from local.ws_events import Handshake, authorizer_event, connect_event, new_id
 
         parts = [p for p in (query, f"token={token}" if token else "") if p]
@@ -470,11 +470,11 @@ class InProcessStack:
         if self.routes.authorizer:
             event = authorizer_event(self.api, handshake)
             policy = self.invoke(self.routes.authorizer, "$connect authorizer", event)
-            effect = _policy_effect(policy, event["methodArn"])
+            effect = policy_effect(policy, event["methodArn"])
             if effect != "Allow":
                 raise RuntimeError(f"the authorizer refused the handshake ({effect})")
             handshake.authorizer = {
-                **(_context_values(policy) or {}),
+                **(context_values(policy) or {}),
                 "principalId": policy["principalId"],
                 "integrationLatency": 5,
             }

@@ -19,8 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "core"))
 
-from kindred import risk_model, signals  # noqa: E402
-from kindred.crisis_text import _lexicon, _word  # noqa: E402
+from kindred import crisis_text, safety  # noqa: E402
 from kindred.safety import assess  # noqa: E402
 
 
@@ -43,9 +42,7 @@ def main() -> None:
         for line in (corpus / f"{part}.jsonl").open(encoding="utf-8")
     ]
 
-    _lexicon.cache_clear()
-    signals.taxonomy.cache_clear()
-    risk_model.model.cache_clear()
+    safety.reload()
     start = time.perf_counter()
     assess("first message")
     build_ms = (time.perf_counter() - start) * 1e3
@@ -53,7 +50,7 @@ def main() -> None:
     filler = "work has been a lot lately and my flatmate keeps leaving dishes everywhere. "
     long_texts = [filler * 13 + t + " " + filler * 13 for t in texts[:50]]
 
-    _word.cache_clear()
+    crisis_text.forget_words()
     cold = _per_message_us(texts, 1)[0]  # words not yet seen: each is normalised afresh
     warm = _per_message_us(texts, 5)
     long = _per_message_us(long_texts, 20)

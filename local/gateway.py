@@ -128,7 +128,7 @@ class Routes:
         return "$default" if "$default" in self.routes else None
 
 
-def _policy_effect(policy: Any, method_arn: str) -> str | None:
+def policy_effect(policy: Any, method_arn: str) -> str | None:
     """ "Allow" or "Deny" for method_arn per the authorizer's policy; None if malformed."""
     if not isinstance(policy, Mapping) or not isinstance(policy.get("principalId"), str):
         return None
@@ -152,7 +152,7 @@ def _policy_effect(policy: Any, method_arn: str) -> str | None:
     return "Allow" if allowed else "Deny"
 
 
-def _context_values(policy: Mapping[str, Any]) -> dict[str, Any] | None:
+def context_values(policy: Mapping[str, Any]) -> dict[str, Any] | None:
     context = policy.get("context") or {}
     if not isinstance(context, Mapping):
         return None
@@ -350,8 +350,8 @@ class WebSocketGateway:
                 return ws.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
             report(error)
             return ws.respond(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error\n")
-        effect = _policy_effect(policy, event["methodArn"])
-        context = _context_values(policy) if effect else None
+        effect = policy_effect(policy, event["methodArn"])
+        context = context_values(policy) if effect else None
         if effect is None or context is None:
             log.error("%s returned no valid policy: handshake refused", self.routes.authorizer)
             return ws.respond(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error\n")

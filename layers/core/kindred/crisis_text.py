@@ -118,6 +118,17 @@ def _lexicon() -> _Lexicon:
     )
 
 
+def forget_words() -> None:
+    """Forget the words normalised so far (each is normalised afresh): for benchmarks."""
+    _word.cache_clear()
+
+
+def reload() -> None:
+    """Read the data files again on the next call (and forget the words normalised so far)."""
+    _lexicon.cache_clear()
+    _word.cache_clear()
+
+
 def normalise(text: str) -> str:
     """Seeker text in the form the crisis rules are written for.
 

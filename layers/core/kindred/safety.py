@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, cast
 
-from kindred import risk_model, signals
+from kindred import crisis_text, risk_model, signals
 from kindred.crisis_text import cut_figurative, normalise
 from kindred.protocol import ResourceItem
 from kindred.signals import LEVELS, Level
@@ -102,6 +102,14 @@ def _read(text: str) -> tuple[str, signals.Reading]:
     # tells where a clause ends); the whole message is those clauses joined.
     plain = [normalise(clause) for clause in signals.clauses(text)]
     return " ".join(plain), signals.read([cut_figurative(clause) for clause in plain])
+
+
+def reload() -> None:
+    """Read the data files and the net again on the next assessment (after editing them, or to
+    measure the first call)."""
+    crisis_text.reload()
+    signals.taxonomy.cache_clear()
+    risk_model.model.cache_clear()
 
 
 def detect_risk(text: str | None) -> bool:
