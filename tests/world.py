@@ -157,7 +157,7 @@ class World:
 
         svc = services()
         object.__setattr__(svc, "clock", clock)  # Services is frozen; this is a test's clock
-        svc.store._clock = clock  # type: ignore[attr-defined]
+        svc.chats._clock = clock  # type: ignore[attr-defined]
 
     def sweep(self) -> dict[str, int]:
         """One run of the sweeper, as its EventBridge schedule delivers it."""

@@ -87,8 +87,8 @@ def moto_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
 def _services(inbox: Inbox, tally: Counter[str], lock: threading.Lock) -> Services:
     base = aws_services(load_settings())
-    return Services(
-        store=CountingStore(base.store, tally, lock),  # type: ignore[arg-type]
+    return Services.on(
+        CountingStore(base.chats, tally, lock),  # type: ignore[arg-type]
         notifier=inbox,
         work=NoWork(),
         sealer=base.sealer,
@@ -105,7 +105,7 @@ def test_racing_matchers_never_over_assign(moto_env: dict[str, str]) -> None:
     capacities: dict[str, int] = {}
     for i in range(VOLUNTEERS):
         vol = Connection(f"vol{i}", "volunteer", f"V{i}", "en", user_id=f"user{i}")
-        setup.store.put_connection(vol)
+        setup.connections.put_connection(vol)
         capacities[vol.connection_id] = 1 + i % 3
         set_availability(
             setup,
@@ -115,7 +115,7 @@ def test_racing_matchers_never_over_assign(moto_env: dict[str, str]) -> None:
     seekers = [f"seeker{i}" for i in range(SEEKERS)]
     for sid in seekers:
         seeker = Connection(sid, "seeker", sid, "en", seeker_key=f"key-{sid}")
-        setup.store.put_connection(seeker)
+        setup.connections.put_connection(seeker)
         request_match(setup, seeker, Match(action="match"))
 
     start = threading.Barrier(THREADS)
@@ -182,14 +182,14 @@ def test_stale_racing_match_attempts_cannot_overfill_a_volunteer(
     capacities = {}
     for i in range(12):
         vol = Connection(f"vol{i}", "volunteer", f"V{i}", "en", user_id=f"user{i}")
-        setup.store.put_connection(vol)
+        setup.connections.put_connection(vol)
         capacities[vol.connection_id] = 1 + i % 3
         set_availability(
             setup, vol, Availability(action="availability", available=True, capacity=1 + i % 3)
         )
     for i in range(60):
         seeker = Connection(f"s{i}", "seeker", f"S{i}", "en", seeker_key=f"k{i}")
-        setup.store.put_connection(seeker)
+        setup.connections.put_connection(seeker)
         request_match(setup, seeker, Match(action="match"))
     slots = sum(capacities.values())
     start = threading.Barrier(THREADS)
@@ -198,8 +198,8 @@ def test_stale_racing_match_attempts_cannot_overfill_a_volunteer(
     def attacker(seed: int) -> None:
         svc = _services(inbox, tally, lock)
         rng = random.Random(seed)
-        waiting = svc.store.waiting(100)  # stale from the first attempt on
-        volunteers = svc.store.available_volunteers()
+        waiting = svc.queue.waiting(100)  # stale from the first attempt on
+        volunteers = svc.pool.available_volunteers()
         start.wait()
         try:
             for entry in rng.sample(waiting, len(waiting)):

@@ -134,7 +134,7 @@ def store(request: pytest.FixtureRequest) -> Store:
     from kindred.aws.wiring import aws_services
     from kindred.config import load_settings
 
-    return aws_services(load_settings()).store
+    return aws_services(load_settings()).chats  # type: ignore[return-value]
 
 
 def test_a_ticket_is_replaced_only_when_it_is_the_one_the_connection_holds(store: Store) -> None:

@@ -1221,11 +1221,16 @@ def literal_settings(**overrides: Any) -> Settings:
 class FakeServices(Services):
     """kindred.services.Services whose ports are the fakes (typed, for the tests' sake)."""
 
-    store: InMemoryStore
     notifier: RecordingNotifier
     work: ListWorkQueue
     sealer: PlainSealer
     clock: FakeClock
+
+    @property
+    def store(self) -> InMemoryStore:
+        """The one fake behind every storage port."""
+        assert isinstance(self.connections, InMemoryStore)
+        return self.connections
 
 
 def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServices:
@@ -1238,7 +1243,13 @@ def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServic
         session_ttl=config.session_retention_hours * 3600 + config.connection_ttl_seconds,
     )
     return FakeServices(
-        store=store,
+        connections=store,
+        tickets=store,
+        queue=store,
+        pool=store,
+        chats=store,
+        safeguards=store,
+        census=store,
         notifier=RecordingNotifier(),
         work=ListWorkQueue(the_clock),
         sealer=PlainSealer(),

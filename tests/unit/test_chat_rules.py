@@ -47,7 +47,7 @@ def _seeker(svc: FakeServices, cid: str, **match: Any) -> str:
 
 def _chat(svc: FakeServices, seeker: str = "s1", vol: str = "v1", **match: Any) -> str:
     """A seeker and a volunteer in a chat; returns the session id (frames so far are taken)."""
-    if svc.store.get_connection(vol) is None:
+    if svc.connections.get_connection(vol) is None:
         _volunteer(svc, vol)
     _seeker(svc, seeker, **match)
     run_matcher(svc)
@@ -66,7 +66,7 @@ def _error(frames: list[dict[str, Any]]) -> tuple[str, str | None]:
 
 def _alert(svc: FakeServices, kind: str, session: str, level: str | None = None) -> dict[str, Any]:
     """The `alert` frame about a chat as a supervisor sees it now: who, since when, the level."""
-    stored = svc.store.get_session(session)
+    stored = svc.chats.get_session(session)
     assert stored is not None
     frame = {
         "type": "alert",
@@ -81,7 +81,7 @@ def _alert(svc: FakeServices, kind: str, session: str, level: str | None = None)
 
 
 def _active(svc: FakeServices, vol: str) -> int:
-    slot = svc.store.get_slot(vol)
+    slot = svc.pool.get_slot(vol)
     assert slot is not None
     return slot.active
 
@@ -283,7 +283,7 @@ def test_end_tells_both_sides_and_frees_the_volunteer(svc: FakeServices) -> None
     ]
     assert _active(svc, "v1") == 0
     assert svc.work.reasons == ["slot_freed"]
-    stored = svc.store.get_session(session)
+    stored = svc.chats.get_session(session)
     assert stored is not None and stored.active is False
 
 
@@ -321,7 +321,7 @@ def test_a_waiting_seeker_who_ends_leaves_the_queue_quietly(svc: FakeServices) -
     send(svc, "s1", {"action": "end"})
     assert svc.notifier.take("s1") == []
     assert svc.store.partition(QUEUE_PK) == []
-    conn = svc.store.get_connection("s1")
+    conn = svc.connections.get_connection("s1")
     assert conn is not None and conn.state == "idle"
     _volunteer(svc, "v1")
     assert run_matcher(svc) == 0
@@ -452,14 +452,14 @@ def test_a_volunteer_can_block_a_seeker_whose_connection_is_gone(svc: FakeServic
     closed), when the volunteer blocks, then the volunteer gets `ended` reason blocked (no
     error), their slot is free, and no connection item is made up for the seeker."""
     session = _chat(svc)
-    svc.store.delete_connection("s1")
+    svc.connections.delete_connection("s1")
     svc.notifier.gone.add("s1")
     send(svc, "v1", {"action": "block"})
     assert svc.notifier.take("v1") == [{"type": "ended", "sessionId": session, "reason": "blocked"}]
     assert _active(svc, "v1") == 0
-    assert svc.store.get_connection("s1") is None
+    assert svc.connections.get_connection("s1") is None
     assert ("CONN#s1", "CONN") not in svc.store.items
-    stored = svc.store.get_session(session)
+    stored = svc.chats.get_session(session)
     assert stored is not None and stored.active is False
 
 
@@ -562,7 +562,7 @@ def test_transfer_hands_the_seeker_to_the_next_volunteer_with_the_note(
         ("position", 0, None),
         ("resources", None, "unavailable"),
     ]
-    assert svc.store.waiting(1)[0].priority == PRIORITY_URGENT
+    assert svc.queue.waiting(1)[0].priority == PRIORITY_URGENT
     assert svc.store.items_mentioning(note) == []
     assert svc.work.reasons[-1] == "transfer"
 
@@ -625,7 +625,7 @@ def _about(svc: FakeServices, seeker: str, seeker_key: str) -> list[tuple[str, s
 
 
 def _seeker_key(svc: FakeServices, seeker: str) -> str:
-    conn = svc.store.get_connection(seeker)
+    conn = svc.connections.get_connection(seeker)
     assert conn is not None
     return conn.seeker_key
 
@@ -730,7 +730,7 @@ def test_a_seeker_holds_one_resume_token_at_a_time(svc: FakeServices) -> None:
         [queued] = [f for f in svc.notifier.take("s1") if f["type"] == "queued"]
         latest = hashlib.sha256(queued["resumeToken"].encode()).hexdigest()
         assert _tickets(svc, "s1") == [latest]
-        conn = svc.store.get_connection("s1")
+        conn = svc.connections.get_connection("s1")
         assert conn is not None and conn.resume_hash == latest
 
     _volunteer(svc, "v1")

@@ -75,13 +75,13 @@ def test_with_nobody_on_shift_the_seeker_hears_it_at_once_and_no_wait_is_guessed
     Then `queued` says 0 volunteers on shift and gives no estimated wait, and the crisis lines
     follow at once with reason `unavailable`; the seeker keeps their place."""
     connect(svc, "boss", "supervisor", user_id="user-boss", alias="Sup")
-    svc.store.record_matches(30, svc.now_ms())  # a recent pace that would give an estimate
+    svc.queue.record_matches(30, svc.now_ms())  # a recent pace that would give an estimate
     queued, lines = _seeker(svc)
     assert queued["type"] == "queued" and queued["volunteersOnShift"] == 0
     assert "estimatedWaitSeconds" not in queued
     assert lines["type"] == "resources" and lines["reason"] == "unavailable"
     assert [item["country"] for item in lines["items"]][-1] == "INTL"
-    assert [e.connection_id for e in svc.store.waiting(5)] == ["s1"]
+    assert [e.connection_id for e in svc.queue.waiting(5)] == ["s1"]
 
 
 def test_with_someone_on_shift_queued_counts_them_and_no_lines_are_sent(
@@ -218,7 +218,7 @@ def test_a_match_while_closed_is_refused_with_the_next_opening_and_the_lines() -
     assert error["type"] == "error" and error["code"] == "closed"
     assert error["opensAt"] == "2026-12-08T17:00:00.000Z"
     assert "Tuesday 8 December at 18:00 (Europe/Madrid time)" in error["message"]
-    assert svc.store.waiting(5) == []
+    assert svc.queue.waiting(5) == []
 
     send(svc, "s1", {"action": "ping"})
     assert svc.notifier.types("s1") == ["pong"]  # the socket is as it was
@@ -256,7 +256,7 @@ def test_after_max_wait_minutes_a_seeker_hears_it_once_and_keeps_their_place() -
     sweep(svc)
     assert svc.notifier.take("s1") == []
     assert [f.get("longWait") for f in svc.notifier.take("s2")] == [True, None]
-    assert [e.connection_id for e in svc.store.waiting(5)] == ["s1", "s2"]
+    assert [e.connection_id for e in svc.queue.waiting(5)] == ["s1", "s2"]
 
 
 def test_the_sweeper_records_the_longest_wait_for_the_alarm(svc: FakeServices) -> None:

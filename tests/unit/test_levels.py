@@ -86,7 +86,7 @@ def _seeker(svc: FakeServices, cid: str, intro: str | None = None) -> str:
 
 def _chat(svc: FakeServices, seeker: str = "s1", vol: str = "v1", intro: str | None = None) -> str:
     """A seeker and a volunteer in a chat; returns the session id (frames so far are taken)."""
-    if svc.store.get_connection(vol) is None:
+    if svc.connections.get_connection(vol) is None:
         _volunteer(svc, vol)
     _seeker(svc, seeker, intro)
     run_matcher(svc)
@@ -98,7 +98,7 @@ def _chat(svc: FakeServices, seeker: str = "s1", vol: str = "v1", intro: str | N
 
 def _risk_alert(svc: FakeServices, session: str, level: str) -> dict[str, Any]:
     """The `alert` a rise to `level` in this chat gives now, as its readers see it."""
-    stored = svc.store.get_session(session)
+    stored = svc.chats.get_session(session)
     assert stored is not None
     return {
         "type": "alert",
@@ -113,7 +113,7 @@ def _risk_alert(svc: FakeServices, session: str, level: str) -> dict[str, Any]:
 
 
 def _level(svc: FakeServices, session: str) -> str | None:
-    stored = svc.store.get_session(session)
+    stored = svc.chats.get_session(session)
     assert stored is not None
     return stored.level
 
@@ -130,7 +130,7 @@ def _kinds(frames: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
 
 
 def _alias(svc: FakeServices, cid: str) -> str:
-    conn = svc.store.get_connection(cid)
+    conn = svc.connections.get_connection(cid)
     assert conn is not None
     return conn.alias
 
@@ -152,7 +152,7 @@ def test_seekers_are_served_imminent_then_high_then_concern_then_transfer_then_n
     send(svc, "v0", {"action": "availability", "available": False})
     svc.notifier.forget_all()
 
-    assert [e.priority for e in svc.store.waiting(10)] == [
+    assert [e.priority for e in svc.queue.waiting(10)] == [
         PRIORITY_IMMINENT,
         PRIORITY_HIGH,
         PRIORITY_CONCERN,
@@ -238,7 +238,7 @@ def test_a_calm_intro_alerts_nobody(svc: FakeServices) -> None:
     _seeker(svc, "s1", CALM)
     assert svc.notifier.types("s1") == ["queued"]
     assert svc.notifier.take("boss") == []
-    assert svc.store.waiting(1)[0].priority == PRIORITY_NORMAL
+    assert svc.queue.waiting(1)[0].priority == PRIORITY_NORMAL
 
 
 # ---- signals in a chat: one alert per rise -----------------------------------------------------
@@ -462,7 +462,7 @@ def test_none_clears_the_level_and_a_transfer_then_carries_no_risk(svc: FakeServ
 
     send(svc, "v1", {"action": "transfer", "sessionId": session})
     send(svc, "v1", {"action": "availability", "available": False})
-    assert svc.store.waiting(1)[0].priority == PRIORITY_URGENT
+    assert svc.queue.waiting(1)[0].priority == PRIORITY_URGENT
     _volunteer(svc, "v2")
     run_matcher(svc)
     [matched] = svc.notifier.take("v2")
@@ -515,7 +515,7 @@ def test_a_transfer_keeps_the_chats_level_and_its_place_in_the_queue(svc: FakeSe
     send(svc, "v1", {"action": "assess", "sessionId": session, "level": "imminent"})
     send(svc, "v1", {"action": "transfer", "sessionId": session})
     send(svc, "v1", {"action": "availability", "available": False})
-    assert [(e.connection_id, e.priority) for e in svc.store.waiting(10)] == [
+    assert [(e.connection_id, e.priority) for e in svc.queue.waiting(10)] == [
         ("s1", PRIORITY_IMMINENT),
         ("waiting", PRIORITY_HIGH),
     ]
@@ -536,7 +536,7 @@ def test_a_seeker_at_risk_whose_volunteer_vanished_keeps_their_levels_place(
     _volunteer(svc, "gone")
     svc.notifier.gone.add("gone")
     run_matcher(svc)
-    assert [(e.connection_id, e.priority) for e in svc.store.waiting(10)] == [
+    assert [(e.connection_id, e.priority) for e in svc.queue.waiting(10)] == [
         ("i", PRIORITY_IMMINENT),
         ("h", PRIORITY_HIGH),
     ]

@@ -244,11 +244,11 @@ def test_a_seeker_who_asks_for_a_match_is_queued_first(svc: FakeServices) -> Non
     token = queued["resumeToken"]
     assert len(token) >= 32
     assert "reason" not in queued
-    conn = svc.store.get_connection(seeker)
+    conn = svc.connections.get_connection(seeker)
     assert conn is not None and conn.state == "waiting"
     assert conn.resume_hash == hashlib.sha256(token.encode()).hexdigest()
     assert svc.store.items_mentioning(token) == []
-    [entry] = svc.store.waiting(10)
+    [entry] = svc.queue.waiting(10)
     assert entry.topics == ("anxiety",) and entry.priority == PRIORITY_NORMAL
     assert svc.work.reasons == ["seeker_waiting"]
 
@@ -337,7 +337,7 @@ def test_a_risky_intro_is_urgent_and_shows_crisis_lines_at_once(svc: FakeService
     assert frames[0]["position"] == 1
     assert frames[1]["reason"] == "crisis" and frames[1]["items"]
     [alert] = svc.notifier.take("boss")
-    first = svc.store.waiting(10)[0]
+    first = svc.queue.waiting(10)[0]
     assert (alert["type"], alert["kind"], alert["sessionId"]) == ("alert", "risk", "")
     assert (alert["level"], alert["seeker"]) == ("high", first.seeker_alias)
     assert first.connection_id == "risk"
@@ -349,7 +349,7 @@ def test_an_intro_without_risk_gives_no_crisis_lines(svc: FakeServices) -> None:
     `queued` and wait at normal priority."""
     _waiting_seeker(svc, "s1", intro=INTRO)
     assert svc.notifier.take("s1") == []
-    assert svc.store.waiting(10)[0].priority == PRIORITY_NORMAL
+    assert svc.queue.waiting(10)[0].priority == PRIORITY_NORMAL
 
 
 # ---- set_availability ------------------------------------------------------------------------
@@ -432,7 +432,7 @@ def test_the_matcher_tells_both_sides_and_only_the_volunteer_sees_the_intro(
     alias, and the seeker sees only the volunteer's alias."""
     _volunteer(svc, "v1", topics=["anxiety"])
     _waiting_seeker(svc, "s1", topics=["anxiety"], intro=INTRO)
-    alias = svc.store.waiting(1)[0].seeker_alias
+    alias = svc.queue.waiting(1)[0].seeker_alias
 
     assert run_matcher(svc) == 1
 
@@ -452,7 +452,7 @@ def test_the_matcher_tells_both_sides_and_only_the_volunteer_sees_the_intro(
         "topics": ["anxiety"],
     }
     assert _queue(svc) == []
-    slot = svc.store.get_slot("v1")
+    slot = svc.pool.get_slot("v1")
     assert slot is not None and slot.active == 1
 
 
@@ -482,7 +482,7 @@ def test_an_urgent_seeker_is_served_before_an_earlier_normal_one(svc: FakeServic
     run_matcher(svc)
     assert svc.notifier.types("urgent") == ["matched"]
     assert [(f["type"], f["position"]) for f in svc.notifier.take("early")] == [("position", 1)]
-    assert [e.connection_id for e in svc.store.waiting(10)] == ["early"]
+    assert [e.connection_id for e in svc.queue.waiting(10)] == ["early"]
 
 
 def test_the_matcher_fills_capacity_and_no_more(svc: FakeServices) -> None:
@@ -494,8 +494,8 @@ def test_the_matcher_fills_capacity_and_no_more(svc: FakeServices) -> None:
     assert run_matcher(svc) == 2
     assert run_matcher(svc) == 0
     assert [svc.notifier.types(s) for s in seekers] == [["matched"], ["matched"], ["position"]]
-    assert svc.store.queue_position(svc.store.waiting(1)[0].queue_key) == 1
-    slot = svc.store.get_slot("v1")
+    assert svc.queue.queue_position(svc.queue.waiting(1)[0].queue_key) == 1
+    slot = svc.pool.get_slot("v1")
     assert slot is not None and (slot.active, slot.free_slots) == (2, 0)
 
 
@@ -505,8 +505,8 @@ def test_a_seeker_is_never_matched_twice(svc: FakeServices) -> None:
     _volunteer(svc, "v1")
     _volunteer(svc, "v2")
     _waiting_seeker(svc, "s1")
-    [entry] = svc.store.waiting(10)
-    v1, v2 = (svc.store.get_slot(v) for v in ("v1", "v2"))
+    [entry] = svc.queue.waiting(10)
+    v1, v2 = (svc.pool.get_slot(v) for v in ("v1", "v2"))
     assert v1 is not None and v2 is not None
 
     assert start_chat(svc, entry, v1) is True
@@ -522,15 +522,15 @@ def test_a_match_for_a_seeker_who_left_the_queue_is_refused(svc: FakeServices) -
     _volunteer(svc, "v1")
     _waiting_seeker(svc, "s1")
     [(entry, slot)] = plan_pairs(
-        svc.store.waiting(10),
-        svc.store.available_volunteers(),
+        svc.queue.waiting(10),
+        svc.pool.available_volunteers(),
         now_ms=svc.now_ms(),
         topic_wait_ms=svc.settings.topic_fallback_seconds * 1000,
     )
     send(svc, "s1", {"action": "end"})
     assert start_chat(svc, entry, slot) is False
     assert svc.notifier.take("v1") == [] and svc.notifier.take("s1") == []
-    after = svc.store.get_slot("v1")
+    after = svc.pool.get_slot("v1")
     assert after is not None and after.active == 0
 
 
@@ -550,11 +550,11 @@ def test_a_volunteer_gone_at_the_match_sends_the_seeker_back_to_the_front(
     run_matcher(svc)
 
     assert svc.notifier.take("s1") == []
-    conn = svc.store.get_connection("s1")
+    conn = svc.connections.get_connection("s1")
     assert conn is not None and conn.state == "waiting" and conn.session_id is None
-    [entry] = svc.store.waiting(10)
+    [entry] = svc.queue.waiting(10)
     assert entry.connection_id == "s1" and entry.priority == PRIORITY_URGENT
-    assert svc.store.get_slot("gone") is None
+    assert svc.pool.get_slot("gone") is None
     assert svc.work.reasons == ["volunteer_gone"]
 
     _waiting_seeker(svc, "later")
@@ -583,7 +583,7 @@ def test_a_seeker_gone_at_the_match_frees_the_volunteer(svc: FakeServices) -> No
         "sessionId": frames[0]["sessionId"],
         "reason": "peer_left",
     }
-    slot = svc.store.get_slot("v1")
+    slot = svc.pool.get_slot("v1")
     assert slot is not None and slot.active == 0
     assert "slot_freed" in svc.work.reasons
 
@@ -645,7 +645,7 @@ def test_a_match_whose_seeker_was_gone_is_not_counted_as_started(svc: FakeServic
     _volunteer(svc, "v1")
     svc.notifier.gone.add("gone")
     assert run_matcher(svc) == 0
-    slot = svc.store.get_slot("v1")
+    slot = svc.pool.get_slot("v1")
     assert slot is not None and slot.active == 0
 
 
@@ -655,7 +655,7 @@ def test_a_seeker_whose_entry_expired_is_not_matched(svc: FakeServices) -> None:
     _waiting_seeker(svc, "stale")
     svc.clock.advance(svc.settings.connection_ttl_seconds + 1)
     _volunteer(svc, "v1")
-    assert svc.store.waiting(10) == []
+    assert svc.queue.waiting(10) == []
     assert run_matcher(svc) == 0
     assert svc.notifier.take("v1") == []
 
@@ -790,7 +790,7 @@ def test_a_seeker_waiting_for_a_topic_does_not_hold_up_the_next(svc: FakeService
     _waiting_seeker(svc, "plain")
     assert run_matcher(svc) == 1
     assert svc.notifier.types("plain") == ["matched"]
-    assert [e.connection_id for e in svc.store.waiting(10)] == ["grief"]
+    assert [e.connection_id for e in svc.queue.waiting(10)] == ["grief"]
 
 
 # ---- position frames and the estimated wait --------------------------------------------------
@@ -857,7 +857,7 @@ def test_a_seeker_queued_ahead_of_others_tells_those_behind(svc: FakeServices) -
     connect(svc, "b")
     send(svc, "z", {"action": "match"})
     send(svc, "b", {"action": "match"})
-    assert [e.connection_id for e in svc.store.waiting(10)] == ["m", "b", "z"]
+    assert [e.connection_id for e in svc.queue.waiting(10)] == ["m", "b", "z"]
     assert [(f["type"], f["position"]) for f in svc.notifier.take("z")] == [
         ("queued", 2),
         ("position", 3),
@@ -1018,7 +1018,7 @@ def test_a_blocked_pair_is_planned_around(svc: FakeServices) -> None:
     _waiting_seeker(svc, "s2")
     _volunteer(svc, "v2", capacity=2)
     assert run_matcher(svc) == 2
-    s2 = svc.store.get_connection("s2")
+    s2 = svc.connections.get_connection("s2")
     assert s2 is not None and s2.peer_id == "v1"
-    s1 = svc.store.get_connection("s1")
+    s1 = svc.connections.get_connection("s1")
     assert s1 is not None and s1.peer_id == "v2"

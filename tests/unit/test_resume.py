@@ -47,9 +47,9 @@ def test_a_dropped_seeker_is_away_with_their_chat_kept(svc: FakeServices) -> Non
     for the grace period, the chat is still active and the volunteer hears `peer_away`."""
     _token, session = _chat(svc)
     _drop(svc, "s1")
-    conn = svc.store.get_connection("s1")
+    conn = svc.connections.get_connection("s1")
     assert conn is not None and conn.away_until == int(svc.clock()) + 120
-    assert svc.store.get_session(session).active  # type: ignore[union-attr]
+    assert svc.chats.get_session(session).active  # type: ignore[union-attr]
     assert svc.notifier.take("v1") == [{"type": "peer_away", "sessionId": session}]
 
 
@@ -63,7 +63,7 @@ def test_a_message_to_an_away_seeker_fails_without_ending_the_chat(svc: FakeServ
     send(svc, "v1", {"action": "typing"})
     (err,) = svc.notifier.take("v1")
     assert (err["code"], err["clientMsgId"]) == ("peer_away", "m1")
-    assert svc.store.get_session(session).active  # type: ignore[union-attr]
+    assert svc.chats.get_session(session).active  # type: ignore[union-attr]
 
 
 def test_resume_is_one_transaction_that_moves_everything(svc: FakeServices) -> None:
@@ -77,9 +77,9 @@ def test_resume_is_one_transaction_that_moves_everything(svc: FakeServices) -> N
     _resume(svc, "s2", token)
     writes = [c for c in svc.store.calls if c not in ("get_resume", "get_connection")]
     assert writes == ["resume"]
-    assert svc.store.get_session(session).seeker_id == "s2"  # type: ignore[union-attr]
-    assert svc.store.get_connection("v1").chats == {session: "s2"}  # type: ignore[union-attr]
-    assert svc.store.get_connection("s1") is None
+    assert svc.chats.get_session(session).seeker_id == "s2"  # type: ignore[union-attr]
+    assert svc.connections.get_connection("v1").chats == {session: "s2"}  # type: ignore[union-attr]
+    assert svc.connections.get_connection("s1") is None
     assert not [k for k in svc.store.items if k[0].startswith("RESUME#")]
     assert svc.notifier.take("v1") == [{"type": "peer_back", "sessionId": session}]
 
@@ -94,7 +94,7 @@ def test_resume_before_the_old_disconnect_closes_the_old_socket(svc: FakeService
     before = svc.store.snapshot()
     disconnect(svc, DisconnectRequest("s1", 1000, "closed"))
     assert svc.store.snapshot() == before
-    assert svc.store.get_session(session).active  # type: ignore[union-attr]
+    assert svc.chats.get_session(session).active  # type: ignore[union-attr]
 
 
 def test_a_waiting_seeker_resumes_at_the_same_place(svc: FakeServices) -> None:
@@ -139,7 +139,7 @@ def test_the_sweeper_frees_a_slot_and_a_connection_past_the_maximum_time() -> No
     svc.clock.advance(2 * 3600 + 120)
     done = sweep(svc)
     assert done["gone"] == 1
-    assert svc.store.get_slot("v1") is None and svc.store.get_connection("v1") is None
+    assert svc.pool.get_slot("v1") is None and svc.connections.get_connection("v1") is None
 
 
 def test_the_sweeper_nudges_the_matcher_for_a_seeker_past_the_topic_wait(svc: FakeServices) -> None:

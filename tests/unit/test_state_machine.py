@@ -403,8 +403,8 @@ class KindredMachine(RuleBasedStateMachine):
         """
         now_ms = self.svc.now_ms()
         topic_wait_ms = self.svc.settings.topic_fallback_seconds * 1000
-        waiting = self.svc.store.waiting(1000)
-        free = self.svc.store.available_volunteers()
+        waiting = self.svc.queue.waiting(1000)
+        free = self.svc.pool.available_volunteers()
         return [
             (entry.connection_id, slot.connection_id)
             for entry in waiting
@@ -513,7 +513,7 @@ class KindredMachine(RuleBasedStateMachine):
     def _keeps_a_place(self, peer: Peer) -> bool:
         """Whether its $disconnect should start a grace period: a seeker waiting or in a chat,
         with a resume token (PROTOCOL.md: "resume")."""
-        conn = self.svc.store.get_connection(peer.cid)
+        conn = self.svc.connections.get_connection(peer.cid)
         return (
             not peer.staff
             and conn is not None
@@ -902,7 +902,7 @@ class KindredMachine(RuleBasedStateMachine):
         for peer in self.peers.values():
             if peer.gone or peer.pending is not None:
                 continue
-            conn = self.svc.store.get_connection(peer.cid)
+            conn = self.svc.connections.get_connection(peer.cid)
             assert conn is not None, f"{peer.cid} is connected but its item is gone"
             if peer.staff:
                 assert set(conn.chats) == peer.chats, (
@@ -939,7 +939,7 @@ class KindredMachine(RuleBasedStateMachine):
         for peer in self.peers.values():
             if peer.gone or peer.staff or peer.state != "waiting" or peer.pending is not None:
                 continue
-            conn = self.svc.store.get_connection(peer.cid)
+            conn = self.svc.connections.get_connection(peer.cid)
             assert conn is not None and conn.queue_key in keys
             place = keys.index(conn.queue_key) + 1
             if place > self.svc.settings.position_updates:
@@ -1016,7 +1016,7 @@ def test_a_seeker_queued_ahead_in_the_same_millisecond_tells_the_one_behind() ->
     send(svc, "b", {"action": "match"})
     send(svc, "a", {"action": "match"})
     told = [f["position"] for f in svc.notifier.take("b") if f["type"] in ("queued", "position")]
-    queue = [entry.connection_id for entry in svc.store.waiting(10)]
+    queue = [entry.connection_id for entry in svc.queue.waiting(10)]
     assert queue == ["a", "b"]
     assert told[-1] == 2, f"b was told {told}, its place is 2"
 
@@ -1058,7 +1058,7 @@ def test_a_resumed_seeker_in_the_queue_wakes_the_matcher() -> None:
     assert run_matcher(svc) == 0  # away: skipped
     served = len(svc.work.reasons)
     _resume(svc, "s2", _last_token(svc, "s1"))
-    assert [e.connection_id for e in svc.store.waiting(10)] == ["s2"]
+    assert [e.connection_id for e in svc.queue.waiting(10)] == ["s2"]
     assert len(svc.work.reasons) > served, "no matcher run is due; s2 and v1 fit each other"
 
 
@@ -1095,11 +1095,11 @@ def test_a_seeker_transferred_while_their_socket_was_gone_can_resume() -> None:
     _volunteer(svc)
     run_matcher(svc)
     token = _last_token(svc, "s1")
-    session = svc.store.get_connection("s1")
+    session = svc.connections.get_connection("s1")
     assert session is not None and session.session_id is not None
     _drop(svc, "s1", disconnect_runs=False)
     send(svc, "v1", {"action": "transfer", "sessionId": session.session_id})
     disconnect(svc, DisconnectRequest("s1", 1001, "Going away"))
     _resume(svc, "s2", token)
-    resumed = svc.store.get_connection("s2")
+    resumed = svc.connections.get_connection("s2")
     assert resumed is not None and resumed.resumed, "resume refused within the grace period"

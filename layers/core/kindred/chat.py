@@ -68,7 +68,7 @@ def handle(svc: Services, req: MessageRequest) -> dict[str, Any]:
         if isinstance(action, Ping):  # not counted against the rate limit
             # One read: a connection that came with `?resume=` learns the outcome on its first
             # frame, and a client's first frame after reconnecting is usually a ping.
-            pinger = svc.store.get_connection(req.connection_id)
+            pinger = svc.connections.get_connection(req.connection_id)
             if pinger is not None and (pinger.resumed or pinger.resume_failed):
                 _tell_resume_outcome(svc, pinger, action_name)
             svc.notifier.send(req.connection_id, Pong())
@@ -107,7 +107,7 @@ def _counted_connection(svc: Services, connection_id: str) -> Connection | None:
     """The sender's connection, its action counted against the rate limit: the one store call
     every action but `ping` makes before anything else (the relay's only one)."""
     try:
-        return svc.store.count_action(
+        return svc.connections.count_action(
             connection_id,
             now_ms=svc.now_ms(),
             limit=svc.settings.rate_limit_actions,
@@ -125,7 +125,7 @@ def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) ->
 
     Returns the connection as it now is, for the action served next (its resume ticket changed).
     """
-    svc.store.clear_resume_flags(conn.connection_id)
+    svc.connections.clear_resume_flags(conn.connection_id)
     failed = conn.resume_failed
     conn = replace(conn, resumed=False, resume_failed=False)
     if failed:
@@ -139,14 +139,14 @@ def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) ->
         )
         return conn
     token, token_hash = new_resume_token()
-    svc.store.put_resume(
+    svc.tickets.put_resume(
         token_hash,
         conn.connection_id,
         conn.seeker_key,
         int(svc.clock()) + svc.settings.connection_ttl_seconds,
     )
     position = (
-        svc.store.queue_position(conn.queue_key)
+        svc.queue.queue_position(conn.queue_key)
         if conn.state == "waiting" and conn.queue_key
         else None
     )
@@ -164,7 +164,7 @@ def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) ->
 
 def _peer_is_away(svc: Services, peer: str) -> bool:
     """The peer is a seeker whose socket dropped and who may still come back."""
-    other = svc.store.get_connection(peer)
+    other = svc.connections.get_connection(peer)
     return (
         other is not None and other.away_until is not None and other.away_until > int(svc.clock())
     )
@@ -196,7 +196,7 @@ def _chat_of(conn: Connection, session_id: str | None, action: str) -> tuple[str
 
 
 def _session(svc: Services, session_id: str, action: str) -> Session:
-    session = svc.store.get_session(session_id)
+    session = svc.chats.get_session(session_id)
     if session is None or not session.active:
         raise ProtocolError("not_in_chat", "That chat has ended.", action=action)
     return session
@@ -255,7 +255,7 @@ def _peer_gone(
             clientMsgId=client_msg_id,
         ),
     )
-    session = svc.store.get_session(session_id)
+    session = svc.chats.get_session(session_id)
     if session is not None:
         end_session(svc, session, by=peer, reason_for_ender=None, reason_for_other="peer_left")
 
@@ -265,7 +265,7 @@ def _typing(svc: Services, conn: Connection, action: Typing) -> None:
     if not svc.notifier.send(peer, TypingOut(sessionId=session_id)) and not _peer_is_away(
         svc, peer
     ):
-        session = svc.store.get_session(session_id)
+        session = svc.chats.get_session(session_id)
         if session is not None:
             end_session(svc, session, by=peer, reason_for_ender=None, reason_for_other="peer_left")
 
@@ -273,7 +273,7 @@ def _typing(svc: Services, conn: Connection, action: Typing) -> None:
 def _end(svc: Services, conn: Connection, action: End) -> None:
     if conn.role == "seeker" and conn.state == "waiting":
         # A waiting seeker leaves quietly (there was no chat); those behind move up.
-        if svc.store.leave_queue(conn) and conn.queue_key:
+        if svc.queue.leave_queue(conn) and conn.queue_key:
             positions.after_leaving(svc, conn.queue_key)
         return
     if conn.role == "seeker" and conn.state == "idle":
@@ -293,11 +293,11 @@ def _report(svc: Services, conn: Connection, action: Report) -> None:
     session_id = action.sessionId or (
         conn.last_session_id if conn.role == "seeker" else _chat_of(conn, None, "report")[0]
     )
-    session = svc.store.get_session(session_id) if session_id else None
+    session = svc.chats.get_session(session_id) if session_id else None
     if session is None or conn.connection_id not in (session.seeker_id, session.volunteer_id):
         raise ProtocolError("not_in_chat", "There is no chat of yours to report.", action="report")
     expires = int(svc.clock()) + svc.settings.report_retention_days * 86400
-    svc.store.put_report(
+    svc.safeguards.put_report(
         secrets.token_urlsafe(12), session.session_id, action.reason, conn.role, expires
     )
     metrics.add_metric(name="Reports", unit="Count", value=1)
@@ -313,8 +313,8 @@ def _block(svc: Services, conn: Connection, action: Block) -> None:
     # seeker's connection also keeps it, so their next queue entry carries it.
     if session.volunteer_user_id and session.seeker_key:
         expires = int(svc.clock()) + svc.settings.block_retention_days * 86400
-        svc.store.put_block(session.volunteer_user_id, session.seeker_key, expires)
-    svc.store.add_blocked_user(session.seeker_id, session.volunteer_user_id)
+        svc.safeguards.put_block(session.volunteer_user_id, session.seeker_key, expires)
+    svc.connections.add_blocked_user(session.seeker_id, session.volunteer_user_id)
     end_session(
         svc, session, by=conn.connection_id, reason_for_ender="blocked", reason_for_other="blocked"
     )
@@ -345,7 +345,7 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         )
     session_id, seeker_id = _chat_of(conn, action.sessionId, "transfer")
     session = _session(svc, session_id, "transfer")
-    seeker = svc.store.get_connection(seeker_id)
+    seeker = svc.connections.get_connection(seeker_id)
     if seeker is None:
         raise ProtocolError("peer_gone", "The other person has left the chat.", action="transfer")
     now_ms = svc.now_ms()
@@ -371,7 +371,7 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         # A seeker whose socket dropped waits in the queue, unmatched, for their resume.
         away=seeker.away_until is not None,
     )
-    if not svc.store.end_chat(session, requeue=entry):
+    if not svc.chats.end_chat(session, requeue=entry):
         raise ProtocolError("not_in_chat", "That chat has ended.", action="transfer")
     svc.notifier.send(conn.connection_id, Ended(sessionId=session_id, reason="transferred"))
     if seeker.away_until is None:
@@ -380,7 +380,7 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         # The new token replaces the one the seeker holds only if it reached them: a socket
         # that is gone before its $disconnect ran must not cost the seeker their way back.
         if delivered:
-            svc.store.put_resume(
+            svc.tickets.put_resume(
                 token_hash,
                 seeker_id,
                 seeker.seeker_key,
@@ -403,7 +403,7 @@ def _assess(svc: Services, conn: Connection, action: Assess) -> None:
         )
     session_id, _ = _chat_of(conn, action.sessionId, "assess")
     level = None if action.level == "none" else action.level
-    change = svc.store.set_level(session_id, level, volunteer_id=conn.connection_id)
+    change = svc.chats.set_level(session_id, level, volunteer_id=conn.connection_id)
     if change is None:
         raise ProtocolError("not_in_chat", "That chat has ended.", action="assess")
     svc.notifier.send(conn.connection_id, Assessed(sessionId=session_id, level=action.level))
@@ -428,15 +428,15 @@ def _forget(svc: Services, conn: Connection, action: Forget) -> None:
     # blocked or been blocked by, even if this connection item does not list the block.
     volunteers = set(conn.blocked_users)
     for session_id in sorted(session_ids):
-        volunteers.add(svc.store.delete_session(session_id) or "")
+        volunteers.add(svc.chats.delete_session(session_id) or "")
     # The only ticket left: issuing a new one deletes the one before.
     if conn.resume_hash:
-        svc.store.delete_resume(conn.resume_hash)
+        svc.tickets.delete_resume(conn.resume_hash)
     # The blocks go too: they bind the seeker's key, which dies with this connection (no
     # ticket is left to resume it), so they could keep no one apart any more.
     for user_id in sorted(volunteers - {""}):
-        svc.store.delete_block(user_id, conn.seeker_key)
-    svc.store.delete_connection(conn.connection_id)
+        svc.safeguards.delete_block(user_id, conn.seeker_key)
+    svc.connections.delete_connection(conn.connection_id)
     svc.notifier.send(conn.connection_id, Forgotten())
     svc.notifier.close(conn.connection_id)
 

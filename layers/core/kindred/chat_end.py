@@ -22,7 +22,7 @@ def end_session(
     `by` is the connection that caused the end; it is told `reason_for_ender` (if any) and the
     other side `reason_for_other`. The volunteer's freed slot wakes the matcher.
     """
-    if not svc.store.end_chat(session):
+    if not svc.chats.end_chat(session):
         return False
     metrics.add_metric(name="ChatsEnded", unit="Count", value=1)
     for side in (session.seeker_id, session.volunteer_id):
@@ -43,10 +43,10 @@ def end_session(
 def leave(svc: Services, conn: Connection, session_ids: list[str]) -> None:
     """A connection leaves for good: each of its chats ends and the other side hears
     `peer_left`; a waiting seeker leaves the queue."""
-    if conn.state == "waiting" and svc.store.leave_queue(conn) and conn.queue_key:
+    if conn.state == "waiting" and svc.queue.leave_queue(conn) and conn.queue_key:
         positions.after_leaving(svc, conn.queue_key)
     for session_id in session_ids:
-        session = svc.store.get_session(session_id)
+        session = svc.chats.get_session(session_id)
         if session is not None:
             end_session(
                 svc,

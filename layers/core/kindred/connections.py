@@ -67,9 +67,9 @@ def connect(svc: Services, req: ConnectRequest) -> None:
         )
         if token:
             metrics.add_metric(name="ResumeFailed", unit="Count", value=1)
-    svc.store.put_connection(conn)
+    svc.connections.put_connection(conn)
     if conn.role == "supervisor":
-        svc.store.join_shift(conn.connection_id)
+        svc.pool.join_shift(conn.connection_id)
     metrics.add_metric(name="Connections", unit="Count", value=1)
     logger.info("connected", extra={"role": conn.role})
 
@@ -78,10 +78,10 @@ def _resume(svc: Services, connection_id: str, token: str) -> bool:
     """Take a dropped seeker's place with their resume token, in one transaction; False if
     the token is unknown, used up or past the grace period (nothing was written)."""
     token_hash = resume_hash(token)
-    found = svc.store.get_resume(token_hash)
+    found = svc.tickets.get_resume(token_hash)
     if found is None:
         return False
-    old = svc.store.get_connection(found[0])
+    old = svc.connections.get_connection(found[0])
     if (
         old is None
         or old.role != "seeker"
@@ -103,7 +103,7 @@ def _resume(svc: Services, connection_id: str, token: str) -> bool:
         seeker_key=old.seeker_key,
         queue_key=new_key,
     )
-    if not svc.store.resume(old, new, token_hash):
+    if not svc.tickets.resume(old, new, token_hash):
         return False
     if old.away_until is None:
         # Back before API Gateway noticed the old socket had dropped: close it, so that it
@@ -122,14 +122,14 @@ def _resume(svc: Services, connection_id: str, token: str) -> bool:
 def disconnect(svc: Services, req: DisconnectRequest) -> None:
     """A seeker in the queue or a chat goes away for the grace period; anyone else leaves."""
     for _ in range(3):
-        conn = svc.store.get_connection(req.connection_id)
+        conn = svc.connections.get_connection(req.connection_id)
         if conn is None or conn.away_until is not None:
             return
         if not _keeps_a_place(conn):
             break
         # Rounded up: the grace is never a fraction of a second shorter than promised.
         away_until = math.ceil(svc.clock()) + svc.settings.resume_grace_seconds
-        if svc.store.mark_away(conn, away_until):
+        if svc.connections.mark_away(conn, away_until):
             if conn.state == "chatting" and conn.peer_id and conn.session_id:
                 # A 410 here is the volunteer's own $disconnect's or the sweeper's to handle.
                 svc.notifier.send(conn.peer_id, PeerAway(sessionId=conn.session_id))
@@ -158,16 +158,16 @@ def release(svc: Services, conn: Connection) -> None:
     if conn.is_staff:
         # Remove the slot first: from then on no match can give this volunteer a new chat,
         # so the chats read next are all the chats there will ever be.
-        slot = svc.store.get_slot(conn.connection_id)
-        svc.store.remove_slot(conn.connection_id)
+        slot = svc.pool.get_slot(conn.connection_id)
+        svc.pool.remove_slot(conn.connection_id)
         if conn.role == "supervisor":
-            svc.store.leave_shift(conn.connection_id)
-        current = svc.store.get_connection(conn.connection_id) or conn
+            svc.pool.leave_shift(conn.connection_id)
+        current = svc.connections.get_connection(conn.connection_id) or conn
         leave(svc, conn, list(current.chats))
         if slot is not None and slot.available:
             edges.after_shift_change(svc, available=False)
     else:
         leave(svc, conn, [conn.session_id] if conn.session_id else [])
     if conn.resume_hash:
-        svc.store.delete_resume(conn.resume_hash)
-    svc.store.delete_connection(conn.connection_id)
+        svc.tickets.delete_resume(conn.resume_hash)
+    svc.connections.delete_connection(conn.connection_id)

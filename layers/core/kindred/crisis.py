@@ -29,7 +29,7 @@ def _count_level(level: Level) -> None:
 
 
 def _alert_supervisors(svc: Services, alert: Alert, skip: str | None = None) -> None:
-    for supervisor in svc.store.on_shift_supervisors():
+    for supervisor in svc.pool.on_shift_supervisors():
         if supervisor != skip:
             svc.notifier.send(supervisor, alert)
 
@@ -73,7 +73,7 @@ def on_chat_signal(svc: Services, session_id: str, level: Level) -> None:
     """The detector read a risk in a seeker's message: crisis lines for the seeker (once per
     chat), and if the chat's level rises (one conditional write), alerts to the volunteer and
     the supervisors on shift."""
-    change = svc.store.raise_level(session_id, level)
+    change = svc.chats.raise_level(session_id, level)
     if change is None:
         return  # the chat ended meanwhile; the message was delivered all the same
     metrics.add_metric(name="CrisisSignals", unit="Count", value=1)
@@ -97,7 +97,7 @@ def on_assessed(svc: Services, change: LevelChange) -> None:
 
 
 def _crisis_lines_once(svc: Services, session: Session) -> None:
-    if not session.crisis_notified and svc.store.mark_crisis_notified(session.session_id):
+    if not session.crisis_notified and svc.chats.mark_crisis_notified(session.session_id):
         send_crisis_lines(svc, session.seeker_id, "crisis")
 
 

@@ -51,7 +51,7 @@ def tell_shift_change(svc: Services, on_shift: int) -> int:
     """The count of volunteers on shift has just become `on_shift` (from none to some, or
     back to none): the first waiting seekers hear it; with none, also the crisis lines."""
     told = 0
-    for position, entry in enumerate(svc.store.waiting(SHIFT_NEWS_LIMIT), start=1):
+    for position, entry in enumerate(svc.queue.waiting(SHIFT_NEWS_LIMIT), start=1):
         if entry.away:
             continue
         svc.notifier.send(
@@ -66,7 +66,7 @@ def tell_shift_change(svc: Services, on_shift: int) -> int:
 def after_shift_change(svc: Services, *, available: bool) -> None:
     """A staff member came on shift (`available`) or left it: if they were the first or the
     last, waiting seekers hear it."""
-    on_shift = svc.store.volunteers_on_shift()
+    on_shift = svc.pool.volunteers_on_shift()
     if (available and on_shift == 1) or (not available and on_shift == 0):
         tell_shift_change(svc, on_shift)
 
@@ -86,7 +86,7 @@ def tell_long_waits(svc: Services, view: TableView, waiting: list[QueueEntry]) -
     for entry in waiting:
         if entry.long_wait or entry.away or now_ms - entry.enqueued_at_ms < limit_ms:
             continue
-        if not svc.store.mark_long_wait(entry.queue_key):
+        if not svc.queue.mark_long_wait(entry.queue_key):
             continue  # told already by a concurrent run, or the entry is gone
         svc.notifier.send(
             entry.connection_id, Position(position=place[entry.queue_key], longWait=True)

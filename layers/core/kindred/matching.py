@@ -69,7 +69,7 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     token, token_hash = new_resume_token()
     expires = int(svc.clock()) + svc.settings.connection_ttl_seconds
     try:
-        svc.store.enqueue(entry, token_hash, expires, conn.resume_hash)
+        svc.queue.enqueue(entry, token_hash, expires, conn.resume_hash)
     except Conflict:
         raise ProtocolError(
             "already_waiting", "You are already in the queue or in a chat.", action="match"
@@ -98,10 +98,10 @@ def tell_queued(
     positions.after_joining, which the caller runs once it has said all it has to say).
     """
     position, head = positions.place_of(svc, entry.queue_key)
-    on_shift = svc.store.volunteers_on_shift()
+    on_shift = svc.pool.volunteers_on_shift()
     # With nobody on shift there is no wait to estimate: none is guessed.
     wait = (
-        positions.estimated_wait(svc.store.match_pace(), position, svc.now_ms())
+        positions.estimated_wait(svc.queue.match_pace(), position, svc.now_ms())
         if on_shift
         else None
     )
@@ -129,8 +129,8 @@ def set_availability(svc: Services, conn: Connection, action: Availability) -> N
             "Only volunteers and supervisors set availability.",
             action="availability",
         )
-    before = svc.store.get_slot(conn.connection_id)
-    slot = svc.store.set_availability(
+    before = svc.pool.get_slot(conn.connection_id)
+    slot = svc.pool.set_availability(
         conn,
         available=action.available,
         capacity=action.capacity,
@@ -267,7 +267,7 @@ def plan_unblocked_pairs(
         unchecked = {(user, key) for user, key in unchecked if user and key}
         if not unchecked:
             return pairs
-        blocked = svc.store.blocked_pairs(unchecked)
+        blocked = svc.safeguards.blocked_pairs(unchecked)
         checked.update((pair, pair in blocked) for pair in unchecked)
         if not blocked:
             return pairs
@@ -287,10 +287,10 @@ def run_matcher(svc: Services) -> int:
     first_read: list[QueueEntry] | None = None
     checked: dict[Pair, bool] = {}
     for _ in range(ROUND_PASSES):
-        waiting = svc.store.waiting(ROUND_SEEKERS)
+        waiting = svc.queue.waiting(ROUND_SEEKERS)
         if first_read is None:
             first_read = waiting
-        pairs = plan_unblocked_pairs(svc, waiting, svc.store.available_volunteers(), checked)
+        pairs = plan_unblocked_pairs(svc, waiting, svc.pool.available_volunteers(), checked)
         if not pairs:
             break
         attempted += len(pairs)
@@ -302,7 +302,7 @@ def run_matcher(svc: Services) -> int:
                 lost += 1
         if lost == 0 and len(pairs) < ROUND_SEEKERS:
             break
-    pace = svc.store.record_matches(started, svc.now_ms()) if started else None
+    pace = svc.queue.record_matches(started, svc.now_ms()) if started else None
     if first_read is not None:
         # How many were waiting when the matcher looked (at most one page of the queue): the
         # operator's view of the queue, and what the long-wait alarm cannot see on its own.
@@ -333,7 +333,7 @@ def start_chat(svc: Services, entry: QueueEntry, slot: VolunteerSlot) -> bool:
         level=entry.level,
     )
     try:
-        svc.store.create_chat(entry, slot, session)
+        svc.chats.create_chat(entry, slot, session)
     except Conflict:
         return False
     if not _announce(svc, entry, session):
@@ -375,8 +375,8 @@ def _announce(svc: Services, entry: QueueEntry, session: Session) -> bool:
             priority=priority,
             queue_key=queue_key(priority, entry.enqueued_at_ms, entry.connection_id),
         )
-        if svc.store.end_chat(session, requeue=requeue):
-            svc.store.remove_slot(session.volunteer_id)
+        if svc.chats.end_chat(session, requeue=requeue):
+            svc.pool.remove_slot(session.volunteer_id)
             edges.after_shift_change(svc, available=False)
             svc.work.nudge("volunteer_gone")
         return False

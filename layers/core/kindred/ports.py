@@ -36,13 +36,15 @@ class RateLimited(Exception):
     """The connection has used up its actions for now; nothing was written."""
 
 
-class Store(Protocol):
-    """Where connections, the queue, volunteer slots and sessions live (DynamoDB in the cloud)."""
+class Connections(Protocol):
+    """One record per open WebSocket, with its rate log."""
 
-    # connections
     def get_connection(self, connection_id: str) -> Connection | None: ...
+
     def put_connection(self, conn: Connection) -> None: ...
+
     def delete_connection(self, connection_id: str) -> None: ...
+
     def count_action(
         self, connection_id: str, *, now_ms: int, limit: int, window_ms: int
     ) -> Connection | None:
@@ -55,16 +57,37 @@ class Store(Protocol):
     def add_blocked_user(self, connection_id: str, user_id: str) -> bool:
         """Add a volunteer to a seeker's blocks; False if the connection is gone (no write)."""
 
-    # blocks that outlive a connection
-    def put_block(self, volunteer_user_id: str, seeker_key: str, expires_at: int) -> None:
-        """This volunteer and this seeker are never matched again until `expires_at`."""
+    def mark_away(self, conn: Connection, away_until: int) -> bool:
+        """A seeker's socket closed: mark their connection (and their queue entry, in the same
+        transaction) away until `away_until`; False if the state changed meanwhile."""
 
-    def blocked_pairs(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which of these (volunteer user id, seeker key) pairs are blocked, in one read."""
+    def clear_resume_flags(self, connection_id: str) -> None:
+        """The outcome of a resume has been told: `resumed` and `resumeFailed` go."""
 
-    def delete_block(self, volunteer_user_id: str, seeker_key: str) -> None: ...
 
-    # the waiting queue
+class ResumeTickets(Protocol):
+    """The tickets that let a dropped seeker take their place back."""
+
+    def put_resume(
+        self, resume_hash: str, connection_id: str, seeker_key: str, expires_at: int
+    ) -> None:
+        """Issue a new resume ticket for a connection and delete the one it held before."""
+
+    def get_resume(self, resume_hash: str) -> tuple[str, str] | None:
+        """The (connection id, seeker key) a live resume ticket names; None if unknown."""
+
+    def delete_resume(self, resume_hash: str) -> None: ...
+
+    def resume(self, old: Connection, new: Connection, resume_hash: str) -> bool:
+        """In one transaction the new connection takes the old one's place: the ticket is
+        used up, the old connection item goes, the new one gets its state, the queue entry or
+        the session and the volunteer's chat are re-pointed. False (nothing written) if the
+        ticket, the old connection or its state changed meanwhile."""
+
+
+class WaitingQueue(Protocol):
+    """The seekers waiting for a volunteer, and the pace at which they are matched."""
+
     def enqueue(
         self,
         entry: QueueEntry,
@@ -88,14 +111,23 @@ class Store(Protocol):
     def waiting(self, limit: int) -> list[QueueEntry]:
         """The waiting seekers in serving order (priority, then time)."""
 
-    # how fast seekers are being matched, for the estimated wait
+    def delete_queue_entry(self, entry_key: str) -> None:
+        """Remove a queue entry whose connection is gone."""
+
+    def mark_long_wait(self, entry_key: str) -> bool:
+        """Note that the seeker has been told of their long wait; False if they already were
+        (or the entry is gone)."""
+
     def record_matches(self, count: int, now_ms: int) -> MatchPace:
         """Count matches that just started; returns the pace including them."""
 
     def match_pace(self) -> MatchPace | None:
         """The recent pace of matches; None if nobody was matched lately."""
 
-    # volunteers
+
+class VolunteerPool(Protocol):
+    """Volunteers on shift with their free slots, and supervisors on shift."""
+
     def set_availability(
         self,
         conn: Connection,
@@ -107,16 +139,24 @@ class Store(Protocol):
     ) -> VolunteerSlot: ...
 
     def get_slot(self, connection_id: str) -> VolunteerSlot | None: ...
+
     def available_volunteers(self) -> list[VolunteerSlot]: ...
+
     def volunteers_on_shift(self) -> int:
         """Volunteers and supervisors available now, whatever their topics or free slots."""
 
     def remove_slot(self, connection_id: str) -> None: ...
+
     def on_shift_supervisors(self) -> list[str]: ...
+
     def join_shift(self, connection_id: str) -> None: ...
+
     def leave_shift(self, connection_id: str) -> None: ...
 
-    # sessions
+
+class Chats(Protocol):
+    """The chats between a seeker and a volunteer: who, since when, at what level."""
+
     def create_chat(self, entry: QueueEntry, slot: VolunteerSlot, session: Session) -> None:
         """Match atomically: the entry leaves the queue, both sides join the session.
 
@@ -132,6 +172,7 @@ class Store(Protocol):
         """
 
     def get_session(self, session_id: str) -> Session | None: ...
+
     def mark_crisis_notified(self, session_id: str) -> bool:
         """True only for the first caller: crisis resources go out once per chat."""
 
@@ -155,46 +196,34 @@ class Store(Protocol):
     def delete_session(self, session_id: str) -> str | None:
         """Delete a chat's record; returns its volunteer's account id (None if it was gone)."""
 
-    # reports
+
+class Safeguards(Protocol):
+    """Blocks that outlive a connection, and reports."""
+
+    def put_block(self, volunteer_user_id: str, seeker_key: str, expires_at: int) -> None:
+        """This volunteer and this seeker are never matched again until `expires_at`."""
+
+    def blocked_pairs(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (volunteer user id, seeker key) pairs are blocked, in one read."""
+
+    def delete_block(self, volunteer_user_id: str, seeker_key: str) -> None: ...
+
     def put_report(
         self, report_id: str, session_id: str, reason: str, reporter_role: str, expires_at: int
     ) -> None: ...
 
-    # resume tickets
-    def put_resume(
-        self, resume_hash: str, connection_id: str, seeker_key: str, expires_at: int
-    ) -> None:
-        """Issue a new resume ticket for a connection and delete the one it held before."""
 
-    def delete_resume(self, resume_hash: str) -> None: ...
+class Census(Protocol):
+    """The sweeper's one read of everything open."""
 
-    def get_resume(self, resume_hash: str) -> tuple[str, str] | None:
-        """The (connection id, seeker key) a live resume ticket names; None if unknown."""
-
-    # resuming a dropped connection (issue 5)
-    def mark_away(self, conn: Connection, away_until: int) -> bool:
-        """A seeker's socket closed: mark their connection (and their queue entry, in the same
-        transaction) away until `away_until`; False if the state changed meanwhile."""
-
-    def resume(self, old: Connection, new: Connection, resume_hash: str) -> bool:
-        """In one transaction the new connection takes the old one's place: the ticket is
-        used up, the old connection item goes, the new one gets its state, the queue entry or
-        the session and the volunteer's chat are re-pointed. False (nothing written) if the
-        ticket, the old connection or its state changed meanwhile."""
-
-    def clear_resume_flags(self, connection_id: str) -> None:
-        """The outcome of a resume has been told: `resumed` and `resumeFailed` go."""
-
-    # the sweeper
     def table_view(self) -> TableView:
         """Every live connection, queue entry, volunteer slot, shift and active session."""
 
-    def delete_queue_entry(self, entry_key: str) -> None:
-        """Remove a queue entry whose connection is gone."""
 
-    def mark_long_wait(self, entry_key: str) -> bool:
-        """Note that the seeker has been told of their long wait; False if they already were
-        (or the entry is gone)."""
+class Store(
+    Connections, ResumeTickets, WaitingQueue, VolunteerPool, Chats, Safeguards, Census, Protocol
+):
+    """Every port on the one table: what an adapter of the whole table (or a fake) implements."""
 
 
 class Notifier(Protocol):

@@ -36,7 +36,7 @@ def tell_changed_positions(
     if limit <= 0:
         return 0
     if head is None:
-        head = svc.store.waiting(limit)
+        head = svc.queue.waiting(limit)
     moved = [
         (position, entry)
         for position, entry in enumerate(head, start=1)
@@ -45,7 +45,7 @@ def tell_changed_positions(
     if not moved:
         return 0
     now_ms = svc.now_ms()
-    pace = pace if pace is not None else svc.store.match_pace()
+    pace = pace if pace is not None else svc.queue.match_pace()
     for position, entry in moved:
         # A gone socket (410) is left to $disconnect and the sweeper, as everywhere.
         svc.notifier.send(
@@ -88,11 +88,11 @@ def place_of(svc: Services, new_key: str) -> tuple[int, list[QueueEntry]]:
     of those ahead.
     """
     limit = svc.settings.position_updates
-    head = svc.store.waiting(limit) if limit > 0 else []
+    head = svc.queue.waiting(limit) if limit > 0 else []
     for position, entry in enumerate(head, start=1):
         if entry.queue_key == new_key:
             return position, head
-    return svc.store.queue_position(new_key), head
+    return svc.queue.queue_position(new_key), head
 
 
 def after_joining(svc: Services, new_key: str, head: list[QueueEntry]) -> int:

@@ -37,7 +37,7 @@ MAX_CONNECTION_MS = (2 * 3600 + 60) * 1000
 
 def sweep(svc: Services) -> Counter[str]:
     """One pass; returns what it repaired, by kind (also logged and counted as metrics)."""
-    view = svc.store.table_view()
+    view = svc.census.table_view()
     now_ms = svc.now_ms()
     now = now_ms // 1000
     done: Counter[str] = Counter()
@@ -56,7 +56,7 @@ def sweep(svc: Services) -> Counter[str]:
             on_disconnect(svc, DisconnectRequest(conn.connection_id, 1006, "swept"))
             handled.add(conn.connection_id)
             done["gone"] += 1
-            if svc.store.get_connection(conn.connection_id) is not None:
+            if svc.connections.get_connection(conn.connection_id) is not None:
                 remaining.add(conn.connection_id)  # a seeker now in their grace period
             continue
         remaining.add(conn.connection_id)
@@ -69,8 +69,8 @@ def sweep(svc: Services) -> Counter[str]:
         if entry.connection_id in handled:
             continue
         if entry.connection_id not in remaining:
-            if svc.store.get_connection(entry.connection_id) is None:
-                svc.store.delete_queue_entry(entry.queue_key)
+            if svc.connections.get_connection(entry.connection_id) is None:
+                svc.queue.delete_queue_entry(entry.queue_key)
                 positions.after_leaving(svc, entry.queue_key)
                 done["queue_entries_removed"] += 1
             continue
@@ -97,11 +97,11 @@ def _repair_orphans(
         sides = {session.seeker_id, session.volunteer_id}
         if sides <= remaining or sides & handled:
             continue
-        current = svc.store.get_session(session.session_id)  # a resume may have moved it
+        current = svc.chats.get_session(session.session_id)  # a resume may have moved it
         if current is None or not current.active:
             continue
         for side in (current.seeker_id, current.volunteer_id):
-            if svc.store.get_connection(side) is None:
+            if svc.connections.get_connection(side) is None:
                 end_session(
                     svc, current, by=side, reason_for_ender=None, reason_for_other="peer_left"
                 )
@@ -111,16 +111,16 @@ def _repair_orphans(
     for slot in view.slots:
         if (
             slot.connection_id not in remaining
-            and svc.store.get_connection(slot.connection_id) is None
+            and svc.connections.get_connection(slot.connection_id) is None
         ):
-            svc.store.remove_slot(slot.connection_id)
+            svc.pool.remove_slot(slot.connection_id)
             done["slots_freed"] += 1
             left_shift = left_shift or slot.available
     if left_shift:
         edges.after_shift_change(svc, available=False)
     for supervisor in view.shift:
-        if supervisor not in remaining and svc.store.get_connection(supervisor) is None:
-            svc.store.leave_shift(supervisor)
+        if supervisor not in remaining and svc.connections.get_connection(supervisor) is None:
+            svc.pool.leave_shift(supervisor)
             done["shifts_left"] += 1
 
 

@@ -44,7 +44,7 @@ def aws_services(config: Settings) -> Services:
             lambda: session.client("secretsmanager", config=retries), config.sealing_secret_arn
         )
     )
-    return Services(store=store, notifier=notifier, work=work, sealer=sealer, settings=config)
+    return Services.on(store, notifier=notifier, work=work, sealer=sealer, settings=config)
 
 
 @cache
