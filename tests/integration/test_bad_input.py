@@ -9,8 +9,12 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.unit.fakes import is_rate_log
 from tests.world import World
+
+
+def is_rate_log(attribute: str) -> bool:
+    """Whether a connection item's attribute is part of its rate log (rl0, rl1, ...)."""
+    return attribute.startswith("rl") and attribute[2:].isdigit()
 
 
 def _table_state() -> list[dict[str, Any]]:

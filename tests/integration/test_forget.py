@@ -118,18 +118,17 @@ def _ticket_hashes(store: Store) -> set[str]:
     from tests.unit.fakes import InMemoryStore
 
     if isinstance(store, InMemoryStore):
-        keys = [pk for pk, _ in store.items]
-    else:
-        keys = [i["pk"]["S"] for i in _items()]
+        return set(store.tickets)
+    keys = [i["pk"]["S"] for i in _items()]
     return {k.removeprefix("RESUME#") for k in keys if k.startswith("RESUME#")}
 
 
 @pytest.fixture(params=["fake", "dynamo"])
 def store(request: pytest.FixtureRequest) -> Store:
     if request.param == "fake":
-        from tests.unit.fakes import InMemoryStore
+        from tests.unit.harness import make_services
 
-        return InMemoryStore()
+        return make_services().store
     request.getfixturevalue("aws")
     from kindred.aws.wiring import aws_services
     from kindred.config import load_settings

@@ -82,3 +82,14 @@ def test_no_text_is_stored_sent_to_sqs_or_logged(
         assert mark not in caplog.text, f"{mark} was logged"
     assert any(s == "sqs" and op == "SendMessage" for s, op, _ in calls)
     assert any(op == "TransactWriteItems" for _, op, _ in calls)
+    # The report is an item of who, which chat, why and when: its details went nowhere.
+    [report] = [i for i in items if i["pk"]["S"].startswith("REPORT#")]
+    assert set(report) == {
+        "pk",
+        "sk",
+        "sessionId",
+        "reason",
+        "reporterRole",
+        "createdAt",
+        "expiresAt",
+    }

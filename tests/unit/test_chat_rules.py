@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,9 +11,8 @@ import pytest
 from kindred.matching import run_matcher
 from kindred.protocol import iso_time
 from kindred.records import PRIORITY_URGENT
-from tests.unit.fakes import (
-    POOL_PK,
-    QUEUE_PK,
+from tests.unit.fakes import Report
+from tests.unit.harness import (
     FakeServices,
     connect,
     make_services,
@@ -133,7 +133,7 @@ def test_relaying_a_message_makes_one_store_call_and_keeps_no_text(svc: FakeServ
     with store_unchanged(svc):
         send(svc, "s1", {"action": "message", "text": "a secret worry"})
     assert svc.store.calls == ["count_action"]
-    assert svc.store.items_mentioning("secret worry") == []
+    assert svc.store.mentioning("secret worry") == []
 
 
 def test_typing_reaches_the_peer(svc: FakeServices) -> None:
@@ -320,7 +320,7 @@ def test_a_waiting_seeker_who_ends_leaves_the_queue_quietly(svc: FakeServices) -
     svc.notifier.take("s1")
     send(svc, "s1", {"action": "end"})
     assert svc.notifier.take("s1") == []
-    assert svc.store.partition(QUEUE_PK) == []
+    assert svc.store.entries == {}
     conn = svc.connections.get_connection("s1")
     assert conn is not None and conn.state == "idle"
     _volunteer(svc, "v1")
@@ -344,15 +344,11 @@ def test_a_report_alerts_the_supervisors_on_shift_and_keeps_only_the_facts(
     assert svc.notifier.take("s1") == [{"type": "reported"}]
     assert svc.notifier.take("boss") == [_alert(svc, "report", session)]
     assert svc.notifier.take("v1") == []
-    [report] = [i for k, i in svc.store.items.items() if k[0].startswith("REPORT#")]
-    assert {k: v for k, v in report.items() if k not in ("pk", "sk")} == {
-        "sessionId": session,
-        "reason": "unsafe",
-        "reporterRole": "seeker",
-        "createdAt": report["createdAt"],
-        "expiresAt": report["expiresAt"],
-    }
-    assert svc.store.items_mentioning("where I live") == []
+    [(report_id, report)] = svc.store.reports.items()
+    assert report == Report(session, "unsafe", "seeker", int(svc.clock() * 1000))
+    retention = svc.settings.report_retention_days * 86400
+    assert svc.store.reports.expires[report_id] == int(svc.clock()) + retention
+    assert svc.store.mentioning("where I live") == []
 
 
 def test_a_seeker_can_report_after_the_chat_ended(svc: FakeServices) -> None:
@@ -411,20 +407,14 @@ def test_block_ends_the_chat_and_the_pair_is_never_matched_again(svc: FakeServic
 
 
 def test_a_block_is_kept_as_its_own_item_for_the_block_retention(svc: FakeServices) -> None:
-    """Given a chat, when the seeker blocks the volunteer, then the table holds one block item
+    """Given a chat, when the seeker blocks the volunteer, then the store holds one block
     naming only the volunteer's account and the seeker's anonymous key, which expires after
     BLOCK_RETENTION_DAYS (90 by default)."""
     _chat(svc)
     key = _seeker_key(svc, "s1")
     send(svc, "s1", {"action": "block"})
-    blocks = [item for (pk, _), item in svc.store.items.items() if pk.startswith("BLOCK#")]
-    assert blocks == [
-        {
-            "pk": "BLOCK#user-v1",
-            "sk": f"SEEKER#{key}",
-            "expiresAt": int(svc.clock()) + 90 * 86400,
-        }
-    ]
+    assert svc.store.blocks == {("user-v1", key): True}
+    assert svc.store.blocks.expires == {("user-v1", key): int(svc.clock()) + 90 * 86400}
 
 
 def test_a_volunteer_can_block_a_seeker(svc: FakeServices) -> None:
@@ -458,7 +448,7 @@ def test_a_volunteer_can_block_a_seeker_whose_connection_is_gone(svc: FakeServic
     assert svc.notifier.take("v1") == [{"type": "ended", "sessionId": session, "reason": "blocked"}]
     assert _active(svc, "v1") == 0
     assert svc.connections.get_connection("s1") is None
-    assert ("CONN#s1", "CONN") not in svc.store.items
+    assert "s1" not in svc.store.conns
     stored = svc.chats.get_session(session)
     assert stored is not None and stored.active is False
 
@@ -479,7 +469,7 @@ def test_feedback_after_the_chat_is_thanked_and_not_stored(svc: FakeServices) ->
             {"action": "feedback", "sessionId": session, "rating": 5, "comment": "so kind"},
         )
     assert svc.notifier.take("s1") == [{"type": "thanks"}]
-    assert svc.store.items_mentioning("so kind") == []
+    assert svc.store.mentioning("so kind") == []
 
 
 def test_feedback_during_the_chat_is_refused(svc: FakeServices) -> None:
@@ -563,7 +553,7 @@ def test_transfer_hands_the_seeker_to_the_next_volunteer_with_the_note(
         ("resources", None, "unavailable"),
     ]
     assert svc.queue.waiting(1)[0].priority == PRIORITY_URGENT
-    assert svc.store.items_mentioning(note) == []
+    assert svc.store.mentioning(note) == []
     assert svc.work.reasons[-1] == "transfer"
 
     _volunteer(svc, "v2")
@@ -620,8 +610,8 @@ def test_only_a_volunteer_can_transfer_and_only_their_own_chat(svc: FakeServices
 # ---- forget ----------------------------------------------------------------------------------
 
 
-def _about(svc: FakeServices, seeker: str, seeker_key: str) -> list[tuple[str, str]]:
-    return svc.store.items_mentioning(seeker, seeker_key)
+def _about(svc: FakeServices, seeker: str, seeker_key: str) -> list[tuple[str, Any]]:
+    return svc.store.mentioning(seeker, seeker_key)
 
 
 def _seeker_key(svc: FakeServices, seeker: str) -> str:
@@ -664,18 +654,19 @@ def test_forget_while_waiting_leaves_the_queue(svc: FakeServices) -> None:
 @pytest.mark.parametrize("listed", [True, False], ids=["listed", "not-listed"])
 def test_forget_after_a_block_deletes_the_block_too(svc: FakeServices, listed: bool) -> None:
     """Given a seeker who blocked a volunteer and then waits again (with the block listed on
-    their connection item or not), when they ask to be forgotten, then no stored item mentions
-    their key, the block item included: it bound a key that no connection can use again."""
+    their connection record or not), when they ask to be forgotten, then no stored record
+    mentions their key, the block included: it bound a key that no connection can use again."""
     _chat(svc)
     key = _seeker_key(svc, "s1")
     send(svc, "s1", {"action": "block"})
     if not listed:
-        del svc.store.items[("CONN#s1", "CONN")]["blockedUsers"]
+        conn = svc.store.conns["s1"]
+        svc.store.conns["s1"] = replace(conn, blocked_users=frozenset())
     send(svc, "s1", {"action": "match"})
-    assert svc.store.items_mentioning(key)
+    assert svc.store.mentioning(key)
     send(svc, "s1", {"action": "forget"})
     assert _about(svc, "s1", key) == []
-    assert [k for k in svc.store.items if k[0].startswith("BLOCK#")] == []
+    assert svc.store.blocks == {}
 
 
 def test_only_a_seeker_can_be_forgotten(svc: FakeServices) -> None:
@@ -714,11 +705,7 @@ def test_forget_after_two_chats_deletes_everything_about_the_seeker(svc: FakeSer
 
 def _tickets(svc: FakeServices, seeker: str) -> list[str]:
     """The hashes of the resume tickets stored for this seeker's connection."""
-    return [
-        pk.removeprefix("RESUME#")
-        for (pk, _), item in svc.store.items.items()
-        if pk.startswith("RESUME#") and item["connectionId"] == seeker
-    ]
+    return [h for h, (cid, _) in svc.store.tickets.items() if cid == seeker]
 
 
 def test_a_seeker_holds_one_resume_token_at_a_time(svc: FakeServices) -> None:
@@ -756,11 +743,9 @@ def test_ping_is_answered_with_one_read_and_no_write(svc: FakeServices) -> None:
     connect(svc, "s1")
     before = svc.store.snapshot()
     svc.store.calls.clear()
-    reads = svc.store.reads
     send(svc, "s1", {"action": "ping"})
     assert svc.notifier.take("s1") == [{"type": "pong"}]
-    assert svc.store.calls == ["get_connection"]
-    assert svc.store.reads == reads + 1
+    assert svc.store.calls == ["get_connection"]  # one read
     assert svc.store.snapshot() == before
 
 
@@ -870,10 +855,10 @@ def test_the_pool_is_untouched_by_a_seekers_chat_actions(svc: FakeServices) -> N
     """Given a chat, when the seeker writes and types, then the volunteer's slot is unchanged
     (the hot path never writes)."""
     _chat(svc)
-    before = svc.store.partition(POOL_PK)
+    before = svc.store.snapshot()["slots"]
     send(svc, "s1", {"action": "message", "text": "hello"})
     send(svc, "s1", {"action": "typing"})
-    assert svc.store.partition(POOL_PK) == before
+    assert svc.store.snapshot()["slots"] == before
 
 
 def test_a_transferred_seeker_keeps_the_language_they_asked_for(svc: FakeServices) -> None:

@@ -18,7 +18,7 @@ from kindred.matching import run_matcher
 from kindred.observability import metrics
 from kindred.safety import Assessment
 from kindred.sweeper import sweep
-from tests.unit.fakes import FakeServices, connect, make_services, send, store_unchanged
+from tests.unit.harness import FakeServices, connect, make_services, send, store_unchanged
 
 AT_RISK = "[high] I have written my goodbye letters."
 # Sunday 6 December 2026, 05:00 UTC (06:00 in Madrid): the fakes' clock is set to it below.

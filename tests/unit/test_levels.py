@@ -23,7 +23,7 @@ from kindred.records import (
     PRIORITY_URGENT,
 )
 from kindred.safety import LEVELS, Assessment
-from tests.unit.fakes import (
+from tests.unit.harness import (
     FakeServices,
     connect,
     make_services,
@@ -458,7 +458,6 @@ def test_none_clears_the_level_and_a_transfer_then_carries_no_risk(svc: FakeServ
     send(svc, "v1", {"action": "assess", "sessionId": session, "level": "none"})
     assert svc.notifier.take("v1") == [{"type": "assessed", "sessionId": session, "level": "none"}]
     assert _level(svc, session) is None
-    assert "level" not in svc.store.items[(f"SESSION#{session}", "SESSION")]
 
     send(svc, "v1", {"action": "transfer", "sessionId": session})
     send(svc, "v1", {"action": "availability", "available": False})
@@ -634,4 +633,4 @@ def test_the_logs_name_the_level_never_the_words(
     levels = [getattr(r, "risk_level", None) for r in caplog.records]
     assert "imminent" in levels and "high" in levels
     assert all("pills" not in str(r.__dict__) for r in caplog.records)
-    assert svc.store.items_mentioning("pills") == []
+    assert svc.store.mentioning("pills") == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,15 +17,7 @@ from kindred.records import (
     VolunteerSlot,
     queue_key,
 )
-from tests.unit.fakes import (
-    POOL_PK,
-    QUEUE_PK,
-    FakeServices,
-    connect,
-    make_services,
-    send,
-    store_unchanged,
-)
+from tests.unit.harness import FakeServices, connect, make_services, send, store_unchanged
 
 INTRO = "I have not slept properly for days and my thoughts keep racing"
 # Self-injury now: `high` in the taxonomy (kindred/data/crisis_taxonomy.json).
@@ -225,8 +218,8 @@ def _waiting_seeker(svc: FakeServices, cid: str, **match: Any) -> str:
     return cid
 
 
-def _queue(svc: FakeServices) -> list[dict[str, Any]]:
-    return svc.store.partition(QUEUE_PK)
+def _queue(svc: FakeServices) -> list[QueueEntry]:
+    return svc.store.entries.in_order()
 
 
 # ---- request_match ---------------------------------------------------------------------------
@@ -247,7 +240,7 @@ def test_a_seeker_who_asks_for_a_match_is_queued_first(svc: FakeServices) -> Non
     conn = svc.connections.get_connection(seeker)
     assert conn is not None and conn.state == "waiting"
     assert conn.resume_hash == hashlib.sha256(token.encode()).hexdigest()
-    assert svc.store.items_mentioning(token) == []
+    assert svc.store.mentioning(token) == []
     [entry] = svc.queue.waiting(10)
     assert entry.topics == ("anxiety",) and entry.priority == PRIORITY_NORMAL
     assert svc.work.reasons == ["seeker_waiting"]
@@ -314,11 +307,11 @@ def test_an_intro_waits_sealed_never_in_plain_text(svc: FakeServices) -> None:
     """Given a seeker with an intro, when they are queued, then the queue entry holds the intro
     only sealed, and the intro's words are nowhere in the store."""
     _waiting_seeker(svc, "s1", intro=INTRO)
-    [item] = _queue(svc)
-    assert item["sealedIntro"] != INTRO
-    assert svc.sealer.unseal(item["sealedIntro"]) == INTRO
-    assert svc.store.items_mentioning(INTRO) == []
-    assert svc.store.items_mentioning("slept") == []
+    [entry] = _queue(svc)
+    assert entry.sealed_intro is not None and entry.sealed_intro != INTRO
+    assert svc.sealer.unseal(entry.sealed_intro) == INTRO
+    assert svc.store.mentioning(INTRO) == []
+    assert svc.store.mentioning("slept") == []
 
 
 def test_a_risky_intro_is_urgent_and_shows_crisis_lines_at_once(svc: FakeServices) -> None:
@@ -597,10 +590,10 @@ def test_the_pool_keeps_only_what_a_volunteer_offered(svc: FakeServices) -> None
     """Given a volunteer who offers two languages and a topic, when their slot is stored, then
     it holds exactly that (and no chat yet)."""
     _volunteer(svc, "v1", languages=["es", "en", "es"], topics=["grief"], capacity=3)
-    [item] = svc.store.partition(POOL_PK)
-    assert (item["languages"], item["topics"], item["capacity"], item["active"]) == (
-        ["es", "en"],
-        ["grief"],
+    [slot] = svc.store.slots.in_order()
+    assert (slot.languages, slot.topics, slot.capacity, slot.active) == (
+        ("es", "en"),
+        ("grief",),
         3,
         0,
     )
@@ -933,8 +926,8 @@ def test_the_estimated_wait_follows_the_recent_pace_of_matches(svc: FakeServices
 
 
 def test_the_pace_of_matches_is_one_item_that_expires(svc: FakeServices) -> None:
-    """Given many chats started over two hours, when the table is looked at, then the pace is
-    one item of two counters, with an expiry no more than two windows ahead."""
+    """Given many chats started over two hours, when the store is looked at, then the pace is
+    one record of two counters, which is gone two windows after its window opened."""
     from kindred.records import PACE_WINDOW_MS
 
     _volunteer(svc, "v1")
@@ -943,12 +936,20 @@ def test_the_pace_of_matches_is_one_item_that_expires(svc: FakeServices) -> None
         run_matcher(svc)
         send(svc, "v1", {"action": "end"})
         svc.clock.advance(600)
-    [pace] = svc.store.partition("STATS")
-    assert set(pace) == {"pk", "sk", "windowStart", "matches", "previousMatches", "expiresAt"}
-    assert pace["expiresAt"] <= svc.clock() + 2 * PACE_WINDOW_MS / 1000
+    pace = svc.store.pace
+    assert pace is not None and pace.window_start_ms <= svc.clock() * 1000
+    assert svc.queue.match_pace() == pace
+    svc.clock.advance(2 * PACE_WINDOW_MS / 1000 - 600)
+    assert svc.queue.match_pace() is None
 
 
 # ---- blocks, as the matcher sees them --------------------------------------------------------
+
+
+def _forget_blocks_on_connection(svc: FakeServices, cid: str) -> None:
+    """As a resumed connection's new record would: the blocks live in the block records only."""
+    conn = svc.store.conns[cid]
+    svc.store.conns[cid] = replace(conn, blocked_users=frozenset())
 
 
 def _chat_then_block(svc: FakeServices, seeker: str, vol: str) -> None:
@@ -966,7 +967,7 @@ def test_a_block_holds_even_when_the_seekers_connection_item_forgot_it(
     that volunteer is free, then they are not matched; another volunteer is."""
     _volunteer(svc, "v1")
     _chat_then_block(svc, "s1", "v1")
-    del svc.store.items[("CONN#s1", "CONN")]["blockedUsers"]
+    _forget_blocks_on_connection(svc, "s1")
     send(svc, "s1", {"action": "match"})
     assert run_matcher(svc) == 0
     assert svc.notifier.types("v1") == []
@@ -982,9 +983,9 @@ def test_a_block_lasts_the_block_retention_and_no_longer(svc: FakeServices) -> N
     svc = make_services(block_retention_days=1, connection_ttl_seconds=3 * 86400)
     _volunteer(svc, "v1")
     _chat_then_block(svc, "s1", "v1")
-    [block] = [k for k in svc.store.items if k[0].startswith("BLOCK#")]
-    assert svc.store.items[block]["expiresAt"] == int(svc.clock()) + 86400
-    del svc.store.items[("CONN#s1", "CONN")]["blockedUsers"]
+    [block] = svc.store.blocks
+    assert svc.store.blocks.expires[block] == int(svc.clock()) + 86400
+    _forget_blocks_on_connection(svc, "s1")
     svc.clock.advance(86400)
     send(svc, "v1", {"action": "availability", "available": True})
     send(svc, "s1", {"action": "match"})
@@ -1012,7 +1013,7 @@ def test_a_blocked_pair_is_planned_around(svc: FakeServices) -> None:
     other volunteer and the one behind gets the volunteer the first one blocked."""
     _volunteer(svc, "v1")
     _chat_then_block(svc, "s1", "v1")
-    del svc.store.items[("CONN#s1", "CONN")]["blockedUsers"]
+    _forget_blocks_on_connection(svc, "s1")
     send(svc, "s1", {"action": "match"})
     svc.clock.advance(1)
     _waiting_seeker(svc, "s2")

@@ -7,7 +7,7 @@ import pytest
 from kindred.connections import disconnect
 from kindred.events import ConnectRequest, DisconnectRequest
 from kindred.sweeper import sweep
-from tests.unit.fakes import POOL_PK, QUEUE_PK, FakeServices, connect, make_services, send
+from tests.unit.harness import FakeServices, connect, make_services, send
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_resume_is_one_transaction_that_moves_everything(svc: FakeServices) -> N
     assert svc.chats.get_session(session).seeker_id == "s2"  # type: ignore[union-attr]
     assert svc.connections.get_connection("v1").chats == {session: "s2"}  # type: ignore[union-attr]
     assert svc.connections.get_connection("s1") is None
-    assert not [k for k in svc.store.items if k[0].startswith("RESUME#")]
+    assert svc.store.tickets == {}
     assert svc.notifier.take("v1") == [{"type": "peer_back", "sessionId": session}]
 
 
@@ -106,13 +106,13 @@ def test_a_waiting_seeker_resumes_at_the_same_place(svc: FakeServices) -> None:
     svc.clock.advance(1)
     connect(svc, "s0")
     send(svc, "s0", {"action": "match"})
-    (entry,) = [e for e in svc.store.partition(QUEUE_PK) if e["connectionId"] == "s1"]
+    (entry,) = [e for e in svc.store.entries.in_order() if e.connection_id == "s1"]
     _drop(svc, "s1")
-    assert svc.store.partition(QUEUE_PK)[0].get("away") is True
+    assert svc.store.entries.in_order()[0].away is True
     _resume(svc, "s2", token)
-    first = svc.store.partition(QUEUE_PK)[0]
-    assert first["connectionId"] == "s2" and "away" not in first
-    assert (first["priority"], first["enqueuedAt"]) == (entry["priority"], entry["enqueuedAt"])
+    first = svc.store.entries.in_order()[0]
+    assert first.connection_id == "s2" and not first.away
+    assert (first.priority, first.enqueued_at_ms) == (entry.priority, entry.enqueued_at_ms)
 
 
 def test_the_grace_is_the_limit(svc: FakeServices) -> None:
@@ -126,8 +126,7 @@ def test_the_grace_is_the_limit(svc: FakeServices) -> None:
     assert svc.notifier.take("s2")[0]["code"] == "resume_failed"
     sweep(svc)
     assert {"type": "ended", "sessionId": session, "reason": "peer_left"} in svc.notifier.take("v1")
-    slot = svc.store.items[(POOL_PK, "v1")]
-    assert slot["active"] == 0
+    assert svc.store.slots["v1"].active == 0
 
 
 def test_the_sweeper_frees_a_slot_and_a_connection_past_the_maximum_time() -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,16 +35,9 @@ from kindred.connections import connect, disconnect
 from kindred.events import ConnectRequest, DisconnectRequest, MessageRequest
 from kindred.matching import choose_volunteer, run_matcher
 from kindred.observability import metrics
-from kindred.records import LEVELS, level_rank
-from tests.unit.fakes import (
-    POOL_PK,
-    QUEUE_PK,
-    SHIFT_PK,
-    FakeServices,
-    make_services,
-    send,
-)
-from tests.unit.fakes import connect as fake_connect
+from kindred.records import LEVELS, Connection, Session, level_rank
+from tests.unit.harness import FakeServices, make_services, send
+from tests.unit.harness import connect as fake_connect
 
 TOPICS = ("anxiety", "grief", "work")
 LANGUAGES = ("en", "es")
@@ -113,7 +105,7 @@ class Chat:
     seeker: str
     volunteer: str
     user: str  # the volunteer's account
-    seeker_key: str  # the seeker's anonymous key (what a block item names)
+    seeker_key: str  # the seeker's anonymous key (what a block names)
     step: int
     order: int  # in the order the chats started
 
@@ -260,8 +252,10 @@ class KindredMachine(RuleBasedStateMachine):
             assert self.handed_on.get(chat.seeker_key) != chat.user, (
                 f"{chat.seeker} was matched back with account {chat.user}, who transferred them"
             )
-            seeker = self._conn_item(chat.seeker) or {}
-            assert "awayUntil" not in seeker, f"{chat.seeker} was matched while away: {seeker}"
+            seeker = self._conn(chat.seeker)
+            assert seeker is None or seeker.away_until is None, (
+                f"{chat.seeker} was matched while away: {seeker}"
+            )
         got: dict[str, list[dict[str, Any]]] = {}
         for peer in self.peers.values():
             wire = self.svc.notifier.wire.get(peer.cid, [])
@@ -269,26 +263,25 @@ class KindredMachine(RuleBasedStateMachine):
             got[peer.cid] = frames
             for frame in frames:
                 (self._told_staff if peer.staff else self._told_seeker)(peer, frame)
-        active = self._active_by("volunteerId")
+        active = self._active_by("volunteer_id")
         for cid in list(self.lowered):
-            slot = self.svc.store.items.get((POOL_PK, cid))
-            if slot is None or active[cid] <= int(slot["capacity"]):
+            slot = self.svc.store.slots.get(cid)
+            if slot is None or active[cid] <= slot.capacity:
                 self.lowered.discard(cid)
         self.svc.clock.advance(STEP_SECONDS)
         return got
 
     def _discover_chats(self) -> list[Chat]:
         new = []
-        for (pk, _), item in self.svc.store.items.items():
-            if pk.startswith("SESSION#") and pk[len("SESSION#") :] not in self.chats:
-                sid = pk[len("SESSION#") :]
-                volunteer = self.peers[item["volunteerId"]]
+        for sid, session in self.svc.store.sessions.items():
+            if sid not in self.chats:
+                volunteer = self.peers[session.volunteer_id]
                 chat = Chat(
                     sid=sid,
-                    seeker=item["seekerId"],
+                    seeker=session.seeker_id,
                     volunteer=volunteer.cid,
                     user=volunteer.user,
-                    seeker_key=item["seekerKey"],
+                    seeker_key=session.seeker_key,
                     step=self.step,
                     order=len(self.chats),
                 )
@@ -382,16 +375,14 @@ class KindredMachine(RuleBasedStateMachine):
 
     # ---- reading the store --------------------------------------------------------------------
 
-    def _sessions(self) -> Iterator[dict[str, Any]]:
-        for (pk, _), item in self.svc.store.items.items():
-            if pk.startswith("SESSION#"):
-                yield item
+    def _active(self) -> list[Session]:
+        return [s for s in self.svc.store.sessions.values() if s.active]
 
     def _active_by(self, side: str) -> Counter[str]:
-        return Counter(item[side] for item in self._sessions() if item.get("active") is True)
+        return Counter(getattr(session, side) for session in self._active())
 
-    def _conn_item(self, cid: str) -> dict[str, Any] | None:
-        return self.svc.store.items.get((f"CONN#{cid}", "CONN"))
+    def _conn(self, cid: str) -> Connection | None:
+        return self.svc.store.conns.get(cid)
 
     def _fitting_pairs(self) -> list[tuple[str, str]]:
         """Waiting seekers and free volunteers that fit each other now, by the matcher's own
@@ -462,9 +453,9 @@ class KindredMachine(RuleBasedStateMachine):
         return peer
 
     def _key_of(self, cid: str) -> str:
-        item = self._conn_item(cid)
-        assert item is not None, f"{cid} has no connection item"
-        return str(item["seekerKey"])
+        conn = self._conn(cid)
+        assert conn is not None, f"{cid} has no connection record"
+        return conn.seeker_key
 
     @precondition(lambda self: len(self._open()) < MAX_OPEN)
     @rule(user=st.sampled_from(sorted(ACCOUNTS)), lang=st.sampled_from(LANGUAGES))
@@ -783,32 +774,28 @@ class KindredMachine(RuleBasedStateMachine):
         """A volunteer's active chats, counted in the sessions, agree with their slot, and are
         never more than their capacity: a chat only starts in a free slot. (A volunteer may
         lower their capacity below the chats they have; those chats go on.)"""
-        active = self._active_by("volunteerId")
-        for slot in self.svc.store.partition(POOL_PK):
-            cid, capacity = slot["sk"], int(slot["capacity"])
-            assert int(slot["active"]) == active[cid], (
-                f"{cid}'s slot counts {slot['active']} chats, the sessions {active[cid]}"
+        active = self._active_by("volunteer_id")
+        for slot in self.svc.store.slots.values():
+            cid, capacity = slot.connection_id, slot.capacity
+            assert slot.active == active[cid], (
+                f"{cid}'s slot counts {slot.active} chats, the sessions {active[cid]}"
             )
             if cid in self.started_now or cid not in self.lowered:
                 assert active[cid] <= capacity, f"{cid} has {active[cid]} chats of {capacity}"
         for peer in self.peers.values():
-            conn = self._conn_item(peer.cid)
+            conn = self._conn(peer.cid)
             if peer.staff and conn is not None:
-                in_sessions = {
-                    item["pk"][len("SESSION#") :]
-                    for item in self._sessions()
-                    if item.get("active") is True and item["volunteerId"] == peer.cid
-                }
-                assert set(conn.get("chats", {})) == in_sessions, (
-                    f"{peer.cid}'s connection lists chats {sorted(conn.get('chats', {}))}, "
+                in_sessions = {s.session_id for s in self._active() if s.volunteer_id == peer.cid}
+                assert set(conn.chats) == in_sessions, (
+                    f"{peer.cid}'s connection lists chats {sorted(conn.chats)}, "
                     f"the sessions {sorted(in_sessions)}"
                 )
 
     @invariant()
     def no_seeker_in_two_chats_nor_waiting_and_chatting(self) -> None:
-        active = self._active_by("seekerId")
-        entries = self.svc.store.partition(QUEUE_PK)
-        queued = Counter(entry["connectionId"] for entry in entries)
+        active = self._active_by("seeker_id")
+        entries = self.svc.store.entries.in_order()
+        queued = Counter(entry.connection_id for entry in entries)
         for peer in self.peers.values():
             if peer.staff:
                 continue
@@ -816,25 +803,25 @@ class KindredMachine(RuleBasedStateMachine):
             assert active[cid] <= 1, f"{cid} is in {active[cid]} chats"
             assert queued[cid] <= 1, f"{cid} is in the queue {queued[cid]} times"
             assert not (active[cid] and queued[cid]), f"{cid} is both waiting and chatting"
-            conn = self._conn_item(cid)
+            conn = self._conn(cid)
             if conn is None:
                 continue
-            state = conn.get("state")
-            keys = [e["sk"] for e in entries if e["connectionId"] == cid]
+            state = conn.state
+            keys = [e.queue_key for e in entries if e.connection_id == cid]
             assert (state == "waiting") == bool(keys), f"{cid} is {state}, queue entries {keys}"
             if keys:
-                assert conn.get("queueKey") == keys[0], f"{cid}'s queueKey is not its entry"
+                assert conn.queue_key == keys[0], f"{cid}'s queue key is not its entry"
             assert (state == "chatting") == bool(active[cid]), f"{cid} is {state}"
             if state == "chatting":
-                session = self.svc.store.items.get((f"SESSION#{conn['sessionId']}", "SESSION"))
-                assert session is not None and session["active"] is True, f"{cid}: {conn}"
-                assert session["seekerId"] == cid and session["volunteerId"] == conn["peerId"]
+                session = self.svc.store.sessions.get(conn.session_id or "")
+                assert session is not None and session.active, f"{cid}: {conn}"
+                assert session.seeker_id == cid and session.volunteer_id == conn.peer_id
 
     @invariant()
     def nothing_left_of_a_connection_whose_disconnect_ran(self) -> None:
-        """No active chat, queue entry, slot, shift or connection item of a connection whose
+        """No active chat, queue entry, slot, shift or connection record of a connection whose
         $disconnect has run (or a seeker who was forgotten, or whose place a resumed connection
-        took), except a seeker in its grace period: its connection item is marked away until
+        took), except a seeker in its grace period: its connection record is marked away until
         the grace ends, its queue entry (if any) is flagged away; once the sweeper has run past
         the grace, nothing is left."""
         left = set()
@@ -845,25 +832,24 @@ class KindredMachine(RuleBasedStateMachine):
                 if self.swept_at is not None and p.away_until <= self.swept_at:
                     left.add(p.cid)
                 else:
-                    conn = self._conn_item(p.cid)
-                    assert conn is not None and conn.get("awayUntil") == int(p.away_until), (
-                        f"{p.cid} is in its grace period, its connection item is {conn}"
+                    conn = self._conn(p.cid)
+                    assert conn is not None and conn.away_until == int(p.away_until), (
+                        f"{p.cid} is in its grace period, its connection record is {conn}"
                     )
-                    for entry in self.svc.store.partition(QUEUE_PK):
-                        if entry["connectionId"] == p.cid:
-                            assert entry.get("away") is True, f"{p.cid} is away: {entry}"
-        for item in self._sessions():
-            if item.get("active") is True:
-                assert item["seekerId"] not in left and item["volunteerId"] not in left, (
-                    f"an active chat with a participant who left: {item}"
-                )
-        for entry in self.svc.store.partition(QUEUE_PK):
-            assert entry["connectionId"] not in left, f"{entry['connectionId']} is still queued"
-        for slot in self.svc.store.partition(POOL_PK):
-            assert slot["sk"] not in left, f"{slot['sk']} still has a volunteer slot"
+                    for entry in self.svc.store.entries.values():
+                        if entry.connection_id == p.cid:
+                            assert entry.away, f"{p.cid} is away: {entry}"
+        for session in self._active():
+            assert session.seeker_id not in left and session.volunteer_id not in left, (
+                f"an active chat with a participant who left: {session}"
+            )
+        for entry in self.svc.store.entries.values():
+            assert entry.connection_id not in left, f"{entry.connection_id} is still queued"
+        for cid in self.svc.store.slots:
+            assert cid not in left, f"{cid} still has a volunteer slot"
         for cid in left:
-            assert self._conn_item(cid) is None, f"{cid}'s connection item is still there"
-        on_shift = {item["sk"] for item in self.svc.store.partition(SHIFT_PK)}
+            assert self._conn(cid) is None, f"{cid}'s connection record is still there"
+        on_shift = set(self.svc.store.on_shift)
         supervisors = {
             p.cid for p in self.peers.values() if p.role == "supervisor" and not p.disconnected
         }
@@ -872,7 +858,7 @@ class KindredMachine(RuleBasedStateMachine):
     @invariant()
     def blocked_pairs_never_matched(self) -> None:
         """No chat started for a seeker and a volunteer account after a block between them was
-        accepted; the block is kept (an item naming the account and the seeker's key) until the
+        accepted; the block is kept (a record naming the account and the seeker's key) until the
         seeker is forgotten, and then nothing of it is left."""
         for chat in self.chats.values():
             blocked_at = self.blocks.get((chat.seeker_key, chat.user))
@@ -881,7 +867,7 @@ class KindredMachine(RuleBasedStateMachine):
                 f"a block at step {blocked_at}"
             )
         for key, user in self.blocks:
-            kept = (f"BLOCK#{user}", f"SEEKER#{key}") in self.svc.store.items
+            kept = (user, key) in self.svc.store.blocks
             assert kept != (key in self.forgotten_keys), (
                 f"the block of seeker key {key} and account {user} is "
                 f"{'still kept after' if kept else 'not kept without'} a `forget`"
@@ -903,7 +889,7 @@ class KindredMachine(RuleBasedStateMachine):
             if peer.gone or peer.pending is not None:
                 continue
             conn = self.svc.connections.get_connection(peer.cid)
-            assert conn is not None, f"{peer.cid} is connected but its item is gone"
+            assert conn is not None, f"{peer.cid} is connected but its record is gone"
             if peer.staff:
                 assert set(conn.chats) == peer.chats, (
                     f"{peer.cid} was told of chats {sorted(peer.chats)}, "
@@ -923,11 +909,11 @@ class KindredMachine(RuleBasedStateMachine):
             if peer.gone or not peer.staff:
                 continue
             for sid in peer.chats:
-                item = self.svc.store.items.get((f"SESSION#{sid}", "SESSION"), {})
-                if item.get("active") is True:
-                    assert item.get("level") == peer.levels[sid], (
+                session = self.svc.store.sessions.get(sid)
+                if session is not None and session.active:
+                    assert session.level == peer.levels[sid], (
                         f"{peer.cid} was told chat {sid} is at {peer.levels[sid]}, "
-                        f"the store has {item.get('level')}"
+                        f"the store has {session.level}"
                     )
 
     @invariant()
@@ -935,7 +921,7 @@ class KindredMachine(RuleBasedStateMachine):
         """The last place a waiting seeker was told (`queued`, then `position` whenever it
         changes) is its place in the queue, if among the first `position_updates` (all of
         them, here, but for seekers long away)."""
-        keys = sorted(entry["sk"] for entry in self.svc.store.partition(QUEUE_PK))
+        keys = sorted(self.svc.store.entries)
         for peer in self.peers.values():
             if peer.gone or peer.staff or peer.state != "waiting" or peer.pending is not None:
                 continue
@@ -976,21 +962,21 @@ class ResumeMachine(KindredMachine):
         expected = self._may_resume(old)
         cid = self._new_id("s")
         connect(self.svc, ConnectRequest(cid, "", "", "", {"lang": "en", "resume": old.token}))
-        item = self._conn_item(cid)
-        assert item is not None, f"{cid} has no connection item"
-        took_over = bool(item.get("resumed"))
+        conn = self._conn(cid)
+        assert conn is not None, f"{cid} has no connection record"
+        took_over = conn.resumed
         assert took_over == expected, (
             f"{cid} came back with {old.cid}'s token: {'resumed' if took_over else 'refused'}, "
             f"not {'resumed' if expected else 'refused'} ({old})"
         )
         if took_over:
-            assert item["seekerKey"] == old.key
+            assert conn.seeker_key == old.key
             old.resumed_to = cid
             peer = Peer(cid, "seeker", key=old.key, pending="resumed")
             peer.ended, peer.crisis = set(old.ended), set(old.crisis)
         else:
-            assert item.get("resumeFailed") is True and item["seekerKey"] != old.key
-            peer = Peer(cid, "seeker", key=str(item["seekerKey"]), pending="resume_failed")
+            assert conn.resume_failed and conn.seeker_key != old.key
+            peer = Peer(cid, "seeker", key=conn.seeker_key, pending="resume_failed")
         self.peers[cid] = peer
         self._observe()
 

@@ -1,0 +1,86 @@
+"""The unit tests' harness: Services on the fakes, driven as API Gateway drives the handlers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from kindred.config import Settings
+from kindred.services import Services
+from tests.unit.fakes import FakeClock, InMemoryStore, ListWorkQueue, PlainSealer, RecordingNotifier
+
+
+def literal_settings(**overrides: Any) -> Settings:
+    """Settings from literal values: nothing is read from the environment."""
+    values = {"table_name": "t", "match_queue_url": "q", "websocket_endpoint": "https://x"}
+    values |= {"sealing_secret_arn": "s", "region": "us-east-1"}
+    return Settings(**(values | overrides))
+
+
+@dataclass(frozen=True)
+class FakeServices(Services):
+    """kindred.services.Services whose ports are the fakes (typed, for the tests' sake)."""
+
+    notifier: RecordingNotifier
+    work: ListWorkQueue
+    sealer: PlainSealer
+    clock: FakeClock
+
+    @property
+    def store(self) -> InMemoryStore:
+        """The one fake behind every storage port."""
+        assert isinstance(self.connections, InMemoryStore)
+        return self.connections
+
+
+def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServices:
+    """Services on the in-memory fakes, with a clock that stands still unless advanced."""
+    config, the_clock = literal_settings(**settings), clock or FakeClock()
+    ttl = config.connection_ttl_seconds
+    session_ttl = config.session_retention_hours * 3600 + ttl
+    store = InMemoryStore(clock=the_clock, connection_ttl=ttl, session_ttl=session_ttl)
+    work, notifier, sealer = ListWorkQueue(the_clock), RecordingNotifier(), PlainSealer()
+    services = Services.on(store, notifier=notifier, work=work, sealer=sealer, settings=config)
+    return FakeServices(**{**vars(services), "clock": the_clock})
+
+
+# ---- driving the domain as API Gateway would ---------------------------------------------
+
+
+def connect(
+    svc: Services, cid: str, role: str = "seeker", *, user_id: str = "", alias: str = ""
+) -> str:
+    """Open a connection the way $connect does, after the authorizer has said who it is."""
+    from kindred.connections import connect as on_connect
+    from kindred.events import ConnectRequest
+
+    on_connect(svc, ConnectRequest(cid, role, user_id, alias, {"lang": "en"}))
+    return cid
+
+
+def send(svc: Services, cid: str, frame: dict[str, Any] | str | None) -> None:
+    """One client frame through kindred.chat.handle, routed on its action like API Gateway."""
+    from kindred.chat import handle
+    from kindred.events import MessageRequest
+    from kindred.protocol import ACTIONS
+
+    body = frame if frame is None or isinstance(frame, str) else json.dumps(frame)
+    action = frame.get("action") if isinstance(frame, dict) else None
+    route = action if isinstance(action, str) and action in ACTIONS else "$default"
+    result = handle(svc, MessageRequest(connection_id=cid, route_key=route, body=body))
+    assert result == {"statusCode": 200}  # a bad frame never fails the invocation
+
+
+@contextmanager
+def store_unchanged(svc: FakeServices) -> Iterator[None]:
+    """Assert that what runs inside the block leaves every stored record as it was.
+
+    Except the sender's rate log: every action but `ping` is counted in it, refused or not
+    (the count is the one store call made before anything else is known).
+    """
+    before = svc.store.snapshot(rate_logs=False)
+    yield
+    assert svc.store.snapshot(rate_logs=False) == before
