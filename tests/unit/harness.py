@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kindred.config import Settings
+from kindred.records import Connection, VolunteerSlot
 from kindred.services import Services
 from tests.unit.fakes import FakeClock, InMemoryStore, ListWorkQueue, PlainSealer, RecordingNotifier
 
@@ -34,6 +35,18 @@ class FakeServices(Services):
         """The one fake behind every storage port."""
         assert isinstance(self.connections, InMemoryStore)
         return self.connections
+
+    def conn(self, cid: str) -> Connection:
+        """The live connection `cid` (which must exist), as the domain reads it."""
+        conn = self.connections.get_connection(cid)
+        assert conn is not None, f"{cid} has no connection"
+        return conn
+
+    def slot(self, cid: str) -> VolunteerSlot:
+        """The live volunteer slot of `cid` (which must exist), as the domain reads it."""
+        slot = self.pool.get_slot(cid)
+        assert slot is not None, f"{cid} has no volunteer slot"
+        return slot
 
 
 def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServices:
@@ -72,6 +85,14 @@ def send(svc: Services, cid: str, frame: dict[str, Any] | str | None) -> None:
     route = action if isinstance(action, str) and action in ACTIONS else "$default"
     result = handle(svc, MessageRequest(connection_id=cid, route_key=route, body=body))
     assert result == {"statusCode": 200}  # a bad frame never fails the invocation
+
+
+def volunteer(svc: FakeServices, cid: str, role: str = "volunteer", **availability: Any) -> str:
+    """A staff connection (account `user-<cid>`) that said it is available, its frames taken."""
+    connect(svc, cid, role, user_id=f"user-{cid}", alias=f"Vol {cid}")
+    send(svc, cid, {"action": "availability", "available": True, "capacity": 1, **availability})
+    svc.notifier.take(cid)
+    return cid
 
 
 @contextmanager

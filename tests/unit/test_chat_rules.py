@@ -18,6 +18,7 @@ from tests.unit.harness import (
     make_services,
     send,
     store_unchanged,
+    volunteer,
 )
 
 RISKY = "I want to kill myself"
@@ -31,13 +32,6 @@ def svc() -> FakeServices:
 # ---- helpers ---------------------------------------------------------------------------------
 
 
-def _volunteer(svc: FakeServices, cid: str, *, capacity: int = 1, role: str = "volunteer") -> str:
-    connect(svc, cid, role, user_id=f"user-{cid}", alias=f"Vol {cid}")
-    send(svc, cid, {"action": "availability", "available": True, "capacity": capacity})
-    svc.notifier.take(cid)
-    return cid
-
-
 def _seeker(svc: FakeServices, cid: str, **match: Any) -> str:
     connect(svc, cid)
     send(svc, cid, {"action": "match", **match})
@@ -48,7 +42,7 @@ def _seeker(svc: FakeServices, cid: str, **match: Any) -> str:
 def _chat(svc: FakeServices, seeker: str = "s1", vol: str = "v1", **match: Any) -> str:
     """A seeker and a volunteer in a chat; returns the session id (frames so far are taken)."""
     if svc.connections.get_connection(vol) is None:
-        _volunteer(svc, vol)
+        volunteer(svc, vol)
     _seeker(svc, seeker, **match)
     run_matcher(svc)
     frames = svc.notifier.take(seeker)
@@ -81,9 +75,7 @@ def _alert(svc: FakeServices, kind: str, session: str, level: str | None = None)
 
 
 def _active(svc: FakeServices, vol: str) -> int:
-    slot = svc.pool.get_slot(vol)
-    assert slot is not None
-    return slot.active
+    return svc.slot(vol).active
 
 
 # ---- relay and typing ------------------------------------------------------------------------
@@ -150,7 +142,7 @@ def test_a_volunteer_with_several_chats_must_name_the_session(svc: FakeServices)
     """Given a volunteer in two chats, when they write without sessionId, then they get
     `session_required` with their clientMsgId and nothing changes; with it, only that seeker
     gets the message."""
-    _volunteer(svc, "v1", capacity=2)
+    volunteer(svc, "v1", capacity=2)
     _chat(svc, "s1")
     second = _chat(svc, "s2")
     with store_unchanged(svc):
@@ -204,7 +196,7 @@ def test_nobody_can_write_into_a_chat_that_is_not_theirs(svc: FakeServices) -> N
 def test_a_volunteer_without_a_chat_cannot_write(svc: FakeServices) -> None:
     """Given an available volunteer with no chat, when they send a message, then
     `not_in_chat`."""
-    _volunteer(svc, "v1")
+    volunteer(svc, "v1")
     with store_unchanged(svc):
         send(svc, "v1", {"action": "message", "text": "anyone?"})
     assert _error(svc.notifier.take("v1")) == ("not_in_chat", "message")
@@ -270,7 +262,7 @@ def test_typing_to_a_gone_peer_ends_the_chat(svc: FakeServices) -> None:
 # ---- end -------------------------------------------------------------------------------------
 
 
-def test_end_tells_both_sides_and_frees_the_volunteer(svc: FakeServices) -> None:
+def test_end_tells_both_sides_and_frees_thevolunteer(svc: FakeServices) -> None:
     """Given a chat, when the seeker ends it, then the seeker hears `ended_by_you`, the
     volunteer `ended_by_peer`, the volunteer's slot is free and the matcher is woken."""
     session = _chat(svc)
@@ -323,7 +315,7 @@ def test_a_waiting_seeker_who_ends_leaves_the_queue_quietly(svc: FakeServices) -
     assert svc.store.entries == {}
     conn = svc.connections.get_connection("s1")
     assert conn is not None and conn.state == "idle"
-    _volunteer(svc, "v1")
+    volunteer(svc, "v1")
     assert run_matcher(svc) == 0
 
 
@@ -401,7 +393,7 @@ def test_block_ends_the_chat_and_the_pair_is_never_matched_again(svc: FakeServic
     assert run_matcher(svc) == 0
     assert svc.notifier.take("v1") == [] and svc.notifier.take("s1") == []
 
-    _volunteer(svc, "v2")
+    volunteer(svc, "v2")
     assert run_matcher(svc) == 1
     assert svc.notifier.types("v2") == ["matched"]
 
@@ -556,7 +548,7 @@ def test_transfer_hands_the_seeker_to_the_next_volunteer_with_the_note(
     assert svc.store.mentioning(note) == []
     assert svc.work.reasons[-1] == "transfer"
 
-    _volunteer(svc, "v2")
+    volunteer(svc, "v2")
     run_matcher(svc)
     [to_v2] = svc.notifier.take("v2")
     assert to_v2["note"] == note and to_v2["peer"]["role"] == "seeker"
@@ -578,14 +570,14 @@ def test_transfer_hands_the_seeker_to_the_next_volunteer_with_the_note(
     ]
 
 
-def test_a_transferred_seeker_is_not_handed_back_to_the_same_volunteer(
+def test_a_transferred_seeker_is_not_handed_back_to_the_samevolunteer(
     svc: FakeServices,
 ) -> None:
     """Given a volunteer with two slots who transfers one chat, when the matcher runs while that
     volunteer has the fewest chats, then the seeker goes to another volunteer, not back."""
-    _volunteer(svc, "v1", capacity=2)
+    volunteer(svc, "v1", capacity=2)
     session = _chat(svc, "s1", "v1")
-    _volunteer(svc, "v2", capacity=3)
+    volunteer(svc, "v2", capacity=3)
     _chat(svc, "s2", "v2")  # v2 has more chats than v1 will have after the transfer
     send(svc, "v1", {"action": "transfer", "sessionId": session})
     svc.notifier.forget_all()
@@ -615,9 +607,7 @@ def _about(svc: FakeServices, seeker: str, seeker_key: str) -> list[tuple[str, A
 
 
 def _seeker_key(svc: FakeServices, seeker: str) -> str:
-    conn = svc.connections.get_connection(seeker)
-    assert conn is not None
-    return conn.seeker_key
+    return svc.conn(seeker).seeker_key
 
 
 def test_forget_deletes_everything_about_the_seeker_and_closes(svc: FakeServices) -> None:
@@ -647,7 +637,7 @@ def test_forget_while_waiting_leaves_the_queue(svc: FakeServices) -> None:
     send(svc, "s1", {"action": "forget"})
     assert svc.notifier.take("s1")[-1] == {"type": "forgotten"}
     assert _about(svc, "s1", key) == []
-    _volunteer(svc, "v1")
+    volunteer(svc, "v1")
     assert run_matcher(svc) == 0
 
 
@@ -672,7 +662,7 @@ def test_forget_after_a_block_deletes_the_block_too(svc: FakeServices, listed: b
 def test_only_a_seeker_can_be_forgotten(svc: FakeServices) -> None:
     """Given a volunteer, when they send `forget`, then `not_allowed`, the connection stays open
     and nothing changes."""
-    _volunteer(svc, "v1")
+    volunteer(svc, "v1")
     with store_unchanged(svc):
         send(svc, "v1", {"action": "forget"})
     assert _error(svc.notifier.take("v1")) == ("not_allowed", "forget")
@@ -685,7 +675,7 @@ def test_forget_after_a_transfer_deletes_everything_about_the_seeker(svc: FakeSe
     session = _chat(svc)
     key = _seeker_key(svc, "s1")
     send(svc, "v1", {"action": "transfer", "sessionId": session})
-    _volunteer(svc, "v2")
+    volunteer(svc, "v2")
     run_matcher(svc)
     send(svc, "s1", {"action": "forget"})
     assert _about(svc, "s1", key) == []
@@ -720,7 +710,7 @@ def test_a_seeker_holds_one_resume_token_at_a_time(svc: FakeServices) -> None:
         conn = svc.connections.get_connection("s1")
         assert conn is not None and conn.resume_hash == latest
 
-    _volunteer(svc, "v1")
+    volunteer(svc, "v1")
     connect(svc, "s1")
     send(svc, "s1", {"action": "match"})
     only_the_latest_ticket()
@@ -870,7 +860,7 @@ def test_a_transferred_seeker_keeps_the_language_they_asked_for(svc: FakeService
     session = _chat(svc, "s1", "es1", language="es")
     send(svc, "es1", {"action": "transfer", "sessionId": session})
     send(svc, "es1", {"action": "availability", "available": False})
-    _volunteer(svc, "en1")
+    volunteer(svc, "en1")
     run_matcher(svc)
     assert svc.notifier.take("en1") == []
 
@@ -881,27 +871,20 @@ def test_a_transferred_seeker_goes_to_a_volunteer_who_speaks_their_language(
     """Given a seeker who asked for Spanish (their connection says en), when they are
     transferred and an English-only and a Spanish-speaking volunteer are free, then the
     Spanish-speaking one gets them."""
-    _volunteer_speaking(svc, "es1", ["es"])
+    volunteer(svc, "es1", languages=["es"])
     session = _chat(svc, "s1", "es1", language="es")
     send(svc, "es1", {"action": "transfer", "sessionId": session})
-    _volunteer(svc, "en1")
-    _volunteer_speaking(svc, "es2", ["es"])
+    volunteer(svc, "en1")
+    volunteer(svc, "es2", languages=["es"])
     run_matcher(svc)
     assert svc.notifier.take("en1") == []
     assert svc.notifier.types("es2") == ["matched"]
 
 
-def _volunteer_speaking(svc: FakeServices, cid: str, languages: list[str]) -> str:
-    connect(svc, cid, "volunteer", user_id=f"user-{cid}", alias=f"Vol {cid}")
-    send(svc, cid, {"action": "availability", "available": True, "languages": languages})
-    svc.notifier.take(cid)
-    return cid
-
-
 def _transfer_to_v2(svc: FakeServices, session: str) -> dict[str, Any]:
     send(svc, "v1", {"action": "transfer", "sessionId": session})
     send(svc, "v1", {"action": "availability", "available": False})
-    _volunteer(svc, "v2")
+    volunteer(svc, "v2")
     run_matcher(svc)
     [to_v2] = svc.notifier.take("v2")
     assert to_v2["type"] == "matched"
@@ -915,7 +898,7 @@ def test_a_seeker_queued_at_risk_is_still_flagged_after_a_transfer(svc: FakeServ
     assert _transfer_to_v2(svc, session)["risk"] == "high"
 
 
-def test_a_crisis_in_the_chat_is_flagged_to_the_next_volunteer(svc: FakeServices) -> None:
+def test_a_crisis_in_the_chat_is_flagged_to_the_nextvolunteer(svc: FakeServices) -> None:
     """Given a seeker who came in without risk but signalled it during the chat, when their
     volunteer transfers them, then the next volunteer's `matched` carries `risk`."""
     session = _chat(svc, intro="I just need to talk")

@@ -29,6 +29,7 @@ from tests.unit.harness import (
     make_services,
     send,
     store_unchanged,
+    volunteer,
 )
 
 CONCERN = "[concern] Some days I wish I just would not wake up."
@@ -53,13 +54,6 @@ def svc(monkeypatch: pytest.MonkeyPatch) -> FakeServices:
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-
-def _volunteer(svc: FakeServices, cid: str, *, capacity: int = 1, role: str = "volunteer") -> str:
-    connect(svc, cid, role, user_id=f"user-{cid}", alias=f"Vol {cid}")
-    send(svc, cid, {"action": "availability", "available": True, "capacity": capacity})
-    svc.notifier.take(cid)
-    return cid
 
 
 def _bystander(svc: FakeServices) -> str:
@@ -87,7 +81,7 @@ def _seeker(svc: FakeServices, cid: str, intro: str | None = None) -> str:
 def _chat(svc: FakeServices, seeker: str = "s1", vol: str = "v1", intro: str | None = None) -> str:
     """A seeker and a volunteer in a chat; returns the session id (frames so far are taken)."""
     if svc.connections.get_connection(vol) is None:
-        _volunteer(svc, vol)
+        volunteer(svc, vol)
     _seeker(svc, seeker, intro)
     run_matcher(svc)
     session: str = svc.notifier.take(seeker)[-1]["sessionId"]
@@ -130,9 +124,7 @@ def _kinds(frames: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
 
 
 def _alias(svc: FakeServices, cid: str) -> str:
-    conn = svc.connections.get_connection(cid)
-    assert conn is not None
-    return conn.alias
+    return svc.conn(cid).alias
 
 
 def test_seekers_are_served_imminent_then_high_then_concern_then_transfer_then_normal(
@@ -159,7 +151,7 @@ def test_seekers_are_served_imminent_then_high_then_concern_then_transfer_then_n
         PRIORITY_URGENT,
         PRIORITY_NORMAL,
     ]
-    _volunteer(svc, "v1")
+    volunteer(svc, "v1")
     served = []
     for _ in range(5):
         run_matcher(svc)
@@ -184,7 +176,7 @@ def test_among_seekers_at_one_level_the_longest_waiting_goes_first(svc: FakeServ
     _seeker(svc, "h1", HIGH)
     _seeker(svc, "h2", HIGH)
     svc.notifier.forget_all()
-    _volunteer(svc, "v1")
+    volunteer(svc, "v1")
     run_matcher(svc)
     assert svc.notifier.types("h1") == ["matched"]
     assert [(f["type"], f["position"]) for f in svc.notifier.take("h2")] == [("position", 1)]
@@ -196,7 +188,7 @@ def test_the_intros_level_is_named_to_the_volunteer_only(svc: FakeServices, leve
     When they are matched,
     Then the volunteer's `matched.risk` is that level and the seeker's `matched` has none;
     the chat keeps that level."""
-    _volunteer(svc, "v1")
+    volunteer(svc, "v1")
     _seeker(svc, "s1", TEXT_OF[level])
     svc.notifier.take("s1")
     run_matcher(svc)
@@ -304,7 +296,7 @@ def test_an_imminent_signal_reaches_every_supervisor_and_the_volunteer_once_each
     Then each gets the alert exactly once: the volunteer-supervisor in the chat is alerted
     as the chat's volunteer, the other as a supervisor."""
     _supervisor(svc, "boss")
-    _volunteer(svc, "sup-vol", role="supervisor")
+    volunteer(svc, "sup-vol", role="supervisor")
     _chat(svc, "s1", "sup-vol")
     _says(svc, "s1", IMMINENT)
     assert _kinds(svc.notifier.take("sup-vol")) == [("message", None), ("alert", "imminent")]
@@ -462,7 +454,7 @@ def test_none_clears_the_level_and_a_transfer_then_carries_no_risk(svc: FakeServ
     send(svc, "v1", {"action": "transfer", "sessionId": session})
     send(svc, "v1", {"action": "availability", "available": False})
     assert svc.queue.waiting(1)[0].priority == PRIORITY_URGENT
-    _volunteer(svc, "v2")
+    volunteer(svc, "v2")
     run_matcher(svc)
     [matched] = svc.notifier.take("v2")
     assert matched["type"] == "matched" and "risk" not in matched
@@ -497,7 +489,7 @@ def test_a_supervisor_in_a_chat_of_their_own_can_assess_it(svc: FakeServices) ->
     When the first assesses their chat as imminent,
     Then they get `assessed`, and the other supervisor gets the alert."""
     _supervisor(svc, "boss")
-    _volunteer(svc, "sup-vol", role="supervisor")
+    volunteer(svc, "sup-vol", role="supervisor")
     session = _chat(svc, "s1", "sup-vol")
     send(svc, "sup-vol", {"action": "assess", "sessionId": session, "level": "imminent"})
     assert _kinds(svc.notifier.take("sup-vol")) == [("assessed", "imminent")]
@@ -518,7 +510,7 @@ def test_a_transfer_keeps_the_chats_level_and_its_place_in_the_queue(svc: FakeSe
         ("s1", PRIORITY_IMMINENT),
         ("waiting", PRIORITY_HIGH),
     ]
-    _volunteer(svc, "v2")
+    volunteer(svc, "v2")
     run_matcher(svc)
     [matched] = svc.notifier.take("v2")
     assert matched["peer"]["alias"] == _alias(svc, "s1") and matched["risk"] == "imminent"
@@ -532,7 +524,7 @@ def test_a_seeker_at_risk_whose_volunteer_vanished_keeps_their_levels_place(
     Then the imminent seeker is back at the front, at imminent priority."""
     _seeker(svc, "i", IMMINENT)
     _seeker(svc, "h", HIGH)
-    _volunteer(svc, "gone")
+    volunteer(svc, "gone")
     svc.notifier.gone.add("gone")
     run_matcher(svc)
     assert [(e.connection_id, e.priority) for e in svc.queue.waiting(10)] == [
@@ -545,7 +537,7 @@ def test_a_seeker_at_risk_whose_volunteer_vanished_keeps_their_levels_place(
 
 
 def _two_chats(svc: FakeServices) -> tuple[str, str]:
-    _volunteer(svc, "v1", capacity=2)
+    volunteer(svc, "v1", capacity=2)
     first = _chat(svc, "s1", "v1")
     second = _chat(svc, "s2", "v1")
     return first, second
@@ -588,7 +580,7 @@ def test_a_bad_assess_gets_an_error_and_changes_nothing(
     _supervisor(svc)
     first, _ = _two_chats(svc)
     _chat(svc, "s3", "v2")
-    _volunteer(svc, "free")
+    volunteer(svc, "free")
     svc.notifier.forget_all()
     body = {"action": "assess", **{k: first if v == "FIRST" else v for k, v in frame.items()}}
     with store_unchanged(svc):

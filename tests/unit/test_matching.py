@@ -65,18 +65,8 @@ def _slot(
     topics: tuple[str, ...] = (),
     idle_since: int = 0,
 ) -> VolunteerSlot:
-    return VolunteerSlot(
-        connection_id=cid,
-        user_id=user or f"user-{cid}",
-        role="volunteer",
-        alias=f"Vol {cid}",
-        available=available,
-        capacity=capacity,
-        active=active,
-        languages=languages,
-        topics=topics,
-        idle_since_ms=idle_since,
-    )
+    who = (cid, user or f"user-{cid}", "volunteer", f"Vol {cid}")
+    return VolunteerSlot(*who, available, capacity, active, languages, topics, idle_since)
 
 
 TOPIC_WAIT_MS = 60_000

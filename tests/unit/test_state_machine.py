@@ -110,6 +110,11 @@ class Chat:
     order: int  # in the order the chats started
 
 
+def _in_chat_frame(frame: dict[str, Any], sid: str | None) -> dict[str, Any]:
+    """A chat action's frame, naming the chat when the sender is staff (`sid` is set)."""
+    return frame if sid is None else frame | {"sessionId": sid}
+
+
 def _describe(frames: list[dict[str, Any]]) -> str:
     return ", ".join(f"{f['type']}({f.get('reason') or f.get('code') or ''})" for f in frames)
 
@@ -197,6 +202,17 @@ class KindredMachine(RuleBasedStateMachine):
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}{len(self.peers) + 1}"
+
+    def _act_in_chat(
+        self, who: int, which: int, frame: dict[str, Any]
+    ) -> tuple[Peer, Chat | None, tuple[str, str | None], list[dict[str, Any]]]:
+        """A chat action from a connection in a chat, naming one of its chats if it is staff:
+        the connection, the chat meant, where it was before, and what it got in this step."""
+        peer = self._in_chat(who)
+        sid = self._chat_named(peer, which) if peer.staff else None
+        before = (peer.state, peer.session)
+        chat = self._chat_meant(peer, sid)
+        return peer, chat, before, self._send(peer, _in_chat_frame(frame, sid))
 
     def _send(self, peer: Peer, frame: dict[str, Any]) -> list[dict[str, Any]]:
         """One frame through kindred.chat.handle; returns what the sender got in this step."""
@@ -639,26 +655,13 @@ class KindredMachine(RuleBasedStateMachine):
     @rule(who=IN_CHAT, which=WHICH, text=st.sampled_from((None, "hello", RISKY)))
     def message_or_typing(self, who: int, which: int, text: str | None) -> None:
         """A message (or `typing` when there is no text) from either side."""
-        peer = self._in_chat(who)
-        sid = self._chat_named(peer, which) if peer.staff else None
-        frame: dict[str, Any] = (
-            {"action": "typing"} if text is None else {"action": "message", "text": text}
-        )
-        if sid is not None:
-            frame["sessionId"] = sid
-        self._send(peer, frame)
+        action = {"action": "typing"} if text is None else {"action": "message", "text": text}
+        self._act_in_chat(who, which, action)
 
     @precondition(lambda self: bool(self._live()))
     @rule(who=IN_CHAT, which=WHICH)
     def end(self, who: int, which: int) -> None:
-        peer = self._in_chat(who)
-        sid = self._chat_named(peer, which) if peer.staff else None
-        chat = self._chat_meant(peer, sid)
-        before = (peer.state, peer.session)
-        frame: dict[str, Any] = {"action": "end"}
-        if sid is not None:
-            frame["sessionId"] = sid
-        got = self._send(peer, frame)
+        peer, chat, before, got = self._act_in_chat(who, which, {"action": "end"})
         if self._rate_limited(got):
             return
         state, session, answer = self._told_before(got, before)
@@ -677,14 +680,7 @@ class KindredMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self._live()))
     @rule(who=IN_CHAT, which=WHICH)
     def block(self, who: int, which: int) -> None:
-        peer = self._in_chat(who)
-        sid = self._chat_named(peer, which) if peer.staff else None
-        chat = self._chat_meant(peer, sid)
-        before = (peer.state, peer.session)
-        frame: dict[str, Any] = {"action": "block"}
-        if sid is not None:
-            frame["sessionId"] = sid
-        got = self._send(peer, frame)
+        peer, chat, before, got = self._act_in_chat(who, which, {"action": "block"})
         _, session, answer = self._told_before(got, before)
         if not peer.staff:
             chat = self.chats.get(session) if session is not None else None
@@ -717,16 +713,12 @@ class KindredMachine(RuleBasedStateMachine):
     @rule(who=IN_CHAT, which=WHICH, level=st.sampled_from(("none", "concern", "high", "imminent")))
     def assess(self, who: int, which: int, level: str) -> None:
         """A volunteer judges a chat's risk level (a seeker's `assess` is refused)."""
-        peer = self._in_chat(who)
-        sid = self._chat_named(peer, which) if peer.staff else None
-        chat = self._chat_meant(peer, sid)
-        frame: dict[str, Any] = {"action": "assess", "level": level}
-        if sid is not None:
-            frame["sessionId"] = sid
-        got = self._send(peer, frame)
+        peer, chat, before, got = self._act_in_chat(
+            who, which, {"action": "assess", "level": level}
+        )
         if self._rate_limited(got):
             return
-        _, _, answer = self._told_before(got, (peer.state, peer.session))
+        _, _, answer = self._told_before(got, before)
         if not peer.staff:
             assert self._errors(answer) == ["not_allowed"], _describe(got)
         elif chat is not None:
