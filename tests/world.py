@@ -10,27 +10,18 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
+from local.aws_resources import load_template, parameter_values
+from local.gateway import Routes
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
-ROUTES = {
-    "match": "match",
-    "availability": "match",
-    **dict.fromkeys(
-        (
-            "message",
-            "typing",
-            "end",
-            "report",
-            "block",
-            "feedback",
-            "resources",
-            "transfer",
-            "forget",
-            "assess",
-            "ping",
-        ),
-        "chat",
-    ),
+TEMPLATE = load_template(ROOT / "template.yaml")
+# API Gateway's routes as the template declares them, and each function's handler directory.
+API = Routes.from_template(TEMPLATE, parameter_values(TEMPLATE))
+HANDLER_DIRS = {
+    logical_id: Path(resource["Properties"]["CodeUri"]).name
+    for logical_id, resource in TEMPLATE["Resources"].items()
+    if resource.get("Type") == "AWS::Serverless::Function"
 }
 
 
@@ -63,16 +54,6 @@ def event(name: str) -> dict[str, Any]:
 def new_connection_id() -> str:
     # API Gateway connection ids are 16 base64 characters ending in '='.
     return secrets.token_urlsafe(11)[:15] + "="
-
-
-def route_of(body: str) -> str:
-    """API Gateway's route selection on $request.body.action."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return "$default"
-    action = data.get("action") if isinstance(data, dict) else None
-    return action if isinstance(action, str) and action in ROUTES else "$default"
 
 
 def split_frames(data: bytes) -> list[dict[str, Any]]:
@@ -127,12 +108,13 @@ class World:
 
     def send(self, cid: str, frame: dict[str, Any] | str) -> dict[str, Any]:
         body = frame if isinstance(frame, str) else json.dumps(frame)
-        route = route_of(body)
+        route = API.select(body)
+        assert route is not None, "the template has a $default route"
         e = event("message")
         e["requestContext"]["connectionId"] = cid
         e["requestContext"]["routeKey"] = route
         e["body"] = body
-        handler = self.handlers[ROUTES.get(route, "chat")]
+        handler = self.handlers[HANDLER_DIRS[API.routes[route]]]
         return handler.lambda_handler(e, FakeContext())
 
     def disconnect(self, cid: str, status: int = 1001) -> None:
