@@ -115,6 +115,18 @@ def recorded(local_stack: E2EStack) -> Iterator[list[tuple[str, dict[str, Any]]]
         function.observers.remove(observe)
 
 
+@contextlib.contextmanager
+def gateway_limits(local_stack: E2EStack, **limits: float) -> Iterator[None]:
+    """The gateway's limits changed for the sockets opened inside the block, as before after."""
+    gateway = local_stack.stack.gateway
+    assert gateway is not None
+    previous = gateway.set_limits(**limits)
+    try:
+        yield
+    finally:
+        gateway.set_limits(**{name: getattr(previous, name) for name in limits})
+
+
 def connections_api(local_stack: E2EStack) -> Any:
     """A boto3 client of the @connections endpoint the handlers are given."""
     return boto3.client(
@@ -350,13 +362,8 @@ def test_an_idle_socket_is_closed_with_1001(
     When a client opens a socket and sends nothing
     Then the gateway closes it with 1001 (going away)
     """
-    gateway = local_stack.stack.gateway
-    assert gateway is not None
-    previous = gateway.set_limits(idle_seconds=0.5)
-    try:
+    with gateway_limits(local_stack, idle_seconds=0.5):
         seeker = open_peer()
-    finally:
-        gateway.set_limits(idle_seconds=previous.idle_seconds)
 
     assert seeker.closed_with(timeout=5) == 1001
 
@@ -369,13 +376,8 @@ def test_a_busy_socket_is_closed_at_the_maximum_duration(
     When a client keeps pinging every 0.2 s
     Then the gateway closes it with 1001 all the same
     """
-    gateway = local_stack.stack.gateway
-    assert gateway is not None
-    previous = gateway.set_limits(max_seconds=1.0)
-    try:
+    with gateway_limits(local_stack, max_seconds=1.0):
         seeker = open_peer()
-    finally:
-        gateway.set_limits(max_seconds=previous.max_seconds)
     opened = time.monotonic()
 
     def keep_pinging() -> None:
