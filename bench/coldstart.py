@@ -29,6 +29,7 @@ from bench.common import (
     RESULTS,
     ROOT,
     InProcessStack,
+    bullets,
     markdown_table,
     median,
     write_results,
@@ -36,8 +37,8 @@ from bench.common import (
 
 LAYER = ROOT / "layers" / "core"
 
-# Runs in the fresh interpreter; prints one JSON line.
-_PROBE = r"""
+# The start and the end of every probe: it runs in a fresh interpreter and prints one JSON line.
+_PROBE_START = r"""
 import json, resource, sys, time
 
 def peak_mb():
@@ -49,6 +50,26 @@ def peak_mb():
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
+_PROBE_END = r"""
+ready = time.perf_counter()
+print(json.dumps({
+    "import_ms": (imported - started) * 1000,
+    "init_ms": (ready - imported) * 1000,
+    "modules": len(sys.modules),
+    "max_rss_mb": peak_mb(),
+    "clients_ms": clients,
+}))
+"""
+
+
+def _probe(body: str) -> str:
+    return _PROBE_START + body + _PROBE_END
+
+
+# A function's import and init (`layer` and `app` filled in with str.format).
+_FUNCTION = r"""
 started = time.perf_counter()
 sys.path.insert(0, {layer!r})
 import importlib.util
@@ -75,40 +96,15 @@ if "services" in names:
     names["services"]()
 if "auth" in names:
     names["auth"].cached_jwks(config.jwks_url)
-ready = time.perf_counter()
-print(json.dumps({{
-    "import_ms": (imported - started) * 1000,
-    "init_ms": (ready - imported) * 1000,
-    "modules": len(sys.modules),
-    "max_rss_mb": peak_mb(),
-    "clients_ms": clients,
-}}))
 """
 
+# The baseline: boto3 and one client, none timed on its own.
 _BASELINE = r"""
-import json, resource, sys, time
-
-def peak_mb():
-    # VmHWM is this process's own peak (ru_maxrss keeps the forking parent's across exec)
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+clients = {}
 started = time.perf_counter()
 import boto3
 imported = time.perf_counter()
 boto3.session.Session(region_name="us-east-1").client("dynamodb")
-ready = time.perf_counter()
-print(json.dumps({
-    "import_ms": (imported - started) * 1000,
-    "init_ms": (ready - imported) * 1000,
-    "modules": len(sys.modules),
-    "max_rss_mb": peak_mb(),
-    "clients_ms": {},
-}))
 """
 
 
@@ -176,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         environment = dict(stack.environment)
 
     env = _env(environment)
-    baseline = measure(_BASELINE, env, args.repeats)
+    baseline = measure(_probe(_BASELINE), env, args.repeats)
     print(
         f"baseline (import boto3 + one DynamoDB client): {baseline['total_ms']:.0f} ms "
         f"(min {baseline['total_ms_min']:.0f})",
@@ -184,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: dict[str, dict[str, Any]] = {}
     for name, app in sorted(functions.items()):
-        code = _PROBE.format(layer=str(LAYER), app=str(app))
+        code = _probe(_FUNCTION.format(layer=str(LAYER), app=str(app)))
         figures = measure(code, env, args.repeats)
         figures["ratio_to_baseline"] = round(figures["total_ms"] / baseline["total_ms"], 2)
         results[name] = figures
@@ -254,8 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table)
     print()
-    for n in notes:
-        print(f"- {n}")
+    print(bullets(notes))
     print(f"\nRan in {elapsed:.0f} s.")
     path = write_results(
         "coldstart",
@@ -266,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             "elapsed_seconds": round(elapsed, 1),
             "notes": notes,
         },
-        table + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n",
+        table + "\n\n" + bullets(notes) + "\n",
     )
     print(f"written: {path.relative_to(RESULTS.parent.parent)} and coldstart.md")
     return 0

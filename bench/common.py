@@ -540,6 +540,8 @@ class InProcessStack:
             return invocations
 
     def _deliver_once(self) -> int:
+        from local.poller import sqs_record
+
         invocations = 0
         for source in self.sources:
             while True:
@@ -551,20 +553,7 @@ class InProcessStack:
                     ).get("Messages", [])
                 if not messages:
                     break
-                records = [
-                    {
-                        "messageId": m["MessageId"],
-                        "receiptHandle": m["ReceiptHandle"],
-                        "body": m["Body"],
-                        "attributes": m.get("Attributes", {}),
-                        "messageAttributes": {},
-                        "md5OfBody": m["MD5OfBody"],
-                        "eventSource": "aws:sqs",
-                        "eventSourceARN": source.queue_arn,
-                        "awsRegion": REGION,
-                    }
-                    for m in messages
-                ]
+                records = [sqs_record(m, source.queue_arn, REGION) for m in messages]
                 result = self.invoke(source.function, "SQS batch", {"Records": records})
                 failed = {
                     f.get("itemIdentifier")
@@ -700,31 +689,21 @@ class TokenIssuer:
     HTTP on loopback (as moto's is to the local stack), and ID tokens signed with it."""
 
     def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
         from cryptography.hazmat.primitives.asymmetric import rsa
         from jwt.algorithms import RSAAlgorithm
+
+        from local.http_server import BackgroundHTTPServer, QuietHandler
 
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
         body = json.dumps({"keys": [{**jwk, "kid": "bench-key", "alg": "RS256", "use": "sig"}]})
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.answer(200, body.encode(), "application/json")
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_port}/pool/.well-known/jwks.json"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = BackgroundHTTPServer(("127.0.0.1", 0), Handler, name="bench-jwks").start()
+        self.url = f"{self._server.origin}/pool/.well-known/jwks.json"
 
     def token(self, *, issuer: str, audience: str, user: str, name: str, group: str) -> str:
         import uuid
@@ -749,8 +728,7 @@ class TokenIssuer:
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": "bench-key"})
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 # ---------------------------------------------------------------- figures and output
@@ -768,6 +746,11 @@ def percentile(values: list[float], q: float) -> float:
 def median(values: Iterable[float]) -> float:
     data = list(values)
     return statistics.median(data) if data else float("nan")
+
+
+def bullets(items: Iterable[object]) -> str:
+    """A Markdown list, "- item" a line: the notes and failures under a bench's table."""
+    return "\n".join(f"- {item}" for item in items)
 
 
 def markdown_table(header: list[str], rows: Iterable[Iterable[Any]]) -> str:

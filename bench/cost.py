@@ -31,6 +31,7 @@ from bench.common import (
     InProcessStack,
     Invocation,
     TokenIssuer,
+    bullets,
     dynamo_units,
     markdown_table,
     median,
@@ -550,11 +551,18 @@ def idle_month(
             }
         )
 
-    secrets = _resources(template, "AWS::SecretsManager::Secret")
-    line(
+    def per_resource(
+        kind: str, item: str, price: prices.Price, note: str, free: int | None = None
+    ) -> None:
+        """A line billed per resource of this type; `free` of them are in the free tier."""
+        count = len(_resources(template, kind))
+        free_usd = None if free is None else price.cost(max(0, count - free))
+        line(item, count, price.cost(count), note, free_usd)
+
+    per_resource(
+        "AWS::SecretsManager::Secret",
         "Secrets Manager secrets",
-        len(secrets),
-        prices.SECRET_MONTH.cost(len(secrets)),
+        prices.SECRET_MONTH,
         "$0.40 per secret-month, whether read or not",
     )
 
@@ -568,13 +576,12 @@ def idle_month(
         "first 10 alarm metrics are free (shared with every other stack)",
         prices.CW_ALARM_METRIC_MONTH.cost(max(0, billed_metrics - 10)),
     )
-    dashboards = _resources(template, "AWS::CloudWatch::Dashboard")
-    line(
+    per_resource(
+        "AWS::CloudWatch::Dashboard",
         "CloudWatch dashboards",
-        len(dashboards),
-        prices.CW_DASHBOARD_MONTH.cost(len(dashboards)),
+        prices.CW_DASHBOARD_MONTH,
         "$3 each; the account's first 3 are free (shared with every other stack)",
-        prices.CW_DASHBOARD_MONTH.cost(max(0, len(dashboards) - 3)),
+        free=3,
     )
 
     # Lambda's SQS pollers long-poll the queue all the time; their requests are billed.
@@ -945,14 +952,12 @@ def main(argv: list[str] | None = None) -> int:
             "in every hour of the month, prorated by the hour otherwise (not per conversation)."
         )
     print("\nAssumptions:")
-    for note in notes:
-        print(f"- {note}")
+    print(bullets(notes))
     print(f"\n{args.conversations} conversations measured (after one warm-up) in {elapsed:.1f} s.")
     if problems:
         print("\nPROBLEMS (the conversation did not go as the protocol says):")
-        for p in problems:
-            print(f"- {p}")
-    markdown = text + "\n\nAssumptions:\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+        print(bullets(problems))
+    markdown = text + "\n\nAssumptions:\n\n" + bullets(notes) + "\n"
     path = write_results("cost", {"summary": summary, "idle": idle, "assumptions": notes}, markdown)
     print(f"\nwritten: {path.relative_to(RESULTS.parent.parent)} and cost.md")
     return 1 if problems else 0

@@ -47,6 +47,7 @@ from typing import Any
 from bench.common import (
     RESULTS,
     ROOT,
+    bullets,
     item_level_transaction_backups,
     markdown_table,
     percentile,
@@ -712,13 +713,11 @@ def report(
     print()
     print(text)
     print()
-    for n in notes:
-        print(f"- {n}")
+    print(bullets(notes))
     print(f"\nRan in {elapsed:.0f} s.")
     if failures:
         print("\nFAILED:")
-        for f in failures:
-            print(f"- {f}")
+        print(bullets(failures))
     path = write_results(
         "load",
         {
@@ -732,7 +731,7 @@ def report(
             "failures": failures,
             "notes": notes,
         },
-        text + "\n\n" + "\n".join(f"- {n}" for n in notes) + f"\n\nRan in {elapsed:.0f} s.\n",
+        text + "\n\n" + bullets(notes) + f"\n\nRan in {elapsed:.0f} s.\n",
     )
     print(f"written: {path.relative_to(RESULTS.parent.parent)} and load.md")
     return 1 if failures else 0

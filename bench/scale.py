@@ -22,6 +22,7 @@ from bench.common import (
     RESULTS,
     InProcessStack,
     TokenIssuer,
+    bullets,
     dynamo_units,
     item_level_transaction_backups,
     markdown_table,
@@ -224,10 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     print()
     print(verdict + (f"; {lost} relays not delivered" if lost else "; every relay delivered") + ".")
-    for n in notes:
-        print(f"- {n}")
+    print(bullets(notes))
     print(f"\nRan in {elapsed:.0f} s.")
-    markdown = table + "\n\n" + verdict + ".\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+    markdown = table + "\n\n" + verdict + ".\n\n" + bullets(notes) + "\n"
     path = write_results(
         "scale",
         {

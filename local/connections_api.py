@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from local.gateway import GoneError, PayloadTooLargeError
+from local.http_server import BackgroundHTTPServer, QuietHandler
 
 log = logging.getLogger("local.connections")
 
@@ -23,12 +22,9 @@ class Connections(Protocol):
     def delete(self, connection_id: str) -> None: ...
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: ConnectionsApiServer
     protocol_version = "HTTP/1.1"  # keep-alive, as boto3's connection pool expects
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # one line per frame would drown what matters
 
     def _connection_id(self) -> str | None:
         """The id in /<stage>/@connections/<id>; None for any other path."""
@@ -44,15 +40,9 @@ class _Handler(BaseHTTPRequestHandler):
         self, status: int, body: dict[str, Any] | None = None, error_type: str | None = None
     ) -> None:
         data = json.dumps(body).encode() if body is not None else b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        if error_type is not None:
-            # botocore reads the error code from this header (rest-json protocol).
-            self.send_header("x-amzn-ErrorType", error_type)
-        self.end_headers()
-        if data and self.command != "HEAD":
-            self.wfile.write(data)
+        # botocore reads the error code from x-amzn-ErrorType (rest-json protocol).
+        errors = {"x-amzn-ErrorType": error_type} if error_type is not None else {}
+        self.answer(status, data, "application/json", errors)
 
     def _serve(self, action: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -93,32 +83,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("DELETE")
 
 
-class ConnectionsApiServer(ThreadingHTTPServer):
+class ConnectionsApiServer(BackgroundHTTPServer):
     """POST/GET/DELETE /<stage>/@connections/<id> on loopback; 410 GoneException when gone."""
 
-    daemon_threads = True
-    block_on_close = False
-
     def __init__(self, address: tuple[str, int], connections: Connections, stage: str) -> None:
-        super().__init__(address, _Handler)
+        super().__init__(address, _Handler, name="connections-api")
         self.connections = connections
         self.stage = stage
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="connections-api"
-        )
-        self._thread.daemon = True
 
     @property
     def endpoint(self) -> str:
         """The management endpoint a client is given: http://host:port/<stage>."""
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}/{self.stage}"
-
-    def start(self) -> ConnectionsApiServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-        self._thread.join(timeout=2)
+        return f"{self.origin}/{self.stage}"

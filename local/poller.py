@@ -90,8 +90,8 @@ def sqs_sources(template: Template, resources: Mapping[str, str]) -> list[QueueS
     return found
 
 
-def _record(message: Mapping[str, Any], source: QueueSource, region: str) -> dict[str, Any]:
-    """An SQS message as Lambda passes it in Records[]."""
+def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """An SQS message (as ReceiveMessage returns it) as Lambda passes it in Records[]."""
     attributes = {
         name: {
             "stringValue": value.get("StringValue"),
@@ -110,7 +110,7 @@ def _record(message: Mapping[str, Any], source: QueueSource, region: str) -> dic
         "messageAttributes": attributes,
         "md5OfBody": message["MD5OfBody"],
         "eventSource": "aws:sqs",
-        "eventSourceARN": source.queue_arn,
+        "eventSourceARN": queue_arn,
         "awsRegion": region,
     }
     if "MD5OfMessageAttributes" in message:
@@ -215,7 +215,7 @@ class SqsPoller:
 
     def deliver(self, messages: list[dict[str, Any]]) -> None:
         """Invoke the function with these messages; delete those it did not report failed."""
-        event = {"Records": [_record(m, self.source, self._region) for m in messages]}
+        event = {"Records": [sqs_record(m, self.source.queue_arn, self._region) for m in messages]}
         batch_ids = {m["MessageId"] for m in messages}
         try:
             result = self._invoke(event)

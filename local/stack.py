@@ -81,15 +81,6 @@ class Ports:
     connections: int = 8083
 
 
-def _listen(role: str, host: str, port: int) -> socket.socket:
-    try:
-        return socket.create_server((host, port))
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise PortInUseError(role, host, port) from None
-        raise
-
-
 def _bound(role: str, host: str, port: int, factory: Callable[[tuple[str, int]], T]) -> T:
     try:
         return factory((host, port))
@@ -97,6 +88,16 @@ def _bound(role: str, host: str, port: int, factory: Callable[[tuple[str, int]],
         if exc.errno == errno.EADDRINUSE:
             raise PortInUseError(role, host, port) from None
         raise
+
+
+def _listen(role: str, host: str, port: int) -> socket.socket:
+    return _bound(role, host, port, socket.create_server)
+
+
+def _started(part: T | None) -> T:
+    """A server the stack runs, once it has started."""
+    assert part is not None, "the stack is not started"
+    return part
 
 
 def _shut_down(executor: ThreadPoolExecutor, timeout: float = 2) -> None:
@@ -166,13 +167,11 @@ class LocalStack:
 
     @property
     def web_origin(self) -> str:
-        assert self.web is not None, "the stack is not started"
-        return self.web.url.rstrip("/")
+        return _started(self.web).origin
 
     @property
     def web_url(self) -> str:
-        assert self.web is not None, "the stack is not started"
-        return self.web.url
+        return _started(self.web).url
 
     @property
     def ws_url(self) -> str:
@@ -180,13 +179,11 @@ class LocalStack:
 
     @property
     def aws_endpoint(self) -> str:
-        assert self.moto is not None, "the stack is not started"
-        return self.moto.endpoint
+        return _started(self.moto).endpoint
 
     @property
     def connections_endpoint(self) -> str:
-        assert self.connections_api is not None, "the stack is not started"
-        return self.connections_api.endpoint
+        return _started(self.connections_api).endpoint
 
     @property
     def stage(self) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import mimetypes
 import posixpath
-import threading
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from local.http_server import BackgroundHTTPServer, QuietHandler
 
 # Explicit types for what a web page uses: the system's MIME database varies between machines.
 CONTENT_TYPES = {
@@ -54,23 +54,19 @@ def site_config(path: Path) -> dict[str, Any]:
     return {"topics": topics, "languages": languages}
 
 
-class _Handler(BaseHTTPRequestHandler):
+_HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class _Handler(QuietHandler):
     server: StaticServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
     def _send(self, status: int, body: bytes, kind: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Referrer-Policy", "no-referrer")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        self.answer(status, body, kind, _HEADERS)
 
     def _not_found(self) -> None:
         self._send(HTTPStatus.NOT_FOUND, b"Not found\n", "text/plain; charset=utf-8")
@@ -111,32 +107,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
 
-class StaticServer(ThreadingHTTPServer):
+class StaticServer(BackgroundHTTPServer):
     """GET and HEAD of the files under `root`, and /config.json from `config()`."""
-
-    daemon_threads = True
-    block_on_close = False
 
     def __init__(
         self, address: tuple[str, int], root: Path, config: Callable[[], dict[str, Any]]
     ) -> None:
-        super().__init__(address, _Handler)
+        super().__init__(address, _Handler, name="web")
         self.root = root.resolve()
         self.config = config
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="web", daemon=True
-        )
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}/"
-
-    def start(self) -> StaticServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-        self._thread.join(timeout=2)
+        return f"{self.origin}/"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,37 +11,58 @@ from botocore.client import BaseClient
 
 
 @contextmanager
+def _wrapped(owner: type, method: str, wrapper: Callable[..., Any]) -> Iterator[None]:
+    """Inside the block, a call of owner.method(self, *args) is wrapper(original, self, *args);
+    the original method is back after the block."""
+    original = getattr(owner, method)
+
+    def patched(*args: Any) -> Any:
+        return wrapper(original, *args)
+
+    setattr(owner, method, patched)
+    try:
+        yield
+    finally:
+        setattr(owner, method, original)
+
+
+@contextmanager
+def _before_each_api_call(hook: Callable[[str, str, dict[str, Any]], None]) -> Iterator[None]:
+    """Inside the block, hook(service, operation, params) runs before every botocore API call;
+    if it raises, the call is not made and the caller gets what it raised."""
+
+    def hooked(
+        original: Any, client: BaseClient, operation_name: str, api_params: dict[str, Any]
+    ) -> Any:
+        hook(client.meta.service_model.service_name, operation_name, api_params)
+        return original(client, operation_name, api_params)
+
+    with _wrapped(BaseClient, "_make_api_call", hooked):
+        yield
+
+
+@contextmanager
 def count_aws_calls() -> Iterator[Counter[tuple[str, str]]]:
     """Every botocore API call inside the block, as (service, operation) -> count."""
     calls: Counter[tuple[str, str]] = Counter()
-    original = BaseClient._make_api_call
 
-    def counting(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        calls[(self.meta.service_model.service_name, operation_name)] += 1
-        return original(self, operation_name, api_params)
+    def count(service: str, operation: str, params: dict[str, Any]) -> None:
+        calls[(service, operation)] += 1
 
-    BaseClient._make_api_call = counting  # type: ignore[method-assign]
-    try:
+    with _before_each_api_call(count):
         yield calls
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 @contextmanager
 def record_aws_calls() -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
     """Every botocore API call inside the block with its parameters, in order."""
     calls: list[tuple[str, str, dict[str, Any]]] = []
-    original = BaseClient._make_api_call
 
-    def recording(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        calls.append((self.meta.service_model.service_name, operation_name, dict(api_params)))
-        return original(self, operation_name, api_params)
+    def record(service: str, operation: str, params: dict[str, Any]) -> None:
+        calls.append((service, operation, dict(params)))
 
-    BaseClient._make_api_call = recording  # type: ignore[method-assign]
-    try:
+    with _before_each_api_call(record):
         yield calls
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 def client_error(code: str, status: int, operation: str) -> Any:
@@ -61,21 +82,19 @@ def gone_connections(*connection_ids: str) -> Iterator[set[str]]:
     """PostToConnection to these connections fails with 410 GoneException, as API Gateway's does
     for a socket that has closed (moto's @connections API never answers 410)."""
     gone = set(connection_ids)
-    original = BaseClient._make_api_call
 
-    def faulty(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        if (
-            self.meta.service_model.service_name == "apigatewaymanagementapi"
-            and api_params.get("ConnectionId") in gone
-        ):
-            raise client_error("GoneException", 410, operation_name)
-        return original(self, operation_name, api_params)
+    def refuse_gone(service: str, operation: str, params: dict[str, Any]) -> None:
+        if service == "apigatewaymanagementapi" and params.get("ConnectionId") in gone:
+            raise client_error("GoneException", 410, operation)
 
-    BaseClient._make_api_call = faulty  # type: ignore[method-assign]
-    try:
+    with _before_each_api_call(refuse_gone):
         yield gone
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def _is_call_of(operation_model: Any, service: str, operation: str) -> bool:
+    return bool(
+        operation_model.service_model.service_name == service and operation_model.name == operation
+    )
 
 
 @contextmanager
@@ -92,14 +111,11 @@ def throttled(
     from botocore.endpoint import Endpoint
 
     injected: list[str] = []
-    original = Endpoint._do_get_response
 
-    def faulty(self: Endpoint, request: Any, operation_model: Any, context: Any) -> Any:
-        if (
-            operation_model.service_model.service_name == service
-            and operation_model.name == operation
-            and len(injected) < times
-        ):
+    def faulty(
+        original: Any, endpoint: Endpoint, request: Any, operation_model: Any, context: Any
+    ) -> Any:
+        if _is_call_of(operation_model, service, operation) and len(injected) < times:
             injected.append(operation)
             raw = AWSResponse(request.url, status, {}, None)
             raw._content = b"{}"  # the body is already parsed below
@@ -108,13 +124,10 @@ def throttled(
                 "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}},
             }
             return (raw, parsed), None
-        return original(self, request, operation_model, context)
+        return original(endpoint, request, operation_model, context)
 
-    Endpoint._do_get_response = faulty  # type: ignore[method-assign]
-    try:
+    with _wrapped(Endpoint, "_do_get_response", faulty):
         yield injected
-    finally:
-        Endpoint._do_get_response = original  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -125,21 +138,15 @@ def answer_lost(service: str, operation: str, times: int = 1) -> Iterator[list[s
     from botocore.exceptions import ReadTimeoutError
 
     lost: list[str] = []
-    original = Endpoint._do_get_response
 
-    def losing(self: Endpoint, request: Any, operation_model: Any, context: Any) -> Any:
-        response = original(self, request, operation_model, context)
-        if (
-            operation_model.service_model.service_name == service
-            and operation_model.name == operation
-            and len(lost) < times
-        ):
+    def losing(
+        original: Any, endpoint: Endpoint, request: Any, operation_model: Any, context: Any
+    ) -> Any:
+        response = original(endpoint, request, operation_model, context)
+        if _is_call_of(operation_model, service, operation) and len(lost) < times:
             lost.append(operation)
             return None, ReadTimeoutError(endpoint_url=request.url)
         return response
 
-    Endpoint._do_get_response = losing  # type: ignore[method-assign]
-    try:
+    with _wrapped(Endpoint, "_do_get_response", losing):
         yield lost
-    finally:
-        Endpoint._do_get_response = original  # type: ignore[method-assign]

@@ -106,6 +106,19 @@ def _send(page: Page, text: str) -> None:
     page.locator("#composer").get_by_role("button", name="Send").click()
 
 
+def _chat_with_crisis_text(
+    page: Page, stack: LocalStack, volunteer: ClientConnection, intro: str
+) -> dict[str, Any]:
+    """The seeker asks with this intro, is matched with the volunteer, and writes CRISIS_TEXT;
+    the crisis panel shows. The volunteer's `matched` frame."""
+    _ask(page, stack.web_url, intro)
+    matched = _until(volunteer, "matched")
+    expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
+    _send(page, CRISIS_TEXT)
+    expect(page.locator("#crisis-panel")).to_be_visible()
+    return matched
+
+
 def _in_view(page: Page, selector: str) -> bool:
     """Whether the element is wholly inside the viewport as the page stands, and seen: what
     is at its centre is the element itself (not clipped by a scrolling box, not covered)."""
@@ -189,13 +202,7 @@ def test_a_risk_chat_ends_with_the_lines_above_the_rating_and_a_clean_slate_afte
     "Forget me" after a second chat clears the page too."""
     page = pages()
     with _volunteer(stack) as volunteer:
-        _ask(page, stack.web_url, "Things have been really bad")
-        matched = _until(volunteer, "matched")
-        expect(
-            page.get_by_role("heading", name=re.compile("^You're talking with "))
-        ).to_be_visible()
-        _send(page, CRISIS_TEXT)
-        expect(page.locator("#crisis-panel")).to_be_visible()
+        matched = _chat_with_crisis_text(page, stack, volunteer, "Things have been really bad")
         _until(volunteer, "alert")
         volunteer.send(json.dumps({"action": "end", "sessionId": matched["sessionId"]}))
 
@@ -242,13 +249,7 @@ def test_on_a_phone_the_crisis_panel_and_the_message_box_are_both_in_view(
     screen, without scrolling."""
     page = pages(phone=True)
     with _volunteer(stack) as volunteer:
-        _ask(page, stack.web_url, "on my phone")
-        matched = _until(volunteer, "matched")
-        expect(
-            page.get_by_role("heading", name=re.compile("^You're talking with "))
-        ).to_be_visible()
-        _send(page, CRISIS_TEXT)
-        expect(page.locator("#crisis-panel")).to_be_visible()
+        matched = _chat_with_crisis_text(page, stack, volunteer, "on my phone")
         expect(page.locator("#crisis-panel a[href^='tel:']").first).to_be_visible()
         assert _in_view(page, "#crisis-title")
         assert _in_view(page, "#crisis-lines .line a[href^='tel:']")

@@ -30,6 +30,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from tests.e2e.conftest import E2EStack
+from tests.e2e.ws import wait_for
 
 VOLUNTEER = "volunteer@example.org"
 WAIT = 10  # seconds: every wait for a frame is bounded
@@ -114,15 +115,27 @@ def recorded(local_stack: E2EStack) -> Iterator[list[tuple[str, dict[str, Any]]]
         function.observers.remove(observe)
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = WAIT) -> Any:
-    """Poll `condition` until it is truthy (for effects no socket tells of)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
+@contextlib.contextmanager
+def gateway_limits(local_stack: E2EStack, **limits: float) -> Iterator[None]:
+    """The gateway's limits changed for the sockets opened inside the block, as before after."""
+    gateway = local_stack.stack.gateway
+    assert gateway is not None
+    previous = gateway.set_limits(**limits)
+    try:
+        yield
+    finally:
+        gateway.set_limits(**{name: getattr(previous, name) for name in limits})
+
+
+def connections_api(local_stack: E2EStack) -> Any:
+    """A boto3 client of the @connections endpoint the handlers are given."""
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=local_stack.stack.environment["WEBSOCKET_ENDPOINT"],
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def connection_id_of(peer: Peer, calls: list[tuple[str, dict[str, Any]]]) -> str:
@@ -349,13 +362,8 @@ def test_an_idle_socket_is_closed_with_1001(
     When a client opens a socket and sends nothing
     Then the gateway closes it with 1001 (going away)
     """
-    gateway = local_stack.stack.gateway
-    assert gateway is not None
-    previous = gateway.set_limits(idle_seconds=0.5)
-    try:
+    with gateway_limits(local_stack, idle_seconds=0.5):
         seeker = open_peer()
-    finally:
-        gateway.set_limits(idle_seconds=previous.idle_seconds)
 
     assert seeker.closed_with(timeout=5) == 1001
 
@@ -368,13 +376,8 @@ def test_a_busy_socket_is_closed_at_the_maximum_duration(
     When a client keeps pinging every 0.2 s
     Then the gateway closes it with 1001 all the same
     """
-    gateway = local_stack.stack.gateway
-    assert gateway is not None
-    previous = gateway.set_limits(max_seconds=1.0)
-    try:
+    with gateway_limits(local_stack, max_seconds=1.0):
         seeker = open_peer()
-    finally:
-        gateway.set_limits(max_seconds=previous.max_seconds)
     opened = time.monotonic()
 
     def keep_pinging() -> None:
@@ -472,13 +475,7 @@ def test_the_connections_api_posts_gets_deletes_and_answers_410_when_gone(
     Then the frame arrives, GetConnection names the client, DeleteConnection closes the
     socket with 1000 and runs $disconnect, and both later posts are GoneException (410)
     """
-    api = boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url=local_stack.stack.environment["WEBSOCKET_ENDPOINT"],
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    api = connections_api(local_stack)
     seeker = open_peer()
     seeker_id = connection_id_of(seeker, recorded)
 
@@ -515,13 +512,7 @@ def test_a_post_over_128_kb_is_refused_with_413_and_one_over_32_kb_arrives_whole
     Then the 100 KB message arrives whole (sent in frames of at most 32 KB), and the
     129 KB one is PayloadTooLargeException (413)
     """
-    api = boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url=local_stack.stack.environment["WEBSOCKET_ENDPOINT"],
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    api = connections_api(local_stack)
     seeker = open_peer()
     seeker_id = connection_id_of(seeker, recorded)
     big = json.dumps({"type": "resources", "pad": "z" * (100 * 1024)}).encode()

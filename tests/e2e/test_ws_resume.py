@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from websockets.sync.client import ClientConnection, connect
@@ -26,12 +27,32 @@ def stack() -> Iterator[LocalStack]:
         yield running
 
 
-def _in_a_chat(seeker: ClientConnection, volunteer: ClientConnection) -> str:
-    """The seeker asks for a match and is matched with the volunteer; their resume token."""
-    seeker.send(json.dumps({"action": "match"}))
-    frames = frames_until(seeker, "matched", WAIT)
-    assert [f["type"] for f in frames] == ["queued", "matched"]
-    assert frames_until(volunteer, "matched", WAIT)[-1]["type"] == "matched"
+@contextmanager
+def _available_volunteer(stack: LocalStack) -> Iterator[ClientConnection]:
+    """The demo volunteer's socket, available for chats."""
+    token = stack.id_token(VOLUNTEER)
+    with connect(
+        f"{stack.ws_url}?token={token}",
+        origin=stack.web_origin,  # type: ignore[arg-type]
+        open_timeout=WAIT,
+    ) as volunteer:
+        volunteer.send(json.dumps({"action": "availability", "available": True}))
+        frames_until(volunteer, "status", WAIT)
+        yield volunteer
+
+
+def _chat_then_drop(stack: LocalStack, volunteer: ClientConnection) -> str:
+    """A seeker asks for a match, is matched with the volunteer, then their socket closes;
+    their resume token."""
+    with connect(
+        f"{stack.ws_url}?lang=en",
+        origin=stack.web_origin,  # type: ignore[arg-type]
+        open_timeout=WAIT,
+    ) as seeker:
+        seeker.send(json.dumps({"action": "match"}))
+        frames = frames_until(seeker, "matched", WAIT)
+        assert [f["type"] for f in frames] == ["queued", "matched"]
+        assert frames_until(volunteer, "matched", WAIT)[-1]["type"] == "matched"
     token: str = frames[0]["resumeToken"]
     return token
 
@@ -43,19 +64,14 @@ def test_a_seeker_drops_and_resumes_mid_chat(stack: LocalStack) -> None:
     Then the volunteer hears `peer_away` then `peer_back`, the seeker's first message gets
     `resumed` (chatting, a new token), and messages flow both ways on the new socket
     """
-    token = stack.id_token(VOLUNTEER)
-    origin = stack.web_origin
-    with connect(f"{stack.ws_url}?token={token}", origin=origin, open_timeout=WAIT) as volunteer:  # type: ignore[arg-type]
-        volunteer.send(json.dumps({"action": "availability", "available": True}))
-        frames_until(volunteer, "status", WAIT)
-        with connect(f"{stack.ws_url}?lang=en", origin=origin, open_timeout=WAIT) as seeker:  # type: ignore[arg-type]
-            resume = _in_a_chat(seeker, volunteer)
+    with _available_volunteer(stack) as volunteer:
+        resume = _chat_then_drop(stack, volunteer)
         away = frames_until(volunteer, "peer_away", WAIT)
         assert [f["type"] for f in away] == ["peer_away"]
 
         with connect(
             f"{stack.ws_url}?resume={resume}",
-            origin=origin,  # type: ignore[arg-type]
+            origin=stack.web_origin,  # type: ignore[arg-type]
             open_timeout=WAIT,
         ) as back:
             assert [f["type"] for f in frames_until(volunteer, "peer_back", WAIT)] == ["peer_back"]
@@ -78,13 +94,8 @@ def test_without_a_resume_the_sweeper_ends_the_chat_after_the_grace(stack: Local
     Then the volunteer hears `peer_away`, and after the grace period (the sweeper's next run)
     `ended` reason `peer_left`
     """
-    token = stack.id_token(VOLUNTEER)
-    origin = stack.web_origin
-    with connect(f"{stack.ws_url}?token={token}", origin=origin, open_timeout=WAIT) as volunteer:  # type: ignore[arg-type]
-        volunteer.send(json.dumps({"action": "availability", "available": True}))
-        frames_until(volunteer, "status", WAIT)
-        with connect(f"{stack.ws_url}?lang=en", origin=origin, open_timeout=WAIT) as seeker:  # type: ignore[arg-type]
-            _in_a_chat(seeker, volunteer)
+    with _available_volunteer(stack) as volunteer:
+        _chat_then_drop(stack, volunteer)
         dropped_at = time.monotonic()
         assert [f["type"] for f in frames_until(volunteer, "peer_away", WAIT)] == ["peer_away"]
         ended = frames_until(volunteer, "ended", GRACE + WAIT)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import textwrap
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from websockets.sync.client import connect
 
 from local.functions import EnvironmentMismatchError
 from local.stack import LocalStack, Ports
+from tests.e2e.ws import wait_for
 
 FREE = Ports(web=0, ws=0, aws=0, connections=0)
 WAIT = 10
@@ -173,16 +173,6 @@ def lines(stack: LocalStack, name: str) -> list[Any]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def eventually(condition: Callable[[], Any], timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
-
-
 def test_a_failing_handler_is_reported_and_the_stack_keeps_serving(
     tiny: LocalStack, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -250,7 +240,7 @@ def test_a_rate_schedule_runs_its_function_with_a_scheduled_event(tiny: LocalSta
         found = lines(tiny, "schedule.jsonl")
         return found if len(found) >= 3 else None
 
-    events = eventually(three_runs, timeout=5)
+    events = wait_for(three_runs, timeout=5)
 
     assert {e["detail-type"] for e in events} == {"Scheduled Event"}
     assert {e["source"] for e in events} == {"aws.events"}
@@ -269,7 +259,7 @@ def test_an_sqs_event_deletes_what_succeeded_and_redrives_what_kept_failing(
     sqs.send_message(QueueUrl=tiny.resources["Jobs"], MessageBody="fine")
     sqs.send_message(QueueUrl=tiny.resources["Jobs"], MessageBody="fail")
 
-    dead = eventually(
+    dead = wait_for(
         lambda: sqs.receive_message(
             QueueUrl=tiny.resources["JobsDeadLetters"], VisibilityTimeout=0
         ).get("Messages"),

@@ -1,10 +1,10 @@
-"""What the WebSocket end-to-end tests share: a local stack of their own, and reading frames."""
+"""What the WebSocket end-to-end tests share: their own local stack, reading frames, waiting."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,6 +30,17 @@ def running_stack(
         yield stack
     finally:
         stack.stop()
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = WAIT) -> Any:
+    """Poll `condition` until it is truthy (for effects no socket tells of)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
 
 
 def frames_until(ws: ClientConnection, wanted: str, timeout: float = WAIT) -> list[dict[str, Any]]:

@@ -8,24 +8,18 @@ from typing import Any
 
 import boto3
 
+from local.poller import sqs_record
 from tests.aws_calls import count_aws_calls, throttled
+from tests.integration.chats import start_chat
 from tests.world import World
 
-
-def _pair(world: World) -> tuple[str, str]:
-    seeker = world.connect()
-    world.send(seeker, {"action": "match"})
-    vol = world.connect("volunteer", user_id="v", alias="V")
-    world.send(vol, {"action": "availability", "available": True})
-    world.run_matcher()
-    world.frames(seeker), world.frames(vol)
-    return seeker, vol
+MATCH_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:MatchQueue"
 
 
 def test_a_throttled_post_is_retried_and_the_message_arrives_once(world: World) -> None:
     """Given a chat, when API Gateway throttles the first two posts (429), then the SDK retries,
     the volunteer gets the message exactly once and the seeker hears no error."""
-    seeker, vol = _pair(world)
+    seeker, vol, _ = start_chat(world)
     with throttled(
         "apigatewaymanagementapi", "PostToConnection", 2, "LimitExceededException", 429
     ) as faults:
@@ -38,7 +32,7 @@ def test_a_throttled_post_is_retried_and_the_message_arrives_once(world: World) 
 def test_a_throttled_table_is_retried_and_the_message_arrives(world: World) -> None:
     """Given a chat, when DynamoDB throttles the relay's one call twice, then the SDK retries and
     the message arrives."""
-    seeker, vol = _pair(world)
+    seeker, vol, _ = start_chat(world)
     with count_aws_calls() as calls:
         world.send(seeker, {"action": "message", "text": "one"})
     (relay_op,) = [op for (svc, op) in calls if svc == "dynamodb"]
@@ -138,20 +132,11 @@ def test_a_poison_work_item_fails_alone(world: World) -> None:
 
 
 def _sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The matcher's event for these messages, each on its first delivery."""
+    first = {"ApproximateReceiveCount": "1"}
     return {
         "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:MatchQueue",
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
+            sqs_record({**m, "Attributes": first}, MATCH_QUEUE_ARN, "us-east-1") for m in messages
         ]
     }
 

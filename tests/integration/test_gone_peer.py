@@ -7,25 +7,15 @@ import os
 import boto3
 
 from tests.aws_calls import gone_connections
+from tests.integration.chats import next_seeker_types, start_chat
 from tests.world import World
-
-
-def _pair(world: World) -> tuple[str, str, str]:
-    seeker = world.connect()
-    world.send(seeker, {"action": "match"})
-    vol = world.connect("volunteer", user_id="v", alias="V")
-    world.send(vol, {"action": "availability", "available": True})
-    world.run_matcher()
-    session = world.frames(seeker)[-1]["sessionId"]
-    world.frames(vol)
-    return seeker, vol, session
 
 
 def test_a_message_to_a_gone_volunteer_tells_the_seeker_and_ends_the_chat(world: World) -> None:
     """Given a chat whose volunteer's socket vanished without a $disconnect, when the seeker sends
     a message, then the seeker gets `error` peer_gone with their clientMsgId and `ended`
     peer_left, and can queue again at once."""
-    seeker, vol, session = _pair(world)
+    seeker, vol, session = start_chat(world)
     with gone_connections(vol):
         world.send(seeker, {"action": "message", "text": "are you there?", "clientMsgId": "m7"})
     got = world.frames(seeker)
@@ -41,17 +31,14 @@ def test_a_message_to_a_gone_volunteer_tells_the_seeker_and_ends_the_chat(world:
 def test_a_message_to_a_gone_seeker_frees_the_volunteer_slot(world: World) -> None:
     """Given a chat whose seeker's socket vanished, when the volunteer writes, then the volunteer
     is told and their slot takes the next seeker."""
-    seeker, vol, _ = _pair(world)
+    seeker, vol, _ = start_chat(world)
     with gone_connections(seeker):
         world.send(vol, {"action": "message", "text": "Take your time."})
     assert [f.get("code") or f.get("reason") for f in world.frames(vol)] == [
         "peer_gone",
         "peer_left",
     ]
-    nxt = world.connect()
-    world.send(nxt, {"action": "match"})
-    world.run_matcher()
-    assert world.types(nxt) == ["queued", "matched"]
+    assert next_seeker_types(world) == ["queued", "matched"]
 
 
 def test_a_volunteer_gone_at_the_moment_of_the_match_does_not_cost_the_seeker(
@@ -95,10 +82,7 @@ def test_a_seeker_gone_at_the_moment_of_the_match_frees_the_volunteer(world: Wor
         ("matched", None),
         ("ended", "peer_left"),
     ]
-    nxt = world.connect()
-    world.send(nxt, {"action": "match"})
-    world.run_matcher()
-    assert world.types(nxt) == ["queued", "matched"]
+    assert next_seeker_types(world) == ["queued", "matched"]
 
 
 def test_a_block_after_the_seeker_is_gone_just_ends_the_chat(world: World) -> None:
@@ -106,7 +90,7 @@ def test_a_block_after_the_seeker_is_gone_just_ends_the_chat(world: World) -> No
     socket is closed), when the volunteer blocks, then the volunteer gets `ended` blocked, not
     an error, no connection item is made up for the seeker, and the slot takes the next
     seeker."""
-    seeker, vol, session = _pair(world)
+    seeker, vol, session = start_chat(world)
     db = boto3.client("dynamodb")
     key = {"pk": {"S": f"CONN#{seeker}"}, "sk": {"S": "CONN"}}
     db.delete_item(TableName=os.environ["TABLE_NAME"], Key=key)
@@ -114,7 +98,4 @@ def test_a_block_after_the_seeker_is_gone_just_ends_the_chat(world: World) -> No
         world.send(vol, {"action": "block"})
     assert world.frames(vol) == [{"type": "ended", "sessionId": session, "reason": "blocked"}]
     assert "Item" not in db.get_item(TableName=os.environ["TABLE_NAME"], Key=key)
-    nxt = world.connect()
-    world.send(nxt, {"action": "match"})
-    world.run_matcher()
-    assert world.types(nxt) == ["queued", "matched"]
+    assert next_seeker_types(world) == ["queued", "matched"]

@@ -10,17 +10,8 @@ import pytest
 
 from kindred.aws.wiring import services
 from kindred.config import settings
+from tests.integration.chats import start_chat
 from tests.world import World
-
-
-def _chat(world: World) -> tuple[str, str]:
-    seeker = world.connect()
-    world.send(seeker, {"action": "match"})
-    vol = world.connect("volunteer", user_id="v", alias="V")
-    world.send(vol, {"action": "availability", "available": True})
-    world.run_matcher()
-    world.frames(seeker), world.frames(vol)
-    return seeker, vol
 
 
 def test_a_flood_is_refused_with_rate_limited_and_the_window_passes(
@@ -34,7 +25,7 @@ def test_a_flood_is_refused_with_rate_limited_and_the_window_passes(
     monkeypatch.setenv("RATE_LIMIT_WINDOW_SECONDS", "1")
     settings.cache_clear()
     services.cache_clear()
-    seeker, vol = _chat(world)
+    seeker, vol, _ = start_chat(world)
     time.sleep(1.05)  # the setup's own actions leave the window
 
     for n in range(6):
@@ -54,7 +45,7 @@ def test_a_flood_is_refused_with_rate_limited_and_the_window_passes(
 def test_the_rate_log_on_the_connection_item_stays_the_size_of_the_limit(world: World) -> None:
     """Given a seeker who has sent many actions, when their connection item is read, then it
     holds 30 times (the default limit), no more, each an epoch-millisecond number."""
-    seeker, _ = _chat(world)
+    seeker, _, _ = start_chat(world)
     for _ in range(40):
         world.send(seeker, {"action": "typing"})
     item = boto3.client("dynamodb").get_item(

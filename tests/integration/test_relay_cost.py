@@ -8,24 +8,15 @@ of the GetItem it replaced.
 from __future__ import annotations
 
 from tests.aws_calls import count_aws_calls, record_aws_calls
+from tests.integration.chats import start_chat
 from tests.world import World
-
-
-def _pair(world: World) -> tuple[str, str]:
-    seeker = world.connect()
-    world.send(seeker, {"action": "match"})
-    vol = world.connect("volunteer", user_id="v", alias="V")
-    world.send(vol, {"action": "availability", "available": True, "capacity": 3})
-    world.run_matcher()
-    world.frames(seeker), world.frames(vol)
-    return seeker, vol
 
 
 def test_relaying_a_message_makes_one_update_item_and_one_post(world: World) -> None:
     """Given a chat, when either side sends a message, then exactly one DynamoDB call (an
     UpdateItem of the sender's own connection item) and one PostToConnection are made: no
     read besides, no scan, no query, no other write."""
-    seeker, vol = _pair(world)
+    seeker, vol, _ = start_chat(world, capacity=3)
     world.send(seeker, {"action": "ping"})  # warm: clients exist, as in a warm Lambda
     assert world.types(seeker) == ["pong"]
     for sender in (seeker, vol):
@@ -47,7 +38,7 @@ def test_typing_and_ping_are_as_cheap(world: World) -> None:
     """Given a chat, when a side types or pings, then typing costs one UpdateItem and one post,
     and ping costs one read (a resumed connection learns its outcome from its first ping) and one
     post."""
-    seeker, _ = _pair(world)
+    seeker, _, _ = start_chat(world, capacity=3)
     with count_aws_calls() as typing_calls:
         world.send(seeker, {"action": "typing"})
     assert dict(typing_calls) == {
@@ -66,7 +57,7 @@ def test_a_message_over_the_rate_limit_costs_the_same_and_reaches_nobody(world: 
     """Given a seeker who has used up their actions for now, when they send one more message,
     then it costs the same one UpdateItem (refused by its condition) and one post: the
     `rate_limited` error to the sender, nothing to the volunteer."""
-    seeker, vol = _pair(world)
+    seeker, vol, _ = start_chat(world, capacity=3)
     for _ in range(29):  # `match` was the first of the 30 allowed
         world.send(seeker, {"action": "typing"})
     world.frames(seeker), world.frames(vol)

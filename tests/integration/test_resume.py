@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 
 from tests.aws_calls import gone_connections
+from tests.integration.chats import next_seeker_types
 from tests.world import World
 
 GRACE = 120  # the default RESUME_GRACE_SECONDS
@@ -103,10 +104,7 @@ def test_no_resume_within_the_grace_ends_the_chat_and_frees_the_slot(world: Worl
     world.advance(2)
     world.sweep()
     assert world.frames(vol) == [{"type": "ended", "sessionId": session, "reason": "peer_left"}]
-    nxt = world.connect()
-    world.send(nxt, {"action": "match"})
-    world.run_matcher()
-    assert world.types(nxt) == ["queued", "matched"]
+    assert next_seeker_types(world) == ["queued", "matched"]
     late = world.connect(resume=token)
     world.send(late, {"action": "resources"})
     assert world.frames(late)[0]["code"] == "resume_failed"

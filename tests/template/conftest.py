@@ -36,6 +36,15 @@ def sam_cli() -> Path:
     return Path(os.environ.get("SAM_CLI", ROOT / ".venv-sam" / "bin" / "sam"))
 
 
+def run_captured(
+    args: list[str], *, env: dict[str, str], timeout: float, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run a command to its end, its output captured as text; the caller checks how it went."""
+    return subprocess.run(
+        args, capture_output=True, text=True, env=env, timeout=timeout, check=False, **options
+    )
+
+
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
     return {
         logical_id: resource
@@ -77,14 +86,8 @@ def _sam_transform(packaged: dict[str, Any]) -> dict[str, Any]:
             )
     else:
         python = Path(sys.executable)
-    result = subprocess.run(
-        [str(python), "-c", _TRANSFORM_SCRIPT],
-        input=json.dumps(packaged),
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
+    result = run_captured(
+        [str(python), "-c", _TRANSFORM_SCRIPT], env=env, timeout=120, input=json.dumps(packaged)
     )
     assert result.returncode == 0, f"the SAM transform failed:\n{result.stderr}"
     return dict(json.loads(result.stdout))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.template.conftest import ROOT, TEMPLATE_PATH, resources_of_type, sam_cli
+from tests.template.conftest import ROOT, TEMPLATE_PATH, resources_of_type, run_captured, sam_cli
 
 ELF_MAGIC = b"\x7fELF"
 EM_AARCH64 = 183  # e_machine of a 64-bit ARM ELF file
@@ -55,7 +55,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, repository_before_build: set
         "PYTHONDONTWRITEBYTECODE": "1",
     }
 
-    result = subprocess.run(
+    result = run_captured(
         [
             str(sam),
             "build",
@@ -67,12 +67,9 @@ def built(tmp_path_factory: pytest.TempPathFactory, repository_before_build: set
             str(cache_dir),
             "--no-cached",
         ],
-        cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=600,
-        check=False,
+        cwd=ROOT,
     )
 
     assert result.returncode == 0, f"sam build failed:\n{result.stdout}\n{result.stderr}"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from typing import Any
 
 import pytest
 
 from local.aws_resources import function_environment, load_template
-from tests.template.conftest import ROOT, TEMPLATE_PATH, resources_of_type
+from tests.template.conftest import ROOT, TEMPLATE_PATH, resources_of_type, run_captured
 
 # The route keys of PROTOCOL.md (version 1): the three API Gateway routes and every action.
 PROTOCOL_ROUTES = {
@@ -149,14 +148,11 @@ def test_every_handler_imports_with_the_layer_and_the_template_environment(
         "PYTHONDONTWRITEBYTECODE": "1",
     }
 
-    result = subprocess.run(
+    result = run_captured(
         [sys.executable, "-c", _IMPORT_HANDLER, str(code_dir / "app.py")],
-        capture_output=True,
-        text=True,
         env=env,
-        cwd=code_dir,
         timeout=120,
-        check=False,
+        cwd=code_dir,
     )
 
     assert result.returncode == 0, (

@@ -11,12 +11,10 @@ import io
 import json
 import logging
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,6 +29,7 @@ from kindred import auth
 from kindred.auth import AuthError, CachedJwks, authorize, verify_id_token
 from kindred.config import settings
 from kindred.observability import logger, metrics
+from local.http_server import BackgroundHTTPServer, QuietHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
@@ -112,7 +111,7 @@ class JwksServer:
         self.requests = 0
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 server.requests += 1
                 if server.redirect and self.path != server.redirect:
@@ -121,25 +120,15 @@ class JwksServer:
                     self.end_headers()
                     return
                 body = server.body or json.dumps({"keys": server.keys}).encode()
-                self.send_response(server.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.answer(server.status, body, "application/json")
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._httpd.server_port}/{POOL_ID}/.well-known/jwks.json"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
+        self._httpd = BackgroundHTTPServer(
+            ("127.0.0.1", 0), Handler, name="jwks", poll_interval=0.02
+        ).start()
+        self.url = f"{self._httpd.origin}/{POOL_ID}/.well-known/jwks.json"
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._httpd.stop()
 
 
 @pytest.fixture

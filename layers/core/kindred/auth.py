@@ -227,6 +227,22 @@ def cached_jwks(url: str) -> CachedJwks:
     return CachedJwks(url)
 
 
+# What PyJWT's errors mean for the caller: the first that matches, in this order; any other
+# PyJWTError is `malformed`.
+_DECODE_FAILURES: tuple[tuple[type[jwt.PyJWTError], Reason], ...] = (
+    (jwt.ExpiredSignatureError, "expired"),
+    (jwt.ImmatureSignatureError, "not_yet_valid"),
+    (jwt.InvalidIssuerError, "wrong_issuer"),
+    (jwt.InvalidAlgorithmError, "bad_algorithm"),
+    (jwt.InvalidSignatureError, "bad_signature"),
+    (jwt.MissingRequiredClaimError, "missing_claim"),
+)
+
+
+def _decode_failure(exc: jwt.PyJWTError) -> Reason:
+    return next((reason for kind, reason in _DECODE_FAILURES if isinstance(exc, kind)), "malformed")
+
+
 def verify_id_token(
     token: str,
     *,
@@ -265,20 +281,8 @@ def verify_id_token(
                 "require": ["exp", "iat", "iss", "sub", "token_use"],
             },
         )
-    except jwt.ExpiredSignatureError:
-        raise AuthError("expired") from None
-    except jwt.ImmatureSignatureError:
-        raise AuthError("not_yet_valid") from None
-    except jwt.InvalidIssuerError:
-        raise AuthError("wrong_issuer") from None
-    except jwt.InvalidAlgorithmError:
-        raise AuthError("bad_algorithm") from None
-    except jwt.InvalidSignatureError:
-        raise AuthError("bad_signature") from None
-    except jwt.MissingRequiredClaimError:
-        raise AuthError("missing_claim") from None
-    except jwt.PyJWTError:
-        raise AuthError("malformed") from None
+    except jwt.PyJWTError as exc:
+        raise AuthError(_decode_failure(exc)) from None
 
     _check_times(claims, time.time() if now is None else now)
     if claims.get("token_use") != "id":

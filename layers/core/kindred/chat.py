@@ -20,6 +20,7 @@ from kindred.protocol import (
     Block,
     End,
     Ended,
+    ErrorCode,
     ErrorFrame,
     Feedback,
     Forget,
@@ -91,16 +92,31 @@ def handle(svc: Services, req: MessageRequest) -> dict[str, Any]:
         # Never the stack trace to the client; the correlation id ties the log to the report.
         logger.exception("action failed", extra={"action": action_name})
         metrics.add_metric(name="Error_internal", unit="Count", value=1)
-        svc.notifier.send(
+        _send_error(
+            svc,
             req.connection_id,
-            ErrorFrame(
-                code="internal",
-                message="Something went wrong on our side. Please try again.",
-                action=action_name,
-                clientMsgId=client_msg_id,
-            ),
+            "internal",
+            "Something went wrong on our side. Please try again.",
+            action=action_name,
+            client_msg_id=client_msg_id,
         )
     return OK
+
+
+def _send_error(
+    svc: Services,
+    connection_id: str,
+    code: ErrorCode,
+    message: str,
+    *,
+    action: str | None,
+    client_msg_id: str | None = None,
+) -> None:
+    """An `error` frame to this connection, for an error that is told rather than raised."""
+    svc.notifier.send(
+        connection_id,
+        ErrorFrame(code=code, message=message, action=action, clientMsgId=client_msg_id),
+    )
 
 
 def _counted_connection(svc: Services, connection_id: str) -> Connection | None:
@@ -129,13 +145,12 @@ def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) ->
     failed = conn.resume_failed
     conn = replace(conn, resumed=False, resume_failed=False)
     if failed:
-        svc.notifier.send(
+        _send_error(
+            svc,
             conn.connection_id,
-            ErrorFrame(
-                code="resume_failed",
-                message="We could not take you back to where you were: you start afresh.",
-                action=action,
-            ),
+            "resume_failed",
+            "We could not take you back to where you were: you start afresh.",
+            action=action,
         )
         return conn
     token, token_hash = new_resume_token()
@@ -236,24 +251,22 @@ def _peer_gone(
     """The peer's socket is gone (410): end that chat cleanly and tell the sender; a seeker
     who is away (they may still come back) keeps the chat, and the sender hears `peer_away`."""
     if _peer_is_away(svc, peer):
-        svc.notifier.send(
+        _send_error(
+            svc,
             conn.connection_id,
-            ErrorFrame(
-                code="peer_away",
-                message="The other person's connection dropped; they may come back shortly.",
-                action="message",
-                clientMsgId=client_msg_id,
-            ),
+            "peer_away",
+            "The other person's connection dropped; they may come back shortly.",
+            action="message",
+            client_msg_id=client_msg_id,
         )
         return
-    svc.notifier.send(
+    _send_error(
+        svc,
         conn.connection_id,
-        ErrorFrame(
-            code="peer_gone",
-            message="The other person has left the chat.",
-            action="message",
-            clientMsgId=client_msg_id,
-        ),
+        "peer_gone",
+        "The other person has left the chat.",
+        action="message",
+        client_msg_id=client_msg_id,
     )
     session = svc.chats.get_session(session_id)
     if session is not None:

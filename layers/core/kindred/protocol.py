@@ -86,26 +86,29 @@ class Message(_Action):
     seq: int | None = Field(default=None, ge=0)
 
 
-class Typing(_Action):
+class _ChatAction(_Action):
+    """An action about one chat: `sessionId` names it (a seeker's only chat when left out)."""
+
+    action: str
+    sessionId: SessionId | None = None
+
+
+class Typing(_ChatAction):
     action: Literal["typing"]
-    sessionId: SessionId | None = None
 
 
-class End(_Action):
+class End(_ChatAction):
     action: Literal["end"]
-    sessionId: SessionId | None = None
 
 
-class Report(_Action):
+class Report(_ChatAction):
     action: Literal["report"]
-    sessionId: SessionId | None = None
     reason: ReportReason
     details: str | None = Field(default=None, max_length=1000)
 
 
-class Block(_Action):
+class Block(_ChatAction):
     action: Literal["block"]
-    sessionId: SessionId | None = None
 
 
 class Feedback(_Action):
@@ -131,11 +134,10 @@ class Forget(_Action):
     action: Literal["forget"]
 
 
-class Assess(_Action):
+class Assess(_ChatAction):
     """Addition (v2): the volunteer's own judgement of the chat's risk level."""
 
     action: Literal["assess"]
-    sessionId: SessionId | None = None
     level: AssessLevel
 
 
@@ -295,25 +297,28 @@ class MessageOut(_Frame):
     seq: int | None = None
 
 
-class TypingOut(_Frame):
+class _ChatFrame(_Frame):
+    """A frame about one chat, which it names."""
+
+    type: str
+    sessionId: str
+
+
+class TypingOut(_ChatFrame):
     type: Literal["typing"] = "typing"
-    sessionId: str
 
 
-class Ended(_Frame):
+class Ended(_ChatFrame):
     type: Literal["ended"] = "ended"
-    sessionId: str
     reason: EndReason
 
 
-class PeerAway(_Frame):
+class PeerAway(_ChatFrame):
     type: Literal["peer_away"] = "peer_away"
-    sessionId: str
 
 
-class PeerBack(_Frame):
+class PeerBack(_ChatFrame):
     type: Literal["peer_back"] = "peer_back"
-    sessionId: str
 
 
 class Status(_Frame):
