@@ -129,6 +129,7 @@ class World:
         """Move the clock of the handlers' services (and their store) on by `seconds`."""
         import time
 
+        from kindred.aws.chats import DynamoChats
         from kindred.aws.wiring import services
 
         self._offset += seconds
@@ -139,7 +140,8 @@ class World:
 
         svc = services()
         object.__setattr__(svc, "clock", clock)  # Services is frozen; this is a test's clock
-        svc.chats._clock = clock  # type: ignore[attr-defined]
+        assert isinstance(svc.chats, DynamoChats)
+        svc.chats.table.clock = clock  # the one table every adapter reads its clock from
 
     def sweep(self) -> dict[str, int]:
         """One run of the sweeper, as its EventBridge schedule delivers it."""

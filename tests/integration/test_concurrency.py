@@ -6,6 +6,7 @@ import threading
 import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -48,8 +49,8 @@ class NoWork:
         pass
 
 
-class CountingStore:
-    """Wraps the real DynamoDB store to count match attempts and lost races."""
+class CountingChats:
+    """Wraps the real DynamoDB chats adapter to count match attempts and lost races."""
 
     def __init__(self, inner: Any, tally: Counter[str], lock: threading.Lock) -> None:
         self._inner, self._tally, self._lock = inner, tally, lock
@@ -87,12 +88,11 @@ def moto_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
 def _services(inbox: Inbox, tally: Counter[str], lock: threading.Lock) -> Services:
     base = aws_services(load_settings())
-    return Services.on(
-        CountingStore(base.chats, tally, lock),  # type: ignore[arg-type]
+    return replace(
+        base,
+        chats=CountingChats(base.chats, tally, lock),
         notifier=inbox,
         work=NoWork(),
-        sealer=base.sealer,
-        settings=base.settings,
     )
 
 

@@ -9,8 +9,9 @@ from typing import Any
 import boto3
 import pytest
 
-from kindred.ports import Conflict, Store
+from kindred.ports import Conflict
 from kindred.records import PRIORITY_NORMAL, Connection, QueueEntry, queue_key
+from kindred.services import Services
 from tests.world import World
 
 
@@ -114,35 +115,35 @@ def test_only_the_latest_resume_token_has_a_ticket(world: World) -> None:
     assert _tickets(seeker) == [_token_hash(world.frames(seeker))]
 
 
-def _ticket_hashes(store: Store) -> set[str]:
-    from tests.unit.fakes import InMemoryStore
+def _ticket_hashes(svc: Services) -> set[str]:
+    from tests.unit.harness import FakeServices
 
-    if isinstance(store, InMemoryStore):
-        return set(store.tickets)
+    if isinstance(svc, FakeServices):
+        return set(svc.store.tickets)
     keys = [i["pk"]["S"] for i in _items()]
     return {k.removeprefix("RESUME#") for k in keys if k.startswith("RESUME#")}
 
 
 @pytest.fixture(params=["fake", "dynamo"])
-def store(request: pytest.FixtureRequest) -> Store:
+def svc(request: pytest.FixtureRequest) -> Services:
     if request.param == "fake":
         from tests.unit.harness import make_services
 
-        return make_services().store
+        return make_services()
     request.getfixturevalue("aws")
     from kindred.aws.wiring import aws_services
     from kindred.config import load_settings
 
-    return aws_services(load_settings()).chats  # type: ignore[return-value]
+    return aws_services(load_settings())
 
 
-def test_a_ticket_is_replaced_only_when_it_is_the_one_the_connection_holds(store: Store) -> None:
+def test_a_ticket_is_replaced_only_when_it_is_the_one_the_connection_holds(svc: Services) -> None:
     """Given an idle seeker holding ticket A, when enqueue names another ticket as the one to
     replace, then Conflict and nothing is written; when it names A, the seeker waits holding
     ticket B only; and put_resume's ticket C replaces B (the same on DynamoDB and the fake)."""
     conn = Connection("s1", "seeker", "Calm River", "en", seeker_key="k1")
-    store.put_connection(conn)
-    store.put_resume("hash-a", "s1", "k1", 2_000_000_000)
+    svc.connections.put_connection(conn)
+    svc.tickets.put_resume("hash-a", "s1", "k1", 2_000_000_000)
 
     def entry(at: int) -> QueueEntry:
         return QueueEntry(
@@ -157,21 +158,21 @@ def test_a_ticket_is_replaced_only_when_it_is_the_one_the_connection_holds(store
         )
 
     with pytest.raises(Conflict):
-        store.enqueue(entry(1), "hash-b", 2_000_000_000, "hash-other")
+        svc.queue.enqueue(entry(1), "hash-b", 2_000_000_000, "hash-other")
     with pytest.raises(Conflict):
-        store.enqueue(entry(1), "hash-b", 2_000_000_000, None)
-    assert store.waiting(10) == []
-    held = store.get_connection("s1")
+        svc.queue.enqueue(entry(1), "hash-b", 2_000_000_000, None)
+    assert svc.queue.waiting(10) == []
+    held = svc.connections.get_connection("s1")
     assert held is not None and (held.state, held.resume_hash) == ("idle", "hash-a")
-    assert _ticket_hashes(store) == {"hash-a"}
+    assert _ticket_hashes(svc) == {"hash-a"}
 
-    store.enqueue(entry(2), "hash-b", 2_000_000_000, "hash-a")
-    held = store.get_connection("s1")
+    svc.queue.enqueue(entry(2), "hash-b", 2_000_000_000, "hash-a")
+    held = svc.connections.get_connection("s1")
     assert held is not None and (held.state, held.resume_hash) == ("waiting", "hash-b")
-    assert [e.connection_id for e in store.waiting(10)] == ["s1"]
-    assert _ticket_hashes(store) == {"hash-b"}
+    assert [e.connection_id for e in svc.queue.waiting(10)] == ["s1"]
+    assert _ticket_hashes(svc) == {"hash-b"}
 
-    store.put_resume("hash-c", "s1", "k1", 2_000_000_000)
-    held = store.get_connection("s1")
+    svc.tickets.put_resume("hash-c", "s1", "k1", 2_000_000_000)
+    held = svc.connections.get_connection("s1")
     assert held is not None and held.resume_hash == "hash-c"
-    assert _ticket_hashes(store) == {"hash-c"}
+    assert _ticket_hashes(svc) == {"hash-c"}

@@ -200,14 +200,18 @@ def test_blocks_left_unread_are_read_again_and_never_taken_for_none(
     """Given DynamoDB leaving the block lookup unprocessed (throttled), when the matcher asks
     which pairs are blocked, then the keys are asked for again until read; if they never are,
     the lookup fails rather than answer "not blocked"."""
-    from kindred.aws import dynamo
+    from kindred.aws import safeguards
+    from kindred.aws.table import Table
 
-    monkeypatch.setattr(dynamo.time, "sleep", lambda _: None)
+    def adapter(client: _Throttled) -> safeguards.DynamoSafeguards:
+        return safeguards.DynamoSafeguards(Table(client, "t", connection_ttl=600, session_ttl=600))
+
+    monkeypatch.setattr(safeguards.time, "sleep", lambda _: None)
     pair = {("volunteer-sub", "seeker-key")}
     twice = _Throttled(times=2)
-    store = dynamo.DynamoStore(twice, "t", connection_ttl=600, session_ttl=600)
+    store = adapter(twice)
     assert store.blocked_pairs(pair) == pair
     assert twice.calls == 3
-    never = dynamo.DynamoStore(_Throttled(times=99), "t", connection_ttl=600, session_ttl=600)
+    never = adapter(_Throttled(times=99))
     with pytest.raises(RuntimeError):
         never.blocked_pairs(pair)

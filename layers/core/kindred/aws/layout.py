@@ -1,4 +1,4 @@
-"""The table's layout: every partition and sort key Kindred writes, spelled in this one place.
+"""The table's layout: every key Kindred writes, and the codecs between records and items.
 
 One DynamoDB table; an item is told by its keys (`pk`, `sk`):
 
@@ -14,13 +14,21 @@ One DynamoDB table; an item is told by its keys (`pk`, `sk`):
 | a supervisor on shift | `SHIFT` | connection id |
 | the pace of matches | `STATS` | `PACE` |
 
-The adapter (kindred.aws.dynamo) and the tests that look at items through moto use these names;
-nothing else spells a key.
+An item's other attributes are spelled by the codecs below: each record of kindred.records
+becomes an item (`*_item`, in DynamoDB's low-level form, ready for PutItem) and an item read back
+(plain values, as `from_item` gives them) becomes a record (`*_from_item`). The adapters
+(kindred.aws.connections, .tickets, .waiting_queue, .pool, .chats, .safeguards, .census) and the
+tests that look at items through moto use these names; nothing else spells a key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from kindred.records import Connection, MatchPace, QueueEntry, Session, VolunteerSlot
 
 QUEUE_PK = "QUEUE"
 POOL_PK = "POOL"
@@ -102,3 +110,256 @@ def block_of(pk: str, sk: str) -> tuple[str, str]:
 def resume_hash_of(pk: str) -> str | None:
     """The token hash of a resume ticket's partition key; None for any other item."""
     return pk.removeprefix(_RESUME) if pk.startswith(_RESUME) else None
+
+
+# -- items: DynamoDB's typed values ----------------------------------------------------------
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """An item in DynamoDB's low-level form; a None value is left out (absent, not null)."""
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item (or its returned attributes) as plain values."""
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def attribute_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """ExpressionAttributeValues in DynamoDB's low-level form."""
+    return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+# -- the codecs: a record to its item and back -------------------------------------------------
+
+
+def connection_item(conn: Connection, *, connected_at_ms: int, expires_at: int) -> dict[str, Any]:
+    """A connection's whole item as a new connection (or a resumed one) has it.
+
+    The resume ticket it holds (`resumeHash`), its grace period (`awayUntil`) and its rate log
+    are set later, by updates of the item.
+    """
+    return to_item(
+        {
+            "pk": conn_pk(conn.connection_id),
+            "sk": CONN_SK,
+            "role": conn.role,
+            "alias": conn.alias,
+            "lang": conn.language,
+            "userId": conn.user_id or None,
+            "seekerKey": conn.seeker_key or None,
+            "state": conn.state,
+            "sessionId": conn.session_id,
+            "peerId": conn.peer_id,
+            "queueKey": conn.queue_key,
+            "lastSessionId": conn.last_session_id,
+            "chats": dict(conn.chats),
+            "blockedUsers": set(conn.blocked_users) or None,
+            "sessionIds": set(conn.session_ids) or None,
+            "resumed": True if conn.resumed else None,
+            "resumeFailed": True if conn.resume_failed else None,
+            "connectedAt": connected_at_ms,
+            "expiresAt": expires_at,
+        }
+    )
+
+
+def connection_from_item(connection_id: str, data: Mapping[str, Any]) -> Connection:
+    return Connection(
+        connection_id=connection_id,
+        role=data["role"],
+        alias=data.get("alias", ""),
+        language=data.get("lang", "en"),
+        user_id=data.get("userId", ""),
+        seeker_key=data.get("seekerKey", ""),
+        state=data.get("state", "idle"),
+        session_id=data.get("sessionId"),
+        peer_id=data.get("peerId"),
+        queue_key=data.get("queueKey"),
+        last_session_id=data.get("lastSessionId"),
+        chats=dict(data.get("chats", {})),
+        blocked_users=frozenset(data.get("blockedUsers", ())),
+        resume_hash=data.get("resumeHash"),
+        session_ids=frozenset(data.get("sessionIds", ())),
+        away_until=int(data["awayUntil"]) if data.get("awayUntil") is not None else None,
+        resumed=bool(data.get("resumed", False)),
+        resume_failed=bool(data.get("resumeFailed", False)),
+        connected_at_ms=int(data.get("connectedAt", 0)),
+    )
+
+
+def queue_entry_item(entry: QueueEntry, *, expires_at: int) -> dict[str, Any]:
+    return to_item(
+        {
+            "pk": QUEUE_PK,
+            "sk": entry.queue_key,
+            "connectionId": entry.connection_id,
+            "priority": entry.priority,
+            "enqueuedAt": entry.enqueued_at_ms,
+            "lang": entry.language,
+            "topics": list(entry.topics),
+            "seekerKey": entry.seeker_key,
+            "seekerAlias": entry.seeker_alias,
+            "level": entry.level,
+            "sealedIntro": entry.sealed_intro,
+            "sealedNote": entry.sealed_note,
+            "reason": entry.reason,
+            "blockedUsers": sorted(entry.blocked_users),
+            "away": True if entry.away else None,
+            "longWait": True if entry.long_wait else None,
+            "expiresAt": expires_at,
+        }
+    )
+
+
+def queue_entry_from_item(d: Mapping[str, Any]) -> QueueEntry:
+    return QueueEntry(
+        connection_id=d["connectionId"],
+        queue_key=d["sk"],
+        priority=int(d["priority"]),
+        enqueued_at_ms=int(d["enqueuedAt"]),
+        language=d["lang"],
+        topics=tuple(d.get("topics", ())),
+        seeker_key=d.get("seekerKey", ""),
+        seeker_alias=d.get("seekerAlias", ""),
+        # (`risk: true` is how an entry queued before levels said "at risk".)
+        level=d.get("level") or ("high" if d.get("risk") else None),
+        sealed_intro=d.get("sealedIntro"),
+        sealed_note=d.get("sealedNote"),
+        reason=d.get("reason"),
+        blocked_users=frozenset(d.get("blockedUsers", ())),
+        away=bool(d.get("away", False)),
+        long_wait=bool(d.get("longWait", False)),
+    )
+
+
+def slot_from_item(d: Mapping[str, Any]) -> VolunteerSlot:
+    """A volunteer's slot (its item is written by one UpdateItem, kindred.aws.pool)."""
+    return VolunteerSlot(
+        connection_id=d["sk"],
+        user_id=d.get("userId", ""),
+        role=d.get("role", "volunteer"),
+        alias=d.get("alias", ""),
+        available=bool(d.get("available", False)),
+        capacity=int(d.get("capacity", 1)),
+        active=int(d.get("active", 0)),
+        languages=tuple(d.get("languages", ())),
+        topics=tuple(d.get("topics", ())),
+        idle_since_ms=int(d.get("idleSince", 0)),
+    )
+
+
+def new_session_item(session: Session, *, expires_at: int) -> dict[str, Any]:
+    """A chat's item as the match creates it: active."""
+    return to_item(
+        {
+            "pk": session_pk(session.session_id),
+            "sk": SESSION_SK,
+            "seekerId": session.seeker_id,
+            "volunteerId": session.volunteer_id,
+            "seekerKey": session.seeker_key,
+            "volunteerUserId": session.volunteer_user_id,
+            "volunteerAlias": session.volunteer_alias,
+            "seekerAlias": session.seeker_alias,
+            "topics": list(session.topics),
+            "startedAt": session.started_at_ms,
+            "active": True,
+            "lang": session.language,
+            "level": session.level,
+            "expiresAt": expires_at,
+        }
+    )
+
+
+def session_from_item(session_id: str, d: Mapping[str, Any]) -> Session:
+    return Session(
+        session_id=session_id,
+        seeker_id=d["seekerId"],
+        volunteer_id=d["volunteerId"],
+        seeker_key=d.get("seekerKey", ""),
+        volunteer_user_id=d.get("volunteerUserId", ""),
+        volunteer_alias=d.get("volunteerAlias", ""),
+        seeker_alias=d.get("seekerAlias", ""),
+        topics=tuple(d.get("topics", ())),
+        started_at_ms=int(d.get("startedAt", 0)),
+        active=bool(d.get("active", False)),
+        language=d.get("lang", ""),
+        level=d.get("level"),
+        crisis_notified=bool(d.get("crisisNotified", False)),
+    )
+
+
+def pace_item(pace: MatchPace, *, expires_at: int) -> dict[str, Any]:
+    return to_item(
+        {
+            "pk": STATS_PK,
+            "sk": PACE_SK,
+            "windowStart": pace.window_start_ms,
+            "matches": pace.count,
+            "previousMatches": pace.previous,
+            "expiresAt": expires_at,
+        }
+    )
+
+
+def pace_from_item(data: Mapping[str, Any]) -> MatchPace:
+    return MatchPace(
+        window_start_ms=int(data["windowStart"]),
+        count=int(data.get("matches", 0)),
+        previous=int(data.get("previousMatches", 0)),
+    )
+
+
+def resume_ticket_item(
+    resume_hash: str, connection_id: str, seeker_key: str, *, expires_at: int
+) -> dict[str, Any]:
+    return to_item(
+        {
+            "pk": resume_pk(resume_hash),
+            "sk": RESUME_SK,
+            "connectionId": connection_id,
+            "seekerKey": seeker_key,
+            "expiresAt": expires_at,
+        }
+    )
+
+
+def resume_ticket_from_item(data: Mapping[str, Any]) -> tuple[str, str]:
+    """(connection id, seeker key) of a resume ticket."""
+    return str(data["connectionId"]), str(data.get("seekerKey", ""))
+
+
+def block_item(volunteer_user_id: str, seeker_key: str, *, expires_at: int) -> dict[str, Any]:
+    return to_item(
+        {"pk": block_pk(volunteer_user_id), "sk": block_sk(seeker_key), "expiresAt": expires_at}
+    )
+
+
+def report_item(
+    report_id: str,
+    session_id: str,
+    reason: str,
+    reporter_role: str,
+    *,
+    created_at_ms: int,
+    expires_at: int,
+) -> dict[str, Any]:
+    return to_item(
+        {
+            "pk": report_pk(report_id),
+            "sk": REPORT_SK,
+            "sessionId": session_id,
+            "reason": reason,
+            "reporterRole": reporter_role,
+            "createdAt": created_at_ms,
+            "expiresAt": expires_at,
+        }
+    )
+
+
+def shift_item(connection_id: str, *, expires_at: int) -> dict[str, Any]:
+    """A supervisor on shift."""
+    return to_item({"pk": SHIFT_PK, "sk": connection_id, "expiresAt": expires_at})

@@ -16,16 +16,24 @@ def aws_services(config: Settings) -> Services:
     import boto3
     from botocore.config import Config
 
-    from kindred.aws.dynamo import DynamoStore  # imported on first use: the cold start
+    # Imported on first use: the cold start.
+    from kindred.aws.census import DynamoCensus
+    from kindred.aws.chats import DynamoChats
+    from kindred.aws.connections import DynamoConnections
     from kindred.aws.gateway import GatewayNotifier
+    from kindred.aws.pool import DynamoPool
     from kindred.aws.queue import SqsWorkQueue
+    from kindred.aws.safeguards import DynamoSafeguards
     from kindred.aws.sealing import AesGcmSealer, secret_reader
+    from kindred.aws.table import Table
+    from kindred.aws.tickets import DynamoTickets
+    from kindred.aws.waiting_queue import DynamoQueue
 
     retries = Config(
         retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5
     )
     session = boto3.session.Session(region_name=config.region)
-    store = DynamoStore(
+    table = Table(
         session.client("dynamodb", config=retries),
         config.table_name,
         connection_ttl=config.connection_ttl_seconds,
@@ -44,7 +52,20 @@ def aws_services(config: Settings) -> Services:
             lambda: session.client("secretsmanager", config=retries), config.sealing_secret_arn
         )
     )
-    return Services.on(store, notifier=notifier, work=work, sealer=sealer, settings=config)
+    # Keyword by keyword, so that mypy checks each adapter against its port.
+    return Services(
+        connections=DynamoConnections(table),
+        tickets=DynamoTickets(table),
+        queue=DynamoQueue(table),
+        pool=DynamoPool(table),
+        chats=DynamoChats(table),
+        safeguards=DynamoSafeguards(table),
+        census=DynamoCensus(table),
+        notifier=notifier,
+        work=work,
+        sealer=sealer,
+        settings=config,
+    )
 
 
 @cache

@@ -1,0 +1,163 @@
+"""The one DynamoDB table the adapters share: its client, name, TTLs and clock, and its calls."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from kindred.aws.layout import from_item
+from kindred.ports import Conflict
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+def error_code(exc: ClientError) -> str | None:
+    code = exc.response.get("Error", {}).get("Code")
+    return None if code is None else str(code)
+
+
+def names(*attributes: str) -> dict[str, str]:
+    """Expression names for attributes: several of ours are DynamoDB reserved words."""
+    return {f"#{n}": n for n in attributes}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a conditional write did: `written`, or refused by its condition (nothing written).
+
+    `item` is, as plain values, what DynamoDB returned: the attributes asked for with
+    ReturnValues when written, the item as it was (ReturnValuesOnConditionCheckFailure=ALL_OLD)
+    when refused; empty if nothing was asked for or there was no item.
+    """
+
+    written: bool
+    item: dict[str, Any]
+
+
+@dataclass
+class Table:
+    """The table every adapter of kindred.aws works on; one per Lambda process.
+
+    `clock` (epoch seconds) is read for every expiry and timestamp the adapters write and for
+    telling expired items from live ones: a test moves it for all the adapters at once.
+    """
+
+    client: Any
+    name: str
+    connection_ttl: int
+    session_ttl: int
+    clock: Callable[[], float] = time.time
+
+    def now(self) -> int:
+        """Epoch seconds, as `expiresAt` counts them."""
+        return int(self.clock())
+
+    def now_ms(self) -> int:
+        """Epoch milliseconds, as the records' times count them."""
+        return int(self.clock() * 1000)
+
+    def connection_expiry(self) -> int:
+        """When an item that lives as long as a connection expires, if written now."""
+        return self.now() + self.connection_ttl
+
+    def alive(self, data: Mapping[str, Any]) -> bool:
+        """Reads treat an item past `expiresAt` as absent: TTL deletion lags."""
+        expires = data.get("expiresAt")
+        return expires is None or int(expires) > self.now()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        """One consistent GetItem: the live item as plain values, None if absent or expired."""
+        resp = self.client.get_item(TableName=self.name, Key=key, ConsistentRead=True)
+        item = resp.get("Item")
+        if not item:
+            return None
+        data = from_item(item)
+        return data if self.alive(data) else None
+
+    def query_partition(self, pk: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """The live items of one partition in sort-key order (at most `limit`), page by page."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
+        }
+        while True:
+            if limit is not None:
+                kwargs["Limit"] = limit - len(items)
+            resp = self.client.query(**kwargs)
+            items.extend(d for d in map(from_item, resp.get("Items", [])) if self.alive(d))
+            last = resp.get("LastEvaluatedKey")
+            if not last or (limit is not None and len(items) >= limit):
+                return items
+            kwargs["ExclusiveStartKey"] = last
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def put(self, item: dict[str, Any], **request: Any) -> None:
+        """PutItem of an item in low-level form (kindred.aws.layout's codecs make them)."""
+        self.client.put_item(TableName=self.name, Item=item, **request)
+
+    def delete(self, key: dict[str, Any], **request: Any) -> dict[str, Any]:
+        resp: dict[str, Any] = self.client.delete_item(TableName=self.name, Key=key, **request)
+        return resp
+
+    def update(self, key: dict[str, Any], **request: Any) -> dict[str, Any]:
+        """UpdateItem; a failed condition raises (use `update_if` where it may fail)."""
+        resp: dict[str, Any] = self.client.update_item(TableName=self.name, Key=key, **request)
+        return resp
+
+    def update_if(self, key: dict[str, Any], **request: Any) -> Outcome:
+        """UpdateItem under its ConditionExpression: refused (not written) if it fails."""
+        return self._conditional(self.client.update_item, Key=key, **request)
+
+    def put_if(self, item: dict[str, Any], **request: Any) -> bool:
+        """PutItem under its ConditionExpression: False (nothing written) if it fails."""
+        return self._conditional(self.client.put_item, Item=item, **request).written
+
+    def _conditional(self, write: Callable[..., dict[str, Any]], **request: Any) -> Outcome:
+        try:
+            resp = write(TableName=self.name, **request)
+        except ClientError as exc:
+            if error_code(exc) != CONDITION_FAILED:
+                raise
+            return Outcome(written=False, item=from_item(exc.response.get("Item") or {}))
+        return Outcome(written=True, item=from_item(resp.get("Attributes") or {}))
+
+    def transact(self, ops: list[dict[str, Any]]) -> None:
+        """One TransactWriteItems on this table; Conflict (nothing written) if a condition
+        fails, with the cancellation reasons."""
+        for op in ops:
+            next(iter(op.values()))["TableName"] = self.name
+        try:
+            self.client.transact_write_items(TransactItems=ops)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code in ("TransactionCanceledException", CONDITION_FAILED):
+                reasons = [
+                    r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])
+                ]
+                raise Conflict(",".join(reasons) or str(code)) from None
+            raise
+
+    def transact_if(self, ops: list[dict[str, Any]]) -> bool:
+        """One TransactWriteItems; False (nothing written) if a condition fails."""
+        try:
+            self.transact(ops)
+        except Conflict:
+            return False
+        return True
+
+
+class TableAdapter:
+    """An adapter of one port on the shared table: kindred.aws.wiring builds one of each."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table

@@ -1,0 +1,135 @@
+"""The ResumeTickets port on DynamoDB: a dropped seeker takes their place back with a ticket."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from kindred.aws import layout
+from kindred.aws.connections import still_holds
+from kindred.aws.table import TableAdapter, names
+from kindred.aws.waiting_queue import put_entry
+from kindred.records import Connection
+
+
+class DynamoTickets(TableAdapter):
+    """Implements kindred.ports.ResumeTickets."""
+
+    def put_resume(
+        self, resume_hash: str, connection_id: str, seeker_key: str, expires_at: int
+    ) -> None:
+        self.table.put(
+            layout.resume_ticket_item(resume_hash, connection_id, seeker_key, expires_at=expires_at)
+        )
+        resp = self.table.update(
+            layout.conn_key(connection_id),
+            UpdateExpression="SET resumeHash = :rh",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":rh": {"S": resume_hash}},
+            ReturnValues="UPDATED_OLD",
+        )
+        # One valid token per seeker: the ticket the connection held before is deleted.
+        previous = resp.get("Attributes", {}).get("resumeHash", {}).get("S")
+        if previous and previous != resume_hash:
+            self.delete_resume(previous)
+
+    def delete_resume(self, resume_hash: str) -> None:
+        self.table.delete(layout.resume_key(resume_hash))
+
+    def get_resume(self, resume_hash: str) -> tuple[str, str] | None:
+        data = self.table.get(layout.resume_key(resume_hash))
+        return None if data is None else layout.resume_ticket_from_item(data)
+
+    def resume(self, old: Connection, new: Connection, resume_hash: str) -> bool:
+        now = self.table.now()
+        old_values: dict[str, Any] = {":state": old.state, ":now": now}
+        old_condition = (
+            "#state = :state AND (attribute_not_exists(awayUntil) OR awayUntil > :now)"
+            + still_holds(old, old_values)
+        )
+        # The old connection under the new id (its ticket and grace period are not written).
+        taken_over = replace(
+            old,
+            connection_id=new.connection_id,
+            role="seeker",
+            user_id="",
+            queue_key=new.queue_key,
+            chats={},
+            resumed=True,
+            resume_failed=False,
+        )
+        item = layout.connection_item(
+            taken_over,
+            connected_at_ms=self.table.now_ms(),
+            expires_at=now + self.table.connection_ttl,
+        )
+        ops: list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "Key": layout.resume_key(resume_hash),
+                    "ConditionExpression": "connectionId = :old AND expiresAt > :now",
+                    "ExpressionAttributeValues": layout.attribute_values(
+                        {":old": old.connection_id, ":now": now}
+                    ),
+                }
+            },
+            {
+                "Delete": {
+                    "Key": layout.conn_key(old.connection_id),
+                    "ConditionExpression": old_condition,
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": layout.attribute_values(old_values),
+                }
+            },
+            {"Put": {"Item": item}},
+        ]
+        if old.state == "waiting" and old.queue_key and new.queue_key:
+            data = self.table.get(layout.key(layout.QUEUE_PK, old.queue_key))
+            if data is None:
+                return False
+            ops.append(
+                {
+                    "Delete": {
+                        "Key": layout.key(layout.QUEUE_PK, old.queue_key),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                }
+            )
+            moved = replace(
+                layout.queue_entry_from_item(data),
+                connection_id=new.connection_id,
+                queue_key=new.queue_key,
+                away=False,
+            )
+            ops.append(put_entry(self.table, moved))
+        if old.state == "chatting" and old.session_id and old.peer_id:
+            ops += _repoint_chat(old.session_id, old.peer_id, old.connection_id, new.connection_id)
+        return self.table.transact_if(ops)
+
+
+def _repoint_chat(session_id: str, peer_id: str, old_id: str, new_id: str) -> list[dict[str, Any]]:
+    """The chat and its volunteer's connection name the seeker's new connection (`new_id`)."""
+    return [
+        {
+            "Update": {
+                "Key": layout.session_key(session_id),
+                "UpdateExpression": "SET seekerId = :new",
+                "ConditionExpression": "seekerId = :old AND #active = :true",
+                "ExpressionAttributeNames": names("active"),
+                "ExpressionAttributeValues": layout.attribute_values(
+                    {":new": new_id, ":old": old_id, ":true": True}
+                ),
+            }
+        },
+        {
+            "Update": {
+                "Key": layout.conn_key(peer_id),
+                "UpdateExpression": "SET chats.#sid = :new",
+                "ConditionExpression": "chats.#sid = :old",
+                "ExpressionAttributeNames": {"#sid": session_id},
+                "ExpressionAttributeValues": layout.attribute_values(
+                    {":new": new_id, ":old": old_id}
+                ),
+            }
+        },
+    ]
