@@ -22,6 +22,7 @@ from kindred.records import (
     MatchPace,
     QueueEntry,
     Session,
+    Tags,
     VolunteerSlot,
     level_rank,
 )
@@ -183,9 +184,6 @@ class InMemoryStore:
     def _now(self) -> int:
         return int(self.clock())
 
-    def _now_ms(self) -> int:
-        return int(self.clock() * 1000)
-
     def _ttl(self) -> int:
         return self._now() + self._connection_ttl
 
@@ -202,7 +200,7 @@ class InMemoryStore:
         # Like the adapter: a whole new item with only what a new connection has.
         kept = {f: getattr(conn, f) for f in AT_CONNECT.split()}
         self._forget(conn.connection_id)
-        fresh = Connection(**kept, connected_at_ms=self._now_ms())
+        fresh = Connection(**kept, connected_at_ms=int(self.clock() * 1000))
         self.conns.keep(conn.connection_id, fresh, self._ttl())
 
     def delete_connection(self, connection_id: str) -> None:
@@ -261,7 +259,11 @@ class InMemoryStore:
         self.tickets.drop(resume_hash)
 
     def resume(self, old: Connection, new: Connection, resume_hash: str) -> bool:
-        now, now_ms, stored = self._now(), self._now_ms(), self.conns.get(old.connection_id)
+        now, now_ms, stored = (
+            self._now(),
+            int(self.clock() * 1000),
+            self.conns.get(old.connection_id),
+        )
         ticket = self.tickets.get(resume_hash)
         moved = None
         if old.state == "waiting" and old.queue_key and new.queue_key:
@@ -310,20 +312,20 @@ class InMemoryStore:
         entry: QueueEntry,
         resume_hash: str,
         resume_expires_at: int,
-        previous_resume_hash: str | None = None,
+        replaces: str | None = None,
     ) -> None:
         cid, conn = entry.connection_id, self.conns.get(entry.connection_id)
         _require(
             entry.queue_key not in self.entries,
             conn is not None and conn.state == "idle",
             # Like the adapter: the ticket deleted must be the one the connection holds.
-            conn is not None and conn.resume_hash == (previous_resume_hash or None),
+            conn is not None and conn.resume_hash == (replaces or None),
         )
         self.entries.keep(entry.queue_key, entry, self._ttl())
         self.conns.amend(cid, state="waiting", queue_key=entry.queue_key, resume_hash=resume_hash)
         self.tickets.keep(resume_hash, (cid, entry.seeker_key), resume_expires_at)
-        if previous_resume_hash and previous_resume_hash != resume_hash:
-            self.tickets.drop(previous_resume_hash)
+        if replaces and replaces != resume_hash:
+            self.tickets.drop(replaces)
 
     def leave_queue(self, conn: Connection) -> bool:
         if conn.state != "waiting" or not conn.queue_key or conn.queue_key not in self.entries:
@@ -369,17 +371,11 @@ class InMemoryStore:
     # -- volunteers ------------------------------------------------------------------------
 
     def set_availability(
-        self,
-        conn: Connection,
-        *,
-        available: bool,
-        capacity: int,
-        languages: tuple[str, ...],
-        topics: tuple[str, ...],
+        self, conn: Connection, *, available: bool, capacity: int, languages: Tags, topics: Tags
     ) -> VolunteerSlot:
         # An unconditional upsert; `active` and `idle_since_ms` survive it (if_not_exists).
         cid, old = conn.connection_id, self.slots.get(conn.connection_id)
-        active, idle = (old.active, old.idle_since_ms) if old else (0, self._now_ms())
+        active, idle = (old.active, old.idle_since_ms) if old else (0, int(self.clock() * 1000))
         who = (cid, conn.user_id, conn.role, conn.alias)
         slot = VolunteerSlot(*who, available, capacity, active, languages, topics, idle)
         return self.slots.keep(cid, slot, self._ttl())
@@ -449,7 +445,8 @@ class InMemoryStore:
             chats = {k: v for k, v in self.conns[vid].chats.items() if k != sid}
             self.conns.amend(vid, chats=chats)
         if vid in self.slots and self.slots[vid].active > 0:
-            self.slots.amend(vid, active=self.slots[vid].active - 1, idle_since_ms=self._now_ms())
+            idle = int(self.clock() * 1000)
+            self.slots.amend(vid, active=self.slots[vid].active - 1, idle_since_ms=idle)
         return True
 
     def get_session(self, session_id: str) -> Session | None:
@@ -497,7 +494,7 @@ class InMemoryStore:
     def put_report(
         self, report_id: str, session_id: str, reason: str, reporter_role: str, expires_at: int
     ) -> None:
-        report = Report(session_id, reason, reporter_role, self._now_ms())
+        report = Report(session_id, reason, reporter_role, int(self.clock() * 1000))
         self.reports.keep(report_id, report, expires_at)
 
     def table_view(self) -> TableView:

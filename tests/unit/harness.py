@@ -13,6 +13,8 @@ from kindred.records import Connection, VolunteerSlot
 from kindred.services import Services
 from tests.unit.fakes import FakeClock, InMemoryStore, ListWorkQueue, PlainSealer, RecordingNotifier
 
+STORAGE_PORTS = "connections tickets queue pool chats safeguards census"
+
 
 def literal_settings(**overrides: Any) -> Settings:
     """Settings from literal values: nothing is read from the environment."""
@@ -56,8 +58,11 @@ def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServic
     session_ttl = config.session_retention_hours * 3600 + ttl
     store = InMemoryStore(clock=the_clock, connection_ttl=ttl, session_ttl=session_ttl)
     work, notifier, sealer = ListWorkQueue(the_clock), RecordingNotifier(), PlainSealer()
-    services = Services.on(store, notifier=notifier, work=work, sealer=sealer, settings=config)
-    return FakeServices(**{**vars(services), "clock": the_clock})
+    # The one store behind every storage port of Services.
+    ports: dict[str, Any] = dict.fromkeys(STORAGE_PORTS.split(), store)
+    return FakeServices(
+        **ports, notifier=notifier, work=work, sealer=sealer, settings=config, clock=the_clock
+    )
 
 
 # ---- driving the domain as API Gateway would ---------------------------------------------

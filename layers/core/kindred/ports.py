@@ -12,6 +12,7 @@ from kindred.records import (
     MatchPace,
     QueueEntry,
     Session,
+    Tags,
     VolunteerSlot,
 )
 from kindred.work_items import WorkReason
@@ -93,11 +94,11 @@ class WaitingQueue(Protocol):
         entry: QueueEntry,
         resume_hash: str,
         resume_expires_at: int,
-        previous_resume_hash: str | None = None,
+        replaces: str | None = None,
     ) -> None:
         """Put an idle seeker in the queue with a new resume ticket, in one transaction.
 
-        The connection's previous ticket (`previous_resume_hash`, which must be the one it
+        The connection's previous ticket (`replaces`, which must be the one it
         holds) is deleted, so a seeker has one valid resume token. Conflict if the connection
         is no longer idle or holds another ticket.
         """
@@ -129,13 +130,7 @@ class VolunteerPool(Protocol):
     """Volunteers on shift with their free slots, and supervisors on shift."""
 
     def set_availability(
-        self,
-        conn: Connection,
-        *,
-        available: bool,
-        capacity: int,
-        languages: tuple[str, ...],
-        topics: tuple[str, ...],
+        self, conn: Connection, *, available: bool, capacity: int, languages: Tags, topics: Tags
     ) -> VolunteerSlot: ...
 
     def get_slot(self, connection_id: str) -> VolunteerSlot | None: ...

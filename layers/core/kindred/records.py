@@ -8,6 +8,7 @@ from typing import Literal, get_args
 from kindred.protocol import Level, Role
 
 SeekerState = Literal["idle", "waiting", "chatting"]
+Tags = tuple[str, ...]  # language tags, or topics
 
 # Risk levels from lowest to highest (kindred.safety.LEVELS). No level (None) is below them all.
 LEVELS: tuple[Level, ...] = get_args(Level)

@@ -15,7 +15,6 @@ from kindred.ports import (
     ResumeTickets,
     Safeguards,
     Sealer,
-    Store,
     VolunteerPool,
     WaitingQueue,
     WorkQueue,
@@ -38,33 +37,6 @@ class Services:
     sealer: Sealer
     settings: Settings
     clock: Callable[[], float] = time.time
-
-    @classmethod
-    def on(
-        cls,
-        store: Store,
-        *,
-        notifier: Notifier,
-        work: WorkQueue,
-        sealer: Sealer,
-        settings: Settings,
-        clock: Callable[[], float] = time.time,
-    ) -> Services:
-        """Services whose every storage port is this one store."""
-        return cls(
-            connections=store,
-            tickets=store,
-            queue=store,
-            pool=store,
-            chats=store,
-            safeguards=store,
-            census=store,
-            notifier=notifier,
-            work=work,
-            sealer=sealer,
-            settings=settings,
-            clock=clock,
-        )
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from kindred.aws import layout
 from kindred.aws.table import TableAdapter, names
-from kindred.records import Connection, VolunteerSlot
+from kindred.records import Connection, Tags, VolunteerSlot
 
 
 class DynamoPool(TableAdapter):
     """Implements kindred.ports.VolunteerPool."""
 
     def set_availability(
-        self,
-        conn: Connection,
-        *,
-        available: bool,
-        capacity: int,
-        languages: tuple[str, ...],
-        topics: tuple[str, ...],
+        self, conn: Connection, *, available: bool, capacity: int, languages: Tags, topics: Tags
     ) -> VolunteerSlot:
         resp = self.table.update(
             layout.key(layout.POOL_PK, conn.connection_id),

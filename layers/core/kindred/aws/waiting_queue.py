@@ -35,7 +35,7 @@ class DynamoQueue(TableAdapter):
         entry: QueueEntry,
         resume_hash: str,
         resume_expires_at: int,
-        previous_resume_hash: str | None = None,
+        replaces: str | None = None,
     ) -> None:
         # The ticket deleted is the one the connection holds: the condition makes sure.
         values: dict[str, Any] = {
@@ -44,9 +44,9 @@ class DynamoQueue(TableAdapter):
             ":qk": entry.queue_key,
             ":rh": resume_hash,
         }
-        if previous_resume_hash:
+        if replaces:
             held = "resumeHash = :prev"
-            values[":prev"] = previous_resume_hash
+            values[":prev"] = replaces
         else:
             held = "attribute_not_exists(resumeHash)"
         ticket = layout.resume_ticket_item(
@@ -65,8 +65,8 @@ class DynamoQueue(TableAdapter):
             },
             {"Put": {"Item": ticket}},
         ]
-        if previous_resume_hash and previous_resume_hash != resume_hash:
-            ops.append({"Delete": {"Key": layout.resume_key(previous_resume_hash)}})
+        if replaces and replaces != resume_hash:
+            ops.append({"Delete": {"Key": layout.resume_key(replaces)}})
         self.table.transact(ops)
 
     def leave_queue(self, conn: Connection) -> bool:
