@@ -406,11 +406,11 @@ class InProcessStack:
     @staticmethod
     def reset_caches() -> None:
         """A cold start: settings and services are read again on the next invocation."""
-        from kindred.aws.wiring import services
+        from kindred.aws.wiring import reset_services
         from kindred.config import settings
 
         settings.cache_clear()
-        services.cache_clear()
+        reset_services()
 
     @property
     def table_name(self) -> str:

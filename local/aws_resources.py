@@ -167,6 +167,16 @@ class _Resolver:
     }
 
 
+def resolved(
+    template: Template,
+    physical: Mapping[str, Any],
+    value: Any,
+    parameters: Mapping[str, str] | None = None,
+) -> Any:
+    """`value` with every Ref, Sub, GetAtt ... resolved to `physical` and the parameters."""
+    return _Resolver(parameter_values(template, parameters), physical).resolve(value)
+
+
 # ---------------------------------------------------------------- creating resources
 
 

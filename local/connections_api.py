@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
@@ -20,6 +21,10 @@ class Connections(Protocol):
     def post(self, connection_id: str, data: bytes) -> None: ...
     def get(self, connection_id: str) -> dict[str, Any]: ...
     def delete(self, connection_id: str) -> None: ...
+
+
+# (Authorization header, method, resource ARN) -> None if allowed, else (error type, message).
+Authorizer = Callable[[str, str, str], "tuple[str, str] | None"]
 
 
 class _Handler(QuietHandler):
@@ -51,7 +56,15 @@ class _Handler(QuietHandler):
         if connection_id is None:
             self._answer(HTTPStatus.FORBIDDEN, {"message": "Forbidden"}, "ForbiddenException")
             return
-        connections = self.server.connections
+        server = self.server
+        if server.authorize is not None:
+            arn = f"{server.api_arn}/{server.stage}/{action}/@connections/{connection_id}"
+            denial = server.authorize(self.headers.get("Authorization", ""), action, arn)
+            if denial is not None:
+                error_type, message = denial
+                self._answer(HTTPStatus.FORBIDDEN, {"message": message}, error_type)
+                return
+        connections = server.connections
         try:
             if action == "POST":
                 connections.post(connection_id, body)
@@ -84,12 +97,25 @@ class _Handler(QuietHandler):
 
 
 class ConnectionsApiServer(BackgroundHTTPServer):
-    """POST/GET/DELETE /<stage>/@connections/<id> on loopback; 410 GoneException when gone."""
+    """POST/GET/DELETE /<stage>/@connections/<id> on loopback; 410 GoneException when gone,
+    403 when the caller's role does not allow it (`authorize`)."""
 
-    def __init__(self, address: tuple[str, int], connections: Connections, stage: str) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        connections: Connections,
+        stage: str,
+        *,
+        api_arn: str = "",
+        authorize: Authorizer | None = None,
+    ) -> None:
         super().__init__(address, _Handler, name="connections-api")
         self.connections = connections
         self.stage = stage
+        # arn:aws:execute-api:<region>:<account>:<api id>; with `authorize`, every call is
+        # checked for execute-api:ManageConnections on <api_arn>/<stage>/<METHOD>/@connections/<id>.
+        self.api_arn = api_arn
+        self.authorize = authorize
 
     @property
     def endpoint(self) -> str:

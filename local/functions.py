@@ -12,7 +12,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -29,6 +29,11 @@ DEFAULT_MEMORY_MB = 128
 
 # Told of every invocation: (function, event, what it returned or the FunctionError it raised).
 Observer = Callable[[str, dict[str, Any], Any], None]
+
+
+def nullcontext_of(_function: str) -> AbstractContextManager[Any]:
+    """No role: the handler's calls carry the process's credentials."""
+    return nullcontext()
 
 
 class FunctionError(Exception):
@@ -101,6 +106,8 @@ class LocalFunction:
     region: str = DEFAULT_REGION
     account: str = "123456789012"
     observers: list[Observer] = field(default_factory=list)
+    # Whose credentials the handler's AWS calls carry (local.iam): its execution role.
+    run_as: Callable[[str], AbstractContextManager[Any]] = nullcontext_of
     _warm: queue.SimpleQueue[Callable[..., Any]] = field(default_factory=queue.SimpleQueue)
     _copies: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -150,7 +157,8 @@ class LocalFunction:
         )
         outcome: Any = None
         try:
-            outcome = handler(event, context)
+            with self.run_as(self.logical_id):
+                outcome = handler(event, context)
         except Exception as exc:
             outcome = FunctionError(self.logical_id, exc)
             raise outcome from exc

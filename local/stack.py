@@ -40,6 +40,7 @@ from local.functions import (
     shared_environment,
 )
 from local.gateway import GatewayLimits, Routes, WebSocketGateway
+from local.iam import LocalIam
 from local.motoserver import MotoServer
 from local.poller import SqsPoller, sqs_sources
 from local.scheduler import Scheduler, schedules
@@ -161,6 +162,7 @@ class LocalStack:
         self.pollers: list[SqsPoller] = []
         self.scheduler: Scheduler | None = None
         self.session = boto3.session.Session(region_name=region, **DUMMY_CREDENTIALS)
+        self.iam: LocalIam | None = None
         self._ws_port = 0
 
     # ------------------------------------------------------------ what a client needs
@@ -252,13 +254,30 @@ class LocalStack:
             parameters=parameters,
         )
         account = self.resources.get("AWS::AccountId", "123456789012")
+        # Each function's role, and an administrator for everything that is not a function
+        # (this stack's own set-up, the tests, the tools); enforced once the set-up is done.
+        self.iam = iam = LocalIam.from_template(
+            self.template_path,
+            self.resources,
+            api_id=LOCAL_API_ID,
+            region=self.region,
+            endpoint_url=self.aws_endpoint,
+            parameters=parameters,
+        ).create(self.session)
+        self.session = iam.admin_session()
         routes = Routes.from_template(template, parameter_values(template, parameters))
         api = Api(api_id=LOCAL_API_ID, stage=routes.stage, region=self.region, account=account)
         self.connections_api = _bound(
             "connections",
             LOOPBACK,
             self.ports.connections,
-            lambda a: ConnectionsApiServer(a, _LateConnections(self), routes.stage),
+            lambda a: ConnectionsApiServer(
+                a,
+                _LateConnections(self),
+                routes.stage,
+                api_arn=f"arn:aws:execute-api:{self.region}:{account}:{LOCAL_API_ID}",
+                authorize=iam.connections_denial,
+            ),
         )
         self.functions = load_functions(
             template,
@@ -267,8 +286,11 @@ class LocalStack:
             account=account,
             stack_name=self.stack_name,
         )
+        for function in self.functions.values():
+            function.run_as = iam.acting_as
         self.environment = self._environment(parameters)
         self._set_up_cognito()
+        self._exit.enter_context(iam.enforced())
 
         self._exit.enter_context(patched_environ(self.environment, remove=_SHELL_AWS))
         self._exit.enter_context(fresh_packages(layer_dirs(template, self.template_path.parent)))
@@ -339,8 +361,9 @@ class LocalStack:
             # Local only, and all through variables the code reads anyway: boto3 sends every
             # call to moto, the authorizer fetches the pool's keys from moto.
             "AWS_ENDPOINT_URL": self.aws_endpoint,
-            "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
+            # The administrator: whoever is not a function (tools, tests); each function's
+            # own calls carry its role's credentials (local.iam).
+            **_started(self.iam).admin_environment(),
         }
         pool = environment.get("COGNITO_USER_POOL_ID")
         if pool:
@@ -360,10 +383,12 @@ class LocalStack:
 
     def _start_event_sources(self, template: dict[str, Any], account: str) -> None:
         """A poller per SQS event source, and the scheduled functions."""
-        sqs = self.client("sqs")
         for source in sqs_sources(template, self.resources):
             if not source.enabled:
                 continue
+            # Lambda's event source polls with the function's execution role.
+            role = _started(self.iam).session(source.function)
+            sqs = role.client("sqs", endpoint_url=self.aws_endpoint)
             poller = SqsPoller(
                 source,
                 sqs,

@@ -23,6 +23,7 @@ HANDLER_DIRS = {
     for logical_id, resource in TEMPLATE["Resources"].items()
     if resource.get("Type") == "AWS::Serverless::Function"
 }
+FUNCTION_OF_DIR = {directory: logical_id for logical_id, directory in HANDLER_DIRS.items()}
 
 
 class FakeContext:
@@ -67,17 +68,28 @@ def split_frames(data: bytes) -> list[dict[str, Any]]:
 
 
 class World:
-    """Seekers and volunteers talking to the handlers under moto (in-process `mock_aws`)."""
+    """Seekers and volunteers talking to the handlers under moto (in-process `mock_aws`).
 
-    def __init__(self, sqs: Any, queue_url: str) -> None:
+    Each handler runs on its own function's role (local.iam), with IAM enforced; the SQS
+    event source polls on the matcher's role, as Lambda's does.
+    """
+
+    def __init__(self, iam: Any, queue_url: str) -> None:
+        self.iam = iam
         self.handlers = {
             n: load_handler(n)
             for n in ("connect", "disconnect", "match", "matcher", "chat", "sweeper")
         }
         self._offset = 0.0  # seconds the clock of the handlers' services is ahead of time.time
-        self._sqs = sqs
+        self._sqs = iam.session(FUNCTION_OF_DIR["matcher"]).client("sqs")
         self._queue_url = queue_url
         self._seen: dict[str, int] = {}
+
+    def invoke(self, directory: str, e: dict[str, Any]) -> Any:
+        """Run functions/<directory>'s handler on `e` as Lambda would: on its own role."""
+        with self.iam.acting_as(FUNCTION_OF_DIR[directory]) as svc:
+            self._set_clock(svc)
+            return self.handlers[directory].lambda_handler(e, FakeContext())
 
     # -- what API Gateway does -----------------------------------------------------------
 
@@ -102,7 +114,7 @@ class World:
         e["queryStringParameters"] = {"lang": lang}
         if resume is not None:
             e["queryStringParameters"]["resume"] = resume
-        result = self.handlers["connect"].lambda_handler(e, FakeContext())
+        result = self.invoke("connect", e)
         assert result["statusCode"] == 200
         return cid
 
@@ -114,31 +126,38 @@ class World:
         e["requestContext"]["connectionId"] = cid
         e["requestContext"]["routeKey"] = route
         e["body"] = body
-        handler = self.handlers[HANDLER_DIRS[API.routes[route]]]
-        return handler.lambda_handler(e, FakeContext())
+        result: dict[str, Any] = self.invoke(HANDLER_DIRS[API.routes[route]], e)
+        return result
 
     def disconnect(self, cid: str, status: int = 1001) -> None:
         e = event("disconnect")
         e["requestContext"]["connectionId"] = cid
         e["requestContext"]["disconnectStatusCode"] = status
-        self.handlers["disconnect"].lambda_handler(e, FakeContext())
+        self.invoke("disconnect", e)
 
     # -- the clock and what EventBridge does ----------------------------------------------
 
     def advance(self, seconds: float) -> None:
         """Move the clock of the handlers' services (and their store) on by `seconds`."""
-        import time
-
-        from kindred.aws.chats import DynamoChats
         from kindred.aws.wiring import services
 
         self._offset += seconds
+        for svc in [services(), *self.iam.every_services()]:
+            self._set_clock(svc)
+
+    def _set_clock(self, svc: Any) -> None:
+        """`svc` (a function's Services, or the tests') reads the World's clock."""
+        import time
+
+        from kindred.aws.chats import DynamoChats
+
         offset = self._offset
+        if not offset:
+            return
 
         def clock() -> float:
             return time.time() + offset
 
-        svc = services()
         object.__setattr__(svc, "clock", clock)  # Services is frozen; this is a test's clock
         assert isinstance(svc.chats, DynamoChats)
         svc.chats.table.clock = clock  # the one table every adapter reads its clock from
@@ -146,7 +165,7 @@ class World:
     def sweep(self) -> dict[str, int]:
         """One run of the sweeper, as its EventBridge schedule delivers it."""
         e = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
-        result: dict[str, int] = self.handlers["sweeper"].lambda_handler(e, FakeContext())
+        result: dict[str, int] = self.invoke("sweeper", e)
         return result
 
     # -- what the SQS event source does ----------------------------------------------------
@@ -175,7 +194,7 @@ class World:
                 }
                 for m in messages
             ]
-            result = self.handlers["matcher"].lambda_handler({"Records": records}, FakeContext())
+            result = self.invoke("matcher", {"Records": records})
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
             for m in messages:
                 if m["MessageId"] not in failed:

@@ -1,5 +1,20 @@
 """The chat actions and $default: message, typing, end, report, block, feedback, and the rest."""
 
-from kindred.aws.frames import handle_frame as lambda_handler
+from kindred.aws.frames import frame_handler
 
-__all__ = ["lambda_handler"]
+# Exactly the template's routes to ChatFunction (tests/template checks it).
+ROUTES = (
+    "message",
+    "typing",
+    "end",
+    "report",
+    "block",
+    "feedback",
+    "resources",
+    "transfer",
+    "forget",
+    "assess",
+    "ping",
+    "$default",
+)
+lambda_handler = frame_handler(*ROUTES)

@@ -3,6 +3,8 @@
 A function of its own (not the chat function) for its role: it seals intros and queues work.
 """
 
-from kindred.aws.frames import handle_frame as lambda_handler
+from kindred.aws.frames import frame_handler
 
-__all__ = ["lambda_handler"]
+# Exactly the template's routes to MatchFunction (tests/template checks it).
+ROUTES = ("match", "availability")
+lambda_handler = frame_handler(*ROUTES)

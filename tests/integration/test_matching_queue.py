@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from kindred.aws.wiring import services
+from kindred.aws.wiring import reset_services
 from kindred.config import settings
 from tests.aws_calls import count_aws_calls, record_aws_calls
 from tests.world import World
@@ -21,7 +21,7 @@ def _configure(monkeypatch: pytest.MonkeyPatch, **variables: str) -> None:
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     settings.cache_clear()
-    services.cache_clear()
+    reset_services()
 
 
 def _volunteer(world: World, user: str, **availability: Any) -> str:

@@ -8,7 +8,7 @@ import time
 import boto3
 import pytest
 
-from kindred.aws.wiring import services
+from kindred.aws.wiring import reset_services
 from kindred.config import settings
 from tests.integration.chats import start_chat
 from tests.world import World
@@ -24,7 +24,7 @@ def test_a_flood_is_refused_with_rate_limited_and_the_window_passes(
     monkeypatch.setenv("RATE_LIMIT_ACTIONS", "5")
     monkeypatch.setenv("RATE_LIMIT_WINDOW_SECONDS", "1")
     settings.cache_clear()
-    services.cache_clear()
+    reset_services()
     seeker, vol, _ = start_chat(world)
     time.sleep(1.05)  # the setup's own actions leave the window
 

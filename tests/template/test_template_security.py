@@ -128,6 +128,8 @@ def test_connect_may_only_use_table_items_and_this_apis_connections(
         repr({"Fn::Sub": CONNECTIONS_ARN.replace("{method}", method)})
         for method in ("POST", "DELETE", "GET")
     }
+    # A waiting seeker's resume nudges the matcher (tests/integration/test_iam.py saw it fail).
+    expected["sqs:SendMessage"] = {repr({"Fn::GetAtt": ["MatchQueue", "Arn"]})}
     assert granted == expected
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kindred.config import Settings
+from kindred.protocol import ACTIONS
 from kindred.records import Connection, VolunteerSlot
 from kindred.services import Services
 from tests.unit.fakes import FakeClock, InMemoryStore, ListWorkQueue, PlainSealer, RecordingNotifier
@@ -79,16 +80,21 @@ def connect(
     return cid
 
 
+# The domain serves any action; which function serves which route is the template's (checked
+# in tests/template and on moto in tests/integration).
+EVERY_ROUTE = frozenset([*ACTIONS, "$default"])
+
+
 def send(svc: Services, cid: str, frame: dict[str, Any] | str | None) -> None:
     """One client frame through kindred.chat.handle, routed on its action like API Gateway."""
     from kindred.chat import handle
     from kindred.events import MessageRequest
-    from kindred.protocol import ACTIONS
 
     body = frame if frame is None or isinstance(frame, str) else json.dumps(frame)
     action = frame.get("action") if isinstance(frame, dict) else None
     route = action if isinstance(action, str) and action in ACTIONS else "$default"
-    result = handle(svc, MessageRequest(connection_id=cid, route_key=route, body=body))
+    request = MessageRequest(connection_id=cid, route_key=route, body=body)
+    result = handle(svc, request, EVERY_ROUTE)
     assert result == {"statusCode": 200}  # a bad frame never fails the invocation
 
 

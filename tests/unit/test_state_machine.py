@@ -36,7 +36,7 @@ from kindred.events import ConnectRequest, DisconnectRequest, MessageRequest
 from kindred.matching import choose_volunteer, run_matcher
 from kindred.observability import metrics
 from kindred.records import LEVELS, Connection, Session, level_rank
-from tests.unit.harness import FakeServices, make_services, send
+from tests.unit.harness import EVERY_ROUTE, FakeServices, make_services, send
 from tests.unit.harness import connect as fake_connect
 
 TOPICS = ("anxiety", "grief", "work")
@@ -218,7 +218,7 @@ class KindredMachine(RuleBasedStateMachine):
         """One frame through kindred.chat.handle; returns what the sender got in this step."""
         pending = peer.pending
         request = MessageRequest(peer.cid, frame["action"], json.dumps(frame))
-        assert handle(self.svc, request) == {"statusCode": 200}
+        assert handle(self.svc, request, EVERY_ROUTE) == {"statusCode": 200}
         got = self._observe().get(peer.cid, [])
         if pending is not None and not self._rate_limited(got):
             # The first action after `?resume=` hears first how the resume went.

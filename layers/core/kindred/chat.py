@@ -58,14 +58,21 @@ from kindred.services import Services
 OK: dict[str, Any] = {"statusCode": 200}
 
 
-def handle(svc: Services, req: MessageRequest) -> dict[str, Any]:
-    """Serve one client frame; an error becomes an `error` frame to the sender, nothing else."""
+def handle(svc: Services, req: MessageRequest, routes: frozenset[str]) -> dict[str, Any]:
+    """Serve one client frame arriving on one of `routes` (those of the function serving it);
+    an error becomes an `error` frame to the sender, nothing else."""
     action_name: str | None = None
     client_msg_id: str | None = None
     try:
+        if req.route_key not in routes:
+            raise ProtocolError("unknown_action", "This action is not served here.")
         action = parse_action(req.body)
         action_name = action.action
         client_msg_id = getattr(action, "clientMsgId", None)
+        if action_name != req.route_key:
+            # API Gateway routes each action to its own route; a known action on another
+            # route ($default) is one the template does not route: refused, never served.
+            raise ProtocolError("unknown_action", "This action is not served here.")
         if isinstance(action, Ping):  # not counted against the rate limit
             # One read: a connection that came with `?resume=` learns the outcome on its first
             # frame, and a client's first frame after reconnecting is usually a ping.

@@ -1,11 +1,13 @@
-"""The Lambda entry point of every client frame (the chat and match functions share it).
+"""The Lambda entry point of client frames, made per function for the routes it serves.
 
 API Gateway calls it with a route's event; it logs with the request's correlation id, flushes
-the metrics, and hands the frame to kindred.chat with this process's Services.
+the metrics, and hands the frame to kindred.chat with this process's Services. A frame on a
+route the function does not serve is refused: its role holds only what its routes need.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -17,7 +19,13 @@ from kindred.events import message_request
 from kindred.observability import logger, metrics
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@metrics.log_metrics
-def handle_frame(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return chat.handle(services(), message_request(event))
+def frame_handler(*routes: str) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The handler of a function whose template routes are `routes`."""
+    served = frozenset(routes)
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @metrics.log_metrics
+    def handle_frame(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return chat.handle(services(), message_request(event), served)
+
+    return handle_frame

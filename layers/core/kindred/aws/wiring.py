@@ -5,14 +5,25 @@ Only this package knows boto3 and the adapters; handlers take their Services fro
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
+from typing import Any
 
 from kindred.config import Settings, settings
 from kindred.services import Services
 
+# Set only where several functions share one process (the local stack, the integration
+# tests): each invocation is served with its own function's Services, on its own role.
+_serving: ContextVar[Services | None] = ContextVar("kindred_serving", default=None)
 
-def aws_services(config: Settings) -> Services:
-    """The AWS adapters for these settings (boto3 honours AWS_ENDPOINT_URL for local stacks)."""
+
+def aws_services(config: Settings, session: Any = None) -> Services:
+    """The AWS adapters for these settings, on `session`'s credentials (default: Lambda's).
+
+    boto3 honours AWS_ENDPOINT_URL, which the local stack sets to its moto server.
+    """
     import boto3
     from botocore.config import Config
 
@@ -32,7 +43,7 @@ def aws_services(config: Settings) -> Services:
     retries = Config(
         retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5
     )
-    session = boto3.session.Session(region_name=config.region)
+    session = session or boto3.session.Session(region_name=config.region)
     table = Table(
         session.client("dynamodb", config=retries),
         config.table_name,
@@ -68,7 +79,26 @@ def aws_services(config: Settings) -> Services:
     )
 
 
-@cache
 def services() -> Services:
-    """The services of this Lambda process, built on first use and reused while warm."""
+    """The services of this invocation: this Lambda process's, built once and kept warm."""
+    return _serving.get() or _process_services()
+
+
+@cache
+def _process_services() -> Services:
     return aws_services(settings())
+
+
+def reset_services() -> None:
+    """Build the process's services anew at the next use (new settings, a new moto)."""
+    _process_services.cache_clear()
+
+
+@contextmanager
+def serving(svc: Services) -> Iterator[Services]:
+    """Within it, services() is `svc` (in this thread): one function's Services, on its role."""
+    token = _serving.set(svc)
+    try:
+        yield svc
+    finally:
+        _serving.reset(token)
