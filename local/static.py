@@ -59,6 +59,14 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# The pages' own policy (their <meta http-equiv>), and what only a header can say: no other
+# site may frame them. docs/operations.md asks every host to send the same.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' wss: https: ws: http://127.0.0.1:*; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+_PAGE_HEADERS = {**_HEADERS, "Content-Security-Policy": CONTENT_SECURITY_POLICY}
 
 
 class _Handler(QuietHandler):
@@ -66,7 +74,7 @@ class _Handler(QuietHandler):
     protocol_version = "HTTP/1.1"
 
     def _send(self, status: int, body: bytes, kind: str) -> None:
-        self.answer(status, body, kind, _HEADERS)
+        self.answer(status, body, kind, _PAGE_HEADERS if kind.startswith("text/html") else _HEADERS)
 
     def _not_found(self) -> None:
         self._send(HTTPStatus.NOT_FOUND, b"Not found\n", "text/plain; charset=utf-8")

@@ -6,9 +6,11 @@
 The stack name and region default to samconfig.toml's. `config.json` has the shape
 docs/protocol.md gives it: the stack's WebSocketUrl, its Cognito user pool, app client and
 region, the topics and languages of web/site.json, and from the stack's parameters its
-DefaultCountry and OpeningHours, with the crisis directory. Publish the output directory on any
-static host; the stack's AllowedOrigins must name the origin it is served from, or every
-handshake from the page is refused (403): `--origin` checks that before anything is written.
+DefaultCountry and OpeningHours, with the crisis directory; the pages' Content-Security-Policy
+is narrowed to connect to that stack's WebSocket API and Cognito alone. Publish the output
+directory on any static host; the stack's AllowedOrigins must name the origin it is served
+from, or every handshake from the page is refused (403): `--origin` checks that before anything
+is written.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -42,6 +45,9 @@ _TOPIC_ID = re.compile(r"^[a-z0-9_-]{1,40}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 EXAMPLE_ORIGIN = "https://help.example.org"
+# The pages' Content-Security-Policy <meta> allows any wss:/https: host (and the local stack's
+# ws:/loopback) to connect to; the build narrows it to this stack's API and Cognito.
+_CONNECT_SRC = re.compile(r"connect-src [^;\"]*")
 
 
 class WebConfigError(Exception):
@@ -190,9 +196,29 @@ def write_site(web_dir: Path, out_dir: Path, config: Mapping[str, Any]) -> Path:
             raise WebConfigError(f"{out_dir} exists and is not an earlier build: not replacing it")
         shutil.rmtree(out_dir)
     shutil.copytree(web_dir, out_dir, ignore=shutil.ignore_patterns(*NOT_PUBLISHED))
+    for page in sorted(out_dir.glob("*.html")):
+        page.write_text(
+            pin_connect_src(page.read_text(encoding="utf-8"), connect_src(config), page.name),
+            encoding="utf-8",
+        )
     target = out_dir / "config.json"
     target.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return target
+
+
+def connect_src(config: Mapping[str, Any]) -> str:
+    """The pages' connect-src for this stack: the page's host, its WebSocket API, Cognito."""
+    websocket_host = urlsplit(config["websocketUrl"]).netloc
+    region = config["cognito"]["region"]
+    return f"connect-src 'self' wss://{websocket_host} https://cognito-idp.{region}.amazonaws.com"
+
+
+def pin_connect_src(html: str, directive: str, name: str) -> str:
+    """A page with its Content-Security-Policy's connect-src replaced by `directive`."""
+    pinned, count = _CONNECT_SRC.subn(directive, html)
+    if count != 1:
+        raise WebConfigError(f"{name} needs exactly one connect-src in its Content-Security-Policy")
+    return pinned
 
 
 def build(

@@ -22,7 +22,8 @@ def record_handler(record: SQSRecord) -> None:
     parse_work_item(record.body)  # a malformed item fails alone and ends in the DLQ
 
 
-@logger.inject_lambda_context
+# log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: no handler ever logs its event.
+@logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = process_partial_response(

@@ -9,7 +9,8 @@ from kindred.observability import logger, metrics
 from kindred.sweeper import sweep
 
 
-@logger.inject_lambda_context
+# log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: no handler ever logs its event.
+@logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return dict(sweep(services()))

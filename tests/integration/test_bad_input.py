@@ -48,6 +48,15 @@ BAD_FRAMES = [
     ('{"action": "message", "text": ""}', "invalid_request"),
     (json.dumps({"action": "message", "text": "x" * 4001}), "invalid_request"),
     ('{"action": "message", "text": "hi", "seq": -1}', "invalid_request"),
+    # Hardening (issue 11): seq past 2^53-1, types that are not the protocol's, and a text
+    # that is nothing once control and bidirectional characters are removed.
+    ('{"action": "message", "text": "hi", "seq": 9007199254740992}', "invalid_request"),
+    ('{"action": "message", "text": "hi", "seq": "5"}', "invalid_request"),
+    ('{"action": "message", "text": "hi", "seq": 1.0}', "invalid_request"),
+    (json.dumps({"action": "message", "text": "\u202e\u2066\x00"}), "invalid_request"),
+    ('{"action": "availability", "available": 1}', "invalid_request"),
+    ('{"action": "availability", "available": true, "capacity": "2"}', "invalid_request"),
+    ('{"action": "match", "topics": "anxiety"}', "invalid_request"),
     ('{"action": "match", "topics": ["a","b","c","d","e","f"]}', "invalid_request"),
     (json.dumps({"action": "match", "intro": "y" * 501}), "invalid_request"),
     ('{"action": "availability", "available": true, "capacity": 4}', "invalid_request"),

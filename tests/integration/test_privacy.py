@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import logging
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
 
 from tests.aws_calls import record_aws_calls
-from tests.world import World
+from tests.world import ROOT, World
 
 INTRO_MARK = "zebrafinch"
 SEEKER_MARK = "marmalade"
@@ -74,10 +78,10 @@ def test_no_text_is_stored_sent_to_sqs_or_logged(
         if service != "apigatewaymanagementapi"
     ]
     assert {s for s, _, _ in stored_or_queued} >= {"dynamodb", "sqs"}
+    out = capsys.readouterr()  # read once: a second read sees only what came after the first
     for mark in marks:
         assert mark not in str(stored_or_queued), f"{mark} was sent to DynamoDB or SQS"
         assert mark not in str(items), f"{mark} is stored in the table"
-        out = capsys.readouterr()
         assert mark not in out.out and mark not in out.err, f"{mark} was logged"
         assert mark not in caplog.text, f"{mark} was logged"
     assert any(s == "sqs" and op == "SendMessage" for s, op, _ in calls)
@@ -93,3 +97,107 @@ def test_no_text_is_stored_sent_to_sqs_or_logged(
         "createdAt",
         "expiresAt",
     }
+
+
+# ---- log_event pinned off (issue 11, hardening) ---------------------------------------------
+
+
+def _decorator_name(node: ast.expr) -> str:
+    target = node.func if isinstance(node, ast.Call) else node
+    return ast.unparse(target)
+
+
+def _handler_sources() -> list[Path]:
+    """Every file a Lambda handler is defined in: functions/*/app.py and the layer's modules."""
+    return sorted((ROOT / "functions").glob("*/app.py")) + sorted(
+        (ROOT / "layers" / "core" / "kindred").rglob("*.py")
+    )
+
+
+def test_every_handler_pins_log_event_off() -> None:
+    """Given every functions/*/app.py and every module of the layer, then each use of
+    Powertools' `inject_lambda_context` passes `log_event=False` itself (so the environment's
+    POWERTOOLS_LOGGER_LOG_EVENT cannot turn event logging on), and every function's
+    `lambda_handler` is such a decorated function or is imported from one."""
+    decorated: set[str] = set()
+    unpinned: list[str] = []
+    for path in _handler_sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for deco in node.decorator_list:
+                if not _decorator_name(deco).endswith("inject_lambda_context"):
+                    continue
+                decorated.add(f"{path.relative_to(ROOT)}:{node.name}")
+                pinned = isinstance(deco, ast.Call) and any(
+                    kw.arg == "log_event"
+                    and isinstance(kw.value, ast.Constant)
+                    and kw.value.value is False
+                    for kw in deco.keywords
+                )
+                if not pinned:
+                    unpinned.append(f"{path.relative_to(ROOT)}:{node.name}")
+    assert unpinned == [], f"inject_lambda_context without log_event=False: {unpinned}"
+
+    apps = sorted((ROOT / "functions").glob("*/app.py"))
+    assert len(apps) >= 7
+    for app in apps:
+        tree = ast.parse(app.read_text(encoding="utf-8"))
+        here = f"{app.relative_to(ROOT)}:lambda_handler"
+        imported = [
+            f"layers/core/{node.module.replace('.', '/')}.py:{alias.name}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+            for alias in node.names
+            if (alias.asname or alias.name) == "lambda_handler"
+        ]
+        assert here in decorated or any(name in decorated for name in imported), (
+            f"{app.relative_to(ROOT)}: lambda_handler is not decorated with inject_lambda_context"
+        )
+
+
+@pytest.fixture
+def log_events_on(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """POWERTOOLS_LOGGER_LOG_EVENT=true, as an operator might set it, read by every handler
+    decorated from now on (the shared frame handler is re-imported to read it too)."""
+    import kindred.aws.frames
+
+    monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
+    importlib.reload(kindred.aws.frames)
+    yield
+    monkeypatch.delenv("POWERTOOLS_LOGGER_LOG_EVENT")
+    importlib.reload(kindred.aws.frames)
+
+
+def test_no_handler_logs_its_event_even_when_the_environment_asks(
+    log_events_on: None,
+    aws: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Given POWERTOOLS_LOGGER_LOG_EVENT=true in the functions' environment, when a seeker and
+    a volunteer connect, match, write to each other, send bad frames, disconnect, and the
+    matcher and the sweeper run, then the handlers log as usual (the capture works) and none
+    of the texts is in any log line."""
+    caplog.set_level(logging.DEBUG)
+    world = World(boto3.client("sqs"), aws["MATCH_QUEUE_URL"])  # handlers decorated now
+    seeker = world.connect()
+    world.send(seeker, {"action": "match", "intro": f"my {INTRO_MARK} story"})
+    vol = world.connect("volunteer", user_id="v1", alias="Vee")
+    world.send(vol, {"action": "availability", "available": True})
+    world.run_matcher()
+    world.send(seeker, {"action": "message", "text": f"about {SEEKER_MARK} again"})
+    world.send(vol, {"action": "message", "text": f"the {VOLUNTEER_MARK} helps"})
+    world.send(seeker, {"action": "message", "text": SEEKER_MARK, "seq": "1"})  # refused
+    world.send(seeker, f'{{"action": "message", "text": "{SEEKER_MARK}"')  # not JSON
+    world.sweep()
+    world.disconnect(seeker)
+    world.disconnect(vol)
+
+    assert VOLUNTEER_MARK in str(world.all_frames(seeker))  # the chat did happen
+    out = capsys.readouterr()
+    logged = caplog.text + out.out + out.err
+    assert {"connected", "refused", "disconnected"} <= set(caplog.messages), "no log captured"
+    for mark in (INTRO_MARK, SEEKER_MARK, VOLUNTEER_MARK):
+        assert mark not in logged, f"{mark} was logged"

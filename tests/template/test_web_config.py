@@ -185,6 +185,43 @@ def test_the_build_is_the_pages_and_config_json_without_the_inputs(
     assert {"index.html", "volunteer.html", "js/kindred-client.js"} <= published
 
 
+def _policy(html: str) -> dict[str, str]:
+    """The directives of a page's Content-Security-Policy <meta>, by name."""
+    found = re.search(r'http-equiv="Content-Security-Policy"\s+content="([^"]+)"', html)
+    assert found, "the page has no Content-Security-Policy <meta>"
+    directives = (d.strip().split(" ", 1) for d in found.group(1).split(";") if d.strip())
+    return {d[0]: d[1] if len(d) > 1 else "" for d in directives}
+
+
+def test_the_built_pages_connect_only_to_the_stacks_api_and_cognito(
+    cloudformation: tuple[Any, Stubber], tmp_path: Path
+) -> None:
+    """
+    Given web/, whose pages' Content-Security-Policy lets them connect to any wss:/https: host
+    (and the local stack's ws:/loopback)
+    When web-config builds them for a stack
+    Then each page may connect only to itself, the stack's WebSocket API and its region's
+    Cognito, and every other directive is as in web/
+    """
+    client, stubber = cloudformation
+    _answers(stubber, _stack(OUTPUTS))
+    out = tmp_path / "web"
+
+    web_config.build(client, "kindred", out_dir=out)
+
+    for name in ("index.html", "volunteer.html"):
+        source = _policy((ROOT / "web" / name).read_text(encoding="utf-8"))
+        built = _policy((out / name).read_text(encoding="utf-8"))
+        assert built["connect-src"] == (
+            "'self' wss://abc123defg.execute-api.eu-west-1.amazonaws.com"
+            " https://cognito-idp.eu-west-1.amazonaws.com"
+        )
+        assert {k: v for k, v in built.items() if k != "connect-src"} == {
+            k: v for k, v in source.items() if k != "connect-src"
+        }
+        assert "ws:" in source["connect-src"].split()  # what the build took away
+
+
 def test_it_never_replaces_a_directory_it_did_not_make(
     cloudformation: tuple[Any, Stubber], tmp_path: Path
 ) -> None:

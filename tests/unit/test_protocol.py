@@ -495,3 +495,149 @@ def test_the_action_names_are_those_of_the_union_and_each_has_a_handler() -> Non
     assert len(ACTIONS) == len(ACTION_TYPES) == 13
     assert {"match", "assess", "ping"} <= ACTIONS
     assert set(chat._HANDLERS) == set(ACTION_TYPES) - {Ping}
+
+
+# ---- hardening (issue 11): strict types, the seq bound, relayed text cleaned ----------------
+
+# Each a value of the wrong JSON type that lax parsing would coerce (or a list for a string).
+COERCIONS: list[tuple[str, dict[str, Any], str]] = [
+    ("seq as a string", {"action": "message", "text": "hi", "seq": "5"}, "seq"),
+    ("seq as a float", {"action": "message", "text": "hi", "seq": 1.0}, "seq"),
+    ("seq as a bool", {"action": "message", "text": "hi", "seq": True}, "seq"),
+    (
+        "capacity as a string",
+        {"action": "availability", "available": True, "capacity": "2"},
+        "capacity",
+    ),
+    (
+        "capacity as a float",
+        {"action": "availability", "available": True, "capacity": 2.0},
+        "capacity",
+    ),
+    (
+        "capacity as a bool",
+        {"action": "availability", "available": True, "capacity": True},
+        "capacity",
+    ),
+    ("rating as a string", {"action": "feedback", "sessionId": "s", "rating": "5"}, "rating"),
+    ("rating as a float", {"action": "feedback", "sessionId": "s", "rating": 5.0}, "rating"),
+    ("rating as a bool", {"action": "feedback", "sessionId": "s", "rating": True}, "rating"),
+    ("available as 1", {"action": "availability", "available": 1}, "available"),
+    ("available as 0", {"action": "availability", "available": 0}, "available"),
+    ("available as 'true'", {"action": "availability", "available": "true"}, "available"),
+    ("text as a number", {"action": "message", "text": 5}, "text"),
+    ("text as a list", {"action": "message", "text": ["hi"]}, "text"),
+    (
+        "clientMsgId as a number",
+        {"action": "message", "text": "hi", "clientMsgId": 7},
+        "clientMsgId",
+    ),
+    ("sessionId as a number", {"action": "typing", "sessionId": 12}, "sessionId"),
+    ("topics as a string", {"action": "match", "topics": "anxiety"}, "topics"),
+    ("a topic as a number", {"action": "match", "topics": [1]}, "topics"),
+    (
+        "languages as a string",
+        {"action": "availability", "available": True, "languages": "en"},
+        "languages",
+    ),
+    ("language as a list", {"action": "match", "language": ["en"]}, "language"),
+    ("intro as a number", {"action": "match", "intro": 5}, "intro"),
+    ("note as a bool", {"action": "transfer", "sessionId": "s", "note": True}, "note"),
+    ("reason as a list", {"action": "report", "reason": ["spam"]}, "reason"),
+    ("details as a dict", {"action": "report", "reason": "spam", "details": {"a": 1}}, "details"),
+    (
+        "comment as a number",
+        {"action": "feedback", "sessionId": "s", "rating": 5, "comment": 1},
+        "comment",
+    ),
+    ("country as a number", {"action": "resources", "country": 44}, "country"),
+    ("level as a list", {"action": "assess", "level": ["high"]}, "level"),
+]
+
+
+@pytest.mark.parametrize(
+    ("frame", "field"), [c[1:] for c in COERCIONS], ids=[c[0] for c in COERCIONS]
+)
+def test_a_field_of_the_wrong_json_type_is_refused_not_coerced(
+    frame: dict[str, Any], field: str
+) -> None:
+    """Given a frame whose one field has the wrong JSON type ("5" for 5, 1 for true, 1.0 for
+    an integer, a string for a list, a list for a string), when parsed, then it is
+    `invalid_request` naming that field: the models are strict, nothing is coerced."""
+    err = _refused(frame)
+    assert err.code == "invalid_request"
+    assert err.message.startswith(field), err.message
+    assert err.frame().action == frame["action"]
+
+
+def test_the_right_json_types_still_parse() -> None:
+    """Given the same fields with the types the protocol gives them, then they parse as sent."""
+    message = parse_action(json.dumps({"action": "message", "text": "hi", "seq": 0}))
+    assert isinstance(message, Message) and message.seq == 0
+    availability = parse_action(
+        json.dumps(
+            {"action": "availability", "available": False, "capacity": 3, "languages": ["en"]}
+        )
+    )
+    assert isinstance(availability, Availability)
+    assert (availability.available, availability.capacity) == (False, 3)
+    feedback = parse_action(json.dumps({"action": "feedback", "sessionId": "s", "rating": 1}))
+    assert isinstance(feedback, Feedback) and feedback.rating == 1
+
+
+JS_MAX_SAFE_INTEGER = 9_007_199_254_740_991  # Number.MAX_SAFE_INTEGER, written out
+
+
+def test_seq_goes_up_to_javascripts_largest_safe_integer() -> None:
+    """Given `seq` at 2^53-1, then it parses; at 2^53 or far beyond, it is `invalid_request`
+    naming `seq` (a browser could not read it back exactly)."""
+    top = parse_action(json.dumps({"action": "message", "text": "hi", "seq": JS_MAX_SAFE_INTEGER}))
+    assert isinstance(top, Message) and top.seq == JS_MAX_SAFE_INTEGER
+    for too_big in (JS_MAX_SAFE_INTEGER + 1, 10**30):
+        err = _refused({"action": "message", "text": "hi", "seq": too_big, "clientMsgId": "c"})
+        assert err.code == "invalid_request"
+        assert err.message.startswith("seq")
+        assert err.client_msg_id == "c"
+
+
+HIDDEN = "\u202e\u2066\u200f\x00\x1b\x7f\u0085\r"
+
+
+def test_relayed_texts_arrive_without_control_or_bidirectional_characters() -> None:
+    """Given a message, an intro and a transfer note laced with control characters and bidi
+    overrides, when parsed, then each is the text without them, newline and tab kept."""
+    message = parse_action(json.dumps({"action": "message", "text": f"a{HIDDEN}b\n\tc"}))
+    assert isinstance(message, Message) and message.text == "ab\n\tc"
+    match = parse_action(json.dumps({"action": "match", "intro": f"my{HIDDEN} story\n"}))
+    assert isinstance(match, Match) and match.intro == "my story\n"
+    transfer = parse_action(
+        json.dumps({"action": "transfer", "sessionId": "s", "note": f"\u202eknows{HIDDEN}\tit"})
+    )
+    assert isinstance(transfer, Transfer) and transfer.note == "knows\tit"
+
+
+def test_a_message_of_only_hidden_characters_is_refused_as_empty() -> None:
+    """Given a message whose text is only control and bidi characters, then it is
+    `invalid_request` naming `text`, as an empty text is."""
+    err = _refused({"action": "message", "text": HIDDEN, "clientMsgId": "c1"})
+    assert err.code == "invalid_request"
+    assert err.message.startswith("text")
+    assert err.client_msg_id == "c1"
+
+
+def test_an_intro_or_note_of_only_hidden_characters_is_taken_as_empty() -> None:
+    """Given an intro or a note that is only hidden characters, then it parses as an empty one
+    would (an empty intro or note is allowed and relays nothing)."""
+    match = parse_action(json.dumps({"action": "match", "intro": HIDDEN}))
+    assert isinstance(match, Match) and match.intro == ""
+    transfer = parse_action(json.dumps({"action": "transfer", "sessionId": "s", "note": HIDDEN}))
+    assert isinstance(transfer, Transfer) and transfer.note == ""
+
+
+def test_a_client_msg_id_with_hidden_characters_is_refused_not_changed() -> None:
+    """Given a `clientMsgId` (relayed to the peer, and how the sender matches an error to its
+    message) with a bidi override, then it is `invalid_request` naming it: changing it would
+    break that match."""
+    err = _refused({"action": "message", "text": "hi", "clientMsgId": "c\u202e1"})
+    assert err.code == "invalid_request"
+    assert err.message.startswith("clientMsgId")

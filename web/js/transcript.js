@@ -16,7 +16,7 @@
     meta.appendChild(el("span", { className: "msg-who" }, who));
     meta.appendChild(el("span", { className: "msg-time" }, time));
     node.appendChild(meta);
-    node.appendChild(el("p", { className: "msg-text" }, text));
+    node.appendChild(el("p", { className: "msg-text", dir: "auto" }, text));
     return node;
   }
 

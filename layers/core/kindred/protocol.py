@@ -6,7 +6,9 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from kindred.relayed_text import relayable
 
 MAX_FRAME_BYTES = 32 * 1024
 
@@ -59,15 +61,44 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# JavaScript's largest safe integer: a `seq` above it cannot round-trip through a browser.
+MAX_SEQ = 2**53 - 1
+
+
+def _relayed(text: str) -> str:
+    return relayable(text)
+
+
+def _relayed_not_empty(text: str) -> str:
+    cleaned = relayable(text)
+    if not cleaned:
+        raise ValueError("nothing is left once control characters are removed")
+    return cleaned
+
+
+def _no_hidden_characters(value: str) -> str:
+    if relayable(value) != value:
+        raise ValueError("must not contain control or bidirectional characters")
+    return value
+
+
+# Text the server relays to another person, cleaned on the way in (kindred.relayed_text).
+RelayedText = Annotated[str, AfterValidator(_relayed)]
+RequiredRelayedText = Annotated[str, AfterValidator(_relayed_not_empty)]
+# An id the peer receives as sent: refused, not changed, so that the sender's errors match it.
+RelayedId = Annotated[str, AfterValidator(_no_hidden_characters)]
+
+
 class _Action(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # strict: JSON types as the protocol gives them; "5" is not 5, 1 is not true, 1.0 not 1.
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
 
 class Match(_Action):
     action: Literal["match"]
     topics: list[TopicId] = Field(default_factory=list, max_length=5)
     language: LanguageTag | None = None
-    intro: str | None = Field(default=None, max_length=500)
+    intro: RelayedText | None = Field(default=None, max_length=500)
 
 
 class Availability(_Action):
@@ -80,10 +111,10 @@ class Availability(_Action):
 
 class Message(_Action):
     action: Literal["message"]
-    text: str = Field(min_length=1, max_length=4000)
+    text: RequiredRelayedText = Field(min_length=1, max_length=4000)
     sessionId: SessionId | None = None
-    clientMsgId: str | None = Field(default=None, max_length=64)
-    seq: int | None = Field(default=None, ge=0)
+    clientMsgId: RelayedId | None = Field(default=None, max_length=64)
+    seq: int | None = Field(default=None, ge=0, le=MAX_SEQ)
 
 
 class _ChatAction(_Action):
@@ -127,7 +158,7 @@ class Resources(_Action):
 class Transfer(_Action):
     action: Literal["transfer"]
     sessionId: SessionId
-    note: str | None = Field(default=None, max_length=500)
+    note: RelayedText | None = Field(default=None, max_length=500)
 
 
 class Forget(_Action):

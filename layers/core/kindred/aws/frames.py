@@ -23,7 +23,10 @@ def frame_handler(*routes: str) -> Callable[[dict[str, Any], LambdaContext], dic
     """The handler of a function whose template routes are `routes`."""
     served = frozenset(routes)
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the body is what someone wrote.
+    @logger.inject_lambda_context(
+        correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False
+    )
     @metrics.log_metrics
     def handle_frame(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return chat.handle(services(), message_request(event), served)
