@@ -6,9 +6,26 @@ Only this package knows boto3 and the adapters; handlers take their Services fro
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from kindred.config import Settings, settings
 from kindred.services import Services
+
+if TYPE_CHECKING:
+    from kindred.auth import Identity
+
+
+class _LazyTokens:
+    """kindred.auth.CognitoTokens, imported on the first `reauth`: PyJWT and cryptography
+    stay out of the chat function's cold start."""
+
+    def __init__(self, config: Settings) -> None:
+        self._config = config
+
+    def verify(self, token: str) -> Identity:
+        from kindred.auth import CognitoTokens
+
+        return CognitoTokens(self._config).verify(token)
 
 
 def aws_services(config: Settings) -> Services:
@@ -17,6 +34,7 @@ def aws_services(config: Settings) -> Services:
     from botocore.config import Config
 
     # Imported on first use: the cold start.
+    from kindred.aws.accounts import CognitoAccounts
     from kindred.aws.census import DynamoCensus
     from kindred.aws.chats import DynamoChats
     from kindred.aws.connections import DynamoConnections
@@ -65,6 +83,11 @@ def aws_services(config: Settings) -> Services:
         work=work,
         sealer=sealer,
         settings=config,
+        tokens=_LazyTokens(config),
+        # Only the sweeper asks Cognito (ListUsers); the client is made then.
+        accounts=CognitoAccounts(
+            lambda: session.client("cognito-idp", config=retries), config.cognito_user_pool_id
+        ),
     )
 
 
