@@ -89,6 +89,7 @@ class World:
         alias: str = "",
         lang: str = "en",
         resume: str | None = None,
+        expires_at: int | None = None,
     ) -> str:
         cid = new_connection_id()
         e = event("connect")
@@ -99,6 +100,8 @@ class World:
             "alias": alias,
             "principalId": user_id or "anonymous",
         }
+        if expires_at is not None:  # the staff token's `exp`, as the authorizer passes it on
+            e["requestContext"]["authorizer"]["expiresAt"] = str(expires_at)
         e["queryStringParameters"] = {"lang": lang}
         if resume is not None:
             e["queryStringParameters"]["resume"] = resume
