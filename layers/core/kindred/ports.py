@@ -239,7 +239,7 @@ class Accounts(Protocol):
     """The staff accounts of the user pool (Cognito), as the sweeper asks after them."""
 
     def inactive(self, user_ids: list[str]) -> set[str]:
-        """Which of these accounts (Cognito `sub`s) are disabled or deleted."""
+        """Which of these accounts (Cognito `sub`s) are disabled (not merely not found)."""
 
 
 class Notifier(Protocol):

@@ -16,7 +16,7 @@ shifts live hours, sessions a day) and:
 - tells a seeker who has waited MaxWaitMinutes, once, and records the longest wait for the
   long-wait alarm (which matches alone cannot show while nobody is on shift);
 - closes volunteers' and supervisors' connections whose sign-in ran out (kindred.sessions),
-  and those of accounts Cognito says are disabled or deleted.
+  and those of accounts Cognito says are disabled.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def _repair_orphans(
 
 def _end_staff_sessions(svc: Services, view: TableView, done: Counter[str]) -> set[str]:
     """Close the staff connections whose sign-in ran out (no `reauth` came), then those of
-    accounts disabled or deleted in Cognito, so a disabled account is out within a run, not
+    accounts disabled in Cognito, so a disabled account is out within a run, not
     when its token expires. Returns the connections closed."""
     closed: set[str] = set()
     staff: list[Connection] = []

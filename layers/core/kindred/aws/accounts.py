@@ -1,4 +1,4 @@
-"""The Accounts port on Cognito: whether staff accounts are still enabled (ListUsers by sub)."""
+"""The Accounts port on Cognito: which staff accounts are disabled (ListUsers by sub)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ class CognitoAccounts:
     """Implements kindred.ports.Accounts: one ListUsers call per account asked after.
 
     ListUsers with `sub = "..."` finds an account whatever its username (with e-mail as the
-    login, Cognito's username is not the e-mail); an account that is not found was deleted,
-    one with `Enabled` false was disabled. The client is made on first use: only the sweeper
-    asks.
+    login, Cognito's username is not the e-mail); one with `Enabled` false is disabled. Only
+    that positive answer closes a connection: an account not found (deleted, or a pool id
+    set wrong) is left to its token's expiry, so a misconfiguration never closes everyone.
+    The client is made on first use: only the sweeper asks.
     """
 
     def __init__(self, client: Callable[[], Any], user_pool_id: str) -> None:
@@ -33,14 +34,13 @@ class CognitoAccounts:
         gone: set[str] = set()
         for user_id in user_ids:
             if not _SUB.match(user_id):
-                gone.add(user_id)  # no account has such a sub
-                continue
+                continue  # no account has such a sub: nothing to ask
             users = cognito.list_users(
                 UserPoolId=self._user_pool_id,
                 Filter=f'sub = "{user_id}"',
                 Limit=1,
                 AttributesToGet=["sub"],
             ).get("Users", [])
-            if not users or not users[0].get("Enabled", True):
+            if users and users[0].get("Enabled") is False:
                 gone.add(user_id)
         return gone
