@@ -288,7 +288,6 @@ _POOL_SETTINGS = (
     "AliasAttributes",
     "AutoVerifiedAttributes",
     "AccountRecoverySetting",
-    "MfaConfiguration",
     "UsernameConfiguration",
 )
 
@@ -304,11 +303,26 @@ def _create_user_pool(
         pool = cognito.describe_user_pool(UserPoolId=existing[0]["Id"])["UserPool"]
     else:
         pool = cognito.create_user_pool(PoolName=name, **_pick(props, *_POOL_SETTINGS))["UserPool"]
+    _set_mfa(cognito, pool["Id"], props)
     return {
         logical_id: pool["Id"],
         f"{logical_id}.Arn": pool["Arn"],
         f"{logical_id}.ProviderName": f"cognito-idp.{region}.amazonaws.com/{pool['Id']}",
     }
+
+
+def _set_mfa(cognito: Any, pool_id: str, props: dict[str, Any]) -> None:
+    """MfaConfiguration and EnabledMfas as CloudFormation applies them: CreateUserPool takes
+    no EnabledMfas, so TOTP is switched on by SetUserPoolMfaConfig, as the console does."""
+    mode = str(props.get("MfaConfiguration") or "OFF")
+    if "SOFTWARE_TOKEN_MFA" in (props.get("EnabledMfas") or []):
+        cognito.set_user_pool_mfa_config(
+            UserPoolId=pool_id,
+            SoftwareTokenMfaConfiguration={"Enabled": True},
+            MfaConfiguration=mode,
+        )
+    elif mode != "OFF":
+        cognito.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration=mode)
 
 
 _CLIENT_SETTINGS = (

@@ -52,6 +52,10 @@ T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_API_ID = "localwsapi"  # ten characters, like an API Gateway id
+# Template parameters the local stack runs with unless told otherwise. VolunteerMfa OPTIONAL:
+# the demo accounts have no MFA, so scripts sign them in with USER_PASSWORD_AUTH and no
+# challenge (docs/protocol.md, "The local stack"); `--parameter VolunteerMfa=ON` runs as deployed.
+LOCAL_PARAMETERS: dict[str, str] = {"VolunteerMfa": "OPTIONAL"}
 # Where moto and the @connections API listen whatever --host says: only this process's
 # handlers (and a browser on this machine, for Cognito) talk to them, and the authorizer
 # fetches keys over plain http from loopback only.
@@ -342,7 +346,7 @@ class LocalStack:
         for origin in (f"http://{self.host}:{port}", f"http://localhost:{port}"):
             if origin not in origins:
                 origins.append(origin)
-        return {**self._parameters, "AllowedOrigins": ",".join(origins)}
+        return {**LOCAL_PARAMETERS, **self._parameters, "AllowedOrigins": ",".join(origins)}
 
     def _environment(self, parameters: Mapping[str, str]) -> dict[str, str]:
         """The one environment of every function: the template's, plus the local endpoints."""
@@ -364,6 +368,9 @@ class LocalStack:
             # The administrator: whoever is not a function (tools, tests); each function's
             # own calls carry its role's credentials (local.iam).
             **_started(self.iam).admin_environment(),
+            # moto's own setting: check TOTP codes (against the fixed secret moto hands out in
+            # AssociateSoftwareToken), so a wrong code is refused here as in Cognito.
+            "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
         }
         pool = environment.get("COGNITO_USER_POOL_ID")
         if pool:

@@ -101,6 +101,7 @@ class World:
         alias: str = "",
         lang: str = "en",
         resume: str | None = None,
+        expires_at: int | None = None,
     ) -> str:
         cid = new_connection_id()
         e = event("connect")
@@ -111,6 +112,8 @@ class World:
             "alias": alias,
             "principalId": user_id or "anonymous",
         }
+        if expires_at is not None:  # the staff token's `exp`, as the authorizer passes it on
+            e["requestContext"]["authorizer"]["expiresAt"] = str(expires_at)
         e["queryStringParameters"] = {"lang": lang}
         if resume is not None:
             e["queryStringParameters"]["resume"] = resume

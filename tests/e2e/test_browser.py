@@ -51,7 +51,7 @@ def assert_clean(*watched: Watched) -> None:
 def sign_in(page: Page, web_url: str, email: str = VOLUNTEER, *, available: bool = True) -> None:
     page.goto(urljoin(web_url, "volunteer.html"))
     page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Your availability")).to_be_visible()
     if available:
@@ -363,7 +363,7 @@ def test_pages_pass_basic_accessibility_checks_without_console_errors(
     expect(console.get_by_label("E-mail")).to_be_visible()
     assert a11y_problems(console) == []
     console.get_by_label("E-mail").fill(VOLUNTEER)
-    console.get_by_label("Password").fill("not-the-password")
+    console.get_by_label("Password", exact=True).fill("not-the-password")
     console.get_by_role("button", name="Sign in").click()
     expect(console.locator("#login-error")).to_contain_text("don't match")
     sign_in(console, web_url, available=False)

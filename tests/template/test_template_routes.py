@@ -30,6 +30,7 @@ PROTOCOL_ROUTES = {
     "forget": "ChatFunction",
     "assess": "ChatFunction",  # version 2, issue 8
     "ping": "ChatFunction",
+    "reauth": "ChatFunction",  # version 2, issue 11
 }
 
 FUNCTIONS = sorted(resources_of_type(load_template(TEMPLATE_PATH), "AWS::Serverless::Function"))

@@ -168,6 +168,8 @@ def test_chat_functions_get_exactly_what_they_use_on_this_stack_only(
         expected["secretsmanager:GetSecretValue"] = {repr({"Ref": "SealingSecret"})}
     if function_id == "SweeperFunction":
         expected["dynamodb:Scan"] = {table}  # once a run, to find what a lost $disconnect left
+        # Once a run per connected staff account: disabled or deleted? On this pool only.
+        expected["cognito-idp:ListUsers"] = {repr({"Fn::GetAtt": ["UserPool", "Arn"]})}
     if function_id == "MatcherFunction":
         expected["dynamodb:BatchGetItem"] = {table}  # the blocks of the pairs it plans
         for action in (

@@ -34,7 +34,10 @@ C = TypeVar("C", bound=type)
 
 START_TIME = 1_750_000_000.0  # an arbitrary fixed "now" (epoch seconds) for the fake clock
 # What the adapter writes of a new connection, and what a resumed connection takes over.
-AT_CONNECT = "connection_id role alias language user_id seeker_key state chats resume_failed"
+AT_CONNECT = (
+    "connection_id role alias language user_id seeker_key state chats resume_failed"
+    " token_expires_at"
+)
 ON_RESUME = "alias language seeker_key state session_id peer_id last_session_id session_ids"
 
 
@@ -233,6 +236,13 @@ class InMemoryStore:
         self.conns.amend(conn.connection_id, away_until=away_until)
         if waiting and entry is not None:
             self.entries.amend(entry.queue_key, away=True)
+        return True
+
+    def extend_token(self, connection_id: str, user_id: str, expires_at: int) -> bool:
+        conn = self.conns.get(connection_id)
+        if conn is None or conn.user_id != user_id:
+            return False
+        self.conns.amend(connection_id, token_expires_at=expires_at)
         return True
 
     def clear_resume_flags(self, connection_id: str) -> None:
@@ -597,3 +607,47 @@ class PlainSealer:
         if not sealed.startswith(self.PREFIX):
             raise ValueError("not sealed by this sealer")
         return base64.urlsafe_b64decode(sealed[len(self.PREFIX) :].encode()).decode()
+
+
+class FakeTokens:
+    """Implements kindred.ports.TokenVerifier: tokens issued here by `issue`, checked against
+    the fake clock; any other token is `malformed`."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self._issued: dict[str, Any] = {}
+
+    def issue(self, user_id: str, role: str = "volunteer", *, lifetime: int = 3600) -> str:
+        """A new ID token of this account, valid `lifetime` seconds from now."""
+        from kindred.auth import Identity
+
+        token = f"token-{len(self._issued)}-{user_id}"
+        self._issued[token] = Identity(
+            role=role,  # type: ignore[arg-type]
+            user_id=user_id,
+            alias=f"Vol {user_id}",
+            expires_at=int(self.clock()) + lifetime,
+        )
+        return token
+
+    def verify(self, token: str) -> Any:
+        from kindred.auth import AuthError
+
+        identity = self._issued.get(token)
+        if identity is None:
+            raise AuthError("malformed")
+        if identity.expires_at <= self.clock():
+            raise AuthError("expired")
+        return identity
+
+
+class FakeAccounts:
+    """Implements kindred.ports.Accounts: every account is active unless disabled here."""
+
+    def __init__(self) -> None:
+        self.disabled: set[str] = set()
+        self.asked: list[list[str]] = []
+
+    def inactive(self, user_ids: list[str]) -> set[str]:
+        self.asked.append(list(user_ids))
+        return self.disabled & set(user_ids)

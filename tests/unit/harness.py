@@ -12,7 +12,15 @@ from kindred.config import Settings
 from kindred.protocol import ACTIONS
 from kindred.records import Connection, VolunteerSlot
 from kindred.services import Services
-from tests.unit.fakes import FakeClock, InMemoryStore, ListWorkQueue, PlainSealer, RecordingNotifier
+from tests.unit.fakes import (
+    FakeAccounts,
+    FakeClock,
+    FakeTokens,
+    InMemoryStore,
+    ListWorkQueue,
+    PlainSealer,
+    RecordingNotifier,
+)
 
 STORAGE_PORTS = "connections tickets queue pool chats safeguards census"
 
@@ -32,6 +40,8 @@ class FakeServices(Services):
     work: ListWorkQueue
     sealer: PlainSealer
     clock: FakeClock
+    tokens: FakeTokens
+    accounts: FakeAccounts
 
     @property
     def store(self) -> InMemoryStore:
@@ -62,7 +72,14 @@ def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServic
     # The one store behind every storage port of Services.
     ports: dict[str, Any] = dict.fromkeys(STORAGE_PORTS.split(), store)
     return FakeServices(
-        **ports, notifier=notifier, work=work, sealer=sealer, settings=config, clock=the_clock
+        **ports,
+        notifier=notifier,
+        work=work,
+        sealer=sealer,
+        settings=config,
+        clock=the_clock,
+        tokens=FakeTokens(the_clock),
+        accounts=FakeAccounts(),
     )
 
 
@@ -70,13 +87,19 @@ def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServic
 
 
 def connect(
-    svc: Services, cid: str, role: str = "seeker", *, user_id: str = "", alias: str = ""
+    svc: Services,
+    cid: str,
+    role: str = "seeker",
+    *,
+    user_id: str = "",
+    alias: str = "",
+    token_expires_at: int | None = None,
 ) -> str:
     """Open a connection the way $connect does, after the authorizer has said who it is."""
     from kindred.connections import connect as on_connect
     from kindred.events import ConnectRequest
 
-    on_connect(svc, ConnectRequest(cid, role, user_id, alias, {"lang": "en"}))
+    on_connect(svc, ConnectRequest(cid, role, user_id, alias, {"lang": "en"}, token_expires_at))
     return cid
 
 

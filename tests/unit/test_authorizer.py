@@ -287,8 +287,10 @@ def test_volunteer_token_admits_a_volunteer_named_by_the_token(
 ) -> None:
     """Given a volunteer signed in to the console (group volunteers, name Ana),
     When the console connects with the ID token,
-    Then the connection is allowed as that volunteer, under the alias Ana."""
-    token = sign(id_claims(), pool_key)
+    Then the connection is allowed as that volunteer, under the alias Ana, until the token
+    expires (the connection item keeps `expiresAt`; `reauth` extends it)."""
+    claims = id_claims()
+    token = sign(claims, pool_key)
 
     policy = invoke(connect_event(token, origin=CONSOLE_PAGE))
 
@@ -298,6 +300,7 @@ def test_volunteer_token_admits_a_volunteer_named_by_the_token(
         "role": "volunteer",
         "userId": "7c1e4a52-0d6b-4c8e-9f00-2a1b3c4d5e6f",
         "alias": "Ana",
+        "expiresAt": str(claims["exp"]),
     }
 
 

@@ -32,6 +32,7 @@ from kindred.protocol import (
     Position,
     ProtocolError,
     Queued,
+    Reauth,
     Report,
     Reported,
     ResourceItem,
@@ -71,6 +72,7 @@ MINIMAL: list[tuple[dict[str, Any], type]] = [
     ({"action": "forget"}, Forget),
     ({"action": "assess", "level": "none"}, Assess),
     ({"action": "ping"}, Ping),
+    ({"action": "reauth", "token": "t"}, Reauth),
 ]
 
 FULL: list[dict[str, Any]] = [
@@ -93,6 +95,7 @@ FULL: list[dict[str, Any]] = [
     {"action": "forget"},
     {"action": "assess", "sessionId": "s1", "level": "imminent"},
     {"action": "ping"},
+    {"action": "reauth", "token": "t" * 16_384},
 ]
 
 
@@ -220,6 +223,9 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ("bad country", {"action": "resources", "country": "USA"}, "country"),
     ("no sessionId", {"action": "feedback", "rating": 3}, "sessionId"),
     ("no available", {"action": "availability"}, "available"),
+    ("no token", {"action": "reauth"}, "token"),
+    ("empty token", {"action": "reauth", "token": ""}, "token"),
+    ("token 16385", {"action": "reauth", "token": "t" * 16_385}, "token"),
 ]
 
 
@@ -492,8 +498,8 @@ def test_the_action_names_are_those_of_the_union_and_each_has_a_handler() -> Non
     from kindred import chat
     from kindred.protocol import ACTION_TYPES, Ping
 
-    assert len(ACTIONS) == len(ACTION_TYPES) == 13
-    assert {"match", "assess", "ping"} <= ACTIONS
+    assert len(ACTIONS) == len(ACTION_TYPES) == 14
+    assert {"match", "assess", "ping", "reauth"} <= ACTIONS
     assert set(chat._HANDLERS) == set(ACTION_TYPES) - {Ping}
 
 

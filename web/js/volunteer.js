@@ -1,8 +1,10 @@
 /* Kindred: the volunteer console.
  *
- * Sign-in is Cognito InitiateAuth (USER_PASSWORD_AUTH) straight from the browser; the ID
- * token is kept in memory only (a reload asks to sign in again) and goes on the WebSocket
- * URL as ?token=. One panel per chat (sessionId); every action names its sessionId.
+ * Sign-in is Cognito InitiateAuth (USER_PASSWORD_AUTH) straight from the browser, with its
+ * challenges (a first password, TOTP set-up and codes: issue 11); the tokens are kept in memory
+ * only (a reload asks to sign in again) and the ID token goes on the WebSocket URL as ?token=.
+ * Five minutes before it expires it is renewed (REFRESH_TOKEN_AUTH) and sent as `reauth`;
+ * `session_expired` shows the sign-in again. One panel per chat (sessionId); every action names its sessionId.
  * Everything a seeker or volunteer writes is shown with textContent.
  *
  * Risk levels (issue 8): each panel shows its chat's level (from `matched.risk`, a risk
@@ -361,6 +363,13 @@
   }
 
   // ---- sign in ------------------------------------------------------------------------------
+  // Cognito's JSON API straight from the browser: InitiateAuth (USER_PASSWORD_AUTH), then the
+  // challenges it may answer with: NEW_PASSWORD_REQUIRED (first sign-in), MFA_SETUP
+  // (AssociateSoftwareToken, VerifySoftwareToken) and SOFTWARE_TOKEN_MFA. Tokens stay in memory.
+
+  var REFRESH_BEFORE_MS = 5 * 60 * 1000; // renew the ID token this long before it expires
+  var pending = null; // a sign-in in progress: {email, session}
+  var refreshTimer = null;
 
   function cognitoEndpoint() {
     var cognito = config.cognito || {};
@@ -368,20 +377,16 @@
     return "https://cognito-idp." + cognito.region + ".amazonaws.com/";
   }
 
-  /** Cognito InitiateAuth over its JSON API; resolves to the ID token. */
-  function initiateAuth(email, password) {
+  /** One call of Cognito's JSON API; resolves to its answer, rejects with err.kind. */
+  function cognitoCall(target, request) {
     return fetch(cognitoEndpoint(), {
       method: "POST",
       credentials: "omit",
       headers: {
         "Content-Type": "application/x-amz-json-1.1",
-        "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+        "X-Amz-Target": "AWSCognitoIdentityProviderService." + target,
       },
-      body: JSON.stringify({
-        AuthFlow: "USER_PASSWORD_AUTH",
-        ClientId: config.cognito.clientId,
-        AuthParameters: { USERNAME: email, PASSWORD: password },
-      }),
+      body: JSON.stringify(request),
     }).then(function (response) {
       return response
         .json()
@@ -389,14 +394,30 @@
           return {};
         })
         .then(function (body) {
-          if (response.ok && body.AuthenticationResult && body.AuthenticationResult.IdToken) {
-            return body.AuthenticationResult.IdToken;
-          }
+          if (response.ok) return body;
           var kind = String(body.__type || body.code || "").split("#").pop();
           var error = new Error(kind || "HTTP " + response.status);
-          error.kind = body.ChallengeName ? "Challenge" : kind;
+          error.kind = kind;
           throw error;
         });
+    });
+  }
+
+  function initiateAuth(email, password) {
+    return cognitoCall("InitiateAuth", {
+      AuthFlow: "USER_PASSWORD_AUTH",
+      ClientId: config.cognito.clientId,
+      AuthParameters: { USERNAME: email, PASSWORD: password },
+    });
+  }
+
+  function respond(challenge, responses, session) {
+    responses.USERNAME = pending.email;
+    return cognitoCall("RespondToAuthChallenge", {
+      ClientId: config.cognito.clientId,
+      ChallengeName: challenge,
+      ChallengeResponses: responses,
+      Session: session || pending.session,
     });
   }
 
@@ -406,40 +427,194 @@
       case "UserNotFoundException":
         return "That e-mail and password don't match an account. Please check them and try again.";
       case "PasswordResetRequiredException":
-      case "Challenge":
-        return "Your account needs a new password before you can sign in. Please ask your coordinator.";
+        return "Your account needs a new password. Please ask your coordinator for a temporary one.";
       case "UserNotConfirmedException":
         return "Your account isn't confirmed yet. Please ask your coordinator.";
       case "TooManyRequestsException":
         return "Too many attempts. Please wait a minute and try again.";
+      case "InvalidPasswordException":
+        return "That password isn't accepted: use at least 12 characters with upper and lower case letters, a digit and a symbol.";
+      case "CodeMismatchException":
+      case "EnableSoftwareTokenMFAException":
+        return "That code isn't right. Codes change every 30 seconds: enter the one your app shows now.";
+      case "ExpiredCodeException":
+        return "That code has expired. Enter the one your app shows now.";
+      case "Challenge":
+        return "Kindred can't finish this sign-in here. Please ask your coordinator.";
       default:
+        if (err && /Session|session/.test(err.message || "")) {
+          return "This sign-in took too long. Please start again.";
+        }
         return "We couldn't reach the sign-in service. Please try again in a moment.";
     }
   }
 
-  function onLoginSubmit(event) {
-    event.preventDefault();
-    var email = $("email").value.trim();
-    var password = $("password").value;
-    $("login-error").textContent = "";
-    if (!email || !password) {
-      $("login-error").textContent = "Please enter your e-mail and password.";
-      (email ? $("password") : $("email")).focus();
-      return;
+  /** Show one step of the sign-in (a form id), hide the others, focus its first field. */
+  function showStep(formId, focusId) {
+    ["login-form", "newpw-form", "mfa-setup-form", "mfa-form"].forEach(function (id) {
+      K.show($(id), id === formId);
+    });
+    if (focusId) $(focusId).focus();
+  }
+
+  function otpauthUri(secret, email) {
+    var label = encodeURIComponent("Kindred:" + email);
+    return "otpauth://totp/" + label + "?secret=" + encodeURIComponent(secret) + "&issuer=Kindred";
+  }
+
+  /** What Cognito answered: tokens (signed in) or the next challenge. */
+  function onAuthAnswer(answer) {
+    if (answer.AuthenticationResult && answer.AuthenticationResult.IdToken) {
+      return signedIn(answer.AuthenticationResult);
     }
-    $("login-submit").disabled = true;
-    initiateAuth(email, password)
-      .then(function (idToken) {
-        $("password").value = "";
-        auth = { idToken: idToken, claims: claimsOf(idToken) };
-        enterConsole();
-      })
+    pending.session = answer.Session;
+    switch (answer.ChallengeName) {
+      case "NEW_PASSWORD_REQUIRED":
+        showStep("newpw-form", "new-password");
+        return null;
+      case "MFA_SETUP":
+        return cognitoCall("AssociateSoftwareToken", { Session: pending.session }).then(function (assoc) {
+          pending.session = assoc.Session || pending.session;
+          $("mfa-secret").textContent = assoc.SecretCode;
+          $("mfa-uri").href = otpauthUri(assoc.SecretCode, pending.email);
+          showStep("mfa-setup-form", "mfa-setup-code");
+        });
+      case "SOFTWARE_TOKEN_MFA":
+        showStep("mfa-form", "mfa-code");
+        return null;
+      default:
+        var error = new Error("challenge");
+        error.kind = "Challenge";
+        throw error;
+    }
+  }
+
+  function signedIn(result, setUpMfa) {
+    pending = null;
+    var refreshToken = result.RefreshToken || (auth && auth.refreshToken);
+    auth = { idToken: result.IdToken, refreshToken: refreshToken, claims: claimsOf(result.IdToken) };
+    scheduleRefresh();
+    if (setUpMfa && result.AccessToken) {
+      // TOTP becomes the account's preferred MFA; its failure does not undo the sign-in.
+      cognitoCall("SetUserMFAPreference", {
+        AccessToken: result.AccessToken,
+        SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true },
+      }).catch(function () {});
+    }
+    ["password", "new-password", "new-password-again", "mfa-setup-code", "mfa-code"].forEach(function (id) {
+      $(id).value = "";
+    });
+    $("mfa-secret").textContent = "";
+    showStep("login-form");
+    enterConsole();
+    return null;
+  }
+
+  /** Run one sign-in step: the button is off meanwhile, an error shows in `errorId`. */
+  function step(event, submitId, errorId, focusId, work) {
+    event.preventDefault();
+    $(errorId).textContent = "";
+    $(submitId).disabled = true;
+    Promise.resolve()
+      .then(work)
       .catch(function (err) {
-        $("login-error").textContent = loginErrorWords(err);
-        $("password").focus();
+        if (err && err.words) {
+          $(errorId).textContent = err.words;
+        } else {
+          $(errorId).textContent = loginErrorWords(err);
+        }
+        $(focusId).focus();
       })
       .then(function () {
-        $("login-submit").disabled = false;
+        $(submitId).disabled = false;
+      });
+  }
+
+  function refused(words) {
+    var error = new Error(words);
+    error.words = words;
+    return error;
+  }
+
+  function onLoginSubmit(event) {
+    var email = $("email").value.trim();
+    var password = $("password").value;
+    step(event, "login-submit", "login-error", email ? "password" : "email", function () {
+      if (!email || !password) throw refused("Please enter your e-mail and password.");
+      pending = { email: email, session: null };
+      return initiateAuth(email, password).then(onAuthAnswer);
+    });
+  }
+
+  function onNewPasswordSubmit(event) {
+    var password = $("new-password").value;
+    step(event, "newpw-submit", "newpw-error", "new-password", function () {
+      if (password.length < 12) throw refused("Please use at least 12 characters.");
+      if (password !== $("new-password-again").value) throw refused("The two passwords are not the same.");
+      return respond("NEW_PASSWORD_REQUIRED", { NEW_PASSWORD: password }).then(onAuthAnswer);
+    });
+  }
+
+  function sixDigits(id) {
+    var code = $(id).value.replace(/\s+/g, "");
+    if (!/^[0-9]{6}$/.test(code)) throw refused("Please enter the 6 digits your app shows.");
+    return code;
+  }
+
+  function onMfaSetupSubmit(event) {
+    step(event, "mfa-setup-submit", "mfa-setup-error", "mfa-setup-code", function () {
+      var code = sixDigits("mfa-setup-code");
+      return cognitoCall("VerifySoftwareToken", {
+        Session: pending.session,
+        UserCode: code,
+        FriendlyDeviceName: "Kindred console",
+      })
+        .then(function (verified) {
+          return respond("MFA_SETUP", {}, verified.Session);
+        })
+        .then(function (answer) {
+          if (answer.AuthenticationResult) return signedIn(answer.AuthenticationResult, true);
+          return onAuthAnswer(answer);
+        });
+    });
+  }
+
+  function onMfaSubmit(event) {
+    step(event, "mfa-submit", "mfa-error", "mfa-code", function () {
+      var code = sixDigits("mfa-code");
+      return respond("SOFTWARE_TOKEN_MFA", { SOFTWARE_TOKEN_MFA_CODE: code }).then(onAuthAnswer);
+    });
+  }
+
+  /** Renew the ID token before it expires (REFRESH_TOKEN_AUTH) and tell the server (`reauth`). */
+  function scheduleRefresh() {
+    if (refreshTimer) window.clearTimeout(refreshTimer);
+    refreshTimer = null;
+    if (!auth || !auth.refreshToken || !auth.claims.exp) return;
+    var wait = Math.max(10000, auth.claims.exp * 1000 - Date.now() - REFRESH_BEFORE_MS);
+    refreshTimer = window.setTimeout(refreshNow, wait);
+  }
+
+  function refreshNow() {
+    if (!auth) return Promise.resolve(false);
+    return cognitoCall("InitiateAuth", {
+      AuthFlow: "REFRESH_TOKEN_AUTH",
+      ClientId: config.cognito.clientId,
+      AuthParameters: { REFRESH_TOKEN: auth.refreshToken },
+    })
+      .then(function (answer) {
+        if (!auth || !answer.AuthenticationResult) return false;
+        auth.idToken = answer.AuthenticationResult.IdToken;
+        auth.claims = claimsOf(auth.idToken);
+        scheduleRefresh();
+        if (client) client.send({ action: "reauth", token: auth.idToken });
+        return true;
+      })
+      .catch(function () {
+        notice("Your sign-in could not be renewed. Please finish your chats: you will be asked to sign in again.", {
+          kind: "warn",
+        });
+        return false;
       });
   }
 
@@ -467,6 +642,10 @@
     if (client) client.close();
     client = null;
     auth = null;
+    pending = null;
+    if (refreshTimer) window.clearTimeout(refreshTimer);
+    refreshTimer = null;
+    showStep("login-form");
     available = false;
     wantAvailable = false;
     signOutArmed = false;
@@ -658,6 +837,17 @@
   }
 
   function onError(frame) {
+    if (frame.code === "session_expired") {
+      // The server closes the connection next: sign in again (chats were ended for the seekers).
+      signOut(frame.message || "Your sign-in has expired. Please sign in again.");
+      return;
+    }
+    if (frame.code === "reauth_failed") {
+      notice("Your sign-in could not be renewed. Please finish your chats: you will be asked to sign in again.", {
+        kind: "warn",
+      });
+      return;
+    }
     var words = ERROR_WORDS[frame.code] || "Something went wrong. Please try again.";
     if (frame.action === "message" && frame.clientMsgId) {
       markNotSent(frame.clientMsgId, words);
@@ -1080,6 +1270,9 @@
   function start() {
     startAttention();
     $("login-form").addEventListener("submit", onLoginSubmit);
+    $("newpw-form").addEventListener("submit", onNewPasswordSubmit);
+    $("mfa-setup-form").addEventListener("submit", onMfaSetupSubmit);
+    $("mfa-form").addEventListener("submit", onMfaSubmit);
     $("availability-form").addEventListener("submit", onAvailabilitySubmit);
     $("availability-form").addEventListener("change", onAvailabilityChange);
     $("sign-out").addEventListener("click", onSignOutClick);

@@ -76,9 +76,14 @@ class Identity:
     role: Role
     user_id: str = ""
     alias: str = ""
+    expires_at: int = 0  # the token's `exp` (epoch seconds); 0 for an anonymous seeker
 
     def context(self) -> dict[str, str]:
-        return {"role": self.role, "userId": self.user_id, "alias": self.alias}
+        context = {"role": self.role, "userId": self.user_id, "alias": self.alias}
+        if self.expires_at:
+            # A string: API Gateway passes context values on as strings anyway.
+            context["expiresAt"] = str(self.expires_at)
+        return context
 
 
 ANONYMOUS_SEEKER: Final = Identity(role="seeker")
@@ -293,7 +298,26 @@ def verify_id_token(
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise AuthError("missing_claim")
-    return Identity(role=_role(claims), user_id=subject, alias=_alias(claims))
+    return Identity(
+        role=_role(claims), user_id=subject, alias=_alias(claims), expires_at=int(claims["exp"])
+    )
+
+
+class CognitoTokens:
+    """Verifies ID tokens as the authorizer does (the pool's JWKS, issuer, client, expiry):
+    kindred.ports.TokenVerifier for `reauth`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def verify(self, token: str) -> Identity:
+        settings = self._settings
+        return verify_id_token(
+            token,
+            jwks_provider=cached_jwks(settings.jwks_url),
+            issuer=settings.issuer,
+            client_id=settings.cognito_client_id,
+        )
 
 
 def _check_times(claims: Mapping[str, Any], now: float) -> None:

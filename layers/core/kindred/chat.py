@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from kindred import matching, positions
+from kindred import matching, positions, sessions
 from kindred.chat_end import end_session, leave
 from kindred.crisis import alert_report, level_of, on_assessed, on_chat_signal
 from kindred.events import MessageRequest
@@ -31,6 +31,7 @@ from kindred.protocol import (
     Ping,
     Pong,
     ProtocolError,
+    Reauth,
     Report,
     Reported,
     Resources,
@@ -77,6 +78,9 @@ def handle(svc: Services, req: MessageRequest, routes: frozenset[str]) -> dict[s
             # One read: a connection that came with `?resume=` learns the outcome on its first
             # frame, and a client's first frame after reconnecting is usually a ping.
             pinger = svc.connections.get_connection(req.connection_id)
+            if pinger is not None and sessions.is_expired(svc, pinger):
+                sessions.close_session(svc, pinger)
+                return OK
             if pinger is not None and (pinger.resumed or pinger.resume_failed):
                 _tell_resume_outcome(svc, pinger, action_name)
             svc.notifier.send(req.connection_id, Pong())
@@ -84,6 +88,10 @@ def handle(svc: Services, req: MessageRequest, routes: frozenset[str]) -> dict[s
         conn = _counted_connection(svc, req.connection_id)
         if conn is None:
             raise ProtocolError("internal", "This connection is not known; please reconnect.")
+        if sessions.is_expired(svc, conn):
+            # Whatever the frame (`reauth` too: a token that ran out cannot be renewed here).
+            sessions.close_session(svc, conn)
+            return OK
         if conn.resumed or conn.resume_failed:
             # The first action of a connection that came with `?resume=`: its outcome first,
             # then the action is served as usual.
@@ -474,4 +482,5 @@ _HANDLERS: dict[type[Any], Callable[[Services, Connection, Any], None]] = {
     Transfer: _transfer,
     Forget: _forget,
     Assess: _assess,
+    Reauth: sessions.reauth,
 }

@@ -51,6 +51,7 @@ def connect(svc: Services, req: ConnectRequest) -> None:
             alias=req.alias or "Volunteer",
             language=language,
             user_id=req.user_id,
+            token_expires_at=req.token_expires_at,
         )
     else:
         token = req.query.get("resume", "")

@@ -31,6 +31,7 @@ class ConnectRequest:
     user_id: str
     alias: str
     query: dict[str, str] = field(default_factory=dict)
+    token_expires_at: int | None = None  # staff: the ID token's `exp`, from the authorizer
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,16 @@ def connect_request(event: dict[str, Any]) -> ConnectRequest:
         user_id=str(auth.get("userId", "")),
         alias=str(auth.get("alias", "")),
         query=dict(model.query_string_parameters or {}),
+        token_expires_at=_epoch_seconds(auth.get("expiresAt")),
     )
+
+
+def _epoch_seconds(value: Any) -> int | None:
+    """The authorizer's `expiresAt` (a string of epoch seconds); None if absent or not one."""
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def disconnect_request(event: dict[str, Any]) -> DisconnectRequest:

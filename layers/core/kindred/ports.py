@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kindred.protocol import Level, ServerFrame
 from kindred.records import (
@@ -16,6 +16,9 @@ from kindred.records import (
     VolunteerSlot,
 )
 from kindred.work_items import WorkReason
+
+if TYPE_CHECKING:  # kindred.auth imports PyJWT: only `reauth` pays for it, not every cold start
+    from kindred.auth import Identity
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,10 @@ class Connections(Protocol):
 
     def clear_resume_flags(self, connection_id: str) -> None:
         """The outcome of a resume has been told: `resumed` and `resumeFailed` go."""
+
+    def extend_token(self, connection_id: str, user_id: str, expires_at: int) -> bool:
+        """A `reauth`: the staff connection of account `user_id` now lasts until `expires_at`
+        (epoch seconds); False (no write) if the connection is gone or is another account's."""
 
 
 class ResumeTickets(Protocol):
@@ -219,6 +226,20 @@ class Store(
     Connections, ResumeTickets, WaitingQueue, VolunteerPool, Chats, Safeguards, Census, Protocol
 ):
     """Every port on the one table: what an adapter of the whole table (or a fake) implements."""
+
+
+class TokenVerifier(Protocol):
+    """Checks a Cognito ID token exactly as the $connect authorizer does (for `reauth`)."""
+
+    def verify(self, token: str) -> Identity:
+        """Who the token names; kindred.auth.AuthError if it is not a valid staff token."""
+
+
+class Accounts(Protocol):
+    """The staff accounts of the user pool (Cognito), as the sweeper asks after them."""
+
+    def inactive(self, user_ids: list[str]) -> set[str]:
+        """Which of these accounts (Cognito `sub`s) are disabled (not merely not found)."""
 
 
 class Notifier(Protocol):

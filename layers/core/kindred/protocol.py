@@ -32,6 +32,8 @@ ErrorCode = Literal[
     "resume_failed",
     "peer_away",
     "closed",
+    "session_expired",  # Addition (v2, issue 11): the sign-in ran out; the server closes
+    "reauth_failed",  # Addition (v2, issue 11): a `reauth` token was refused; nothing changed
     "internal",
 ]
 
@@ -176,6 +178,13 @@ class Ping(_Action):
     action: Literal["ping"]
 
 
+class Reauth(_Action):
+    """Addition (v2, issue 11): a fresh Cognito ID token extends a volunteer's connection."""
+
+    action: Literal["reauth"]
+    token: str = Field(min_length=1, max_length=16_384)  # kindred.auth.MAX_TOKEN_CHARS
+
+
 ClientAction = Annotated[
     Match
     | Availability
@@ -189,7 +198,8 @@ ClientAction = Annotated[
     | Transfer
     | Forget
     | Assess
-    | Ping,
+    | Ping
+    | Reauth,
     Field(discriminator="action"),
 ]
 # Every client action's model, and its name (the `action` each accepts), read off the union.
@@ -417,6 +427,13 @@ class Resumed(_Frame):
     position: int | None = None
 
 
+class Reauthed(_Frame):
+    """Addition (v2, issue 11): the answer to `reauth`; the connection lasts until `expiresAt`."""
+
+    type: Literal["reauthed"] = "reauthed"
+    expiresAt: str
+
+
 class Pong(_Frame):
     type: Literal["pong"] = "pong"
 
@@ -448,6 +465,7 @@ ServerFrame = (
     | ResourcesOut
     | ErrorFrame
     | Resumed
+    | Reauthed
     | Pong
     | Reported
     | Thanks

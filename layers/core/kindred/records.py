@@ -68,6 +68,9 @@ class Connection:
     resumed: bool = False  # took over a dropped connection; its first action hears `resumed`
     resume_failed: bool = False  # came with an unknown or expired token: told on first action
     connected_at_ms: int = 0
+    # Staff (issue 11): when the ID token they signed in with (or their latest `reauth`)
+    # expires, epoch seconds; past it, the connection is closed with `session_expired`.
+    token_expires_at: int | None = None
 
     @property
     def is_staff(self) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from kindred.config import Settings
 from kindred.ports import (
+    Accounts,
     Census,
     Chats,
     Connections,
@@ -15,6 +16,7 @@ from kindred.ports import (
     ResumeTickets,
     Safeguards,
     Sealer,
+    TokenVerifier,
     VolunteerPool,
     WaitingQueue,
     WorkQueue,
@@ -36,6 +38,9 @@ class Services:
     work: WorkQueue
     sealer: Sealer
     settings: Settings
+    # Sessions that end (issue 11): `reauth` checks tokens, the sweeper asks after accounts.
+    tokens: TokenVerifier
+    accounts: Accounts
     clock: Callable[[], float] = time.time
 
     def now_ms(self) -> int:

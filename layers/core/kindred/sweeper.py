@@ -14,14 +14,16 @@ shifts live hours, sessions a day) and:
 - wakes the matcher when a seeker has waited longer than the topic fallback (a lost work item
   must not leave them waiting);
 - tells a seeker who has waited MaxWaitMinutes, once, and records the longest wait for the
-  long-wait alarm (which matches alone cannot show while nobody is on shift).
+  long-wait alarm (which matches alone cannot show while nobody is on shift);
+- closes volunteers' and supervisors' connections whose sign-in ran out (kindred.sessions),
+  and those of accounts Cognito says are disabled.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from kindred import edges, positions
+from kindred import edges, positions, sessions
 from kindred.chat_end import end_session
 from kindred.connections import disconnect as on_disconnect
 from kindred.connections import release
@@ -33,6 +35,10 @@ from kindred.services import Services
 
 # API Gateway closes every WebSocket after 2 hours; a minute more for its $disconnect to run.
 MAX_CONNECTION_MS = (2 * 3600 + 60) * 1000
+# Staff accounts asked after in Cognito per run (one ListUsers each). With more connected at
+# once, each run takes the next ones in turn, so every account is asked after within
+# ceil(accounts / MAX_ACCOUNT_CHECKS) minutes.
+MAX_ACCOUNT_CHECKS = 100
 
 
 def sweep(svc: Services) -> Counter[str]:
@@ -42,8 +48,11 @@ def sweep(svc: Services) -> Counter[str]:
     now = now_ms // 1000
     done: Counter[str] = Counter()
     remaining: set[str] = set()
-    handled: set[str] = set()  # released or disconnected above: their items are seen to
+    # Released or disconnected here: their items are seen to.
+    handled: set[str] = _end_staff_sessions(svc, view, done)
     for conn in view.connections:
+        if conn.connection_id in handled:
+            continue
         if conn.away_until is not None:
             if conn.away_until <= now:
                 release(svc, conn)  # the grace period is over: chat ended, queue left
@@ -122,6 +131,32 @@ def _repair_orphans(
         if supervisor not in remaining and svc.connections.get_connection(supervisor) is None:
             svc.pool.leave_shift(supervisor)
             done["shifts_left"] += 1
+
+
+def _end_staff_sessions(svc: Services, view: TableView, done: Counter[str]) -> set[str]:
+    """Close the staff connections whose sign-in ran out (no `reauth` came), then those of
+    accounts disabled in Cognito, so a disabled account is out within a run, not
+    when its token expires. Returns the connections closed."""
+    closed: set[str] = set()
+    staff: list[Connection] = []
+    for conn in view.connections:
+        if sessions.is_expired(svc, conn):
+            sessions.close_session(svc, conn)
+            closed.add(conn.connection_id)
+            done["sessions_expired"] += 1
+        elif conn.is_staff and conn.user_id:
+            staff.append(conn)
+    accounts = sorted({c.user_id for c in staff})
+    if len(accounts) > MAX_ACCOUNT_CHECKS:
+        start = (svc.now_ms() // 60_000 * MAX_ACCOUNT_CHECKS) % len(accounts)
+        accounts = (accounts + accounts)[start : start + MAX_ACCOUNT_CHECKS]
+    inactive = svc.accounts.inactive(accounts) if accounts else set()
+    for conn in staff:
+        if conn.user_id in inactive:
+            sessions.close_session(svc, conn, sessions.INACTIVE_MESSAGE)
+            closed.add(conn.connection_id)
+            done["accounts_closed"] += 1
+    return closed
 
 
 def _closed(svc: Services, conn: Connection, now_ms: int) -> bool:

@@ -129,6 +129,17 @@ class DynamoConnections(TableAdapter):
             )
         return self.table.transact_if(ops)
 
+    def extend_token(self, connection_id: str, user_id: str, expires_at: int) -> bool:
+        # The condition is the guard: only the account that opened the connection extends it.
+        return self.table.update_if(
+            layout.conn_key(connection_id),
+            UpdateExpression="SET tokenExpiresAt = :exp",
+            ConditionExpression="attribute_exists(pk) AND userId = :uid",
+            ExpressionAttributeValues=layout.attribute_values(
+                {":exp": expires_at, ":uid": user_id}
+            ),
+        ).written
+
     def clear_resume_flags(self, connection_id: str) -> None:
         # A connection already gone has no flags to clear.
         self.table.update_if(

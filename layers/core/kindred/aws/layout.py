@@ -162,6 +162,7 @@ def connection_item(conn: Connection, *, connected_at_ms: int, expires_at: int) 
             "resumed": True if conn.resumed else None,
             "resumeFailed": True if conn.resume_failed else None,
             "connectedAt": connected_at_ms,
+            "tokenExpiresAt": conn.token_expires_at,
             "expiresAt": expires_at,
         }
     )
@@ -188,6 +189,9 @@ def connection_from_item(connection_id: str, data: Mapping[str, Any]) -> Connect
         resumed=bool(data.get("resumed", False)),
         resume_failed=bool(data.get("resumeFailed", False)),
         connected_at_ms=int(data.get("connectedAt", 0)),
+        token_expires_at=(
+            int(data["tokenExpiresAt"]) if data.get("tokenExpiresAt") is not None else None
+        ),
     )
 
 

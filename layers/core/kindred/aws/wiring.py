@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kindred.config import Settings, settings
 from kindred.services import Services
@@ -17,6 +17,22 @@ from kindred.services import Services
 # Set only where several functions share one process (the local stack, the integration
 # tests): each invocation is served with its own function's Services, on its own role.
 _serving: ContextVar[Services | None] = ContextVar("kindred_serving", default=None)
+
+if TYPE_CHECKING:
+    from kindred.auth import Identity
+
+
+class _LazyTokens:
+    """kindred.auth.CognitoTokens, imported on the first `reauth`: PyJWT and cryptography
+    stay out of the chat function's cold start."""
+
+    def __init__(self, config: Settings) -> None:
+        self._config = config
+
+    def verify(self, token: str) -> Identity:
+        from kindred.auth import CognitoTokens
+
+        return CognitoTokens(self._config).verify(token)
 
 
 def aws_services(config: Settings, session: Any = None) -> Services:
@@ -28,6 +44,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
     from botocore.config import Config
 
     # Imported on first use: the cold start.
+    from kindred.aws.accounts import CognitoAccounts
     from kindred.aws.census import DynamoCensus
     from kindred.aws.chats import DynamoChats
     from kindred.aws.connections import DynamoConnections
@@ -76,6 +93,11 @@ def aws_services(config: Settings, session: Any = None) -> Services:
         work=work,
         sealer=sealer,
         settings=config,
+        tokens=_LazyTokens(config),
+        # Only the sweeper asks Cognito (ListUsers); the client is made then.
+        accounts=CognitoAccounts(
+            lambda: session.client("cognito-idp", config=retries), config.cognito_user_pool_id
+        ),
     )
 
 
