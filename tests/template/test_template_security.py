@@ -109,7 +109,8 @@ def test_connect_may_only_use_table_items_and_this_apis_connections(
     Given the $connect function
     When it records a connection, or resumes a dropped seeker's in one transaction
     Then it may get, put, update and delete items and check conditions, on the table only,
-    and post to and close this API's connections (peer_back; a replaced socket)
+    post to and close this API's connections (peer_back; a replaced socket), and read the
+    sealing secret (the daily salt that keys a source address for the connection budget)
     """
     granted = _actions_on(_role_statements(transformed, "ConnectFunction"))
 
@@ -128,6 +129,7 @@ def test_connect_may_only_use_table_items_and_this_apis_connections(
         repr({"Fn::Sub": CONNECTIONS_ARN.replace("{method}", method)})
         for method in ("POST", "DELETE", "GET")
     }
+    expected["secretsmanager:GetSecretValue"] = {repr({"Ref": "SealingSecret"})}
     assert granted == expected
 
 

@@ -11,9 +11,16 @@ from typing import Any
 from kindred.config import Settings
 from kindred.records import Connection, VolunteerSlot
 from kindred.services import Services
-from tests.unit.fakes import FakeClock, InMemoryStore, ListWorkQueue, PlainSealer, RecordingNotifier
+from tests.unit.fakes import (
+    FakeClock,
+    FixedSalts,
+    InMemoryStore,
+    ListWorkQueue,
+    PlainSealer,
+    RecordingNotifier,
+)
 
-STORAGE_PORTS = "connections tickets queue pool chats safeguards census"
+STORAGE_PORTS = "connections tickets queue pool chats safeguards admissions census"
 
 
 def literal_settings(**overrides: Any) -> Settings:
@@ -61,7 +68,13 @@ def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServic
     # The one store behind every storage port of Services.
     ports: dict[str, Any] = dict.fromkeys(STORAGE_PORTS.split(), store)
     return FakeServices(
-        **ports, notifier=notifier, work=work, sealer=sealer, settings=config, clock=the_clock
+        **ports,
+        notifier=notifier,
+        work=work,
+        sealer=sealer,
+        salts=FixedSalts(),
+        settings=config,
+        clock=the_clock,
     )
 
 
@@ -69,13 +82,19 @@ def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServic
 
 
 def connect(
-    svc: Services, cid: str, role: str = "seeker", *, user_id: str = "", alias: str = ""
+    svc: Services,
+    cid: str,
+    role: str = "seeker",
+    *,
+    user_id: str = "",
+    alias: str = "",
+    source_ip: str = "",
 ) -> str:
     """Open a connection the way $connect does, after the authorizer has said who it is."""
     from kindred.connections import connect as on_connect
     from kindred.events import ConnectRequest
 
-    on_connect(svc, ConnectRequest(cid, role, user_id, alias, {"lang": "en"}))
+    on_connect(svc, ConnectRequest(cid, role, user_id, alias, {"lang": "en"}, source_ip))
     return cid
 
 

@@ -31,6 +31,7 @@ class ConnectRequest:
     user_id: str
     alias: str
     query: dict[str, str] = field(default_factory=dict)
+    source_ip: str = ""  # for the connection budget only (kindred.admission): never stored
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def connect_request(event: dict[str, Any]) -> ConnectRequest:
         user_id=str(auth.get("userId", "")),
         alias=str(auth.get("alias", "")),
         query=dict(model.query_string_parameters or {}),
+        source_ip=str(model.request_context.identity.source_ip.network_address),
     )
 
 

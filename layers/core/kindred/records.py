@@ -68,6 +68,11 @@ class Connection:
     resumed: bool = False  # took over a dropped connection; its first action hears `resumed`
     resume_failed: bool = False  # came with an unknown or expired token: told on first action
     connected_at_ms: int = 0
+    # Abuse limits (issue 11), kept across resumes like the seeker key: the highest level
+    # supervisors were alerted of while this seeker waited, and when they last joined the
+    # queue ahead of normal priority (epoch ms, newest first, a few at most).
+    alerted_level: Level | None = None
+    urgent_queued_ms: tuple[int, ...] = ()
 
     @property
     def is_staff(self) -> bool:

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 from kindred.config import Settings
 from kindred.ports import (
+    Admissions,
     Census,
     Chats,
     Connections,
     Notifier,
     ResumeTickets,
     Safeguards,
+    Salts,
     Sealer,
     VolunteerPool,
     WaitingQueue,
@@ -31,10 +33,12 @@ class Services:
     pool: VolunteerPool
     chats: Chats
     safeguards: Safeguards
+    admissions: Admissions
     census: Census
     notifier: Notifier
     work: WorkQueue
     sealer: Sealer
+    salts: Salts
     settings: Settings
     clock: Callable[[], float] = time.time
 
