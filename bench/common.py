@@ -463,7 +463,9 @@ class InProcessStack:
         handshake = Handshake(
             connection_id=new_id(),
             domain_name=f"{API_ID}.execute-api.{REGION}.amazonaws.com",
-            source_ip="192.0.2.10",
+            # Each handshake from an address of its own, as seekers are: the connection budget
+            # counts (and costs) one write per handshake, and never refuses the bench.
+            source_ip=f"198.18.{len(self.handshakes) // 256 % 256}.{len(self.handshakes) % 256}",
             headers=[("Host", f"{API_ID}.execute-api.{REGION}.amazonaws.com"), ("Origin", ORIGIN)],
             query="&".join(parts),
         )

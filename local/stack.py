@@ -60,6 +60,9 @@ LOCAL_PARAMETERS: dict[str, str] = {"VolunteerMfa": "OPTIONAL"}
 # handlers (and a browser on this machine, for Cognito) talk to them, and the authorizer
 # fetches keys over plain http from loopback only.
 LOOPBACK = "127.0.0.1"
+# Template parameters the local stack sets unless told otherwise: every local client (the
+# browser, the tests) comes from one address, so the per-source connection budget is off.
+LOCAL_PARAMETERS = {"MaxConnectionsPerSourcePerMinute": "0"}
 
 # What the functions must never inherit from the developer's shell: real credentials, a
 # profile, or endpoints that would send the local stack's calls somewhere else.
@@ -150,7 +153,7 @@ class LocalStack:
         self.site_path = site
         self.region = region
         self.stack_name = stack_name
-        self._parameters = dict(parameters or {})
+        self._parameters = {**LOCAL_PARAMETERS, **(parameters or {})}
         self._limits = limits or GatewayLimits()
         self._workers = workers
         self._poll_interval = poll_interval

@@ -57,6 +57,12 @@ def new_connection_id() -> str:
     return secrets.token_urlsafe(11)[:15] + "="
 
 
+def _some_address() -> str:
+    """A random address of 198.18.0.0/15 (set aside for testing networks)."""
+    n = secrets.randbelow(2**17)
+    return f"198.{18 + (n >> 16)}.{(n >> 8) & 255}.{n & 255}"
+
+
 def split_frames(data: bytes) -> list[dict[str, Any]]:
     """moto's @connections backend concatenates what it is posted; cut it into JSON frames."""
     decoder = json.JSONDecoder()
@@ -102,10 +108,16 @@ class World:
         lang: str = "en",
         resume: str | None = None,
         expires_at: int | None = None,
+        source_ip: str | None = None,
+        expect: int = 200,
     ) -> str:
+        """A handshake that the authorizer admitted as `role`, from `source_ip` (default: an
+        address of its own, as if every test client were someone else); asserts that
+        $connect answered `expect`."""
         cid = new_connection_id()
         e = event("connect")
         e["requestContext"]["connectionId"] = cid
+        e["requestContext"]["identity"]["sourceIp"] = source_ip or _some_address()
         e["requestContext"]["authorizer"] = {
             "role": role,
             "userId": user_id,
@@ -118,7 +130,7 @@ class World:
         if resume is not None:
             e["queryStringParameters"]["resume"] = resume
         result = self.invoke("connect", e)
-        assert result["statusCode"] == 200
+        assert result["statusCode"] == expect
         return cid
 
     def send(self, cid: str, frame: dict[str, Any] | str) -> dict[str, Any]:

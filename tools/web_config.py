@@ -126,10 +126,12 @@ def web_config(stack: Mapping[str, Any], site: Mapping[str, Any]) -> dict[str, A
             f"stack {stack.get('StackName')} ({stack.get('StackStatus')}) has no output "
             f"{', '.join(missing)}: is it a Kindred stack, and did its last deploy succeed?"
         )
-    if not outputs["WebSocketUrl"].startswith("wss://"):
-        raise WebConfigError(f"WebSocketUrl {outputs['WebSocketUrl']!r} is not a wss:// URL")
+    # With EdgeRateLimit on, pages connect through CloudFront and AWS WAF.
+    url_key = "EdgeWebSocketUrl" if outputs.get("EdgeWebSocketUrl") else "WebSocketUrl"
+    if not outputs[url_key].startswith("wss://"):
+        raise WebConfigError(f"{url_key} {outputs[url_key]!r} is not a wss:// URL")
     return {
-        "websocketUrl": outputs["WebSocketUrl"],
+        "websocketUrl": outputs[url_key],
         "topics": list(site["topics"]),
         "languages": list(site["languages"]),
         "cognito": {

@@ -1,10 +1,11 @@
-"""$connect: record the new connection (the authorizer has already admitted it)."""
+"""$connect: within its source's budget, record the new connection (the authorizer admitted it)."""
 
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from kindred.admission import admit
 from kindred.aws.wiring import services
 from kindred.connections import connect
 from kindred.events import connect_request
@@ -17,5 +18,8 @@ from kindred.observability import logger, metrics
 )
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    connect(services(), connect_request(event))
+    svc, req = services(), connect_request(event)
+    if not admit(svc, req):
+        return {"statusCode": 429}  # the handshake is refused; nothing was stored
+    connect(svc, req)
     return {"statusCode": 200}

@@ -184,6 +184,7 @@ def test_every_function_gets_the_globals_fully_resolved(created: dict[str, str])
         "POSITION_UPDATES": "20",
         "RATE_LIMIT_ACTIONS": "30",
         "RATE_LIMIT_WINDOW_SECONDS": "10",
+        "MAX_CONNECTIONS_PER_SOURCE_PER_MINUTE": "30",
         "POWERTOOLS_SERVICE_NAME": "kindred",
         "POWERTOOLS_METRICS_NAMESPACE": "Kindred",
         "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -109,7 +109,8 @@ def test_connect_may_only_use_table_items_and_this_apis_connections(
     Given the $connect function
     When it records a connection, or resumes a dropped seeker's in one transaction
     Then it may get, put, update and delete items and check conditions, on the table only,
-    and post to and close this API's connections (peer_back; a replaced socket)
+    post to and close this API's connections (peer_back; a replaced socket), and read the
+    sealing secret (the daily salt that keys a source address for the connection budget)
     """
     granted = _actions_on(_role_statements(transformed, "ConnectFunction"))
 
@@ -130,6 +131,7 @@ def test_connect_may_only_use_table_items_and_this_apis_connections(
     }
     # A waiting seeker's resume nudges the matcher (tests/integration/test_iam.py saw it fail).
     expected["sqs:SendMessage"] = {repr({"Fn::GetAtt": ["MatchQueue", "Arn"]})}
+    expected["secretsmanager:GetSecretValue"] = {repr({"Ref": "SealingSecret"})}
     assert granted == expected
 
 

@@ -6,6 +6,7 @@ import base64
 import copy
 import dataclasses
 import functools
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -38,7 +39,10 @@ AT_CONNECT = (
     "connection_id role alias language user_id seeker_key state chats resume_failed"
     " token_expires_at"
 )
-ON_RESUME = "alias language seeker_key state session_id peer_id last_session_id session_ids"
+ON_RESUME = (
+    "alias language seeker_key state session_id peer_id last_session_id session_ids"
+    " alerted_level urgent_queued_ms"
+)
 
 
 class FakeClock:
@@ -162,7 +166,9 @@ class InMemoryStore:
         self.sessions: Shelf[str, Session] = Shelf(self._now)
         self.tickets: Shelf[str, tuple[str, str]] = Shelf(self._now)  # (connection, seeker key)
         self.blocks: Shelf[tuple[str, str], bool] = Shelf(self._now)  # (user id, seeker key)
-        self.reports: Shelf[str, Report] = Shelf(self._now)
+        self.reports: Shelf[tuple[str, str], Report] = Shelf(self._now)  # (session, side)
+        # New seeker connections counted per (source key, epoch minute).
+        self.source_counts: Shelf[tuple[str, int], int] = Shelf(self._now)
         self.pace: MatchPace | None = None  # expires two windows after its window opened
 
     def _shelves(self) -> dict[str, Shelf[Any, Any]]:
@@ -248,6 +254,15 @@ class InMemoryStore:
     def clear_resume_flags(self, connection_id: str) -> None:
         if connection_id in self.conns:
             self.conns.amend(connection_id, resumed=False, resume_failed=False)
+
+    def note_urgent_queueing(
+        self, connection_id: str, queued_ms: tuple[int, ...], alerted_level: Level | None
+    ) -> None:
+        if connection_id in self.conns:
+            changes: dict[str, Any] = {"urgent_queued_ms": tuple(queued_ms)}
+            if alerted_level is not None:
+                changes["alerted_level"] = alerted_level
+            self.conns.amend(connection_id, **changes)
 
     # -- resume tickets --------------------------------------------------------------------
 
@@ -502,10 +517,22 @@ class InMemoryStore:
         self.blocks.drop((volunteer_user_id, seeker_key))
 
     def put_report(
-        self, report_id: str, session_id: str, reason: str, reporter_role: str, expires_at: int
-    ) -> None:
+        self, session_id: str, reporter: str, reason: str, reporter_role: str, expires_at: int
+    ) -> bool:
+        # Like the adapter: a conditional put on (chat, side), which an expired one still holds.
+        if (session_id, reporter) in self.reports:
+            return False
         report = Report(session_id, reason, reporter_role, int(self.clock() * 1000))
-        self.reports.keep(report_id, report, expires_at)
+        self.reports.keep((session_id, reporter), report, expires_at)
+        return True
+
+    def count_connection(self, source_key: str, *, minute: int, limit: int) -> bool:
+        # Like the adapter: one conditional add; the minute is in the key, so no expiry check.
+        counted = self.source_counts.get((source_key, minute), 0)
+        if counted >= limit:
+            return False
+        self.source_counts.keep((source_key, minute), counted + 1, (minute + 1) * 60 + 120)
+        return True
 
     def table_view(self) -> TableView:
         conns, entries, slots = self.conns.alive(), self.entries.alive(), self.slots.alive()
@@ -651,3 +678,10 @@ class FakeAccounts:
     def inactive(self, user_ids: list[str]) -> set[str]:
         self.asked.append(list(user_ids))
         return self.disabled & set(user_ids)
+
+
+class FixedSalts:
+    """Implements kindred.ports.Salts from a fixed test secret (a different salt each day)."""
+
+    def daily_salt(self, day: str) -> bytes:
+        return hashlib.sha256(b"test-secret|" + day.encode()).digest()

@@ -16,13 +16,14 @@ from tests.unit.fakes import (
     FakeAccounts,
     FakeClock,
     FakeTokens,
+    FixedSalts,
     InMemoryStore,
     ListWorkQueue,
     PlainSealer,
     RecordingNotifier,
 )
 
-STORAGE_PORTS = "connections tickets queue pool chats safeguards census"
+STORAGE_PORTS = "connections tickets queue pool chats safeguards admissions census"
 
 
 def literal_settings(**overrides: Any) -> Settings:
@@ -76,6 +77,7 @@ def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServic
         notifier=notifier,
         work=work,
         sealer=sealer,
+        salts=FixedSalts(),
         settings=config,
         clock=the_clock,
         tokens=FakeTokens(the_clock),
@@ -94,12 +96,24 @@ def connect(
     user_id: str = "",
     alias: str = "",
     token_expires_at: int | None = None,
+    source_ip: str = "",
 ) -> str:
     """Open a connection the way $connect does, after the authorizer has said who it is."""
     from kindred.connections import connect as on_connect
     from kindred.events import ConnectRequest
 
-    on_connect(svc, ConnectRequest(cid, role, user_id, alias, {"lang": "en"}, token_expires_at))
+    on_connect(
+        svc,
+        ConnectRequest(
+            cid,
+            role,
+            user_id,
+            alias,
+            {"lang": "en"},
+            token_expires_at=token_expires_at,
+            source_ip=source_ip,
+        ),
+    )
     return cid
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -325,12 +324,13 @@ def _report(svc: Services, conn: Connection, action: Report) -> None:
     if session is None or conn.connection_id not in (session.seeker_id, session.volunteer_id):
         raise ProtocolError("not_in_chat", "There is no chat of yours to report.", action="report")
     expires = int(svc.clock()) + svc.settings.report_retention_days * 86400
-    svc.safeguards.put_report(
-        secrets.token_urlsafe(12), session.session_id, action.reason, conn.role, expires
-    )
-    metrics.add_metric(name="Reports", unit="Count", value=1)
+    side = "seeker" if conn.connection_id == session.seeker_id else "volunteer"
+    # One report per side and chat: a repeat is answered the same, and tells nobody again.
+    first = svc.safeguards.put_report(session.session_id, side, action.reason, conn.role, expires)
     svc.notifier.send(conn.connection_id, Reported())
-    alert_report(svc, session)
+    if first:
+        metrics.add_metric(name="Reports", unit="Count", value=1)
+        alert_report(svc, session)
 
 
 def _block(svc: Services, conn: Connection, action: Block) -> None:

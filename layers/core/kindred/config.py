@@ -47,6 +47,9 @@ class Settings(BaseModel):
     # The limit is capped at 60: the connection item keeps one timestamp per allowed action.
     rate_limit_actions: int = Field(default=30, ge=1, le=60)
     rate_limit_window_seconds: int = Field(default=10, ge=1, le=3600)
+    # Abuse limits (issue 11): new seeker connections per source address (hashed) and minute;
+    # 0 turns the budget off (the local stack, where every client shares one address).
+    max_connections_per_source_per_minute: int = Field(default=30, ge=0, le=100_000)
     default_language: str = "en"
     default_country: str = ""  # ISO 3166 alpha-2: whose crisis lines a seeker sees first
     # Safety at the edges (issue 9). A seeker who has waited this long hears it, with the crisis
@@ -112,6 +115,7 @@ _ENV = {
     "position_updates": "POSITION_UPDATES",
     "rate_limit_actions": "RATE_LIMIT_ACTIONS",
     "rate_limit_window_seconds": "RATE_LIMIT_WINDOW_SECONDS",
+    "max_connections_per_source_per_minute": "MAX_CONNECTIONS_PER_SOURCE_PER_MINUTE",
     "default_language": "DEFAULT_LANGUAGE",
     "default_country": "DEFAULT_COUNTRY",
     "max_wait_minutes": "MAX_WAIT_MINUTES",

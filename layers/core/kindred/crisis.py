@@ -56,13 +56,20 @@ def send_crisis_lines(svc: Services, seeker_id: str, reason: ResourcesReason) ->
     )
 
 
-def on_waiting_seeker_at_risk(svc: Services, seeker: Connection, level: Level) -> None:
-    """A waiting seeker at risk sees crisis lines at once; supervisors hear of it, with the
-    level and the seeker's alias (there is no chat yet: `sessionId` is "")."""
+def on_waiting_seeker_at_risk(
+    svc: Services, seeker: Connection, level: Level, *, alert_supervisors: bool = True
+) -> None:
+    """A waiting seeker at risk sees crisis lines at once, every time; supervisors hear of it
+    (if `alert_supervisors`: once per level rise of this seeker), with the level and the
+    seeker's alias (there is no chat yet: `sessionId` is "")."""
     metrics.add_metric(name="CrisisSignals", unit="Count", value=1)
-    _count_level(level)
-    logger.info("crisis signal while waiting", extra={"risk_level": level})
+    logger.info(
+        "crisis signal while waiting", extra={"risk_level": level, "alerted": alert_supervisors}
+    )
     send_crisis_lines(svc, seeker.connection_id, "crisis")
+    if not alert_supervisors:
+        return
+    _count_level(level)
     alert = Alert(
         kind="risk", sessionId="", at=iso_time(svc.clock()), level=level, seeker=seeker.alias
     )

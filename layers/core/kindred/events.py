@@ -32,6 +32,7 @@ class ConnectRequest:
     alias: str
     query: dict[str, str] = field(default_factory=dict)
     token_expires_at: int | None = None  # staff: the ID token's `exp`, from the authorizer
+    source_ip: str = ""  # for the connection budget only (kindred.admission): never stored
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def connect_request(event: dict[str, Any]) -> ConnectRequest:
         alias=str(auth.get("alias", "")),
         query=dict(model.query_string_parameters or {}),
         token_expires_at=_epoch_seconds(auth.get("expiresAt")),
+        source_ip=str(model.request_context.identity.source_ip.network_address),
     )
 
 

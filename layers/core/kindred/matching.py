@@ -18,6 +18,7 @@ from kindred.records import (
     Session,
     VolunteerSlot,
     is_urgent,
+    level_rank,
     priority_for,
     queue_key,
 )
@@ -27,6 +28,10 @@ from kindred.services import Services
 ROUND_SEEKERS = 100  # how many waiting seekers one matching pass looks at
 ROUND_PASSES = 5  # passes per run: a pass that lost a race re-reads and tries again
 BLOCK_CHECKS = 3  # plans per pass checked against the blocks before only checked pairs go
+# A seeker whose intro reads a risk joins ahead of normal priority: at most this many more
+# times (after the first) in this window, per connection (issue 11, docs/protocol.md).
+URGENT_REQUEUES = 3
+URGENT_REQUEUE_WINDOW_SECONDS = 600
 
 # How well a volunteer's topics fit a seeker's (lower is better; see topic_fit).
 SHARES_A_TOPIC = 0
@@ -53,6 +58,7 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     level = level_of(action.intro)
     now_ms = svc.now_ms()
     priority = priority_for(level)  # imminent, then high, then concern ahead of normal
+    urgent_log = _urgent_log(svc, conn, now_ms) if level is not None else ()
     entry = QueueEntry(
         connection_id=conn.connection_id,
         queue_key=queue_key(priority, now_ms, conn.connection_id),
@@ -78,13 +84,37 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     _, head = tell_queued(svc, conn.connection_id, entry, token)
     metrics.add_metric(name="SeekersQueued", unit="Count", value=1)
     if level is not None:
-        on_waiting_seeker_at_risk(svc, conn, level)
+        # Supervisors hear of a waiting seeker once per level rise, however often they queue.
+        rose = level_rank(level) > level_rank(conn.alerted_level)
+        svc.connections.note_urgent_queueing(
+            conn.connection_id, urgent_log, level if rose else None
+        )
+        on_waiting_seeker_at_risk(svc, conn, level, alert_supervisors=rose)
     positions.after_joining(svc, entry.queue_key, head)
     svc.work.nudge("seeker_waiting")
     if waits_for_a_topic(entry) and svc.settings.topic_fallback_seconds > 0:
         # If no volunteer with their topic comes, nothing else may happen to wake the matcher
         # when the wait is over: this work item does (SQS delays are never early).
         svc.work.nudge("topic_fallback", delay_seconds=svc.settings.topic_fallback_seconds)
+
+
+def _urgent_log(svc: Services, conn: Connection, now_ms: int) -> tuple[int, ...]:
+    """When this seeker joined the queue ahead of normal priority, this time included (newest
+    first); past URGENT_REQUEUES re-queues in URGENT_REQUEUE_WINDOW_SECONDS, `rate_limited`
+    after the crisis lines: a `match`/`end` loop cannot keep jumping the queue, and a seeker
+    at risk is never left without the lines."""
+    window_start = now_ms - URGENT_REQUEUE_WINDOW_SECONDS * 1000
+    recent = tuple(t for t in conn.urgent_queued_ms if t > window_start)
+    if len(recent) > URGENT_REQUEUES:
+        send_crisis_lines(svc, conn.connection_id, "crisis")
+        metrics.add_metric(name="UrgentRequeuesRefused", unit="Count", value=1)
+        raise ProtocolError(
+            "rate_limited",
+            "You have joined the queue many times in a few minutes: please wait a few minutes"
+            " before you ask again. If you are in danger now, call one of the lines shown.",
+            action="match",
+        )
+    return (now_ms, *recent)[: URGENT_REQUEUES + 1]
 
 
 def tell_queued(

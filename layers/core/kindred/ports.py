@@ -72,6 +72,12 @@ class Connections(Protocol):
         """A `reauth`: the staff connection of account `user_id` now lasts until `expires_at`
         (epoch seconds); False (no write) if the connection is gone or is another account's."""
 
+    def note_urgent_queueing(
+        self, connection_id: str, queued_ms: tuple[int, ...], alerted_level: Level | None
+    ) -> None:
+        """A seeker joined the queue ahead of normal priority: keep when (`queued_ms`, newest
+        first) and, unless None, the level supervisors have now been alerted of."""
+
 
 class ResumeTickets(Protocol):
     """The tickets that let a dropped seeker take their place back."""
@@ -211,8 +217,26 @@ class Safeguards(Protocol):
     def delete_block(self, volunteer_user_id: str, seeker_key: str) -> None: ...
 
     def put_report(
-        self, report_id: str, session_id: str, reason: str, reporter_role: str, expires_at: int
-    ) -> None: ...
+        self, session_id: str, reporter: str, reason: str, reporter_role: str, expires_at: int
+    ) -> bool:
+        """Keep a report of a chat by one of its sides (`reporter`, "seeker" or "volunteer");
+        False (nothing written) if that side has reported that chat already."""
+
+
+class Admissions(Protocol):
+    """The per-source connection budget: counters of new seeker connections per minute."""
+
+    def count_connection(self, source_key: str, *, minute: int, limit: int) -> bool:
+        """Count one more connection from this source (a keyed hash, never an address) in
+        this minute (epoch seconds // 60); False (nothing written) if `limit` were counted."""
+
+
+class Salts(Protocol):
+    """Salts derived from the deployment's secret, for keying what must not be reversible."""
+
+    def daily_salt(self, day: str) -> bytes:
+        """The salt of a UTC day ("YYYY-MM-DD"): the same all day, unguessable without the
+        secret, and unrelated to any other day's."""
 
 
 class Census(Protocol):
@@ -223,7 +247,15 @@ class Census(Protocol):
 
 
 class Store(
-    Connections, ResumeTickets, WaitingQueue, VolunteerPool, Chats, Safeguards, Census, Protocol
+    Connections,
+    ResumeTickets,
+    WaitingQueue,
+    VolunteerPool,
+    Chats,
+    Safeguards,
+    Admissions,
+    Census,
+    Protocol,
 ):
     """Every port on the one table: what an adapter of the whole table (or a fake) implements."""
 

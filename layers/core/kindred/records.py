@@ -71,6 +71,11 @@ class Connection:
     # Staff (issue 11): when the ID token they signed in with (or their latest `reauth`)
     # expires, epoch seconds; past it, the connection is closed with `session_expired`.
     token_expires_at: int | None = None
+    # Abuse limits (issue 11), kept across resumes like the seeker key: the highest level
+    # supervisors were alerted of while this seeker waited, and when they last joined the
+    # queue ahead of normal priority (epoch ms, newest first, a few at most).
+    alerted_level: Level | None = None
+    urgent_queued_ms: tuple[int, ...] = ()
 
     @property
     def is_staff(self) -> bool:

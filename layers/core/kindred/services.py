@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from kindred.config import Settings
 from kindred.ports import (
     Accounts,
+    Admissions,
     Census,
     Chats,
     Connections,
     Notifier,
     ResumeTickets,
     Safeguards,
+    Salts,
     Sealer,
     TokenVerifier,
     VolunteerPool,
@@ -33,10 +35,12 @@ class Services:
     pool: VolunteerPool
     chats: Chats
     safeguards: Safeguards
+    admissions: Admissions
     census: Census
     notifier: Notifier
     work: WorkQueue
     sealer: Sealer
+    salts: Salts
     settings: Settings
     # Sessions that end (issue 11): `reauth` checks tokens, the sweeper asks after accounts.
     tokens: TokenVerifier

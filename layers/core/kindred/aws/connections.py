@@ -7,6 +7,7 @@ from typing import Any
 from kindred.aws import layout
 from kindred.aws.table import TableAdapter
 from kindred.ports import RateLimited
+from kindred.protocol import Level
 from kindred.records import Connection
 
 # The rate log on a connection item: rl0 is the time (epoch ms) of its latest counted action,
@@ -146,4 +147,20 @@ class DynamoConnections(TableAdapter):
             layout.conn_key(connection_id),
             UpdateExpression="REMOVE resumed, resumeFailed",
             ConditionExpression="attribute_exists(pk)",
+        )
+
+    def note_urgent_queueing(
+        self, connection_id: str, queued_ms: tuple[int, ...], alerted_level: Level | None
+    ) -> None:
+        values: dict[str, Any] = {":uq": list(queued_ms)}
+        update = "SET urgentQueued = :uq"
+        if alerted_level is not None:
+            update += ", alertedLevel = :al"
+            values[":al"] = alerted_level
+        # A connection already gone keeps nothing.
+        self.table.update_if(
+            layout.conn_key(connection_id),
+            UpdateExpression=update,
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=layout.attribute_values(values),
         )

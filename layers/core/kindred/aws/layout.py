@@ -8,11 +8,12 @@ One DynamoDB table; an item is told by its keys (`pk`, `sk`):
 | a chat | `SESSION#<session id>` | `SESSION` |
 | a resume ticket | `RESUME#<hash of the token>` | `RESUME` |
 | a block | `BLOCK#<volunteer's user id>` | `SEEKER#<seeker key>` |
-| a report | `REPORT#<report id>` | `REPORT` |
+| a report (one per side of a chat) | `REPORT#<session id>` | `BY#<side>` (`seeker`, `volunteer`) |
 | a waiting seeker | `QUEUE` | the queue key (priority, time, connection id) |
 | a volunteer's slot | `POOL` | connection id |
 | a supervisor on shift | `SHIFT` | connection id |
 | the pace of matches | `STATS` | `PACE` |
+| a source's new seekers in a minute | `SOURCE#<keyed hash>` | `MINUTE#<epoch minute>` |
 
 An item's other attributes are spelled by the codecs below: each record of kindred.records
 becomes an item (`*_item`, in DynamoDB's low-level form, ready for PutItem) and an item read back
@@ -38,13 +39,15 @@ PACE_SK = "PACE"
 CONN_SK = "CONN"
 SESSION_SK = "SESSION"
 RESUME_SK = "RESUME"
-REPORT_SK = "REPORT"
 _CONN = "CONN#"
 _SESSION = "SESSION#"
 _RESUME = "RESUME#"
 _BLOCK = "BLOCK#"
 _SEEKER = "SEEKER#"
 _REPORT = "REPORT#"
+_BY = "BY#"
+_SOURCE = "SOURCE#"
+_MINUTE = "MINUTE#"
 
 
 def conn_pk(connection_id: str) -> str:
@@ -67,8 +70,18 @@ def block_sk(seeker_key: str) -> str:
     return _SEEKER + seeker_key
 
 
-def report_pk(report_id: str) -> str:
-    return _REPORT + report_id
+def report_pk(session_id: str) -> str:
+    return _REPORT + session_id
+
+
+def report_sk(reporter: str) -> str:
+    return _BY + reporter
+
+
+def source_minute_key(source_key: str, minute: int) -> dict[str, Any]:
+    """The counter of one source's new connections in one minute (kindred.admission: the
+    source is a keyed hash, never an address)."""
+    return key(_SOURCE + source_key, _MINUTE + str(minute))
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:
@@ -161,6 +174,8 @@ def connection_item(conn: Connection, *, connected_at_ms: int, expires_at: int) 
             "sessionIds": set(conn.session_ids) or None,
             "resumed": True if conn.resumed else None,
             "resumeFailed": True if conn.resume_failed else None,
+            "alertedLevel": conn.alerted_level,
+            "urgentQueued": list(conn.urgent_queued_ms) or None,
             "connectedAt": connected_at_ms,
             "tokenExpiresAt": conn.token_expires_at,
             "expiresAt": expires_at,
@@ -192,6 +207,8 @@ def connection_from_item(connection_id: str, data: Mapping[str, Any]) -> Connect
         token_expires_at=(
             int(data["tokenExpiresAt"]) if data.get("tokenExpiresAt") is not None else None
         ),
+        alerted_level=data.get("alertedLevel"),
+        urgent_queued_ms=tuple(int(t) for t in data.get("urgentQueued", ())),
     )
 
 
@@ -343,8 +360,8 @@ def block_item(volunteer_user_id: str, seeker_key: str, *, expires_at: int) -> d
 
 
 def report_item(
-    report_id: str,
     session_id: str,
+    reporter: str,
     reason: str,
     reporter_role: str,
     *,
@@ -353,8 +370,8 @@ def report_item(
 ) -> dict[str, Any]:
     return to_item(
         {
-            "pk": report_pk(report_id),
-            "sk": REPORT_SK,
+            "pk": report_pk(session_id),
+            "sk": report_sk(reporter),
             "sessionId": session_id,
             "reason": reason,
             "reporterRole": reporter_role,

@@ -47,15 +47,15 @@ class DynamoSafeguards(TableAdapter):
         self.table.delete(layout.block_key(volunteer_user_id, seeker_key))
 
     def put_report(
-        self, report_id: str, session_id: str, reason: str, reporter_role: str, expires_at: int
-    ) -> None:
-        self.table.put(
-            layout.report_item(
-                report_id,
-                session_id,
-                reason,
-                reporter_role,
-                created_at_ms=self.table.now_ms(),
-                expires_at=expires_at,
-            )
+        self, session_id: str, reporter: str, reason: str, reporter_role: str, expires_at: int
+    ) -> bool:
+        item = layout.report_item(
+            session_id,
+            reporter,
+            reason,
+            reporter_role,
+            created_at_ms=self.table.now_ms(),
+            expires_at=expires_at,
         )
+        # One report per side and chat: a second one (a repeat, or a script) writes nothing.
+        return self.table.put_if(item, ConditionExpression="attribute_not_exists(pk)")

@@ -45,6 +45,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
 
     # Imported on first use: the cold start.
     from kindred.aws.accounts import CognitoAccounts
+    from kindred.aws.admissions import DynamoAdmissions
     from kindred.aws.census import DynamoCensus
     from kindred.aws.chats import DynamoChats
     from kindred.aws.connections import DynamoConnections
@@ -52,7 +53,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
     from kindred.aws.pool import DynamoPool
     from kindred.aws.queue import SqsWorkQueue
     from kindred.aws.safeguards import DynamoSafeguards
-    from kindred.aws.sealing import AesGcmSealer, secret_reader
+    from kindred.aws.sealing import AesGcmSealer, SecretSalts, secret_reader
     from kindred.aws.table import Table
     from kindred.aws.tickets import DynamoTickets
     from kindred.aws.waiting_queue import DynamoQueue
@@ -73,13 +74,14 @@ def aws_services(config: Settings, session: Any = None) -> Services:
         )
     )
     work = SqsWorkQueue(session.client("sqs", config=retries), config.match_queue_url)
-    sealer = AesGcmSealer(
-        # The secret is fetched only when a text is first sealed or unsealed: the chat
-        # function's relay never pays for the client or the call.
+    # The secret is fetched only when a text is first sealed or unsealed, or a salt first
+    # derived: the chat function's relay never pays for the client or the call.
+    secret = cache(
         secret_reader(
             lambda: session.client("secretsmanager", config=retries), config.sealing_secret_arn
         )
     )
+    sealer = AesGcmSealer(secret)
     # Keyword by keyword, so that mypy checks each adapter against its port.
     return Services(
         connections=DynamoConnections(table),
@@ -88,10 +90,12 @@ def aws_services(config: Settings, session: Any = None) -> Services:
         pool=DynamoPool(table),
         chats=DynamoChats(table),
         safeguards=DynamoSafeguards(table),
+        admissions=DynamoAdmissions(table),
         census=DynamoCensus(table),
         notifier=notifier,
         work=work,
         sealer=sealer,
+        salts=SecretSalts(secret),
         settings=config,
         tokens=_LazyTokens(config),
         # Only the sweeper asks Cognito (ListUsers); the client is made then.
