@@ -8,6 +8,7 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -145,12 +146,26 @@ def test_every_handler_pins_log_event_off() -> None:
     for app in apps:
         tree = ast.parse(app.read_text(encoding="utf-8"))
         here = f"{app.relative_to(ROOT)}:lambda_handler"
+        # lambda_handler imported from the layer, or made there (`frame_handler(*ROUTES)`).
+        made_by = {
+            target.id: node.value.func.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            if isinstance(node.value.func, ast.Name)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        wanted = {"lambda_handler", made_by.get("lambda_handler", "lambda_handler")}
         imported = [
             f"layers/core/{node.module.replace('.', '/')}.py:{alias.name}"
             for node in ast.walk(tree)
             if isinstance(node, ast.ImportFrom) and node.module
             for alias in node.names
-            if (alias.asname or alias.name) == "lambda_handler"
+            if (alias.asname or alias.name) in wanted
+        ]
+        # A factory's handler is the decorated function defined inside it.
+        imported += [
+            f"{name.split(':')[0]}:handle_frame" for name in imported if name.endswith("_handler")
         ]
         assert here in decorated or any(name in decorated for name in imported), (
             f"{app.relative_to(ROOT)}: lambda_handler is not decorated with inject_lambda_context"
@@ -172,7 +187,7 @@ def log_events_on(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Itera
 
 def test_no_handler_logs_its_event_even_when_the_environment_asks(
     log_events_on: None,
-    aws: dict[str, str],
+    aws_iam: tuple[dict[str, str], Any],
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -181,7 +196,8 @@ def test_no_handler_logs_its_event_even_when_the_environment_asks(
     matcher and the sweeper run, then the handlers log as usual (the capture works) and none
     of the texts is in any log line."""
     caplog.set_level(logging.DEBUG)
-    world = World(boto3.client("sqs"), aws["MATCH_QUEUE_URL"])  # handlers decorated now
+    env, iam = aws_iam
+    world = World(iam, env["MATCH_QUEUE_URL"])  # handlers decorated now
     seeker = world.connect()
     world.send(seeker, {"action": "match", "intro": f"my {INTRO_MARK} story"})
     vol = world.connect("volunteer", user_id="v1", alias="Vee")

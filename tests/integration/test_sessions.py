@@ -16,7 +16,7 @@ import jwt
 import moto.cognitoidp
 import pytest
 
-from kindred.aws.wiring import services
+from kindred.aws.wiring import reset_services
 from kindred.config import settings
 from tests.aws_calls import record_aws_calls
 from tests.conftest import REGION
@@ -48,7 +48,7 @@ def jwks(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
     monkeypatch.setenv("COGNITO_JWKS_URL", url)
     settings.cache_clear()
-    services.cache_clear()
+    reset_services()
     yield url
     server.shutdown()
 

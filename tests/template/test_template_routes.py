@@ -212,3 +212,30 @@ def test_the_matcher_has_the_time_a_batch_needs(template: dict[str, Any]) -> Non
     assert default_timeout <= 10
     assert matcher["Timeout"] == 30
     assert template["Globals"]["Function"]["MemorySize"] <= 512
+
+
+@pytest.mark.parametrize("function_id", ["ChatFunction", "MatchFunction"])
+def test_a_frame_function_serves_exactly_its_template_routes(
+    template: dict[str, Any], function_id: str
+) -> None:
+    """Given a function that serves client frames, then the routes its handler serves (ROUTES
+    in its app.py) are exactly those the template gives it: a frame on any other route is
+    refused (route discipline), so its role needs only what its own routes use."""
+    import ast
+
+    routes = template["Resources"]["KindredWebSocketApi"]["Properties"]["Routes"]
+    given = {
+        key
+        for key, route in routes.items()
+        if route["FunctionArn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    }
+    code_uri = template["Resources"][function_id]["Properties"]["CodeUri"]
+    tree = ast.parse((ROOT / code_uri / "app.py").read_text(encoding="utf-8"))
+    declared = next(
+        ast.literal_eval(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "ROUTES" for t in node.targets)
+    )
+    assert set(declared) == given
+    assert len(declared) == len(set(declared))

@@ -44,7 +44,7 @@ def svc(monkeypatch: pytest.MonkeyPatch) -> FakeServices:
 
 def _handshake(svc: FakeServices, n: int, role: str = "seeker", ip: str = ADDRESS) -> bool:
     user = f"user-{n}" if role != "seeker" else ""
-    return admit(svc, ConnectRequest(f"c{n}", role, user, "", {}, ip))
+    return admit(svc, ConnectRequest(f"c{n}", role, user, "", {}, source_ip=ip))
 
 
 def _day(epoch: float) -> str:

@@ -1,0 +1,131 @@
+"""IAM as AWS enforces it, on moto: each function on its own role, no call outside it, no
+grant that no call uses (local.iam)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local.iam import LocalIam
+from tests.integration.chats import start_chat
+from tests.world import World
+
+
+def _volunteer(world: World, user: str) -> str:
+    vid = world.connect("volunteer", user_id=user, alias=user.title())
+    world.send(vid, {"action": "availability", "available": True})
+    return vid
+
+
+def _every_path(world: World) -> None:
+    """Every route, the matcher and the sweeper, along each path that calls something new."""
+    # A chat, with every chat action; an intro (sealed) and a transfer note (sealed).
+    seeker, vol, session = start_chat(world)
+    world.send(seeker, {"action": "ping"})
+    world.send(seeker, {"action": "typing"})
+    world.send(seeker, {"action": "message", "text": "hello", "seq": 1})
+    world.send(vol, {"action": "message", "text": "hi there"})
+    world.send(seeker, {"action": "message", "text": "I want to end my life tonight"})
+    world.send(vol, {"action": "assess", "level": "high"})
+    world.send(vol, {"action": "resources", "country": "GB"})
+    world.send(seeker, {"action": "Unknown"})  # $default
+    world.send(vol, {"action": "transfer", "sessionId": session, "note": "gentle, please"})
+    other = _volunteer(world, "w")
+    world.run_matcher()
+    world.send(other, {"action": "report", "reason": "unsafe"})
+    world.send(other, {"action": "block"})
+    world.send(seeker, {"action": "feedback", "sessionId": session, "rating": 5})
+    world.send(seeker, {"action": "forget"})
+
+    # A seeker with an intro who waits, drops, and resumes while the old socket still seems
+    # open (the old one is closed by the server), then drops again and is swept.
+    waiting = world.connect()
+    world.send(waiting, {"action": "end"})
+    world.send(waiting, {"action": "match", "intro": "I feel so alone", "topics": ["grief"]})
+    token = world.frames(waiting)[0]["resumeToken"]
+    back = world.connect(resume=token)
+    world.send(back, {"action": "ping"})
+    world.disconnect(waiting)
+    token = next(f for f in world.frames(back) if f["type"] == "resumed")["resumeToken"]
+    world.disconnect(back)
+    again = world.connect(resume=token)
+    world.send(again, {"action": "ping"})
+
+    # A seeker who drops mid-chat and comes back; another who never does (the sweeper).
+    s2, v2, _ = start_chat(world)
+    t2 = world.frames(s2)
+    world.disconnect(s2)
+    world.advance(10)
+    s2b = world.connect(resume=_token_of(world, s2, t2))
+    world.send(s2b, {"action": "ping"})
+    world.disconnect(s2b)
+    world.disconnect(v2)
+    world.disconnect(vol)
+    world.disconnect(other)
+    world.advance(3 * 3600)  # past the grace and API Gateway's 2-hour maximum
+    world.sweep()
+    world.run_matcher()
+
+
+def _token_of(world: World, cid: str, seen: list[dict[str, Any]]) -> str:
+    frames = world.all_frames(cid)
+    return str([f for f in frames if "resumeToken" in f][-1]["resumeToken"])
+
+
+def test_no_role_grants_an_action_its_function_never_calls(
+    world: World, aws_iam: tuple[dict[str, str], LocalIam]
+) -> None:
+    """Given every function on its own role with IAM enforced, when every route, the matcher
+    and the sweeper run along each of their paths, then no call was refused, and every grant
+    of every role (action and resource) was used by a call of that function."""
+    _, iam = aws_iam
+    _every_path(world)
+    refused = [c for c in iam.checks() if not c.allowed]
+    assert refused == []
+    unused = iam.unused_grants()
+    for g in unused: print("UNUSED", g)
+    assert unused == []
+
+
+def test_a_call_outside_the_role_fails_as_access_denied(
+    world: World, aws_iam: tuple[dict[str, str], LocalIam]
+) -> None:
+    """Given the connect function's role without its sqs:SendMessage grant (the drift this
+    issue found: a waiting seeker's resume nudges the matcher), when a waiting seeker resumes,
+    then the handshake fails with AccessDenied, as it would in AWS; and a function's call
+    outside its role (the chat function scanning the table, a GET of a connection) is refused
+    the same way."""
+    _, iam = aws_iam
+    admin = boto3.client("iam")
+    name = "kindred-local-ConnectFunction"
+    policy = json.loads(
+        json.dumps(admin.get_role_policy(RoleName=name, PolicyName="inline")["PolicyDocument"])
+    )
+    policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != "MatchWork"]
+    admin.put_role_policy(RoleName=name, PolicyName="inline", PolicyDocument=json.dumps(policy))
+
+    seeker = world.connect()
+    world.send(seeker, {"action": "match"})
+    token = world.frames(seeker)[0]["resumeToken"]
+    world.disconnect(seeker)
+    with pytest.raises(ClientError) as denied:
+        world.connect(resume=token)
+    # moto answers SQS's JSON protocol with an XML body, which botocore reads as code "403".
+    assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert "AccessDenied" in str(denied.value)
+    assert "not authorized to perform: sqs:SendMessage" in str(denied.value)
+
+    chat_role = iam.session("ChatFunction")
+    with pytest.raises(ClientError) as scan:
+        chat_role.client("dynamodb").scan(TableName=os.environ["TABLE_NAME"])
+    assert scan.value.response["Error"]["Code"] == "AccessDeniedException"
+    with pytest.raises(ClientError) as get:
+        chat_role.client(
+            "apigatewaymanagementapi", endpoint_url=os.environ["WEBSOCKET_ENDPOINT"]
+        ).get_connection(ConnectionId=seeker)
+    assert get.value.response["Error"]["Code"] == "ForbiddenException"
