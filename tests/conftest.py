@@ -60,8 +60,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-def world(aws: dict[str, str]) -> Any:
+def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
     from tests.world import World
 
     sqs = boto3.client("sqs", region_name=REGION)
-    return World(sqs, aws["MATCH_QUEUE_URL"])
+    world = World(sqs, aws["MATCH_QUEUE_URL"])
+    world.keep_sqs_on_this_clock(monkeypatch)  # delayed work items come due on World's clock
+    return world
