@@ -134,12 +134,13 @@ def test_a_grace_longer_than_sqs_delays_is_sent_on_until_it_is_over() -> None:
 
 
 def test_a_sweep_short_of_time_leaves_the_rest_to_the_next_run(svc: FakeServices) -> None:
-    """Given 200 open seeker connections and one volunteer whose socket vanished without a
+    """Given 200 seekers waiting and one volunteer whose socket vanished without a
     `$disconnect`, when the sweeper runs with time for only 64 GetConnection checks, then it
     stops there, counts the rest as left for later and ends nothing it did not check; the
     runs after resume where it stopped, and within four runs the volunteer is cleaned up."""
     for n in range(200):
         connect(svc, f"s{n:03}")
+        send(svc, f"s{n:03}", {"action": "match"})
     connect(svc, "v1", "volunteer", user_id="u1")
     send(svc, "v1", {"action": "availability", "available": True})
     svc.notifier.gone.add("v1")
@@ -164,3 +165,28 @@ def test_a_sweep_short_of_time_leaves_the_rest_to_the_next_run(svc: FakeServices
     assert len(set(checked)) == len(checked), "no connection was checked twice before all were"
     assert svc.connections.get_connection("v1") is None
     assert all(svc.connections.get_connection(f"s{n:03}") for n in range(200))
+
+
+def test_an_idle_seeker_is_checked_one_run_in_ten(svc: FakeServices) -> None:
+    """Given 100 idle seekers (connected, never asked for a chat), one of whose sockets vanished
+    without a `$disconnect`, when the sweeper runs once a minute, then each run checks about a
+    tenth of them, and within ten runs every one was checked once and the vanished one's
+    connection is gone."""
+    for n in range(100):
+        connect(svc, f"i{n:03}")
+    svc.notifier.gone.add("i042")
+    checked: list[str] = []
+    exists = svc.notifier.exists
+
+    def counting_exists(cid: str) -> bool:
+        checked.append(cid)
+        return exists(cid)
+
+    svc.notifier.exists = counting_exists  # type: ignore[method-assign]
+    for _ in range(10):
+        before = len(checked)
+        sweep(svc)
+        assert 0 < len(checked) - before < 25
+        svc.clock.advance(60)
+    assert sorted(checked) == [f"i{n:03}" for n in range(100)]
+    assert svc.connections.get_connection("i042") is None
