@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-BENCHES := cost scale coldstart load detector
+BENCHES := cost scale coldstart load detector sweeper
 .PHONY: help setup run test bench $(addprefix bench-,$(BENCHES)) test-fast lint format build deploy web-config publish-web clean lock train-detector
 
 help:  ## list the targets
@@ -73,6 +73,9 @@ bench-coldstart: $(STAMP)  ## each function's import and init time beside boto3 
 
 bench-load: $(STAMP)  ## N seeker-volunteer pairs through the local stack (ARGS="--pairs 10 100 300")
 	$(BIN)/python -m bench.load $(ARGS)
+
+bench-sweeper: $(STAMP)  ## one sweeper run over 10,000 connections inside its 60 s timeout? (ARGS="--connections 2000")
+	$(BIN)/python -m bench.sweeper $(ARGS)
 
 bench-detector: $(STAMP)  ## microseconds per message of the crisis detector
 	$(BIN)/python bench/detector.py

@@ -83,8 +83,10 @@ def aws(aws_iam: tuple[dict[str, str], Any]) -> dict[str, str]:
 
 
 @pytest.fixture
-def world(aws_iam: tuple[dict[str, str], Any]) -> Any:
+def world(aws_iam: tuple[dict[str, str], Any], monkeypatch: pytest.MonkeyPatch) -> Any:
     from tests.world import World
 
     env, iam = aws_iam
-    return World(iam, env["MATCH_QUEUE_URL"])
+    world = World(iam, env["MATCH_QUEUE_URL"])
+    world.keep_sqs_on_this_clock(monkeypatch)  # delayed work items come due on World's clock
+    return world

@@ -152,8 +152,21 @@ class World:
 
     # -- the clock and what EventBridge does ----------------------------------------------
 
+    def keep_sqs_on_this_clock(self, monkeypatch: Any) -> None:
+        """moto's SQS reads the clock `advance` moves: a delayed work item becomes visible when
+        that clock passes its time, as in AWS, where the queue and the handlers read one
+        clock (moto's own delay and visibility code runs unchanged, on the moved time)."""
+        import moto.sqs.models as sqs_models
+
+        real_ms, real_s = sqs_models.unix_time_millis, sqs_models.unix_time
+        monkeypatch.setattr(
+            sqs_models, "unix_time_millis", lambda *a: real_ms(*a) + self._offset * 1000
+        )
+        monkeypatch.setattr(sqs_models, "unix_time", lambda *a: real_s(*a) + self._offset)
+
     def advance(self, seconds: float) -> None:
-        """Move the clock of the handlers' services (and their store) on by `seconds`."""
+        """Move the clock of the handlers' services (their store, and the match queue's, see
+        `keep_sqs_on_this_clock`) on by `seconds`."""
         from kindred.aws.wiring import services
 
         self._offset += seconds

@@ -1,4 +1,4 @@
-"""Matcher (SQS consumer): each batch of work items runs one matching pass over the queue."""
+"""Matcher (SQS consumer): one matching pass per batch; ends the grace periods that come due."""
 
 from typing import Any
 
@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from kindred.aws.wiring import services
+from kindred.grace import on_grace_over
 from kindred.matching import run_matcher
 from kindred.observability import logger, metrics
 from kindred.work_items import parse_work_item
@@ -19,7 +20,11 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    parse_work_item(record.body)  # a malformed item fails alone and ends in the DLQ
+    item = parse_work_item(record.body)  # a malformed item fails alone and ends in the DLQ
+    if item.reason == "grace_over" and item.connection_id:
+        # A dropped seeker's grace period is due: end it (idempotent; nothing after a resume).
+        outcome = on_grace_over(services(), item.connection_id)
+        logger.info("grace item", extra={"outcome": outcome})
 
 
 # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: no handler ever logs its event.

@@ -13,4 +13,4 @@ from kindred.sweeper import sweep
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dict(sweep(services()))
+    return dict(sweep(services(), context.get_remaining_time_in_millis))

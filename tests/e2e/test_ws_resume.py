@@ -91,8 +91,8 @@ def test_without_a_resume_the_sweeper_ends_the_chat_after_the_grace(stack: Local
     """
     Given a seeker in a chat with the demo volunteer
     When the seeker's socket closes and they do not come back
-    Then the volunteer hears `peer_away`, and after the grace period (the sweeper's next run)
-    `ended` reason `peer_left`
+    Then the volunteer hears `peer_away`, and after the grace period (its delayed work item,
+    or the sweeper's next run) `ended` reason `peer_left`
     """
     with _available_volunteer(stack) as volunteer:
         _chat_then_drop(stack, volunteer)

@@ -88,7 +88,8 @@ def test_no_role_grants_an_action_its_function_never_calls(
     refused = [c for c in iam.checks() if not c.allowed]
     assert refused == []
     unused = iam.unused_grants()
-    for g in unused: print("UNUSED", g)
+    for g in unused:
+        print("UNUSED", g)
     assert unused == []
 
 

@@ -595,6 +595,7 @@ class ListWorkQueue:
     def __init__(self, clock: Callable[[], float]) -> None:
         self._visible: list[str] = []
         self._delayed: list[tuple[float, int, str]] = []  # (visible at, order sent, reason)
+        self._graces: list[tuple[float, int, str]] = []  # (visible at, order, connection id)
         self._sent = 0
         self._clock = clock
 
@@ -611,6 +612,26 @@ class ListWorkQueue:
         """The work items not visible yet: (reason, seconds until they are)."""
         now = self._clock()
         return [(reason, at - now) for at, _, reason in sorted(self._delayed) if at > now]
+
+    def graces_due(self) -> list[str]:
+        """Takes the `grace_over` work items now visible: their connection ids, in order.
+        (Kept apart from `reasons`, which lists the items that only wake the matcher.)"""
+        now = self._clock()
+        due = [cid for at, _, cid in sorted(self._graces) if at <= now]
+        self._graces = [g for g in self._graces if g[0] > now]
+        return due
+
+    @property
+    def graces_pending(self) -> list[tuple[str, float]]:
+        """The `grace_over` work items not visible yet: (connection id, seconds until)."""
+        now = self._clock()
+        return [(cid, at - now) for at, _, cid in sorted(self._graces) if at > now]
+
+    def grace_over(self, connection_id: str, delay_seconds: int) -> None:
+        WorkItem.model_validate({"reason": "grace_over", "connectionId": connection_id})
+        assert 0 <= delay_seconds <= 900, "SQS delays a message by at most 900 s"
+        self._sent += 1
+        self._graces.append((self._clock() + delay_seconds, self._sent, connection_id))
 
     def nudge(self, reason: WorkReason, delay_seconds: int = 0) -> None:
         WorkItem.model_validate({"reason": reason})  # the matcher refuses any other reason

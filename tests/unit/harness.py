@@ -153,3 +153,11 @@ def store_unchanged(svc: FakeServices) -> Iterator[None]:
     before = svc.store.snapshot(rate_logs=False)
     yield
     assert svc.store.snapshot(rate_logs=False) == before
+
+
+def deliver_graces(svc: FakeServices) -> list[str]:
+    """Hand each `grace_over` work item now due to the matcher function's handling of it, as
+    the SQS event source would; the outcome of each."""
+    from kindred.grace import on_grace_over
+
+    return [on_grace_over(svc, cid) for cid in svc.work.graces_due()]

@@ -15,6 +15,7 @@ from kindred.protocol import LanguageTag, PeerAway, PeerBack, Role
 from kindred.records import Connection, queue_key
 from kindred.resume_tickets import resume_hash
 from kindred.services import Services
+from kindred.work_items import delay_until
 
 _ADJECTIVES = (
     "Quiet", "Gentle", "Bright", "Calm", "Kind", "Brave", "Warm", "Steady",
@@ -131,6 +132,9 @@ def disconnect(svc: Services, req: DisconnectRequest) -> None:
         # Rounded up: the grace is never a fraction of a second shorter than promised.
         away_until = math.ceil(svc.clock()) + svc.settings.resume_grace_seconds
         if svc.connections.mark_away(conn, away_until):
+            # Due when the grace is over: the matcher ends it then (kindred.grace), within
+            # seconds; the sweeper is the repair if this work item is lost.
+            svc.work.grace_over(conn.connection_id, delay_until(away_until, svc.clock()))
             if conn.state == "chatting" and conn.peer_id and conn.session_id:
                 # A 410 here is the volunteer's own $disconnect's or the sweeper's to handle.
                 svc.notifier.send(conn.peer_id, PeerAway(sessionId=conn.session_id))

@@ -292,6 +292,10 @@ class WorkQueue(Protocol):
     def nudge(self, reason: WorkReason, delay_seconds: int = 0) -> None:
         """Ask the matcher to run now, or not before `delay_seconds` (at most 900) from now."""
 
+    def grace_over(self, connection_id: str, delay_seconds: int) -> None:
+        """Ask the matcher to end this away seeker's grace period, not before `delay_seconds`
+        (at most 900) from now."""
+
 
 class Sealer(Protocol):
     """Seals short texts (a seeker's intro, a transfer note) while they wait in the queue."""
