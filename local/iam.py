@@ -217,6 +217,8 @@ class LocalIam:
                 }
             ),
         )
+        for old in iam.list_access_keys(UserName=ADMIN_USER)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=ADMIN_USER, AccessKeyId=old["AccessKeyId"])
         key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
         self.admin = {
             "aws_access_key_id": key["AccessKeyId"],

@@ -167,6 +167,9 @@ class SqsPoller:
         self._thread = threading.Thread(target=self._run, name=f"sqs-{source.name}", daemon=True)
 
     def start(self) -> SqsPoller:
+        # Lambda reads the queue's attributes with the function's role when the mapping is
+        # enabled (and refuses a role that cannot): so does this poller.
+        self._sqs.get_queue_attributes(QueueUrl=self.source.queue_url, AttributeNames=["All"])
         self._thread.start()
         return self
 

@@ -88,6 +88,9 @@ class World:
         }
         self._offset = 0.0  # seconds the clock of the handlers' services is ahead of time.time
         self._sqs = iam.session(FUNCTION_OF_DIR["matcher"]).client("sqs")
+        # Lambda reads the queue's attributes with the matcher's role when its event source
+        # mapping is enabled: the event source starts the same way here.
+        self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])
         self._queue_url = queue_url
         self._seen: dict[str, int] = {}
 

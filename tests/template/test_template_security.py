@@ -102,86 +102,85 @@ def test_the_authorizer_can_do_nothing_but_log(transformed: dict[str, Any]) -> N
     assert _role_statements(transformed, "AuthorizerFunction") == []
 
 
-def test_connect_may_only_use_table_items_and_this_apis_connections(
-    transformed: dict[str, Any],
+TABLE = repr({"Fn::GetAtt": ["KindredTable", "Arn"]})
+QUEUE = repr({"Fn::GetAtt": ["MatchQueue", "Arn"]})
+SECRET = repr({"Ref": "SealingSecret"})
+POOL = repr({"Fn::GetAtt": ["UserPool", "Arn"]})
+
+
+def _table(*actions: str) -> dict[str, set[str]]:
+    return {f"dynamodb:{action}": {TABLE} for action in actions}
+
+
+def _connections(*methods: str) -> dict[str, set[str]]:
+    arns = {repr({"Fn::Sub": CONNECTIONS_ARN.replace("{method}", m)}) for m in methods}
+    return {"execute-api:ManageConnections": arns}
+
+
+# Each role exactly: what tests/integration/test_iam.py saw each function call under IAM
+# enforced, every grant used (a TransactWriteItems is authorised per item: Put, Update,
+# Delete; no code writes a ConditionCheck item).
+ROLES: dict[str, dict[str, set[str]]] = {
+    # A seeker's item, the source's counter; a resume (peer_back; a replaced socket closed;
+    # a waiting seeker back in the queue nudges the matcher); the salt of the budget.
+    "ConnectFunction": {
+        **_table("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
+        **_connections("POST", "DELETE"),
+        "sqs:SendMessage": {QUEUE},
+        "secretsmanager:GetSecretValue": {SECRET},
+    },
+    # The grace period and its delayed work item; a volunteer's seekers told.
+    "DisconnectFunction": {
+        **_table("GetItem", "UpdateItem", "DeleteItem", "Query"),
+        **_connections("POST"),
+        "sqs:SendMessage": {QUEUE},
+    },
+    # match seals an intro; availability; work for the matcher.
+    "MatchFunction": {
+        **_table("GetItem", "PutItem", "UpdateItem", "Query"),
+        **_connections("POST"),
+        "sqs:SendMessage": {QUEUE},
+        "secretsmanager:GetSecretValue": {SECRET},
+    },
+    # Consumes the queue (the event source polls on its role), reads blocks in a batch,
+    # unseals intros and notes, sends a grace's work item on.
+    "MatcherFunction": {
+        **_table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem"),
+        **_connections("POST"),
+        "sqs:SendMessage": {QUEUE},
+        "sqs:ReceiveMessage": {QUEUE},
+        "sqs:DeleteMessage": {QUEUE},
+        "sqs:GetQueueAttributes": {QUEUE},
+        "secretsmanager:GetSecretValue": {SECRET},
+    },
+    # The chat actions; forget and session_expired close the socket; a transfer note sealed.
+    "ChatFunction": {
+        **_table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
+        **_connections("POST", "DELETE"),
+        "sqs:SendMessage": {QUEUE},
+        "secretsmanager:GetSecretValue": {SECRET},
+    },
+    # One Scan a run; sockets asked after (GET) and closed; staff accounts asked after.
+    "SweeperFunction": {
+        **_table("GetItem", "UpdateItem", "DeleteItem", "Query", "Scan"),
+        **_connections("POST", "DELETE", "GET"),
+        "sqs:SendMessage": {QUEUE},
+        "cognito-idp:ListUsers": {POOL},
+    },
+}
+
+
+@pytest.mark.parametrize("function_id", sorted(ROLES))
+def test_each_function_gets_exactly_what_it_uses_on_this_stack_only(
+    transformed: dict[str, Any], function_id: str
 ) -> None:
     """
-    Given the $connect function
-    When it records a connection, or resumes a dropped seeker's in one transaction
-    Then it may get, put, update and delete items and check conditions, on the table only,
-    post to and close this API's connections (peer_back; a replaced socket), and read the
-    sealing secret (the daily salt that keys a source address for the connection budget)
-    """
-    granted = _actions_on(_role_statements(transformed, "ConnectFunction"))
-
-    table = repr({"Fn::GetAtt": ["KindredTable", "Arn"]})
-    expected = {
-        action: {table}
-        for action in (
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:ConditionCheckItem",
-        )
-    }
-    expected["execute-api:ManageConnections"] = {
-        repr({"Fn::Sub": CONNECTIONS_ARN.replace("{method}", method)})
-        for method in ("POST", "DELETE", "GET")
-    }
-    # A waiting seeker's resume nudges the matcher (tests/integration/test_iam.py saw it fail).
-    expected["sqs:SendMessage"] = {repr({"Fn::GetAtt": ["MatchQueue", "Arn"]})}
-    expected["secretsmanager:GetSecretValue"] = {repr({"Ref": "SealingSecret"})}
-    assert granted == expected
-
-
-@pytest.mark.parametrize(
-    ("function_id", "reads_sealing_secret"),
-    [
-        ("DisconnectFunction", False),
-        ("MatchFunction", True),
-        ("MatcherFunction", True),
-        ("ChatFunction", True),
-        ("SweeperFunction", False),
-    ],
-)
-def test_chat_functions_get_exactly_what_they_use_on_this_stack_only(
-    transformed: dict[str, Any], function_id: str, reads_sealing_secret: bool
-) -> None:
-    """
-    Given a function that handles chats or matching
+    Given a function with AWS calls to make
     When it runs
-    Then it may use the table's items, queue match work and manage this API's connections,
-    each on this stack's resource only; only match, matcher and chat read the sealing secret;
-    only the matcher consumes the queue, and reads blocks in a batch
+    Then its role allows exactly the actions its code calls, each on this stack's resource
+    only (the table, the match queue, the sealing secret, the pool, this API's connections)
     """
-    granted = _actions_on(_role_statements(transformed, function_id))
-
-    table = repr({"Fn::GetAtt": ["KindredTable", "Arn"]})
-    queue = repr({"Fn::GetAtt": ["MatchQueue", "Arn"]})
-    connections = {
-        repr({"Fn::Sub": CONNECTIONS_ARN.replace("{method}", method)})
-        for method in ("POST", "DELETE", "GET")
-    }
-    expected = {action: {table} for action in TABLE_ACTIONS}
-    expected["sqs:SendMessage"] = {queue}
-    expected["execute-api:ManageConnections"] = connections
-    if reads_sealing_secret:
-        expected["secretsmanager:GetSecretValue"] = {repr({"Ref": "SealingSecret"})}
-    if function_id == "SweeperFunction":
-        expected["dynamodb:Scan"] = {table}  # once a run, to find what a lost $disconnect left
-        # Once a run per connected staff account: disabled or deleted? On this pool only.
-        expected["cognito-idp:ListUsers"] = {repr({"Fn::GetAtt": ["UserPool", "Arn"]})}
-    if function_id == "MatcherFunction":
-        expected["dynamodb:BatchGetItem"] = {table}  # the blocks of the pairs it plans
-        for action in (
-            "sqs:ReceiveMessage",
-            "sqs:DeleteMessage",
-            "sqs:GetQueueAttributes",
-            "sqs:ChangeMessageVisibility",
-        ):
-            expected[action] = {queue}
-    assert granted == expected
+    assert _actions_on(_role_statements(transformed, function_id)) == ROLES[function_id]
 
 
 def test_the_authorizer_admits_connections_without_any_token(

@@ -517,6 +517,11 @@ class KindredMachine(RuleBasedStateMachine):
         self._disconnected(peer, kept)
         self._observe()
 
+    def _holds_a_place(self, peer: Peer) -> bool:
+        """Staff, and seekers waiting or in a chat: the sweeper asks after them every run."""
+        conn = self.svc.connections.get_connection(peer.cid)
+        return peer.staff or (conn is not None and conn.state != "idle")
+
     def _keeps_a_place(self, peer: Peer) -> bool:
         """Whether its $disconnect should start a grace period: a seeker waiting or in a chat,
         with a resume token (PROTOCOL.md: "resume")."""
@@ -560,12 +565,20 @@ class KindredMachine(RuleBasedStateMachine):
 
         if after_grace:
             self.svc.clock.advance(self.svc.settings.resume_grace_seconds + 1)
+        from kindred.sweeper import idle_check_due
+
         unseen = [p for p in self.peers.values() if p.gone and not p.disconnected]
         kept = {p.cid: self._keeps_a_place(p) for p in unseen}
+        held = {p.cid: self._holds_a_place(p) for p in unseen}
         self.swept_at = self.svc.clock()
+        run_number = int(self.svc.clock()) // 60  # the sweeper runs once a minute
         sweep(self.svc)
         for peer in unseen:
-            if not peer.forgotten:
+            if peer.forgotten:
+                continue
+            # An idle seeker's socket is asked after one run in IDLE_CHECK_RUNS: until its
+            # run, its lost $disconnect stays lost (nothing anyone waits on).
+            if held[peer.cid] or idle_check_due(peer.cid, run_number):
                 self._disconnected(peer, kept[peer.cid])
         self._observe()
 

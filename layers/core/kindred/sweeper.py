@@ -215,11 +215,13 @@ def close_gone_connections(run: Sweep) -> None:
     too_old = [c for c in present if _too_old(c, run.now_ms)]
     by_id = {c.connection_id: c for c in present if not _too_old(c, run.now_ms)}
     run_number = run.now_ms // 60_000  # the sweeper runs once a minute
-    due = [cid for cid, c in by_id.items() if _holds_a_place(c) or _idle_due(cid, run_number)]
+    due = [cid for cid, c in by_id.items() if _holds_a_place(c) or idle_check_due(cid, run_number)]
     closed = too_old + [by_id[cid] for cid in _gone_sockets(run, due)]
     closed_ids = {c.connection_id for c in closed}
     run.remaining.update(cid for cid in by_id if cid not in closed_ids)
-    for conn in closed:
+    # Seekers first: each gets the grace period its own $disconnect would have given it, even
+    # when its volunteer's socket was lost too (whose $disconnect would end the chat first).
+    for conn in sorted(closed, key=lambda c: c.is_staff):
         if run.budget.spent():
             run.deferred["disconnects"] += 1
             run.remaining.add(conn.connection_id)
@@ -236,7 +238,7 @@ def _holds_a_place(conn: Connection) -> bool:
     return conn.is_staff or conn.state != "idle"
 
 
-def _idle_due(connection_id: str, run_number: int) -> bool:
+def idle_check_due(connection_id: str, run_number: int) -> bool:
     """Whether this run checks this idle seeker: each one in `IDLE_CHECK_RUNS` runs."""
     return zlib.crc32(connection_id.encode()) % IDLE_CHECK_RUNS == run_number % IDLE_CHECK_RUNS
 
