@@ -40,7 +40,7 @@ from local.functions import (
     shared_environment,
 )
 from local.gateway import GatewayLimits, Routes, WebSocketGateway
-from local.iam import LocalIam
+from local.iam import LocalIam, suspended
 from local.motoserver import MotoServer
 from local.poller import SqsPoller, sqs_sources
 from local.scheduler import Scheduler, schedules
@@ -252,6 +252,18 @@ class LocalStack:
         template = load_template(self.template_path)
         ws_socket = self._bind_servers()
         parameters = self._parameters_in_use(template)
+        # The set-up is no function's: unenforced, even while another stack enforces IAM.
+        set_up = ExitStack()
+        set_up.enter_context(suspended())
+        try:
+            iam = self._set_up(template, parameters)
+        finally:
+            set_up.close()
+        self._exit.enter_context(iam.enforced())
+        self._start_serving(template, parameters, ws_socket)
+
+    def _set_up(self, template: dict[str, Any], parameters: dict[str, str]) -> LocalIam:
+        """The template's resources, roles, functions, environment and demo accounts."""
         self.resources = create_resources(
             self.template_path,
             self.session,
@@ -273,7 +285,6 @@ class LocalStack:
         ).create(self.session)
         self.session = iam.admin_session()
         routes = Routes.from_template(template, parameter_values(template, parameters))
-        api = Api(api_id=LOCAL_API_ID, stage=routes.stage, region=self.region, account=account)
         self.connections_api = _bound(
             "connections",
             LOOPBACK,
@@ -297,8 +308,16 @@ class LocalStack:
             function.run_as = iam.acting_as
         self.environment = self._environment(parameters)
         self._set_up_cognito()
-        self._exit.enter_context(iam.enforced())
+        return iam
 
+    def _start_serving(
+        self, template: dict[str, Any], parameters: dict[str, str], ws_socket: socket.socket
+    ) -> None:
+        """The handlers warm, then the gateway, the @connections API, the web, the sources."""
+        account = self.resources.get("AWS::AccountId", "123456789012")
+        routes = Routes.from_template(template, parameter_values(template, parameters))
+        api = Api(api_id=LOCAL_API_ID, stage=routes.stage, region=self.region, account=account)
+        assert self.connections_api is not None
         self._exit.enter_context(patched_environ(self.environment, remove=_SHELL_AWS))
         self._exit.enter_context(fresh_packages(layer_dirs(template, self.template_path.parent)))
         # Shut down before the environment is restored: no handler runs without it.

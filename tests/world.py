@@ -96,8 +96,9 @@ class World:
 
     def invoke(self, directory: str, e: dict[str, Any]) -> Any:
         """Run functions/<directory>'s handler on `e` as Lambda would: on its own role."""
-        with self.iam.acting_as(FUNCTION_OF_DIR[directory]) as svc:
-            self._set_clock(svc)
+        function = FUNCTION_OF_DIR[directory]
+        with self.iam.acting_as(function):
+            self._set_clock(self.iam.services_of(function))
             return self.handlers[directory].lambda_handler(e, FakeContext())
 
     # -- what API Gateway does -----------------------------------------------------------

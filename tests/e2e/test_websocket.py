@@ -133,8 +133,7 @@ def connections_api(local_stack: E2EStack) -> Any:
         "apigatewaymanagementapi",
         endpoint_url=local_stack.stack.environment["WEBSOCKET_ENDPOINT"],
         region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **local_stack.stack.iam.admin,  # type: ignore[union-attr]  # IAM is enforced: an admin
     )
 
 

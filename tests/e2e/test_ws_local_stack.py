@@ -60,13 +60,15 @@ def test_the_handlers_run_with_the_stacks_environment(local_stack: E2EStack) -> 
     Given the root conftest strips AWS_* variables before every test elsewhere
     When an e2e test runs
     Then os.environ is the stack's: the functions' variables, moto as every AWS endpoint,
-    dummy credentials, and the pool's keys fetched from moto
+    the local administrator's credentials (each function's calls carry its role's), and the
+    pool's keys fetched from moto
     """
     environment = local_stack.stack.environment
 
     assert {name: os.environ.get(name) for name in environment} == environment
     assert os.environ["AWS_ENDPOINT_URL"] == local_stack.stack.aws_endpoint
-    assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"
+    assert local_stack.stack.iam is not None
+    assert os.environ["AWS_ACCESS_KEY_ID"] == local_stack.stack.iam.admin["aws_access_key_id"]
     assert os.environ["WEBSOCKET_ENDPOINT"] == local_stack.stack.connections_endpoint
     assert os.environ["COGNITO_JWKS_URL"].startswith(local_stack.stack.aws_endpoint + "/")
     assert local_stack.origin in os.environ["ALLOWED_ORIGINS"].split(",")

@@ -166,7 +166,8 @@ def test_a_call_outside_the_role_fails_as_access_denied(
     chat_role = iam.session("ChatFunction")
     with pytest.raises(ClientError) as scan:
         chat_role.client("dynamodb").scan(TableName=os.environ["TABLE_NAME"])
-    assert "AccessDeniedException" in str(scan.value)
+    assert "AccessDenied" in str(scan.value)
+    assert "not authorized to perform: dynamodb:Scan" in str(scan.value)
     with pytest.raises(ClientError) as get:
         chat_role.client(
             "apigatewaymanagementapi", endpoint_url=os.environ["WEBSOCKET_ENDPOINT"]

@@ -5,7 +5,7 @@ Only this package knows boto3 and the adapters; handlers take their Services fro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -16,7 +16,7 @@ from kindred.services import Services
 
 # Set only where several functions share one process (the local stack, the integration
 # tests): each invocation is served with its own function's Services, on its own role.
-_serving: ContextVar[Services | None] = ContextVar("kindred_serving", default=None)
+_serving: ContextVar[Callable[[], Services] | None] = ContextVar("kindred_serving", default=None)
 
 if TYPE_CHECKING:
     from kindred.auth import Identity
@@ -107,7 +107,8 @@ def aws_services(config: Settings, session: Any = None) -> Services:
 
 def services() -> Services:
     """The services of this invocation: this Lambda process's, built once and kept warm."""
-    return _serving.get() or _process_services()
+    given = _serving.get()
+    return given() if given is not None else _process_services()
 
 
 @cache
@@ -121,10 +122,11 @@ def reset_services() -> None:
 
 
 @contextmanager
-def serving(svc: Services) -> Iterator[Services]:
-    """Within it, services() is `svc` (in this thread): one function's Services, on its role."""
+def serving(svc: Callable[[], Services]) -> Iterator[None]:
+    """Within it, services() is `svc()` (in this thread): one function's Services, on its
+    role, built when the handler first asks for them."""
     token = _serving.set(svc)
     try:
-        yield svc
+        yield
     finally:
         _serving.reset(token)
