@@ -40,6 +40,9 @@ def _every_path(world: World) -> None:
     world.send(other, {"action": "report", "reason": "unsafe"})
     world.send(other, {"action": "block"})
     world.send(seeker, {"action": "feedback", "sessionId": session, "rating": 5})
+    # The seeker asks again: the finished chat's resume ticket is replaced by a new one.
+    world.send(seeker, {"action": "match"})
+    assert world.frames(seeker)[-1]["type"] == "queued"
     world.send(seeker, {"action": "forget"})
 
     # A seeker with an intro who waits, drops, and resumes while the old socket still seems

@@ -135,9 +135,10 @@ ROLES: dict[str, dict[str, set[str]]] = {
         **_connections("POST"),
         "sqs:SendMessage": {QUEUE},
     },
-    # match seals an intro; availability; work for the matcher.
+    # match seals an intro and replaces a finished chat's resume ticket; availability; work
+    # for the matcher.
     "MatchFunction": {
-        **_table("GetItem", "PutItem", "UpdateItem", "Query"),
+        **_table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
         **_connections("POST"),
         "sqs:SendMessage": {QUEUE},
         "secretsmanager:GetSecretValue": {SECRET},

@@ -357,20 +357,22 @@ def test_expired_token_is_refused_with_401_by_the_handler(
 
 
 @pytest.mark.parametrize(
-    ("claims", "reason"),
+    ("make_claims", "reason"),
     [
         (
-            id_claims(iss="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_OtherPool"),
+            lambda: id_claims(
+                iss="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_OtherPool"
+            ),
             "wrong_issuer",
         ),
-        (id_claims(aud="another-app-client"), "wrong_audience"),
-        (id_claims(aud=[CLIENT_ID, "another-app-client"]), "wrong_audience"),
-        (id_claims(token_use="access", aud=None, client_id=CLIENT_ID), "not_id_token"),
-        (id_claims(exp=int(time.time()) - 60), "expired"),
-        (id_claims(iat=int(time.time()) + 600), "not_yet_valid"),
-        (id_claims(nbf=int(time.time()) + 600), "not_yet_valid"),
-        (id_claims(sub=None), "missing_claim"),
-        (id_claims(token_use=None), "missing_claim"),
+        (lambda: id_claims(aud="another-app-client"), "wrong_audience"),
+        (lambda: id_claims(aud=[CLIENT_ID, "another-app-client"]), "wrong_audience"),
+        (lambda: id_claims(token_use="access", aud=None, client_id=CLIENT_ID), "not_id_token"),
+        (lambda: id_claims(exp=int(time.time()) - 60), "expired"),
+        (lambda: id_claims(iat=int(time.time()) + 600), "not_yet_valid"),
+        (lambda: id_claims(nbf=int(time.time()) + 600), "not_yet_valid"),
+        (lambda: id_claims(sub=None), "missing_claim"),
+        (lambda: id_claims(token_use=None), "missing_claim"),
     ],
     ids=[
         "other-pool",
@@ -385,13 +387,17 @@ def test_expired_token_is_refused_with_401_by_the_handler(
     ],
 )
 def test_token_with_wrong_claims_is_refused_with_401(
-    env: JwksServer, pool_key: rsa.RSAPrivateKey, claims: dict[str, Any], reason: str
+    env: JwksServer,
+    pool_key: rsa.RSAPrivateKey,
+    make_claims: Callable[[], dict[str, Any]],
+    reason: str,
 ) -> None:
     """Given a token correctly signed by the pool's key but issued by another pool, for
     another client, as an access token, expired or not yet valid,
     When someone connects with it,
-    Then the handshake is refused with 401 and never falls back to seeker."""
-    error = refusal(connect_event(sign(claims, pool_key)))
+    Then the handshake is refused with 401 and never falls back to seeker.
+    (The claims are made when the test runs: a time fixed at collection would drift.)"""
+    error = refusal(connect_event(sign(make_claims(), pool_key)))
 
     assert (error.reason, error.status) == (reason, 401)
 
