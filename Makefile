@@ -9,7 +9,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
 BENCHES := cost scale coldstart load detector sweeper
-.PHONY: help setup run test bench $(addprefix bench-,$(BENCHES)) test-fast lint format build deploy web-config publish-web clean lock train-detector
+.PHONY: help setup run test impact bench $(addprefix bench-,$(BENCHES)) test-fast lint format build deploy web-config publish-web clean lock train-detector
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -59,6 +59,9 @@ web-config: $(STAMP)  ## build/web/: web/ plus config.json from the deployed sta
 publish-web: web-config  ## web-config, then upload build/web/ to the S3 bucket WEB_BUCKET (AWS CLI)
 	@test -n "$(WEB_BUCKET)" || { echo "publish-web: set WEB_BUCKET=<bucket>, or copy build/web/ to any static host"; exit 2; }
 	aws s3 sync build/web/ s3://$(WEB_BUCKET)/ --delete --cache-control no-cache
+
+impact: $(STAMP)  ## a month's check-in totals, counts under 10 hidden (MONTH=2025-05 STACK= REGION=)
+	$(BIN)/python -m tools.impact $(if $(MONTH),--month $(MONTH)) $(if $(STACK),--stack $(STACK)) $(if $(REGION),--region $(REGION))
 
 bench: $(addprefix bench-,$(BENCHES))  ## every benchmark (figures in bench/results/ and bench/README.md)
 

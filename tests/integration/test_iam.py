@@ -39,9 +39,22 @@ def _every_path(world: World) -> None:
     world.run_matcher()
     world.send(other, {"action": "report", "reason": "unsafe"})
     world.send(other, {"action": "block"})
-    world.send(seeker, {"action": "feedback", "sessionId": session, "rating": 5})
+    # Feedback on the chat just ended, with distress after, and a check-in before the next
+    # `match`: both added to the month's totals (issue 12).
+    ended = [f["sessionId"] for f in world.frames(seeker) if f["type"] == "ended"][-1]
+    world.send(
+        seeker,
+        {
+            "action": "feedback",
+            "sessionId": ended,
+            "rating": 5,
+            "distress": 4,
+            "distressBefore": 6,
+        },
+    )
+    assert world.frames(seeker) == [{"type": "thanks"}]
     # The seeker asks again: the finished chat's resume ticket is replaced by a new one.
-    world.send(seeker, {"action": "match"})
+    world.send(seeker, {"action": "match", "checkin": {"distress": 5, "suicidalNow": "no"}})
     assert world.frames(seeker)[-1]["type"] == "queued"
     world.send(seeker, {"action": "forget"})
 

@@ -11,9 +11,11 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from kindred import ports
+from kindred.impact import CheckinTally, month_after
 from kindred.ports import Conflict, RateLimited, TableView
 from kindred.protocol import Level, ServerFrame
 from kindred.records import (
@@ -170,6 +172,8 @@ class InMemoryStore:
         # New seeker connections counted per (source key, epoch minute).
         self.source_counts: Shelf[tuple[str, int], int] = Shelf(self._now)
         self.pace: MatchPace | None = None  # expires two windows after its window opened
+        # Check-in totals per calendar month ("2025-05"): counts, never whose.
+        self.impact: Shelf[str, CheckinTally] = Shelf(self._now)
 
     def _shelves(self) -> dict[str, Shelf[Any, Any]]:
         return {name: v for name, v in vars(self).items() if isinstance(v, Shelf)}
@@ -533,6 +537,17 @@ class InMemoryStore:
             return False
         self.source_counts.keep((source_key, minute), counted + 1, (minute + 1) * 60 + 120)
         return True
+
+    def add_checkins(self, month: str, tally: CheckinTally) -> None:
+        # Like the adapter: one unconditional add, kept two years after the month ends.
+        if tally.is_empty():
+            return
+        ends = datetime.strptime(month_after(month), "%Y-%m").replace(tzinfo=UTC)
+        totals = self.impact.get(month, CheckinTally()) + tally
+        self.impact.keep(month, totals, int(ends.timestamp()) + 731 * 86400)
+
+    def checkin_totals(self, month: str) -> CheckinTally:
+        return self.impact.live(month) or CheckinTally()
 
     def table_view(self) -> TableView:
         conns, entries, slots = self.conns.alive(), self.entries.alive(), self.slots.alive()

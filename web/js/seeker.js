@@ -6,6 +6,8 @@
  * Message text is never stored. Everything a person writes is shown with textContent.
  * The country whose crisis lines are shown is chosen here (config's defaultCountry, else the
  * browser's language region and time zone, else the seeker's pick) and is never sent or stored.
+ * The check-in's distress answer is kept in memory only, to send back with the feedback (the
+ * server never holds the two together: docs/impact.md); a reload forgets it.
  */
 (function () {
   "use strict";
@@ -56,6 +58,7 @@
     sendSeq: 0,
     lastTypingSent: 0,
     resuming: false,
+    distressBefore: null, // the check-in's distress answer, for the feedback's change
   };
   var typingTimer = null;
   var country = ""; // whose crisis lines are shown: in memory only, never sent or stored
@@ -383,7 +386,9 @@
   }
 
   // The lists of crisis lines on the page, each shown with the chosen country's lines.
-  var LINE_LISTS = ["urgent-lines", "crisis-lines", "ended-lines", "nobody-lines", "long-wait-lines", "closed-lines"];
+  var LINE_LISTS = [
+    "urgent-lines", "crisis-lines", "ended-lines", "nobody-lines", "long-wait-lines", "closed-lines", "checkin-lines",
+  ];
 
   function directory() {
     return (config && config.crisisLines) || null;
@@ -795,12 +800,58 @@
     }
   }
 
+  // ---- the check-in, before and after ---------------------------------------------------
+
+  function pickedValue(name) {
+    var box = document.querySelector("#checkin input[name=" + name + "]:checked");
+    return box ? box.value : null;
+  }
+
+  /** The check-in as the `match` frame carries it; null when nothing was answered. */
+  function checkinAnswers() {
+    var distress = pickedValue("distressBefore");
+    var suicidalNow = pickedValue("suicidalNow");
+    if (distress === null && suicidalNow === null) return null;
+    var checkin = {};
+    if (distress !== null) checkin.distress = Number(distress);
+    if (suicidalNow !== null) checkin.suicidalNow = suicidalNow;
+    return checkin;
+  }
+
+  /** A "yes" shows the crisis lines at once; "not sure" a gentle word and the way to them. */
+  function onCheckinChange() {
+    var answer = pickedValue("suicidalNow");
+    var yes = answer === "yes";
+    var wasShown = !$("checkin-yes").hidden;
+    if (yes) showLines("checkin-lines", []);
+    K.show($("checkin-yes"), yes);
+    K.show($("checkin-unsure"), answer === "unsure");
+    K.show($("checkin-clear"), checkinAnswers() !== null);
+    if (yes && !wasShown) {
+      $("checkin-live").textContent =
+        "Crisis lines you can call or text now are shown below the question.";
+    } else if (!yes) {
+      $("checkin-live").textContent = "";
+    }
+  }
+
+  function clearCheckin() {
+    document.querySelectorAll("#checkin input[type=radio]").forEach(function (box) {
+      box.checked = false;
+    });
+    onCheckinChange();
+    $("before-0").focus();
+  }
+
   function onMatchSubmit(event) {
     event.preventDefault();
     $("match-error").textContent = "";
     var frame = { action: "match", topics: selectedTopics(), language: $("language").value };
     var intro = $("intro").value.trim();
     if (intro) frame.intro = intro;
+    var checkin = checkinAnswers();
+    if (checkin) frame.checkin = checkin;
+    state.distressBefore = checkin && typeof checkin.distress === "number" ? checkin.distress : null;
     $("match-submit").disabled = true;
     $("chat-log").replaceChildren();
     $("chat-log").lang = frame.language; // screen readers read the chat in its language
@@ -850,6 +901,11 @@
     var frame = { action: "feedback", sessionId: state.endedSessionId, rating: Number(picked.value) };
     var comment = $("feedback-comment").value.trim();
     if (comment) frame.comment = comment;
+    var after = document.querySelector("#feedback-form input[name=distressAfter]:checked");
+    if (after) {
+      frame.distress = Number(after.value);
+      if (state.distressBefore !== null) frame.distressBefore = state.distressBefore;
+    }
     if (!state.endedSessionId || !send(frame)) {
       onThanks(); // nothing to send it to; thank them anyway rather than show an error
     }
@@ -859,6 +915,7 @@
   function clearForm() {
     $("match-form").reset();
     onTopicChange();
+    onCheckinChange();
     $("intro-count").textContent = "0 of 500 characters";
     $("intro-limit").textContent = "";
     $("match-error").textContent = "";
@@ -868,12 +925,13 @@
   function cleanSlate() {
     state.sessionId = null;
     state.endedSessionId = null;
+    state.distressBefore = null;
     state.alias = "";
     state.resumeToken = null;
     $("chat-log").replaceChildren();
     $("peer-alias").textContent = "";
     $("ended-reason").textContent = "";
-    ["crisis-lines", "ended-lines", "nobody-lines", "long-wait-lines"].forEach(function (id) {
+    ["crisis-lines", "ended-lines", "nobody-lines", "long-wait-lines", "checkin-lines"].forEach(function (id) {
       $(id).replaceChildren();
       delete $(id).dataset.filled;
     });
@@ -976,6 +1034,10 @@
       else $("main").focus();
     });
     $("match-form").addEventListener("submit", onMatchSubmit);
+    document.querySelectorAll("#checkin input[type=radio]").forEach(function (box) {
+      box.addEventListener("change", onCheckinChange);
+    });
+    $("checkin-clear").addEventListener("click", clearCheckin);
     $("intro").addEventListener("input", onIntroInput);
     document.querySelectorAll("[data-cancel-wait]").forEach(function (button) {
       button.addEventListener("click", cancelWait);

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from kindred import matching, positions, sessions
+from kindred import matching, positions, seeker_checkin, sessions
 from kindred.chat_end import end_session, leave
 from kindred.crisis import alert_report, level_of, on_assessed, on_chat_signal
 from kindred.events import MessageRequest
@@ -355,10 +355,12 @@ def _feedback(svc: Services, conn: Connection, action: Feedback) -> None:
         raise ProtocolError(
             "not_in_chat", "Feedback is for a chat of yours that has ended.", action="feedback"
         )
-    # The rating is kept only as a metric; the comment is not stored anywhere.
+    # The rating is kept only as a metric; the comment is not stored anywhere; distress only
+    # in the month's totals of check-in answers (kindred.seeker_checkin), never with this chat.
     metrics.add_metric(name="FeedbackRating", unit="Count", value=action.rating)
     metrics.add_metric(name="FeedbackGiven", unit="Count", value=1)
     svc.notifier.send(conn.connection_id, Thanks())
+    seeker_checkin.count(svc, seeker_checkin.after_tally(action.distress, action.distressBefore))
 
 
 def _resources(svc: Services, conn: Connection, action: Resources) -> None:

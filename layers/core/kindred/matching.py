@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 
-from kindred import edges, positions
+from kindred import edges, positions, seeker_checkin
 from kindred.chat_end import end_session
 from kindred.crisis import level_of, on_waiting_seeker_at_risk, send_crisis_lines
 from kindred.observability import logger, metrics
@@ -55,7 +55,10 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
         send_crisis_lines(svc, conn.connection_id, "closed")
         raise
 
-    level = level_of(action.intro)
+    # A check-in's `yes` is a `high` signal, exactly as one read in the intro (the higher wins).
+    level = seeker_checkin.higher(
+        level_of(action.intro), seeker_checkin.level_of_checkin(action.checkin)
+    )
     now_ms = svc.now_ms()
     priority = priority_for(level)  # imminent, then high, then concern ahead of normal
     urgent_log = _urgent_log(svc, conn, now_ms) if level is not None else ()
@@ -92,6 +95,8 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
         on_waiting_seeker_at_risk(svc, conn, level, alert_supervisors=rose)
     positions.after_joining(svc, entry.queue_key, head)
     svc.work.nudge("seeker_waiting")
+    # Counted once the seeker is in the queue: a refused `match` counts nothing.
+    seeker_checkin.count(svc, seeker_checkin.before_tally(action.checkin))
     if waits_for_a_topic(entry) and svc.settings.topic_fallback_seconds > 0:
         # If no volunteer with their topic comes, nothing else may happen to wake the matcher
         # when the wait is over: this work item does (SQS delays are never early).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from kindred.impact import CheckinTally
 from kindred.protocol import Level, ServerFrame
 from kindred.records import (
     Connection,
@@ -239,6 +240,16 @@ class Salts(Protocol):
         secret, and unrelated to any other day's."""
 
 
+class Impact(Protocol):
+    """The seekers' check-in answers as monthly totals: counts only, never whose or when."""
+
+    def add_checkins(self, month: str, tally: CheckinTally) -> None:
+        """Add these counts to the month's ("2025-05") totals: one write, no read."""
+
+    def checkin_totals(self, month: str) -> CheckinTally:
+        """The month's totals; all zero if nothing was counted."""
+
+
 class Census(Protocol):
     """The sweeper's one read of everything open."""
 
@@ -254,6 +265,7 @@ class Store(
     Chats,
     Safeguards,
     Admissions,
+    Impact,
     Census,
     Protocol,
 ):

@@ -48,6 +48,10 @@ Level = Literal["concern", "high", "imminent"]
 # What a volunteer may set with `assess`: a level, or `none` (no risk noted).
 AssessLevel = Literal["imminent", "high", "concern", "none"]
 AlertKind = Literal["risk", "report", "escalation"]
+# The seeker's check-in (v2, issue 12): distress on a scale of 0 (none) to 10 (the worst), and
+# "Are you thinking about suicide right now?" (`unsure`: "not sure").
+Distress = Annotated[int, Field(ge=0, le=10)]
+SuicidalNow = Literal["yes", "no", "unsure"]
 # Why crisis lines were sent (shared PROTOCOL.md, version 2 "Safety at the edges").
 ResourcesReason = Literal["crisis", "requested", "ended", "unavailable", "closed", "long_wait"]
 
@@ -96,11 +100,23 @@ class _Action(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
 
+class SeekerCheckin(BaseModel):
+    """Addition (v2, issue 12): a seeker's answers before a chat, each optional (a `yes` must
+    never be lost for want of the other answer; `{}` is a check-in skipped). Kept only as
+    monthly totals (kindred.seeker_checkin); `suicidalNow: yes` is a `high` risk signal."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+
+    distress: Distress | None = None
+    suicidalNow: SuicidalNow | None = None
+
+
 class Match(_Action):
     action: Literal["match"]
     topics: list[TopicId] = Field(default_factory=list, max_length=5)
     language: LanguageTag | None = None
     intro: RelayedText | None = Field(default=None, max_length=500)
+    checkin: SeekerCheckin | None = None  # Addition (v2, issue 12)
 
 
 class Availability(_Action):
@@ -149,6 +165,10 @@ class Feedback(_Action):
     sessionId: SessionId
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=1000)
+    # Addition (v2, issue 12): distress after the chat, and the page's own copy of the answer
+    # it gave before (for the change: the server keeps nothing to pair them with).
+    distress: Distress | None = None
+    distressBefore: Distress | None = None
 
 
 class Resources(_Action):

@@ -13,6 +13,7 @@ from kindred.ports import (
     Census,
     Chats,
     Connections,
+    Impact,
     Notifier,
     ResumeTickets,
     Safeguards,
@@ -36,6 +37,7 @@ class Services:
     chats: Chats
     safeguards: Safeguards
     admissions: Admissions
+    impact: Impact  # check-in answers, as monthly totals only (issue 12)
     census: Census
     notifier: Notifier
     work: WorkQueue

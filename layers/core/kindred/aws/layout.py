@@ -14,12 +14,14 @@ One DynamoDB table; an item is told by its keys (`pk`, `sk`):
 | a supervisor on shift | `SHIFT` | connection id |
 | the pace of matches | `STATS` | `PACE` |
 | a source's new seekers in a minute | `SOURCE#<keyed hash>` | `MINUTE#<epoch minute>` |
+| a month's check-in totals (counts only) | `IMPACT` | `MONTH#<YYYY-MM>` |
 
 An item's other attributes are spelled by the codecs below: each record of kindred.records
 becomes an item (`*_item`, in DynamoDB's low-level form, ready for PutItem) and an item read back
 (plain values, as `from_item` gives them) becomes a record (`*_from_item`). The adapters
-(kindred.aws.connections, .tickets, .waiting_queue, .pool, .chats, .safeguards, .census) and the
-tests that look at items through moto use these names; nothing else spells a key.
+(kindred.aws.connections, .tickets, .waiting_queue, .pool, .chats, .safeguards, .census,
+.impact) and the tests that look at items through moto use these names; nothing else spells a
+key.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from kindred.impact import CHANGE_VALUES, DISTRESS_VALUES, SUICIDAL_ANSWERS, CheckinTally
 from kindred.records import Connection, MatchPace, QueueEntry, Session, VolunteerSlot
 
 QUEUE_PK = "QUEUE"
@@ -48,6 +51,8 @@ _REPORT = "REPORT#"
 _BY = "BY#"
 _SOURCE = "SOURCE#"
 _MINUTE = "MINUTE#"
+IMPACT_PK = "IMPACT"
+_MONTH = "MONTH#"
 
 
 def conn_pk(connection_id: str) -> str:
@@ -82,6 +87,11 @@ def source_minute_key(source_key: str, minute: int) -> dict[str, Any]:
     """The counter of one source's new connections in one minute (kindred.admission: the
     source is a keyed hash, never an address)."""
     return key(_SOURCE + source_key, _MINUTE + str(minute))
+
+
+def impact_month_key(month: str) -> dict[str, Any]:
+    """The check-in totals of one calendar month ("2025-05"): counts, never whose."""
+    return key(IMPACT_PK, _MONTH + month)
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:
@@ -384,3 +394,43 @@ def report_item(
 def shift_item(connection_id: str, *, expires_at: int) -> dict[str, Any]:
     """A supervisor on shift."""
     return to_item({"pk": SHIFT_PK, "sk": connection_id, "expiresAt": expires_at})
+
+
+# The check-in totals: one Number attribute per count, so that one UpdateItem ADDs to them.
+_SUICIDAL_ATTRIBUTES = {"yes": "suicidalYes", "no": "suicidalNo", "unsure": "suicidalUnsure"}
+
+
+def _tally_attributes(tally: CheckinTally) -> dict[str, int]:
+    counts = {"checkins": tally.checkins}
+    counts |= {f"before{v}": n for v, n in zip(DISTRESS_VALUES, tally.before, strict=True)}
+    counts |= {f"after{v}": n for v, n in zip(DISTRESS_VALUES, tally.after, strict=True)}
+    counts |= {f"change{v}": n for v, n in zip(CHANGE_VALUES, tally.change, strict=True)}
+    answers = zip(SUICIDAL_ANSWERS, tally.suicidal_now, strict=True)
+    counts |= {_SUICIDAL_ATTRIBUTES[a]: n for a, n in answers}
+    return counts
+
+
+def checkin_tally_update(tally: CheckinTally, *, expires_at: int) -> dict[str, Any]:
+    """The UpdateItem arguments (but the key) that add `tally` to a month's totals."""
+    counts = {name: n for name, n in _tally_attributes(tally).items() if n}
+    adds = ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))
+    return {
+        "UpdateExpression": "SET expiresAt = :exp" + (f" ADD {adds}" if adds else ""),
+        "ExpressionAttributeNames": {f"#c{i}": name for i, name in enumerate(counts)},
+        "ExpressionAttributeValues": attribute_values(
+            {":exp": expires_at} | {f":c{i}": n for i, n in enumerate(counts.values())}
+        ),
+    }
+
+
+def checkin_tally_from_item(data: Mapping[str, Any]) -> CheckinTally:
+    def counted(name: str) -> int:
+        return int(data.get(name, 0))
+
+    return CheckinTally(
+        checkins=counted("checkins"),
+        before=tuple(counted(f"before{v}") for v in DISTRESS_VALUES),
+        suicidal_now=tuple(counted(_SUICIDAL_ATTRIBUTES[a]) for a in SUICIDAL_ANSWERS),
+        after=tuple(counted(f"after{v}") for v in DISTRESS_VALUES),
+        change=tuple(counted(f"change{v}") for v in CHANGE_VALUES),
+    )

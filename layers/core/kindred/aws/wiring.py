@@ -50,6 +50,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
     from kindred.aws.chats import DynamoChats
     from kindred.aws.connections import DynamoConnections
     from kindred.aws.gateway import GatewayNotifier
+    from kindred.aws.impact import DynamoImpact
     from kindred.aws.pool import DynamoPool
     from kindred.aws.queue import SqsWorkQueue
     from kindred.aws.safeguards import DynamoSafeguards
@@ -91,6 +92,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
         chats=DynamoChats(table),
         safeguards=DynamoSafeguards(table),
         admissions=DynamoAdmissions(table),
+        impact=DynamoImpact(table),
         census=DynamoCensus(table),
         notifier=notifier,
         work=work,
