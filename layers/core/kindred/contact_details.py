@@ -106,7 +106,7 @@ _NOT_LOCALS = _wordset(
 # "my email is name.92", "mi correo: laura_92", "my gmail is lau.ra".
 _MAIL_CUE = re.compile(
     r"\b(?:my|mi)[ \t]+(?:e-?mail|email|correo(?:[ \t]+electronico)?|mail|"
-    rf"{_PROVIDERS})(?:[ \t]+(?:address|adress|es|is|=|:)|[ \t]*:)[ \t]*"
+    rf"{_PROVIDERS})(?:[ \t]+(?:address|adress))?(?:[ \t]+(?:is|es)\b|[ \t]*[:=])[ \t]*"
     r"(?P<name>[a-z0-9._+-]{3,64})"
 )
 
@@ -231,14 +231,14 @@ _PLATFORM_NAME = re.compile(
 )
 _MY_PLATFORM_IS = re.compile(
     # "my snap is name", "mi insta es name", "my discord username is name", "my tiktok's name"
-    rf"\b(?:my|mi)[ \t]+(?P<platform>{_PLATFORMS})(?:'s)?(?:[ \t]+(?:de[ \t]+)?{_HANDLE_WORD})?"
-    rf"[ \t]*[?,]?[ \t]*(?:is|es|its|it's|it is|=|:)[ \t]*(?P<name>{_NAME})"
+    rf"\b(?:my|mi)[ \t]+(?P<platform>{_PLATFORMS})\b(?:'s)?(?:[ \t]+(?:de[ \t]+)?{_HANDLE_WORD})?"
+    rf"[ \t]*[?,]?[ \t]*(?:(?:is|es|its|it's|it is)\b|[=:])[ \t]*(?P<name>{_NAME})"
 )
 _MY_USERNAME_IS = re.compile(
     # "my username is laura_92", "mi usuario de insta es lau.ra", "my @ is laura"
     r"\b(?:my|mi)[ \t]+(?:user ?name|username|user|handle|gamertag|gamer tag|nick|usuario|"
-    rf"nombre de usuario|cuenta|@)(?:[ \t]+(?:de|on|en|in|for|para)[ \t]+(?:{_PLATFORMS}))?"
-    rf"[ \t]*(?:is|es|=|:)?[ \t]*(?P<name>{_NAME})"
+    rf"nombre de usuario|cuenta|@)(?:[ \t]+(?:de|on|en|in|for|para)[ \t]+(?:{_PLATFORMS})\b)?"
+    rf"(?:[ \t]*(?:(?:is|es)\b|[=:])[ \t]*|[ \t]+)(?P<name>{_NAME})"
 )
 _ADD_MY = re.compile(
     # "add my snap", "agrega mi insta", "sígueme a mi tiktok"
