@@ -285,12 +285,11 @@ def _refused_for_contact_details(
     what = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
     if conn.role == "seeker":
         words = (
-            f"Not sent: this message looks like it has {what} in it. In an anonymous chat, "
-            "contact details can let someone find you or reach you outside it. You can still "
-            "choose to send it."
+            f"This message looks like it has {what} in it. Kindred is anonymous: contact "
+            "details can let someone find out who you are, or reach you outside this chat."
         )
     else:
-        words = f"Not sent: it has {what} in it. Contact details are never shared with a seeker."
+        words = f"This message has {what} in it: contact details are never shared with a seeker."
     metrics.add_metric(name="Error_contact_details", unit="Count", value=1)
     logger.info("refused", extra={"code": "contact_details", "action": "message", "kinds": kinds})
     _send_error(
