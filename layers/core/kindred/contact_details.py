@@ -160,7 +160,7 @@ def _is_hidden_address(match: re.Match[str], plain: str) -> bool:
 
 # ---- social handles ----------------------------------------------------------------------
 
-_PLATFORMS = _words(
+_PLATFORM_NAMES = (
     "instagram", "insta", "ig", "snapchat", "snap", "tiktok", "tik tok", "discord", "telegram",
     "whatsapp", "whats app", "wasap", "wassap", "guasap", "whatsap", "wsp", "wpp", "wa",
     "kik", "twitter", "facebook", "fb", "messenger", "reddit", "twitch", "signal", "wechat",
@@ -169,6 +169,7 @@ _PLATFORMS = _words(
     "viber", "line", "face", "feis", "tinder", "bumble", "hinge", "grindr", "mastodon", "sc",
     "tg", "tele",
 )  # fmt: skip
+_PLATFORMS = _words(*_PLATFORM_NAMES)
 # Platform names that are ordinary words too: they count only right before ":" and a name.
 _AMBIGUOUS_PLATFORMS = _wordset(
     "tele line face feis signal threads steam hinge bumble xbox minecraft fortnite"
@@ -204,7 +205,9 @@ _AT_HANDLE = re.compile(r"(?<![a-z0-9_@.&/])@(?P<name>[a-z0-9_](?:[a-z0-9_.]{0,2
 # "@" used for "at": "I'm @home", "@ work", "see you @5pm".
 _NOT_AT_NAMES = _wordset(
     "home work school uni college night noon midnight the my your church gym office "
-    "everyone here channel all casa trabajo clase escuela cole noche mediodia todos"
+    "everyone here channel all mum mom mums moms dad dads nan nans gran grans grandma grandmas "
+    "grandpa grandmas hospital park mall beach bar pub casa trabajo clase escuela cole noche "
+    "mediodia todos"
 )
 _TIME_WORD = re.compile(r"\d+(?:[:.]\d+)?(?:am|pm|h|hs|hrs|min|mins|k)?")
 _PROFILE_LINK = re.compile(
@@ -278,18 +281,26 @@ _ADD_ME_NAME = re.compile(
     r"\b(?:add[ \t]+me|follow[ \t]+me|agregame|anademe|sigueme|(?:find|search)[ \t]+me[ \t]+"
     r"(?:as|under)|(?:buscame|encuentrame)[ \t]+como)[ \t]*[:=-]?[ \t]*(?P<name>" + _NAME + ")"
 )
+_PLATFORM_AS = re.compile(
+    # "estoy en insta como laura", "I'm on tiktok as lunar.moth", "find me on snap under lunar"
+    rf"\b(?P<platform>{_PLATFORMS})\b[ \t]+(?:como|as|under)[ \t]+(?P<name>{_NAME})"
+)
 _PLATFORM_ITS = re.compile(
     # "insta, es laura_92", "my snap? it's lau.ra"
     rf"\b(?P<platform>{_PLATFORMS})\b[ \t]*[,:?]?[ \t]*(?:it's|its|it is|es|is)[ \t]+"
     rf"(?P<name>{_NAME})"
 )
 _PLATFORM_WORD = re.compile(rf"\b(?:{_PLATFORMS})\b")
+_LETTERS = re.compile(r"[a-z]+")
+# The first word of each platform's name: a message with none of them names no platform.
+_PLATFORM_STARTS = frozenset(name.split()[0] for name in _PLATFORM_NAMES)
 _NAME_CUE = re.compile(
     r"\b(?:my|mi|add|follow|find|search|agregame|anademe|sigueme|buscame|encuentrame)\b"
 )
 _PLATFORM_ME = re.compile(
     # "snap me at laura92", "whatsapp me @ ..."
-    rf"\b(?P<platform>{_PLATFORMS})[ \t]+me[ \t]+(?:at|@|on)[ \t]+(?P<name>{_NAME})"
+    rf"\b(?P<platform>{_PLATFORMS})[ \t]+me(?:[ \t]+(?:at|@|on)[ \t]+|[ \t]*:[ \t]*)"
+    rf"(?P<name>{_NAME})"
 )
 
 
@@ -334,6 +345,7 @@ def _handles(plain: str) -> bool:
         name = match.group("name")
         if (
             name not in _NOT_AT_NAMES
+            and not plain.startswith("'s", match.end())  # "@ mum's": at a place
             and re.search(r"[a-z]", name)
             and not _TIME_WORD.fullmatch(name)
         ):
@@ -347,9 +359,9 @@ def _handles(plain: str) -> bool:
         or any(_a_name(m, plain, strict=True) for m in _matches(_ADD_ME_NAME, plain))
     ):
         return True
-    if not _PLATFORM_WORD.search(plain):
+    if _PLATFORM_STARTS.isdisjoint(_LETTERS.findall(plain)) or not _PLATFORM_WORD.search(plain):
         return False
-    for pattern in (_PLATFORM_NAME, _MY_PLATFORM_IS, _PLATFORM_ME):
+    for pattern in (_PLATFORM_NAME, _MY_PLATFORM_IS, _PLATFORM_ME, _PLATFORM_AS):
         if any(_on_platform(m, plain) for m in _matches(pattern, plain)):
             return True
     if any(_on_platform(m, plain) for m in _matches(_I_AM_ON, plain)):
@@ -419,8 +431,15 @@ _NOT_PHONES = re.compile(
             # numbers named as something else: an id, an order, a code, a password
             r"\b(?:id|order|ref|reference|case|ticket|invoice|pin|code|passcode|password|zip|"
             r"postcode|dni|nie|nif|pedido|referencia|expediente|factura|codigo|contrasena|clave|"
-            r"tracking|seguimiento|isbn|serial|matricula|account|cuenta)\b(?:[ \t]+(?:number|no|"
-            r"num|numero|nr|n)\b\.?)?[ \t]*(?:is|es|:|#|=)?[ \t]*\d[\d \t.-]*\d",
+            r"tracking|seguimiento|isbn|serial|matricula|account|cuenta|student|passport|"
+            r"licen[cs]e|policy|member|membership|customer|employee|patient|nhs|ssn|flight|room|"
+            r"seat|route|socio|estudiante|poliza|tarjeta|serie|afiliacion|seguridad social)\b"
+            r"(?:[ \t]+(?:number|no|num|numero|nr|n)\b\.?)?[ \t]*(?:is|es|:|#|=)?[ \t]*"
+            r"\d[\d \t.-]*\d",
+            r"\bnumero[ \t]+de[ \t]+(?:la[ \t]+)?(?:pedido|cuenta|socio|estudiante|expediente|"
+            r"seguimiento|referencia|poliza|tarjeta|serie|seguridad social|afiliacion|dni|"
+            r"pasaporte|matricula|factura|cliente|paciente)\b[ \t]*(?:es|:|#|=)?[ \t]*"
+            r"(?:el[ \t]+)?\d[\d \t.-]*\d",
             # ordinals: 1st, 2nd, 3rd, 21st, 1o, 2a, 3er
             r"(?<![\d.,])\d+(?:st|nd|rd|th|er|o|a|ro|do|to|vo|no)\b",
         ]
@@ -464,7 +483,7 @@ _JOIN_WORDS = frozenset({"y", "and", "hundred"})
 _NUMBER_WORDS = frozenset(
     [*_UNIT_WORDS, *_TEEN_WORDS, *_TENS_WORDS, *_HUNDRED_WORDS, *_REPEAT_WORDS, *_JOIN_WORDS]
 )
-_NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS - _JOIN_WORDS)})\b")
+_SPELLED_WORDS = _NUMBER_WORDS - _JOIN_WORDS
 _NUMBER_TOKEN = re.compile(r"[a-z]+|\d+")
 _RUN_GAP = re.compile(r"[ \t,.-]{1,3}")
 
@@ -590,8 +609,8 @@ def _a_phone_number(candidate: str) -> bool:
 
 
 def _phones(plain: str) -> bool:
-    digits = sum(c.isdigit() for c in plain)
-    spelled = len(_NUMBER_WORD.findall(plain))
+    digits = sum(map(str.isdigit, plain))
+    spelled = sum(word in _SPELLED_WORDS for word in _LETTERS.findall(plain))
     for words in _spelled_runs(plain) if spelled and digits + 3 * spelled >= 7 else ():
         if any(word.isalpha() and word not in _JOIN_WORDS for word in words):
             groups = _spelled_groups(words)
