@@ -4,6 +4,9 @@
  * the latest resume token and where the seeker is (waiting or chatting, the session id and
  * the volunteer's alias), so a dropped connection or a reload can come back to the same chat.
  * Message text is never stored. Everything a person writes is shown with textContent.
+ * A message refused for contact details (issue 12) goes back into the message box, with a notice
+ * of why that is not safe in an anonymous chat and a "Send anyway" button (`share: true`): the
+ * page remembers the last few sent texts, in memory only, to put it back.
  * The country whose crisis lines are shown is chosen here (config's defaultCountry, else the
  * browser's language region and time zone, else the seeker's pick) and is never sent or stored.
  * The check-in's distress answer is kept in memory only, to send back with the feedback (the
@@ -21,6 +24,7 @@
   var TYPING_EVERY_MS = 3000; // send `typing` at most this often
   var TYPING_SHOWN_MS = 6000; // how long the peer's typing indicator stays without news
   var MAX_TOPICS = 5;
+  var KEPT_SENT = 20; // the last texts sent, in memory only, to put back one that was refused
 
   var ERROR_WORDS = {
     rate_limited: "You're sending messages a little fast. Please wait a moment, then try again.",
@@ -61,6 +65,7 @@
     distressBefore: null, // the check-in's distress answer, for the feedback's change
   };
   var typingTimer = null;
+  var sentTexts = []; // [{id, text}], newest last: never stored
   var country = ""; // whose crisis lines are shown: in memory only, never sent or stored
 
   /** Time zones whose country is plain (the first guess when the language names no region). */
@@ -302,6 +307,7 @@
     state.resumeToken = null;
     hideTyping();
     notice(null);
+    K.show($("contact-box"), false);
     $("ended-reason").textContent = words;
     resetFeedback();
     showCrisisPanel(false);
@@ -329,6 +335,10 @@
       if (frame.clientMsgId) markNotSent(frame.clientMsgId, kindError(frame));
       onEnded({ sessionId: state.sessionId, reason: "peer_left" });
       $("ended-reason").textContent = "The chat ended while you were disconnected. We're sorry.";
+      return;
+    }
+    if (frame.code === "contact_details") {
+      onContactDetails(frame);
       return;
     }
     if (frame.action === "message" && frame.clientMsgId) {
@@ -715,15 +725,68 @@
     K.transcript.addPeer($("chat-log"), state.alias || "Volunteer", frame);
   }
 
-  function sendMessage(text) {
+  /** Sends `text`; `share` says the seeker chose to send contact details (issue 12). */
+  function sendMessage(text, share) {
     var id = K.newId("m");
     var frame = { action: "message", text: text, clientMsgId: id, seq: state.sendSeq };
     if (state.sessionId) frame.sessionId = state.sessionId;
+    if (share) frame.share = true;
     if (!send(frame)) return false;
     state.sendSeq += 1;
     save();
     K.transcript.addMine($("chat-log"), text, id);
+    sentTexts.push({ id: id, text: text });
+    if (sentTexts.length > KEPT_SENT) sentTexts.shift();
     return true;
+  }
+
+  // ---- contact details (issue 12) ------------------------------------------------------------
+
+  /** The server refused a message for contact details: it leaves the transcript and goes back
+   * into the box (before anything typed since), with the notice and "Send anyway". */
+  function onContactDetails(frame) {
+    var sent = null;
+    sentTexts = sentTexts.filter(function (entry) {
+      if (entry.id !== frame.clientMsgId) return true;
+      sent = entry;
+      return false;
+    });
+    $("chat-log").querySelectorAll(".msg-mine").forEach(function (node) {
+      if (node.dataset.clientMsgId === frame.clientMsgId) node.remove();
+    });
+    var box = $("message");
+    if (sent && box.value.indexOf(sent.text) === -1) {
+      box.value = box.value.trim() ? sent.text + "\n" + box.value : sent.text;
+    }
+    $("contact-found").textContent =
+      frame.message || "Your message looks like it has contact details in it.";
+    notice(null);
+    showContactBox(true);
+  }
+
+  function showContactBox(visible) {
+    K.show($("contact-box"), visible);
+    if (visible) $("contact-box").focus();
+  }
+
+  function sendAnyway() {
+    var box = $("message");
+    var text = box.value.trim();
+    if (!text) {
+      showContactBox(false);
+      box.focus();
+      return;
+    }
+    if (sendMessage(text, true)) {
+      box.value = "";
+      state.lastTypingSent = 0;
+      showContactBox(false);
+    } else {
+      notice("You're offline right now, so your message wasn't sent. It's still in the box.", {
+        kind: "warn",
+      });
+    }
+    box.focus();
   }
 
   function markNotSent(clientMsgId, words) {
@@ -760,6 +823,7 @@
     if (sendMessage(text)) {
       box.value = "";
       state.lastTypingSent = 0;
+      K.show($("contact-box"), false);
     } else {
       notice("You're offline right now, so your message wasn't sent. It's still in the box.", {
         kind: "warn",
@@ -929,6 +993,9 @@
     state.alias = "";
     state.resumeToken = null;
     $("chat-log").replaceChildren();
+    sentTexts = [];
+    K.show($("contact-box"), false);
+    $("contact-found").textContent = "";
     $("peer-alias").textContent = "";
     $("ended-reason").textContent = "";
     ["crisis-lines", "ended-lines", "nobody-lines", "long-wait-lines", "checkin-lines"].forEach(function (id) {
@@ -987,6 +1054,7 @@
       box.value = "";
     });
     $("chat-log").replaceChildren();
+    sentTexts = [];
     document.title = "Wikipedia";
     window.location.replace(EXIT_URL);
   }
@@ -1027,6 +1095,11 @@
     $("urgent-close").addEventListener("click", closeUrgent);
     $("urgent-panel").addEventListener("keydown", function (event) {
       if (event.key === "Escape") closeUrgent();
+    });
+    $("contact-send").addEventListener("click", sendAnyway);
+    $("contact-edit").addEventListener("click", function () {
+      showContactBox(false);
+      $("message").focus();
     });
     $("crisis-close").addEventListener("click", function () {
       showCrisisPanel(false);

@@ -6,6 +6,8 @@
  * Five minutes before it expires it is renewed (REFRESH_TOKEN_AUTH) and sent as `reauth`;
  * `session_expired` shows the sign-in again. One panel per chat (sessionId); every action names its sessionId.
  * Everything a seeker or volunteer writes is shown with textContent.
+ * A message the server refused for contact details (issue 12) is marked "Not sent" in its chat,
+ * with what the server found.
  *
  * Risk levels (issue 8): each panel shows its chat's level (from `matched.risk`, a risk
  * `alert` and `assessed`) and has a "Risk level" control that sends `assess`. Supervisors see
@@ -51,6 +53,7 @@
     not_allowed: "Your account can't do that.",
     invalid_request: "That didn't go through. Please check it and try again.",
     internal: "Something went wrong on the server. Please try again in a moment.",
+    contact_details: "It has contact details in it: those are never shared with a seeker.",
   };
 
   var ALERT_WORDS = {
@@ -849,6 +852,12 @@
       return;
     }
     var words = ERROR_WORDS[frame.code] || "Something went wrong. Please try again.";
+    if (frame.code === "contact_details" && frame.clientMsgId) {
+      // The server names what it found (issue 12); the message stays in the transcript, marked.
+      markNotSent(frame.clientMsgId, frame.message || words);
+      notice("A message wasn't sent: it had contact details in it.", { kind: "warn", clearAfterMs: 8000 });
+      return;
+    }
     if (frame.action === "message" && frame.clientMsgId) {
       markNotSent(frame.clientMsgId, words);
       return;

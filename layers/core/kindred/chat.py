@@ -8,6 +8,7 @@ from typing import Any
 
 from kindred import matching, positions, seeker_checkin, sessions
 from kindred.chat_end import end_session, leave
+from kindred.contact_details import contact_details_in
 from kindred.crisis import alert_report, level_of, on_assessed, on_chat_signal
 from kindred.events import MessageRequest
 from kindred.observability import logger, metrics
@@ -245,6 +246,8 @@ def _availability(svc: Services, conn: Connection, action: Availability) -> None
 def relay_message(svc: Services, conn: Connection, action: Message) -> None:
     """The hot path: one read (the sender's connection), one post (to the peer)."""
     session_id, peer = _chat_of(conn, action.sessionId, "message")
+    if _refused_for_contact_details(svc, conn, session_id, action):
+        return
     frame = MessageOut(
         sessionId=session_id,
         text=action.text,
@@ -257,6 +260,49 @@ def relay_message(svc: Services, conn: Connection, action: Message) -> None:
         on_chat_signal(svc, session_id, level)
     if not delivered:
         _peer_gone(svc, conn, session_id, peer, action.clientMsgId)
+
+
+# What the refusal names, by kind (kindred.contact_details.KINDS).
+_CONTACT_WORDS = {
+    "phone": "a phone number",
+    "email": "an e-mail address",
+    "handle": "a social media username",
+}
+
+
+def _refused_for_contact_details(
+    svc: Services, conn: Connection, session_id: str, action: Message
+) -> bool:
+    """Contact details in a message: refused from a volunteer or supervisor, and from a seeker
+    unless they chose to share them (`share`); nothing is relayed or stored. A refused seeker's
+    message is still read for risk: someone at risk who also wrote a number raises the signal."""
+    if conn.role == "seeker" and action.share:
+        return False
+    kinds = contact_details_in(action.text)
+    if not kinds:
+        return False
+    named = [_CONTACT_WORDS[kind] for kind in kinds]
+    what = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    if conn.role == "seeker":
+        words = (
+            f"This message looks like it has {what} in it. Kindred is anonymous: contact "
+            "details can let someone find out who you are, or reach you outside this chat."
+        )
+    else:
+        words = f"This message has {what} in it: contact details are never shared with a seeker."
+    metrics.add_metric(name="Error_contact_details", unit="Count", value=1)
+    logger.info("refused", extra={"code": "contact_details", "action": "message", "kinds": kinds})
+    _send_error(
+        svc,
+        conn.connection_id,
+        "contact_details",
+        words,
+        action="message",
+        client_msg_id=action.clientMsgId,
+    )
+    if conn.role == "seeker" and (level := level_of(action.text)) is not None:
+        on_chat_signal(svc, session_id, level)
+    return True
 
 
 def _peer_gone(

@@ -34,6 +34,7 @@ ErrorCode = Literal[
     "closed",
     "session_expired",  # Addition (v2, issue 11): the sign-in ran out; the server closes
     "reauth_failed",  # Addition (v2, issue 11): a `reauth` token was refused; nothing changed
+    "contact_details",  # Addition (v2, issue 12): a message with contact details, not relayed
     "internal",
 ]
 
@@ -133,6 +134,8 @@ class Message(_Action):
     sessionId: SessionId | None = None
     clientMsgId: RelayedId | None = Field(default=None, max_length=64)
     seq: int | None = Field(default=None, ge=0, le=MAX_SEQ)
+    # Addition (v2, issue 12): a seeker who chose to send contact details anyway.
+    share: bool = False
 
 
 class _ChatAction(_Action):
