@@ -200,7 +200,8 @@ class LocalStack:
 
     def config(self) -> dict[str, Any]:
         """config.json, per PROTOCOL.md: the WebSocket URL, topics, languages, Cognito; and
-        per docs/protocol.md the default country, the crisis directory and the hours."""
+        per docs/protocol.md the canned replies, the default country, the crisis and referral
+        directories and the hours."""
         return {
             "websocketUrl": self.ws_url,
             **site_config(self.site_path),
