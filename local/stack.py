@@ -55,15 +55,16 @@ LOCAL_API_ID = "localwsapi"  # ten characters, like an API Gateway id
 # Template parameters the local stack runs with unless told otherwise. VolunteerMfa OPTIONAL:
 # the demo accounts have no MFA, so scripts sign them in with USER_PASSWORD_AUTH and no
 # challenge (docs/protocol.md, "The local stack"); `--parameter VolunteerMfa=ON` runs as deployed.
-LOCAL_PARAMETERS: dict[str, str] = {"VolunteerMfa": "OPTIONAL"}
+# MaxConnectionsPerSourcePerMinute 0: every local client (the browser, the tests) comes from one
+# address, so the per-source connection budget is off.
+LOCAL_PARAMETERS: dict[str, str] = {
+    "VolunteerMfa": "OPTIONAL",
+    "MaxConnectionsPerSourcePerMinute": "0",
+}
 # Where moto and the @connections API listen whatever --host says: only this process's
 # handlers (and a browser on this machine, for Cognito) talk to them, and the authorizer
 # fetches keys over plain http from loopback only.
 LOOPBACK = "127.0.0.1"
-# Template parameters the local stack sets unless told otherwise: every local client (the
-# browser, the tests) comes from one address, so the per-source connection budget is off.
-LOCAL_PARAMETERS = {"MaxConnectionsPerSourcePerMinute": "0"}
-
 # What the functions must never inherit from the developer's shell: real credentials, a
 # profile, or endpoints that would send the local stack's calls somewhere else.
 _SHELL_AWS = ("AWS_*",)
@@ -200,7 +201,8 @@ class LocalStack:
 
     def config(self) -> dict[str, Any]:
         """config.json, per PROTOCOL.md: the WebSocket URL, topics, languages, Cognito; and
-        per docs/protocol.md the default country, the crisis directory and the hours."""
+        per docs/protocol.md the canned replies, the default country, the crisis and referral
+        directories and the hours."""
         return {
             "websocketUrl": self.ws_url,
             **site_config(self.site_path),

@@ -46,12 +46,15 @@ def content_type(path: Path) -> str:
 
 
 def site_config(path: Path) -> dict[str, Any]:
-    """The deployment's topics and languages (web/site.json)."""
+    """The deployment's topics, languages and canned replies (web/site.json)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     topics, languages = data.get("topics"), data.get("languages")
+    replies = data.get("cannedReplies", {})
     if not isinstance(topics, list) or not isinstance(languages, list):
         raise ValueError(f"{path} needs a list of topics and a list of languages")
-    return {"topics": topics, "languages": languages}
+    if not isinstance(replies, dict):
+        raise ValueError(f"{path}: cannedReplies is an object of lists of replies by language")
+    return {"topics": topics, "languages": languages, "cannedReplies": replies}
 
 
 _HEADERS = {

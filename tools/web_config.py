@@ -5,12 +5,12 @@
 
 The stack name and region default to samconfig.toml's. `config.json` has the shape
 docs/protocol.md gives it: the stack's WebSocketUrl, its Cognito user pool, app client and
-region, the topics and languages of web/site.json, and from the stack's parameters its
-DefaultCountry and OpeningHours, with the crisis directory; the pages' Content-Security-Policy
-is narrowed to connect to that stack's WebSocket API and Cognito alone. Publish the output
-directory on any static host; the stack's AllowedOrigins must name the origin it is served
-from, or every handshake from the page is refused (403): `--origin` checks that before anything
-is written.
+region, the topics, languages and canned replies of web/site.json, and from the stack's
+parameters its DefaultCountry and OpeningHours, with the crisis and referral directories; the
+pages' Content-Security-Policy is narrowed to connect to that stack's WebSocket API and Cognito
+alone. Publish the output directory on any static host; the stack's AllowedOrigins must name
+the origin it is served from, or every handshake from the page is refused (403): `--origin`
+checks that before anything is written.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ NOT_PUBLISHED = ("site.json", "config.json")
 _TOPIC_ID = re.compile(r"^[a-z0-9_-]{1,40}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+# A canned reply goes into the console's message box: at most a message's length.
+MAX_REPLY_CHARS = 4000
 EXAMPLE_ORIGIN = "https://help.example.org"
 # The pages' Content-Security-Policy <meta> allows any wss:/https: host (and the local stack's
 # ws:/loopback) to connect to; the build narrows it to this stack's API and Cognito.
@@ -71,7 +73,8 @@ def samconfig_defaults(path: Path = SAMCONFIG) -> dict[str, str]:
 
 
 def site_settings(path: Path) -> dict[str, Any]:
-    """The topics and languages of web/site.json, checked against the protocol's patterns."""
+    """The topics, languages and canned replies of web/site.json, checked against the
+    protocol's patterns."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -99,7 +102,23 @@ def site_settings(path: Path) -> dict[str, Any]:
     for language in languages:
         if not isinstance(language, str) or not _LANGUAGE.match(language):
             raise WebConfigError(f"{path}: {language!r} is not a language tag such as en or pt-BR")
-    return {"topics": topics, "languages": languages}
+    replies = data.get("cannedReplies", {})
+    if not _replies_ok(replies, languages):
+        raise WebConfigError(
+            f'{path}: cannedReplies is {{"en": ["a reply", ...], ...}}, each language one of the '
+            f"site's languages and each reply 1 to {MAX_REPLY_CHARS} characters"
+        )
+    return {"topics": topics, "languages": languages, "cannedReplies": replies}
+
+
+def _replies_ok(replies: object, languages: list[str]) -> bool:
+    """`cannedReplies` is {language of the site: [non-empty text of at most a message]}."""
+    return isinstance(replies, dict) and all(
+        language in languages
+        and isinstance(texts, list)
+        and all(isinstance(t, str) and t.strip() and len(t) <= MAX_REPLY_CHARS for t in texts)
+        for language, texts in replies.items()
+    )
 
 
 def describe_stack(cloudformation: Any, stack_name: str) -> dict[str, Any]:
@@ -134,6 +153,7 @@ def web_config(stack: Mapping[str, Any], site: Mapping[str, Any]) -> dict[str, A
         "websocketUrl": outputs[url_key],
         "topics": list(site["topics"]),
         "languages": list(site["languages"]),
+        "cannedReplies": dict(site.get("cannedReplies", {})),
         "cognito": {
             "region": outputs["Region"],
             "userPoolId": outputs["UserPoolId"],

@@ -14,6 +14,7 @@ ROUTES = (
     "transfer",
     "forget",
     "assess",
+    "referral",
     "reauth",
     "ping",
     "$default",

@@ -74,6 +74,27 @@ def test_the_handlers_run_with_the_stacks_environment(local_stack: E2EStack) -> 
     assert local_stack.origin in os.environ["ALLOWED_ORIGINS"].split(",")
 
 
+def test_the_local_stack_runs_with_optional_mfa_and_no_per_source_budget(
+    local_stack: E2EStack,
+) -> None:
+    """
+    Given `make run`'s stack (the template's defaults are MFA ON and 30 connections per source
+    a minute)
+    When its pool and its functions' environment are read
+    Then the pool's MFA is OPTIONAL (the demo accounts sign in with a password alone) and the
+    per-source budget is 0 (every local client comes from one address)
+    """
+    import boto3
+
+    pool_id = local_stack.config["cognito"]["userPoolId"]
+    cognito = boto3.client(
+        "cognito-idp", endpoint_url=local_stack.stack.aws_endpoint, region_name="us-east-1"
+    )
+
+    assert cognito.get_user_pool_mfa_config(UserPoolId=pool_id)["MfaConfiguration"] == "OPTIONAL"
+    assert local_stack.stack.environment["MAX_CONNECTIONS_PER_SOURCE_PER_MINUTE"] == "0"
+
+
 # ---------------------------------------------------------------- the SQS poller
 
 

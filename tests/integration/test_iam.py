@@ -32,7 +32,9 @@ def _every_path(world: World) -> None:
     world.send(vol, {"action": "message", "text": "hi there"})
     world.send(seeker, {"action": "message", "text": "I want to end my life tonight"})
     world.send(vol, {"action": "assess", "level": "high"})
-    world.send(vol, {"action": "resources", "country": "GB"})
+    world.send(vol, {"action": "resources", "country": "GB", "topic": "grief"})
+    world.send(vol, {"action": "referral", "id": "gb-cruse"})
+    assert world.frames(seeker)[-1]["type"] == "referral"
     world.send(seeker, {"action": "Unknown"})  # $default
     world.send(vol, {"action": "transfer", "sessionId": session, "note": "gentle, please"})
     other = _volunteer(world, "w")

@@ -13,6 +13,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from kindred.referrals import page_directory
 from kindred.safety import crisis_directory
 from tests.template.conftest import ROOT
 from tools import web_config
@@ -73,8 +74,8 @@ def test_config_json_has_the_shape_the_protocol_documents(
     When the operator runs `make web-config`
     Then config.json has exactly the keys docs/protocol.md shows, but the local-only Cognito
     endpoint (the page then signs in at the region's Cognito) and the hours (the stack has
-    none: open 24/7), with the stack's values, the site's topics and languages, and the whole
-    crisis directory
+    none: open 24/7), with the stack's values, the site's topics, languages and canned
+    replies, and the whole crisis and referral directories
     """
     client, stubber = cloudformation
     _answers(stubber, _stack(OUTPUTS))
@@ -89,10 +90,14 @@ def test_config_json_has_the_shape_the_protocol_documents(
     lines = config.pop("crisisLines")
     assert lines == crisis_directory() and len(lines) > 40
     assert set(lines["GB"][0]) == set(documented["crisisLines"]["GB"][0])
+    services = config.pop("referrals")
+    assert services == page_directory() and len(services) >= 9
+    assert set(services[1]) == set(documented["referrals"][0])  # gb-cruse, as documented
     assert config == {
         "websocketUrl": URL,
         "topics": SITE["topics"],
         "languages": SITE["languages"],
+        "cannedReplies": SITE["cannedReplies"],
         "cognito": {
             "region": REGION,
             "userPoolId": OUTPUTS["UserPoolId"],
@@ -327,13 +332,22 @@ def test_a_stack_that_admits_only_local_pages_is_a_warning_without_origin(
             {"topics": [{"id": "a", "label": "A"}, {"id": "a", "label": "B"}], "languages": ["en"]},
             "appears twice",
         ),
+        ({"topics": [], "languages": ["en"], "cannedReplies": ["Hi"]}, "cannedReplies"),
+        ({"topics": [], "languages": ["en"], "cannedReplies": {"fr": ["Salut"]}}, "cannedReplies"),
+        ({"topics": [], "languages": ["en"], "cannedReplies": {"en": [" "]}}, "cannedReplies"),
+        (
+            {"topics": [], "languages": ["en"], "cannedReplies": {"en": ["x" * 4001]}},
+            "cannedReplies",
+        ),
+        ({"topics": [], "languages": ["en"], "cannedReplies": {"en": "Hi"}}, "cannedReplies"),
     ],
 )
 def test_a_site_json_the_server_would_refuse_is_refused_first(
     tmp_path: Path, site: dict[str, Any], complaint: str
 ) -> None:
     """
-    Given a web/site.json with a topic id or language the protocol would refuse
+    Given a web/site.json with a topic id or language the protocol would refuse, or canned
+    replies that are not lists of replies (1 to 4000 characters) by one of the site's languages
     When web-config reads it
     Then it fails naming the file, before asking AWS anything
     """

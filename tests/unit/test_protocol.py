@@ -33,6 +33,7 @@ from kindred.protocol import (
     ProtocolError,
     Queued,
     Reauth,
+    Referral,
     Report,
     Reported,
     ResourceItem,
@@ -71,6 +72,7 @@ MINIMAL: list[tuple[dict[str, Any], type]] = [
     ({"action": "transfer", "sessionId": "s1"}, Transfer),
     ({"action": "forget"}, Forget),
     ({"action": "assess", "level": "none"}, Assess),
+    ({"action": "referral", "id": "gb-cruse"}, Referral),
     ({"action": "ping"}, Ping),
     ({"action": "reauth", "token": "t"}, Reauth),
 ]
@@ -101,6 +103,7 @@ FULL: list[dict[str, Any]] = [
     {"action": "transfer", "sessionId": "s1", "note": "n" * 500},
     {"action": "forget"},
     {"action": "assess", "sessionId": "s1", "level": "imminent"},
+    {"action": "referral", "sessionId": "s1", "id": "a" * 64},
     {"action": "ping"},
     {"action": "reauth", "token": "t" * 16_384},
 ]
@@ -505,7 +508,7 @@ def test_the_action_names_are_those_of_the_union_and_each_has_a_handler() -> Non
     from kindred import chat
     from kindred.protocol import ACTION_TYPES, Ping
 
-    assert len(ACTIONS) == len(ACTION_TYPES) == 14
+    assert len(ACTIONS) == len(ACTION_TYPES) == 15
     assert {"match", "assess", "ping", "reauth"} <= ACTIONS
     assert set(chat._HANDLERS) == set(ACTION_TYPES) - {Ping}
 
@@ -565,6 +568,7 @@ COERCIONS: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("country as a number", {"action": "resources", "country": 44}, "country"),
     ("level as a list", {"action": "assess", "level": ["high"]}, "level"),
+    ("id as a number", {"action": "referral", "id": 12}, "id"),
 ]
 
 

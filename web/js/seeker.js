@@ -11,6 +11,8 @@
  * browser's language region and time zone, else the seeker's pick) and is never sent or stored.
  * The check-in's distress answer is kept in memory only, to send back with the feedback (the
  * server never holds the two together: docs/impact.md); a reload forgets it.
+ * A service the volunteer shares (`referral`, issue 12) shows in the chat as a card whose only
+ * links are tel:, sms: and https: (a new tab, rel="noopener noreferrer"), every field as text.
  */
 (function () {
   "use strict";
@@ -213,6 +215,9 @@
         break;
       case "typing":
         showTyping();
+        break;
+      case "referral":
+        if (frame.sessionId === state.sessionId || !state.sessionId) addReferralCard(frame.item);
         break;
       case "ended":
         onEnded(frame);
@@ -723,6 +728,49 @@
   function addPeerMessage(frame) {
     hideTyping();
     K.transcript.addPeer($("chat-log"), state.alias || "Volunteer", frame);
+  }
+
+  /** The address if it is an https: link, else null (nothing else becomes a link). */
+  function safeWebLink(url) {
+    try {
+      var parsed = new URL(String(url || ""));
+      return parsed.protocol === "https:" && parsed.hostname ? parsed.href : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  /** A number as a tel: or sms: link dials it: digits and a leading "+" only. */
+  function dialable(number) {
+    var digits = String(number || "").replace(/[^0-9+]/g, "").replace(/(?!^)\+/g, "");
+    return /[0-9]{2,}/.test(digits) ? digits : "";
+  }
+
+  /** A service the volunteer shared: a card in the chat with what it is and how to reach it. */
+  function addReferralCard(item) {
+    if (!item || typeof item.name !== "string" || !item.name) return;
+    hideTyping();
+    var card = el("div", { className: "referral-card", role: "group", "aria-label": "Service shared: " + item.name });
+    card.appendChild(
+      el("p", { className: "referral-from" }, (state.alias || "Your volunteer") + " shared a service that may help:")
+    );
+    card.appendChild(el("p", { className: "referral-name", dir: "auto" }, item.name));
+    if (item.description) card.appendChild(el("p", { className: "referral-desc", dir: "auto" }, item.description));
+    if (item.hours) card.appendChild(el("p", { className: "referral-hours", dir: "auto" }, "Hours: " + item.hours));
+    var actions = el("p", { className: "referral-actions" });
+    var phone = dialable(item.phone);
+    if (phone) actions.appendChild(el("a", { className: "btn btn-primary btn-small", href: "tel:" + phone }, "Call " + item.phone));
+    var sms = dialable(item.sms);
+    if (sms) actions.appendChild(el("a", { className: "btn btn-secondary btn-small", href: "sms:" + sms }, "Text " + item.sms));
+    var web = safeWebLink(item.url);
+    if (web) {
+      var link = el("a", { href: web, target: "_blank", rel: "noopener noreferrer" }, "Website");
+      link.appendChild(el("span", { className: "visually-hidden" }, " of " + item.name + " (opens in a new tab)"));
+      actions.appendChild(link);
+    }
+    if (actions.childNodes.length) card.appendChild(actions);
+    $("chat-log").appendChild(card);
+    scrollLog();
   }
 
   /** Sends `text`; `share` says the seeker chose to send contact details (issue 12). */

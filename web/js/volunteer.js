@@ -20,6 +20,11 @@
  * what happened and the seeker's alias. Nothing that arrives moves the focus or the page.
  *
  * Each panel shows the short chat reference ("chat 1a2b3c4d") that supervisors' alerts use.
+ *
+ * Referrals and replies (issue 12): "Share a service" sends a service of the organisation's
+ * referral directory (config.json's `referrals`) as a `referral` card; "Quick reply" puts one of
+ * config.json's `cannedReplies` (those of the languages ticked) into the message box at the
+ * cursor, to be edited: only Send sends it, as an ordinary message.
  */
 (function () {
   "use strict";
@@ -51,6 +56,7 @@
     rate_limited: "That was sent a little fast. Please wait a moment and try again.",
     too_large: "That message is too long to send. Please shorten it.",
     not_allowed: "Your account can't do that.",
+    peer_away: "The person's connection dropped; they may come back in a moment.",
     invalid_request: "That didn't go through. Please check it and try again.",
     internal: "Something went wrong on the server. Please try again in a moment.",
     contact_details: "It has contact details in it: those are never shared with a seeker.",
@@ -93,6 +99,7 @@
   var panelCount = 0;
   var pendingReport = null;
   var pendingAssess = null;
+  var pendingReferral = null;
   var signOutArmed = false;
 
   // ---- small helpers ------------------------------------------------------------------------
@@ -827,6 +834,14 @@
         }
         pendingAssess = null;
         break;
+      case "referral":
+        // The card reached the person: this is the server's acknowledgement.
+        if (chat && frame.item) {
+          addSystemLine(chat, "You shared " + frame.item.name + " with " + chat.alias + ".");
+          announce("Shared " + frame.item.name + " with " + chat.alias + ".");
+        }
+        pendingReferral = null;
+        break;
       case "reported":
         if (pendingReport) panelNotice(pendingReport, "Thank you. Your report was sent to the supervisors on shift.", "ok");
         pendingReport = null;
@@ -866,6 +881,11 @@
     if (frame.action === "report" && pendingReport) {
       panelNotice(pendingReport, "The report didn't go through. " + words, "warn");
       pendingReport = null;
+      return;
+    }
+    if (frame.action === "referral" && pendingReferral) {
+      panelNotice(pendingReferral, "The service wasn't shared. " + words, "warn");
+      pendingReferral = null;
       return;
     }
     if (frame.action === "assess" && pendingAssess) {
@@ -1021,6 +1041,8 @@
       K.show(part(chat, "note-box"), true);
     }
     setLevel(chat, frame.risk || "none");
+    fillReferrals(chat, frame.topics || []);
+    fillCannedReplies(chat);
     wirePanel(chat);
     $("chats").appendChild(node);
     updateNoChats();
@@ -1065,10 +1087,124 @@
     K.show($("no-chats"), Object.keys(chats).length === 0);
   }
 
+  // ---- referrals and quick replies (issue 12) -------------------------------------------------
+
+  function countryName(code) {
+    try {
+      return new Intl.DisplayNames(["en"], { type: "region" }).of(code) || code;
+    } catch (err) {
+      return code;
+    }
+  }
+
+  function referralById(id) {
+    var services = (config && config.referrals) || [];
+    for (var i = 0; i < services.length; i += 1) if (services[i].id === id) return services[i];
+    return null;
+  }
+
+  /** The directory's services by country (the deployment's own first); the first one for one of
+   * the chat's topics is chosen to start with. No directory: no "Share a service". */
+  function fillReferrals(chat, topics) {
+    var services = (config && config.referrals) || [];
+    K.show(chat.node.querySelector('[data-act="referral"]'), services.length > 0);
+    var select = part(chat, "referral-form").querySelector("select");
+    var byCountry = {};
+    services.forEach(function (service) {
+      (byCountry[service.country] = byCountry[service.country] || []).push(service);
+    });
+    var home = config.defaultCountry || "";
+    var countries = Object.keys(byCountry).sort(function (a, b) {
+      if (a === home || b === home) return a === home ? -1 : 1;
+      return countryName(a).localeCompare(countryName(b));
+    });
+    var fits = null;
+    countries.forEach(function (code) {
+      var group = el("optgroup", { label: countryName(code) });
+      byCountry[code].forEach(function (service) {
+        group.appendChild(el("option", { value: service.id }, service.name));
+        var forTopic = (service.topics || []).some(function (t) {
+          return topics.indexOf(t) >= 0;
+        });
+        if (!fits && forTopic) fits = service.id;
+      });
+      select.appendChild(group);
+    });
+    if (fits) select.value = fits;
+    showReferralPreview(chat);
+  }
+
+  /** What the chosen service is, how it is reached, when and for what: before it is sent. */
+  function showReferralPreview(chat) {
+    var box = part(chat, "referral-preview");
+    var service = referralById(part(chat, "referral-form").querySelector("select").value);
+    box.replaceChildren();
+    if (!service) return;
+    box.appendChild(el("p", { dir: "auto" }, service.description));
+    var reach = [];
+    if (service.phone) reach.push("Call " + service.phone);
+    if (service.sms) reach.push("Text " + service.sms);
+    if (service.url) reach.push(service.url);
+    box.appendChild(el("p", { className: "small" }, reach.join(" · ")));
+    box.appendChild(
+      el(
+        "p",
+        { className: "small muted", dir: "auto" },
+        "Hours: " +
+          service.hours +
+          " · For: " +
+          (service.topics || []).map(topicLabel).join(", ") +
+          " · In: " +
+          (service.languages || []).map(K.languageName).join(", ")
+      )
+    );
+  }
+
+  /** The quick replies of the languages the volunteer ticked (all of them when none is). */
+  function fillCannedReplies(chat) {
+    var replies = (config && config.cannedReplies) || {};
+    var ticked = checkedValues("vol-languages");
+    var languages = Object.keys(replies).filter(function (code) {
+      return !ticked.length || ticked.indexOf(code) >= 0;
+    });
+    var select = part(chat, "canned").querySelector("select");
+    select.appendChild(el("option", { value: "" }, "Choose a reply…"));
+    var count = 0;
+    languages.forEach(function (code) {
+      var group = el("optgroup", { label: K.languageName(code) });
+      (replies[code] || []).forEach(function (text, index) {
+        group.appendChild(el("option", { value: code + ":" + index, lang: code }, text));
+        count += 1;
+      });
+      select.appendChild(group);
+    });
+    K.show(part(chat, "canned"), count > 0);
+  }
+
+  /** The chosen reply goes into the message box at the cursor, for the volunteer to edit. */
+  function insertReply(chat) {
+    var select = part(chat, "canned").querySelector("select");
+    var box = part(chat, "composer").querySelector("textarea");
+    var picked = select.value.split(":");
+    var replies = (config && config.cannedReplies) || {};
+    var text = picked.length === 2 ? (replies[picked[0]] || [])[Number(picked[1])] : null;
+    if (text && !chat.ended) {
+      if (!box.value) box.value = text;
+      else box.setRangeText(text, box.selectionStart, box.selectionEnd, "end");
+      select.value = "";
+    }
+    box.focus();
+  }
+
   function wirePanel(chat) {
     var node = chat.node;
-    var forms = ["transfer-form", "report-form", "block-form"];
-    var openers = { transfer: "transfer-form", report: "report-form", block: "block-form" };
+    var forms = ["referral-form", "transfer-form", "report-form", "block-form"];
+    var openers = {
+      referral: "referral-form",
+      transfer: "transfer-form",
+      report: "report-form",
+      block: "block-form",
+    };
 
     function closeForms() {
       forms.forEach(function (role) {
@@ -1084,6 +1220,8 @@
         var act = button.dataset.act;
         if (act === "end") {
           send({ action: "end", sessionId: chat.sessionId });
+        } else if (act === "insert-reply") {
+          insertReply(chat);
         } else if (act === "close") {
           delete chats[chat.sessionId];
           node.remove();
@@ -1156,6 +1294,20 @@
       if (send({ action: "assess", sessionId: chat.sessionId, level: levelSelect.value })) {
         chat.levelEdited = false;
         pendingAssess = chat;
+      }
+    });
+
+    var service = part(chat, "referral-form").querySelector("select");
+    service.addEventListener("change", function () {
+      showReferralPreview(chat);
+    });
+    part(chat, "referral-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (chat.ended || !service.value) return;
+      if (send({ action: "referral", sessionId: chat.sessionId, id: service.value })) {
+        pendingReferral = chat;
+        closeForms();
+        node.querySelector('[data-act="referral"]').focus();
       }
     });
 
@@ -1243,9 +1395,11 @@
       n.disabled = true;
     });
     K.show(composer, false);
-    ["end", "transfer", "block"].forEach(function (act) {
+    ["end", "referral", "transfer", "block"].forEach(function (act) {
       K.show(chat.node.querySelector('[data-act="' + act + '"]'), false);
     });
+    K.show(part(chat, "canned"), false);
+    K.show(part(chat, "referral-form"), false);
     K.show(part(chat, "transfer-form"), false);
     K.show(part(chat, "block-form"), false);
     K.show(chat.node.querySelector('[data-act="close"]'), true);

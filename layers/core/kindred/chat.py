@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from kindred import matching, positions, seeker_checkin, sessions
+from kindred import matching, positions, referrals, seeker_checkin, sessions
 from kindred.chat_end import end_session, leave
 from kindred.contact_details import contact_details_in
 from kindred.crisis import alert_report, level_of, on_assessed, on_chat_signal
@@ -32,6 +32,8 @@ from kindred.protocol import (
     Pong,
     ProtocolError,
     Reauth,
+    Referral,
+    ReferralOut,
     Report,
     Reported,
     Resources,
@@ -306,7 +308,13 @@ def _refused_for_contact_details(
 
 
 def _peer_gone(
-    svc: Services, conn: Connection, session_id: str, peer: str, client_msg_id: str | None
+    svc: Services,
+    conn: Connection,
+    session_id: str,
+    peer: str,
+    client_msg_id: str | None,
+    *,
+    action: str = "message",
 ) -> None:
     """The peer's socket is gone (410): end that chat cleanly and tell the sender; a seeker
     who is away (they may still come back) keeps the chat, and the sender hears `peer_away`."""
@@ -316,7 +324,7 @@ def _peer_gone(
             conn.connection_id,
             "peer_away",
             "The other person's connection dropped; they may come back shortly.",
-            action="message",
+            action=action,
             client_msg_id=client_msg_id,
         )
         return
@@ -325,7 +333,7 @@ def _peer_gone(
         conn.connection_id,
         "peer_gone",
         "The other person has left the chat.",
-        action="message",
+        action=action,
         client_msg_id=client_msg_id,
     )
     session = svc.chats.get_session(session_id)
@@ -410,8 +418,36 @@ def _feedback(svc: Services, conn: Connection, action: Feedback) -> None:
 
 
 def _resources(svc: Services, conn: Connection, action: Resources) -> None:
-    items = crisis_lines(action.country or svc.settings.default_country)
+    """The crisis lines of the country; with a `topic`, then the directory's services for it
+    (in the country, in the connection's language when any speaks it)."""
+    country = action.country or svc.settings.default_country
+    items = crisis_lines(country)
+    if action.topic:
+        found = referrals.for_topic(country, conn.language, action.topic)
+        items += [referrals.as_resource(item) for item in found]
     svc.notifier.send(conn.connection_id, ResourcesOut(items=items, reason="requested"))
+
+
+def _referral(svc: Services, conn: Connection, action: Referral) -> None:
+    """A service of the directory to the seeker, as a card; the same frame back to the
+    volunteer once delivered. No store call beyond the sender's counted connection: the chat
+    and its seeker are on it."""
+    if not conn.is_staff:
+        raise ProtocolError(
+            "not_allowed", "Only the volunteer in a chat can send a referral.", action="referral"
+        )
+    item = referrals.find(action.id)
+    if item is None:
+        raise ProtocolError(
+            "invalid_request", "id: not a service of the referral directory", action="referral"
+        )
+    session_id, seeker = _chat_of(conn, action.sessionId, "referral")
+    frame = ReferralOut(sessionId=session_id, item=item)
+    if not svc.notifier.send(seeker, frame):
+        _peer_gone(svc, conn, session_id, seeker, None, action="referral")
+        return
+    svc.notifier.send(conn.connection_id, frame)
+    metrics.add_metric(name="Referrals", unit="Count", value=1)
 
 
 def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
@@ -530,5 +566,6 @@ _HANDLERS: dict[type[Any], Callable[[Services, Connection, Any], None]] = {
     Transfer: _transfer,
     Forget: _forget,
     Assess: _assess,
+    Referral: _referral,
     Reauth: sessions.reauth,
 }

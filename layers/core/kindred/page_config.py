@@ -1,7 +1,8 @@
 """What config.json tells the pages of the deployment's edges: country, hours, crisis lines.
 
 The page shows the crisis lines of the seeker's own country, chosen in the browser, and never
-tells the server where the seeker is: so it is given the whole directory. `local/` and
+tells the server where the seeker is: so it is given the whole directory. The console is given
+the referral directory, from the file whose ids the server accepts in `referral`. `local/` and
 `tools/web_config.py` both build config.json with this.
 """
 
@@ -10,14 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from kindred import hours
+from kindred.referrals import page_directory
 from kindred.safety import crisis_directory
 
 
 def page_config(default_country: str, opening_hours: str) -> dict[str, Any]:
-    """`defaultCountry` (may be ""), `crisisLines` by country, and `hours` unless open 24/7."""
+    """`defaultCountry` (may be ""), `crisisLines` by country, `referrals` (the referral
+    directory), and `hours` unless open 24/7."""
     schedule = hours.parse(opening_hours)
     return {
         "defaultCountry": default_country,
         "crisisLines": crisis_directory(),
+        "referrals": page_directory(),
         **({"hours": schedule.to_json()} if schedule is not None else {}),
     }

@@ -43,6 +43,8 @@ LanguageTag = Annotated[
     str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 ]
 SessionId = Annotated[str, Field(min_length=1, max_length=64)]
+# An entry of the organisation's referral directory (kindred/data/referrals.json).
+ReferralId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 # Risk levels, lowest to highest, as kindred.safety.LEVELS has them (a unit test keeps the two
 # the same; safety imports this module, so it cannot be the other way round).
 Level = Literal["concern", "high", "imminent"]
@@ -197,6 +199,13 @@ class Assess(_ChatAction):
     level: AssessLevel
 
 
+class Referral(_ChatAction):
+    """Addition (v2, issue 12): the volunteer sends the seeker an entry of the directory."""
+
+    action: Literal["referral"]
+    id: ReferralId
+
+
 class Ping(_Action):
     action: Literal["ping"]
 
@@ -221,6 +230,7 @@ ClientAction = Annotated[
     | Transfer
     | Forget
     | Assess
+    | Referral
     | Ping
     | Reauth,
     Field(discriminator="action"),
@@ -425,6 +435,31 @@ class ResourceItem(BaseModel):
     hours: str | None = None
 
 
+class ReferralItem(BaseModel):
+    """A service of the organisation's referral directory, as the pages are given it."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    name: str
+    description: str
+    country: str
+    languages: list[str]
+    topics: list[str]
+    phone: str | None = None
+    sms: str | None = None
+    url: str | None = None
+    hours: str | None = None
+
+
+class ReferralOut(_Frame):
+    """Addition (v2, issue 12): a service the volunteer sent, to the seeker; echoed to the
+    volunteer once it was delivered."""
+
+    type: Literal["referral"] = "referral"
+    sessionId: str
+    item: ReferralItem
+
+
 class ResourcesOut(_Frame):
     type: Literal["resources"] = "resources"
     items: list[ResourceItem]
@@ -485,6 +520,7 @@ ServerFrame = (
     | Status
     | Alert
     | Assessed
+    | ReferralOut
     | ResourcesOut
     | ErrorFrame
     | Resumed
