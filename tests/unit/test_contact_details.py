@@ -100,6 +100,16 @@ def test_every_crisis_line_of_the_directory_may_be_written() -> None:
     assert [n for n in sorted(numbers) if contact_details_in(f"call {n} now")] == []
 
 
+def test_every_number_of_the_referral_directory_may_be_written() -> None:
+    """Given each phone and SMS number of the organisation's referral directory (a service, not
+    a person), written as the directory has it, then a volunteer may type it in a message."""
+    from kindred.referrals import directory
+
+    numbers = {str(value) for item in directory() for value in (item.phone, item.sms) if value}
+    assert len(numbers) >= 5
+    assert [n for n in sorted(numbers) if contact_details_in(f"you can call {n}")] == []
+
+
 def test_a_long_hostile_message_is_read_in_good_time() -> None:
     """Given messages of 4000 characters built to make patterns backtrack, then each is read
     in well under a second (the relay must not stall on one)."""

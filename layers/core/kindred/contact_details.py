@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from functools import cache
+from typing import Any
 
 KINDS = ("phone", "email", "handle")
 
@@ -554,16 +555,20 @@ def _spelled_groups(words: list[str]) -> list[str]:
 
 @cache
 def _service_numbers() -> frozenset[str]:
-    """The digits of the crisis lines in Kindred's own directory (7 digits or more)."""
-    from kindred.safety import crisis_directory  # read once, when a long number is first seen
+    """The digits of the crisis lines and referral services in Kindred's own directories (7
+    digits or more)."""
+    # Read once, when a long number is first seen.
+    from kindred.referrals import directory as referral_directory
+    from kindred.safety import crisis_directory
 
+    entries: list[Any] = [line for lines in crisis_directory().values() for line in lines]
+    entries += [item.model_dump() for item in referral_directory()]
     numbers: set[str] = set()
-    for lines in crisis_directory().values():
-        for line in lines:
-            for key in ("phone", "sms"):
-                digits = re.sub(r"\D", "", str(line.get(key) or ""))
-                if len(digits) >= 7:
-                    numbers.add(digits.lstrip("0"))
+    for entry in entries:
+        for key in ("phone", "sms"):
+            digits = re.sub(r"\D", "", str(entry.get(key) or ""))
+            if len(digits) >= 7:
+                numbers.add(digits.lstrip("0"))
     return frozenset(numbers)
 
 
