@@ -15,6 +15,7 @@ ROUTES = (
     "forget",
     "assess",
     "reauth",
+    "checkin",
     "ping",
     "$default",
 )

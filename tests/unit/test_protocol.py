@@ -16,6 +16,7 @@ from kindred.protocol import (
     Assessed,
     Availability,
     Block,
+    Checkin,
     End,
     Ended,
     ErrorFrame,
@@ -71,6 +72,7 @@ MINIMAL: list[tuple[dict[str, Any], type]] = [
     ({"action": "transfer", "sessionId": "s1"}, Transfer),
     ({"action": "forget"}, Forget),
     ({"action": "assess", "level": "none"}, Assess),
+    ({"action": "checkin", "state": "ok"}, Checkin),
     ({"action": "ping"}, Ping),
     ({"action": "reauth", "token": "t"}, Reauth),
 ]
@@ -94,6 +96,7 @@ FULL: list[dict[str, Any]] = [
     {"action": "transfer", "sessionId": "s1", "note": "n" * 500},
     {"action": "forget"},
     {"action": "assess", "sessionId": "s1", "level": "imminent"},
+    {"action": "checkin", "state": "debrief"},
     {"action": "ping"},
     {"action": "reauth", "token": "t" * 16_384},
 ]
@@ -498,8 +501,8 @@ def test_the_action_names_are_those_of_the_union_and_each_has_a_handler() -> Non
     from kindred import chat
     from kindred.protocol import ACTION_TYPES, Ping
 
-    assert len(ACTIONS) == len(ACTION_TYPES) == 14
-    assert {"match", "assess", "ping", "reauth"} <= ACTIONS
+    assert len(ACTIONS) == len(ACTION_TYPES) == 15
+    assert {"match", "assess", "ping", "reauth", "checkin"} <= ACTIONS
     assert set(chat._HANDLERS) == set(ACTION_TYPES) - {Ping}
 
 

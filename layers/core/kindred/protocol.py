@@ -47,7 +47,12 @@ SessionId = Annotated[str, Field(min_length=1, max_length=64)]
 Level = Literal["concern", "high", "imminent"]
 # What a volunteer may set with `assess`: a level, or `none` (no risk noted).
 AssessLevel = Literal["imminent", "high", "concern", "none"]
-AlertKind = Literal["risk", "report", "escalation"]
+AlertKind = Literal["risk", "report", "escalation", "debrief"]
+# Care for volunteers (v2, issue 12, kindred.care): a volunteer's check-in, why no new chat
+# comes, and what the console is asked to do.
+CheckinState = Literal["ok", "debrief"]
+PauseReason = Literal["risk", "shift_cap"]
+CheckinAsked = Literal["after_risk", "end_of_shift"]
 # Why crisis lines were sent (shared PROTOCOL.md, version 2 "Safety at the edges").
 ResourcesReason = Literal["crisis", "requested", "ended", "unavailable", "closed", "long_wait"]
 
@@ -174,6 +179,13 @@ class Assess(_ChatAction):
     level: AssessLevel
 
 
+class Checkin(_Action):
+    """Addition (v2, issue 12): how a volunteer is, after a risk chat or a shift."""
+
+    action: Literal["checkin"]
+    state: CheckinState
+
+
 class Ping(_Action):
     action: Literal["ping"]
 
@@ -198,6 +210,7 @@ ClientAction = Annotated[
     | Transfer
     | Forget
     | Assess
+    | Checkin
     | Ping
     | Reauth,
     Field(discriminator="action"),
@@ -363,10 +376,20 @@ class PeerBack(_ChatFrame):
 
 
 class Status(_Frame):
+    """To a volunteer. Issue 12 (kindred.care): while on shift, `onShiftSince` and (with a cap)
+    `shiftCapAt`; `pausedUntil` while a risk pause runs; `paused` why no new chat comes now;
+    `checkin` asks the console to ask how they are; `reminder` once, before the cap."""
+
     type: Literal["status"] = "status"
     available: bool
     capacity: int
     activeChats: int
+    onShiftSince: str | None = None
+    pausedUntil: str | None = None
+    paused: PauseReason | None = None
+    shiftCapAt: str | None = None
+    checkin: CheckinAsked | None = None
+    reminder: Literal["shift_cap"] | None = None
 
 
 class Alert(_Frame):
@@ -434,6 +457,15 @@ class Reauthed(_Frame):
     expiresAt: str
 
 
+class CheckedIn(_Frame):
+    """Addition (v2, issue 12): the answer to `checkin`; for `debrief`, how many supervisors
+    on shift were alerted (0: none is on shift)."""
+
+    type: Literal["checked_in"] = "checked_in"
+    state: CheckinState
+    supervisorsTold: int | None = None
+
+
 class Pong(_Frame):
     type: Literal["pong"] = "pong"
 
@@ -466,6 +498,7 @@ ServerFrame = (
     | ErrorFrame
     | Resumed
     | Reauthed
+    | CheckedIn
     | Pong
     | Reported
     | Thanks
