@@ -31,6 +31,7 @@ PROTOCOL_ROUTES = {
     "assess": "ChatFunction",  # version 2, issue 8
     "ping": "ChatFunction",
     "reauth": "ChatFunction",  # version 2, issue 11
+    "checkin": "ChatFunction",  # version 2, issue 12
 }
 
 FUNCTIONS = sorted(resources_of_type(load_template(TEMPLATE_PATH), "AWS::Serverless::Function"))
