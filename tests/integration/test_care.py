@@ -54,7 +54,7 @@ def test_a_risk_chat_ends_and_the_table_keeps_the_volunteers_pause(world: World)
     Then the volunteer hears `ended`, then `status` paused with the check-in; the slot and the
     account's care item hold the pause; the waiting seeker is not matched with them until the
     pause is over, and is then by the work item delayed until it (no other nudge)."""
-    seeker, vol, _ = _risk_chat_ended(world)
+    _, vol, _ = _risk_chat_ended(world)
     other = _waiting_seeker(world)
     world.run_matcher()
     ended, status = world.frames(vol)
@@ -84,7 +84,7 @@ def test_the_matchers_conditional_write_refuses_a_volunteer_paused_after_it_read
     When the volunteer's risk chat ends (their pause) before the matcher commits the match,
     Then the match's transaction is refused on the slot's item: the seeker still waits, the
     slot counts no new chat, nobody is told; once the pause is over the same match commits."""
-    seeker, vol, session = chat_under_way(world, capacity=2)
+    seeker, vol, _ = chat_under_way(world, capacity=2)
     world.send(seeker, {"action": "message", "text": RISKY})
     other = _waiting_seeker(world)
     matcher = world.iam.services_of("MatcherFunction")
