@@ -57,6 +57,7 @@
     risk: "Risk of suicide or self-harm",
     report: "Chat reported",
     escalation: "Escalation",
+    debrief: "Debrief requested", // issue 12: a volunteer asks to talk after a hard chat or shift
   };
 
   // A level is always said in words (never by colour alone); imminent says what to do.
@@ -660,6 +661,7 @@
     $("alerts").replaceChildren();
     K.show($("alerts-empty"), true);
     renderStatus({ available: false, capacity: Number($("capacity").value), activeChats: 0 });
+    K.care.reset();
     K.show($("who"), false);
     K.show($("sign-out"), false);
     K.show($("view-console"), false);
@@ -676,7 +678,12 @@
         active === 1 ? "Sign out and end your chat?" : "Sign out and end your " + active + " chats?";
       return;
     }
-    signOut();
+    // After a shift, the check-in first (issue 12); it signs out once answered or skipped.
+    var asked = K.care.beforeSignOut(function (words) {
+      signOut();
+      if (words) notice(words, { kind: "ok", clearAfterMs: 15000 });
+    });
+    if (!asked) signOut();
   }
 
   // ---- connection ---------------------------------------------------------------------------
@@ -792,6 +799,10 @@
     switch (frame.type) {
       case "status":
         renderStatus(frame);
+        K.care.onStatus(frame); // the shift, a pause, a check-in asked (issue 12)
+        break;
+      case "checked_in":
+        K.care.onCheckedIn(frame);
         break;
       case "matched":
         openChat(frame);
@@ -886,6 +897,10 @@
     function addRef() {
       line.appendChild(el("span", { className: "chat-ref" }, chatRef(frame.sessionId)));
     }
+    if (frame.kind === "debrief") {
+      add((frame.volunteer || "A volunteer") + " (volunteer) asks to talk with a supervisor, after a hard chat or at the end of their shift. Please get in touch with them soon.");
+      return line;
+    }
     if (chat) {
       add("your chat with " + chat.alias + " · ");
       addRef();
@@ -918,7 +933,7 @@
     }
     // An alert about one of the volunteer's own chats is counted once, as that chat.
     if (chat) noteUnreadChat(chat);
-    callAttention("alert", alertTitle(frame), chat ? chat.alias : frame.seeker, function () {
+    callAttention("alert", alertTitle(frame), chat ? chat.alias : frame.seeker || frame.volunteer, function () {
       if (chat && chats[chat.sessionId]) focusChat(chat);
       else focusAlerts();
     });
@@ -1269,6 +1284,7 @@
 
   function start() {
     startAttention();
+    K.care.init({ send: send, announce: announce });
     $("login-form").addEventListener("submit", onLoginSubmit);
     $("newpw-form").addEventListener("submit", onNewPasswordSubmit);
     $("mfa-setup-form").addEventListener("submit", onMfaSetupSubmit);
