@@ -17,7 +17,6 @@ from kindred import ports
 from kindred.ports import Conflict, RateLimited, TableView
 from kindred.protocol import Level, ServerFrame
 from kindred.records import (
-    CARE_KEPT_SECONDS,
     PACE_WINDOW_MS,
     CareRecord,
     Connection,
@@ -156,10 +155,16 @@ class InMemoryStore:
     """
 
     def __init__(
-        self, *, clock: Callable[[], float], connection_ttl: int, session_ttl: int
+        self,
+        *,
+        clock: Callable[[], float],
+        connection_ttl: int,
+        session_ttl: int,
+        care_ttl: int = 6 * 3600,
     ) -> None:
         self.clock, self.calls = clock, list[str]()
         self._connection_ttl, self._session_ttl = connection_ttl, session_ttl
+        self._care_ttl = care_ttl
         self.conns: Shelf[str, Connection] = Shelf(self._now)
         self.rate_logs: dict[str, tuple[int, ...]] = {}  # connection id -> times, newest first
         self.entries: Shelf[str, QueueEntry] = Shelf(self._now)  # by queue key
@@ -452,13 +457,14 @@ class InMemoryStore:
         return self.care.live(user_id)
 
     def put_care(self, record: CareRecord) -> None:
-        self.care.keep(record.user_id, record, self._now() + CARE_KEPT_SECONDS)
+        self.care.keep(record.user_id, record, self._now() + self._care_ttl)
 
     def note_off_shift(self, user_id: str, at_ms: int) -> None:
         # Like the adapter: one conditional write, on a record that exists (expired or not).
         record = self.care.get(user_id)
         if record is not None and record.off_shift_since_ms is None:
-            self.care.amend(user_id, off_shift_since_ms=at_ms)
+            off = replace(record, off_shift_since_ms=at_ms)
+            self.care.keep(user_id, off, self._now() + self._care_ttl)
 
     def pause(self, user_id: str, until: int) -> list[VolunteerSlot]:
         # Like the adapter: the care record (made if missing), then each slot of the account;
@@ -466,7 +472,7 @@ class InMemoryStore:
         record = self.care.get(user_id)
         if record is None or record.paused_until is None or record.paused_until < until:
             paused = replace(record or CareRecord(user_id), paused_until=until)
-            self.care.keep(user_id, paused, self._now() + CARE_KEPT_SECONDS)
+            self.care.keep(user_id, paused, self._now() + self._care_ttl)
         for slot in self.account_slots(user_id):
             if slot.paused_until is None or slot.paused_until < until:
                 self.slots.amend(slot.connection_id, paused_until=until)
@@ -478,7 +484,7 @@ class InMemoryStore:
             return False
         if record.cap_told >= stage:
             return False
-        self.care.amend(user_id, cap_told=stage)
+        self.care.keep(user_id, replace(record, cap_told=stage), self._now() + self._care_ttl)
         return True
 
     # -- chats -----------------------------------------------------------------------------

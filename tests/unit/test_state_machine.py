@@ -693,6 +693,7 @@ class KindredMachine(RuleBasedStateMachine):
         if languages is not None:
             frame["languages"] = languages
         was_available = peer.available
+        now = int(self.svc.clock())  # when it is served (the step's end is a second later)
         got = self._send(peer, frame)
         if self._rate_limited(got):
             return
@@ -705,7 +706,7 @@ class KindredMachine(RuleBasedStateMachine):
         }
         # Issue 12: the shift and the pause, as the slot now has them; going off shift, the
         # console is asked to check in.
-        slot, now = self.svc.slot(peer.cid), int(self.svc.clock())
+        slot = self.svc.slot(peer.cid)
         if available:
             since = slot.on_shift_since_ms / 1000
             cap = self.svc.settings.shift_cap_hours * 3600
@@ -820,8 +821,10 @@ class KindredMachine(RuleBasedStateMachine):
                 break
         else:
             raise AssertionError(f"the matcher asked for itself {MATCHER_RUNS} times running")
-        self._observe()
+        # Who fits whom at the moment the matcher ran: the step's end is a second later, when
+        # a pause may be over or a topic wait may have run out (a work item then is due).
         fitting = self._fitting_pairs()
+        self._observe()
         assert not fitting, f"after the matcher, waiting seekers fit free volunteers: {fitting}"
 
     @precondition(lambda self: any(u > self.svc.clock() for u in self.paused.values()))

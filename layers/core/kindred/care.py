@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from kindred.config import Settings
 from kindred.observability import logger, metrics
 from kindred.ports import TableView
 from kindred.protocol import (
@@ -45,6 +46,14 @@ SHIFT_BREAK_MINUTES = 30
 # The reminder comes this long before the cap (a quarter of the cap, if that is shorter).
 CAP_REMINDER_MINUTES = 15
 REMINDED, CAP_REACHED = 1, 2  # what a shift was told of its cap (CareRecord.cap_told)
+
+
+def care_kept_seconds(settings: Settings) -> int:
+    """How long a care record is kept after its last write (each write of it renews this):
+    past the shift cap (12 hours without one) and a pause, then a break, and an hour more.
+    A shift near its cap is written to by the sweeper's reminder, a break by its start."""
+    cap = round(settings.shift_cap_hours * 3600) or 12 * 3600
+    return cap + math.ceil(settings.risk_pause_minutes * 60) + SHIFT_BREAK_MINUTES * 60 + 3600
 
 
 def account_of(user_id: str, connection_id: str) -> str:

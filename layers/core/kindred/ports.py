@@ -178,7 +178,8 @@ class VolunteerPool(Protocol):
     def get_care(self, user_id: str) -> CareRecord | None: ...
 
     def put_care(self, record: CareRecord) -> None:
-        """Write the account's care record whole (kept CARE_KEPT_SECONDS from now)."""
+        """Write the account's care record whole; every write of it keeps it a while longer
+        (kindred.care.care_kept_seconds)."""
 
     def note_off_shift(self, user_id: str, at_ms: int) -> None:
         """The account went off shift at `at_ms`: one conditional write, none if it was

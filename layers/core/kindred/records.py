@@ -131,10 +131,6 @@ class VolunteerSlot:
         return max(0, self.capacity - self.active) if self.available else 0
 
 
-# A care record is kept this long after its last write: past any shift and its break.
-CARE_KEPT_SECONDS = 48 * 3600
-
-
 @dataclass(frozen=True)
 class CareRecord:
     """A staff account's shift, kept across its connections (a reload keeps it): since when it

@@ -7,7 +7,7 @@ from typing import Any
 
 from kindred.aws import layout
 from kindred.aws.table import TableAdapter, names
-from kindred.records import CARE_KEPT_SECONDS, CareRecord, Connection, Tags, VolunteerSlot
+from kindred.records import CareRecord, Connection, Tags, VolunteerSlot
 
 
 class DynamoPool(TableAdapter):
@@ -108,7 +108,7 @@ class DynamoPool(TableAdapter):
         return layout.care_from_item(data) if data else None
 
     def _care_expiry(self) -> int:
-        return self.table.now() + CARE_KEPT_SECONDS
+        return self.table.now() + self.table.care_ttl
 
     def put_care(self, record: CareRecord) -> None:
         # UpdateItem, not PutItem: every function that writes it may already update items.
@@ -130,10 +130,12 @@ class DynamoPool(TableAdapter):
     def note_off_shift(self, user_id: str, at_ms: int) -> None:
         self.table.update_if(
             layout.care_key(user_id),
-            UpdateExpression="SET #offShiftSince = :at",
+            UpdateExpression="SET #offShiftSince = :at, #expiresAt = :expires",
             ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#offShiftSince)",
-            ExpressionAttributeNames=names("offShiftSince"),
-            ExpressionAttributeValues=layout.attribute_values({":at": at_ms}),
+            ExpressionAttributeNames=names("offShiftSince", "expiresAt"),
+            ExpressionAttributeValues=layout.attribute_values(
+                {":at": at_ms, ":expires": self._care_expiry()}
+            ),
         )
 
     def pause(self, user_id: str, until: int) -> list[VolunteerSlot]:
@@ -168,12 +170,12 @@ class DynamoPool(TableAdapter):
     def note_cap_told(self, user_id: str, on_shift_since_ms: int, stage: int) -> bool:
         return self.table.update_if(
             layout.care_key(user_id),
-            UpdateExpression="SET #capTold = :stage",
+            UpdateExpression="SET #capTold = :stage, #expiresAt = :expires",
             ConditionExpression=(
                 "#onShiftSince = :since AND (attribute_not_exists(#capTold) OR #capTold < :stage)"
             ),
-            ExpressionAttributeNames=names("capTold", "onShiftSince"),
+            ExpressionAttributeNames=names("capTold", "onShiftSince", "expiresAt"),
             ExpressionAttributeValues=layout.attribute_values(
-                {":stage": stage, ":since": on_shift_since_ms}
+                {":stage": stage, ":since": on_shift_since_ms, ":expires": self._care_expiry()}
             ),
         ).written
