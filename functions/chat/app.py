@@ -16,6 +16,7 @@ ROUTES = (
     "assess",
     "referral",
     "reauth",
+    "checkin",
     "ping",
     "$default",
 )

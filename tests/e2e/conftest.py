@@ -38,6 +38,7 @@ from playwright.sync_api import Browser, sync_playwright
 from local.demo_accounts import DEMO_PASSWORD
 from local.stack import LocalStack, Ports
 from tests.e2e.browser import CHROMIUM, Watched, launch, watched_context
+from tests.e2e.ws import E2E_PARAMETERS
 
 FREE_PORTS = Ports(web=0, ws=0, aws=0, connections=0)
 
@@ -70,7 +71,7 @@ def _isolated_env() -> None:
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[E2EStack]:
     """The local stack on free ports, for the tests of one module (see the module docstring)."""
-    stack = LocalStack(ports=FREE_PORTS).start()
+    stack = LocalStack(ports=FREE_PORTS, parameters=E2E_PARAMETERS).start()
     try:
         yield E2EStack(
             stack=stack,

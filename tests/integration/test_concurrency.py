@@ -58,11 +58,11 @@ class CountingChats:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def create_chat(self, *args: Any) -> None:
+    def create_chat(self, *args: Any, **kwargs: Any) -> None:
         with self._lock:
             self._tally["attempts"] += 1
         try:
-            self._inner.create_chat(*args)
+            self._inner.create_chat(*args, **kwargs)
         except Conflict:
             with self._lock:
                 self._tally["conflicts"] += 1

@@ -59,6 +59,8 @@ def _every_path(world: World) -> None:
     world.send(seeker, {"action": "match", "checkin": {"distress": 5, "suicidalNow": "no"}})
     assert world.frames(seeker)[-1]["type"] == "queued"
     world.send(seeker, {"action": "forget"})
+    # Both volunteers of that risk chat are paused for 5 minutes (issue 12): let it pass.
+    world.advance(301)
 
     # A seeker with an intro who waits, drops, and resumes while the old socket still seems
     # open (the old one is closed by the server), then drops again and is swept.
@@ -131,6 +133,34 @@ def _a_grace_longer_than_sqs_can_delay(world: World, monkeypatch: pytest.MonkeyP
     world.run_matcher()
 
 
+def _care_paths(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Care for volunteers (issue 12): a check-in both ways (a debrief alerts a supervisor), a
+    risk chat's end pausing its volunteer on another connection of the account too, and the
+    sweeper's reminder and cap of a half-hour shift (the pause's and the shift's items are
+    written by every function that ends chats or takes slots, each already driven above)."""
+    from kindred.aws.wiring import reset_services
+    from kindred.config import settings
+
+    monkeypatch.setenv("SHIFT_CAP_HOURS", "0.5")
+    settings.cache_clear()
+    reset_services()
+    world.connect("supervisor", user_id="boss", alias="Boss")
+    seeker = world.connect()
+    world.send(seeker, {"action": "match"})
+    vol = _volunteer(world, "carer")  # an account of its own: "v" has been on shift for hours
+    world.run_matcher()
+    assert world.frames(seeker)[-1]["type"] == "matched"
+    tab = _volunteer(world, "carer")
+    world.send(seeker, {"action": "message", "text": "I want to end my life tonight"})
+    world.send(seeker, {"action": "end"})
+    world.send(vol, {"action": "checkin", "state": "ok"})
+    world.send(tab, {"action": "checkin", "state": "debrief"})
+    world.advance(20 * 60)
+    world.sweep()  # the reminder
+    world.advance(10 * 60)
+    world.sweep()  # the cap
+
+
 def _token_of(world: World, cid: str, seen: list[dict[str, Any]]) -> str:
     frames = world.all_frames(cid)
     return str([f for f in frames if "resumeToken" in f][-1]["resumeToken"])
@@ -144,6 +174,7 @@ def test_no_role_grants_an_action_its_function_never_calls(
     of every role (action and resource) was used by a call of that function."""
     _, iam = aws_iam
     _every_path(world)
+    _care_paths(world, monkeypatch)
     _a_grace_longer_than_sqs_can_delay(world, monkeypatch)
     refused = [c for c in iam.checks() if not c.allowed]
     assert refused == []

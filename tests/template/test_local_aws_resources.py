@@ -180,6 +180,8 @@ def test_every_function_gets_the_globals_fully_resolved(created: dict[str, str])
         "DEFAULT_LANGUAGE": "en",
         "OPENING_HOURS": "",
         "MAX_WAIT_MINUTES": "20",
+        "RISK_PAUSE_MINUTES": "5",
+        "SHIFT_CAP_HOURS": "4",
         "TOPIC_FALLBACK_SECONDS": "60",
         "POSITION_UPDATES": "20",
         "RATE_LIMIT_ACTIONS": "30",

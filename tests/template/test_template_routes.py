@@ -32,6 +32,7 @@ PROTOCOL_ROUTES = {
     "ping": "ChatFunction",
     "reauth": "ChatFunction",  # version 2, issue 11
     "referral": "ChatFunction",  # version 2, issue 12
+    "checkin": "ChatFunction",  # version 2, issue 12
 }
 
 FUNCTIONS = sorted(resources_of_type(load_template(TEMPLATE_PATH), "AWS::Serverless::Function"))

@@ -20,6 +20,7 @@ from kindred.ports import Conflict, RateLimited, TableView
 from kindred.protocol import Level, ServerFrame
 from kindred.records import (
     PACE_WINDOW_MS,
+    CareRecord,
     Connection,
     LevelChange,
     MatchPace,
@@ -156,15 +157,22 @@ class InMemoryStore:
     """
 
     def __init__(
-        self, *, clock: Callable[[], float], connection_ttl: int, session_ttl: int
+        self,
+        *,
+        clock: Callable[[], float],
+        connection_ttl: int,
+        session_ttl: int,
+        care_ttl: int = 6 * 3600,
     ) -> None:
         self.clock, self.calls = clock, list[str]()
         self._connection_ttl, self._session_ttl = connection_ttl, session_ttl
+        self._care_ttl = care_ttl
         self.conns: Shelf[str, Connection] = Shelf(self._now)
         self.rate_logs: dict[str, tuple[int, ...]] = {}  # connection id -> times, newest first
         self.entries: Shelf[str, QueueEntry] = Shelf(self._now)  # by queue key
         self.slots: Shelf[str, VolunteerSlot] = Shelf(self._now)
         self.on_shift: Shelf[str, str] = Shelf(self._now)
+        self.care: Shelf[str, CareRecord] = Shelf(self._now)  # by account (user id)
         self.sessions: Shelf[str, Session] = Shelf(self._now)
         self.tickets: Shelf[str, tuple[str, str]] = Shelf(self._now)  # (connection, seeker key)
         self.blocks: Shelf[tuple[str, str], bool] = Shelf(self._now)  # (user id, seeker key)
@@ -400,13 +408,27 @@ class InMemoryStore:
     # -- volunteers ------------------------------------------------------------------------
 
     def set_availability(
-        self, conn: Connection, *, available: bool, capacity: int, languages: Tags, topics: Tags
+        self,
+        conn: Connection,
+        *,
+        available: bool,
+        capacity: int,
+        languages: Tags,
+        topics: Tags,
+        care: CareRecord | None = None,
     ) -> VolunteerSlot:
-        # An unconditional upsert; `active` and `idle_since_ms` survive it (if_not_exists).
+        # An unconditional upsert; `active` and `idle_since_ms` survive it (if_not_exists);
+        # the shift's start and pause come from `care`, a pause the slot has stays otherwise.
         cid, old = conn.connection_id, self.slots.get(conn.connection_id)
         active, idle = (old.active, old.idle_since_ms) if old else (0, int(self.clock() * 1000))
+        since, paused = (old.on_shift_since_ms, old.paused_until) if old else (0, None)
+        if care is not None:
+            since = care.on_shift_since_ms
+            paused = care.paused_until if care.paused_until is not None else paused
         who = (cid, conn.user_id, conn.role, conn.alias)
-        slot = VolunteerSlot(*who, available, capacity, active, languages, topics, idle)
+        slot = VolunteerSlot(
+            *who, available, capacity, active, languages, topics, idle, since, paused
+        )
         return self.slots.keep(cid, slot, self._ttl())
 
     def get_slot(self, connection_id: str) -> VolunteerSlot | None:
@@ -430,9 +452,55 @@ class InMemoryStore:
     def leave_shift(self, connection_id: str) -> None:
         self.on_shift.drop(connection_id)
 
+    # -- care for volunteers ---------------------------------------------------------------
+
+    def account_slots(self, user_id: str) -> list[VolunteerSlot]:
+        return [s for s in self.slots.alive() if s.user_id == user_id]
+
+    def get_care(self, user_id: str) -> CareRecord | None:
+        return self.care.live(user_id)
+
+    def put_care(self, record: CareRecord) -> None:
+        self.care.keep(record.user_id, record, self._now() + self._care_ttl)
+
+    def note_off_shift(self, user_id: str, at_ms: int) -> None:
+        # Like the adapter: one conditional write, on a record that exists (expired or not).
+        record = self.care.get(user_id)
+        if record is not None and record.off_shift_since_ms is None:
+            off = replace(record, off_shift_since_ms=at_ms)
+            self.care.keep(user_id, off, self._now() + self._care_ttl)
+
+    def pause(self, user_id: str, until: int) -> list[VolunteerSlot]:
+        # Like the adapter: the care record (made if missing), then each slot of the account;
+        # each write keeps a later pause already set.
+        record = self.care.get(user_id)
+        if record is None or record.paused_until is None or record.paused_until < until:
+            paused = replace(record or CareRecord(user_id), paused_until=until)
+            self.care.keep(user_id, paused, self._now() + self._care_ttl)
+        for slot in self.account_slots(user_id):
+            if slot.paused_until is None or slot.paused_until < until:
+                self.slots.amend(slot.connection_id, paused_until=until)
+        return self.account_slots(user_id)
+
+    def note_cap_told(self, user_id: str, on_shift_since_ms: int, stage: int) -> bool:
+        record = self.care.get(user_id)
+        if record is None or record.on_shift_since_ms != on_shift_since_ms:
+            return False
+        if record.cap_told >= stage:
+            return False
+        self.care.keep(user_id, replace(record, cap_told=stage), self._now() + self._care_ttl)
+        return True
+
     # -- chats -----------------------------------------------------------------------------
 
-    def create_chat(self, entry: QueueEntry, slot: VolunteerSlot, session: Session) -> None:
+    def create_chat(
+        self,
+        entry: QueueEntry,
+        slot: VolunteerSlot,
+        session: Session,
+        *,
+        shift_since_after_ms: int | None = None,
+    ) -> None:
         sid, cid, vid = session.session_id, entry.connection_id, slot.connection_id
         queued, seeker, free = (
             self.entries.get(entry.queue_key),
@@ -444,6 +512,14 @@ class InMemoryStore:
             seeker is not None and (seeker.state, seeker.queue_key) == ("waiting", entry.queue_key),
             free is not None and free.available and free.active < free.capacity,
             vid in self.conns and sid not in self.sessions,
+            # Like the adapter: conditions on the slot as stored, not as the matcher read it.
+            free is not None and (free.paused_until is None or free.paused_until <= self._now()),
+            free is not None
+            and (
+                shift_since_after_ms is None
+                or not free.on_shift_since_ms
+                or free.on_shift_since_ms > shift_since_after_ms
+            ),
         )
         assert seeker is not None and free is not None
         self.entries.drop(entry.queue_key)
@@ -563,6 +639,7 @@ class RecordingNotifier:
 
     def __init__(self) -> None:
         self.wire: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.order: list[str] = []  # the connection of each delivered frame, in sending order
         self.gone: set[str] = set()
         self.undelivered: list[tuple[str, ServerFrame]] = []
         self.closed: list[str] = []
@@ -574,6 +651,7 @@ class RecordingNotifier:
             self.undelivered.append((connection_id, frame))
             return False
         self.wire[connection_id].append(as_sent)
+        self.order.append(connection_id)
         return True
 
     def close(self, connection_id: str) -> None:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from kindred.care import care_kept_seconds
 from kindred.config import Settings
 from kindred.protocol import ACTIONS
 from kindred.records import Connection, VolunteerSlot
@@ -68,7 +69,12 @@ def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServic
     config, the_clock = literal_settings(**settings), clock or FakeClock()
     ttl = config.connection_ttl_seconds
     session_ttl = config.session_retention_hours * 3600 + ttl
-    store = InMemoryStore(clock=the_clock, connection_ttl=ttl, session_ttl=session_ttl)
+    store = InMemoryStore(
+        clock=the_clock,
+        connection_ttl=ttl,
+        session_ttl=session_ttl,
+        care_ttl=care_kept_seconds(config),
+    )
     work, notifier, sealer = ListWorkQueue(the_clock), RecordingNotifier(), PlainSealer()
     # The one store behind every storage port of Services.
     ports: dict[str, Any] = dict.fromkeys(STORAGE_PORTS.split(), store)

@@ -533,7 +533,13 @@ def test_transfer_hands_the_seeker_to_the_next_volunteer_with_the_note(
 
     assert svc.notifier.take("v1") == [
         {"type": "ended", "sessionId": session, "reason": "transferred"},
-        {"type": "status", "available": False, "capacity": 1, "activeChats": 0},
+        {
+            "type": "status",
+            "available": False,
+            "capacity": 1,
+            "activeChats": 0,
+            "checkin": "end_of_shift",
+        },
     ]
     [queued, *shift_news] = svc.notifier.take("s1")
     assert queued["type"] == "queued" and queued["reason"] == "transfer"
@@ -781,6 +787,8 @@ def test_crisis_lines_come_again_in_a_new_chat(svc: FakeServices) -> None:
     _chat(svc)
     send(svc, "s1", {"action": "message", "text": RISKY})
     send(svc, "s1", {"action": "end"})
+    # The volunteer pauses after a chat at high risk (issue 12): the next chat comes after it.
+    svc.clock.advance(svc.settings.risk_pause_minutes * 60)
     send(svc, "s1", {"action": "match"})
     run_matcher(svc)
     svc.notifier.forget_all()

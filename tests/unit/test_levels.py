@@ -159,6 +159,8 @@ def test_seekers_are_served_imminent_then_high_then_concern_then_transfer_then_n
         served.append((matched["peer"]["alias"], matched.get("risk")))
         send(svc, "v1", {"action": "end", "sessionId": matched["sessionId"]})
         svc.notifier.take("v1")
+        # After a chat at high or imminent the volunteer pauses (issue 12): wait it out.
+        svc.clock.advance(svc.settings.risk_pause_minutes * 60)
     assert served == [
         (_alias(svc, "i"), "imminent"),
         (_alias(svc, "h"), "high"),

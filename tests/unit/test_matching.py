@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from kindred.matching import choose_volunteer, plan_pairs, run_matcher, start_chat
+from kindred.protocol import iso_time
 from kindred.records import (
     PRIORITY_HIGH,
     PRIORITY_NORMAL,
@@ -342,11 +343,20 @@ def test_a_volunteer_who_becomes_available_gets_status_and_wakes_the_matcher(
     svc: FakeServices,
 ) -> None:
     """Given a volunteer, when they become available with capacity 2, then they get `status`
-    with their capacity and no chats, and the matcher is woken."""
+    with their capacity and no chats, their shift starting now and its cap 4 hours later
+    (issue 12), and the matcher is woken."""
     connect(svc, "v1", "volunteer", user_id="u1", alias="Sam")
     send(svc, "v1", {"action": "availability", "available": True, "capacity": 2})
+    now = svc.clock()
     assert svc.notifier.take("v1") == [
-        {"type": "status", "available": True, "capacity": 2, "activeChats": 0}
+        {
+            "type": "status",
+            "available": True,
+            "capacity": 2,
+            "activeChats": 0,
+            "onShiftSince": iso_time(now),
+            "shiftCapAt": iso_time(now + 4 * 3600),
+        }
     ]
     assert svc.work.reasons == ["volunteer_available"]
 
@@ -358,7 +368,13 @@ def test_a_volunteer_who_stops_does_not_wake_the_matcher(svc: FakeServices) -> N
     svc.work.reasons.clear()
     send(svc, "v1", {"action": "availability", "available": False})
     assert svc.notifier.take("v1") == [
-        {"type": "status", "available": False, "capacity": 1, "activeChats": 0}
+        {
+            "type": "status",
+            "available": False,
+            "capacity": 1,
+            "activeChats": 0,
+            "checkin": "end_of_shift",  # going off shift, the console asks how they are
+        }
     ]
     assert svc.work.reasons == []
     _waiting_seeker(svc, "s1")
@@ -377,9 +393,13 @@ def test_a_full_volunteer_who_restates_availability_does_not_wake_the_matcher(
     svc.notifier.take("v1")
     svc.work.reasons.clear()
     send(svc, "v1", {"action": "availability", "available": True})
-    assert svc.notifier.take("v1") == [
-        {"type": "status", "available": True, "capacity": 1, "activeChats": 1}
-    ]
+    [status] = svc.notifier.take("v1")
+    assert {k: status[k] for k in ("type", "available", "capacity", "activeChats")} == {
+        "type": "status",
+        "available": True,
+        "capacity": 1,
+        "activeChats": 1,
+    }
     assert svc.work.reasons == []
 
 
@@ -970,7 +990,8 @@ def test_a_block_lasts_the_block_retention_and_no_longer(svc: FakeServices) -> N
     """Given a deployment that keeps blocks 1 day, and a seeker who blocked a volunteer, when
     the same seeker waits a day later (with a connection item that lost the block), then the
     block item has expired and the two can be matched again."""
-    svc = make_services(block_retention_days=1, connection_ttl_seconds=3 * 86400)
+    # No shift cap: the volunteer stays on shift the whole day (issue 12 would stop them).
+    svc = make_services(block_retention_days=1, connection_ttl_seconds=3 * 86400, shift_cap_hours=0)
     _volunteer(svc, "v1")
     _chat_then_block(svc, "s1", "v1")
     [block] = svc.store.blocks

@@ -16,6 +16,7 @@ from kindred.protocol import (
     Assessed,
     Availability,
     Block,
+    Checkin,
     End,
     Ended,
     ErrorFrame,
@@ -73,6 +74,7 @@ MINIMAL: list[tuple[dict[str, Any], type]] = [
     ({"action": "forget"}, Forget),
     ({"action": "assess", "level": "none"}, Assess),
     ({"action": "referral", "id": "gb-cruse"}, Referral),
+    ({"action": "checkin", "state": "ok"}, Checkin),
     ({"action": "ping"}, Ping),
     ({"action": "reauth", "token": "t"}, Reauth),
 ]
@@ -104,6 +106,7 @@ FULL: list[dict[str, Any]] = [
     {"action": "forget"},
     {"action": "assess", "sessionId": "s1", "level": "imminent"},
     {"action": "referral", "sessionId": "s1", "id": "a" * 64},
+    {"action": "checkin", "state": "debrief"},
     {"action": "ping"},
     {"action": "reauth", "token": "t" * 16_384},
 ]
@@ -508,8 +511,8 @@ def test_the_action_names_are_those_of_the_union_and_each_has_a_handler() -> Non
     from kindred import chat
     from kindred.protocol import ACTION_TYPES, Ping
 
-    assert len(ACTIONS) == len(ACTION_TYPES) == 15
-    assert {"match", "assess", "ping", "reauth"} <= ACTIONS
+    assert len(ACTIONS) == len(ACTION_TYPES) == 16
+    assert {"match", "assess", "ping", "reauth", "checkin"} <= ACTIONS
     assert set(chat._HANDLERS) == set(ACTION_TYPES) - {Ping}
 
 

@@ -5,9 +5,11 @@ connecting (kindred.connections.connect), their frames (kindred.chat.handle: mat
 availability, message, typing, end, transfer, block, forget), sockets that go away without a
 $disconnect yet (a 410 on every post), $disconnects (kindred.connections.disconnect), the
 matcher (kindred.matching.run_matcher), the sweeper (kindred.sweeper.sweep) and the clock moving
-on; volunteers assessing a chat's risk level (issue 8). After every step the invariants below
-are checked against the fake store's items and against what each connection was told, frame by
-frame. ResumeMachine adds seekers coming back with `?resume=` (issue 5).
+on; volunteers assessing a chat's risk level (issue 8); the pause after a chat at high or
+imminent risk (issue 12: a chat at that level ends, time passes). After every step the
+invariants below are checked against the fake store's items and against what each connection
+was told, frame by frame, in the order the frames were sent. ResumeMachine adds seekers coming
+back with `?resume=` (issue 5).
 
 The model of "what each connection was told" is built from the frames alone (PROTOCOL.md), never
 from the store, so that the two can be compared:
@@ -15,13 +17,16 @@ from the store, so that the two can be compared:
   until `queued` with reason `transfer`); its own `end` while waiting makes it idle silently;
   a resumed connection learns where it is from the `resumed` its first action hears first;
 - a volunteer or supervisor is in the chats it was told `matched` and not yet `ended`, each at
-  the risk level it was last told (`matched.risk`, then `alert.level` or `assessed.level`).
+  the risk level it was last told (`matched.risk`, then `alert.level` or `assessed.level`);
+  when it is told `ended` for a chat it knew at `high` or `imminent`, its account is paused
+  for RiskPauseMinutes: no connection of that account may be told `matched` meanwhile.
 A connection whose socket is gone misses frames, so only its store state is checked from then on.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,11 +35,13 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from kindred import care
 from kindred.chat import handle
 from kindred.connections import connect, disconnect
 from kindred.events import ConnectRequest, DisconnectRequest, MessageRequest
 from kindred.matching import choose_volunteer, run_matcher
 from kindred.observability import metrics
+from kindred.protocol import iso_time
 from kindred.records import LEVELS, Connection, Session, level_rank
 from tests.unit.harness import EVERY_ROUTE, FakeServices, make_services, send
 from tests.unit.harness import connect as fake_connect
@@ -53,6 +60,7 @@ MAX_OPEN = 6  # connections whose $disconnect has not run, at most at once
 STEP_SECONDS = 1
 MATCHER_RUNS = 10  # a matcher run that asks for another (a lost match) is followed by one
 NO_SUCH_CHAT = "no-such-chat"
+RISK_PAUSE_SECONDS = 5 * 60  # RiskPauseMinutes' default (issue 12)
 
 WHO = st.integers(0, 5)  # which of the candidate connections (modulo how many there are)
 # For a frame about a chat: 0..5 one of the connections in a chat (if any), 6..11 any one.
@@ -80,6 +88,7 @@ class Peer:
     # What it was told (staff): the chats it is in.
     chats: set[str] = field(default_factory=set)
     levels: dict[str, str | None] = field(default_factory=dict)  # staff: chat -> level told
+    available: bool = False  # staff: as its last `status` said
     ended: set[str] = field(default_factory=set)  # chats it was told are over
     crisis: set[str] = field(default_factory=set)  # chats it got crisis resources in
     seen: int = 0  # frames of its own taken into the model so far
@@ -142,6 +151,11 @@ class KindredMachine(RuleBasedStateMachine):
         self.matcher_runs = 0
         self.swept_at: float | None = None  # when the sweeper last ran
         self.work_done = 0  # work items (matcher nudges) a matcher run has served
+        self.frames_seen = 0  # frames of the notifier's sending order taken into the model
+        # account -> until when (epoch seconds) it is paused, by what its consoles were told
+        self.paused: dict[str, int] = {}
+        self.pauses = 0  # how many pauses the model saw begin
+        self.matched_after_pause = 0  # chats of an account after its pause was over
 
     def teardown(self) -> None:
         # What the example reached, for --hypothesis-show-statistics (nothing is printed).
@@ -152,6 +166,8 @@ class KindredMachine(RuleBasedStateMachine):
         event(f"transfers: {min(self.svc.work.reasons.count('transfer'), 2)}")
         event(f"disconnects: {sum(p.disconnected for p in self.peers.values())}")
         event(f"resumed: {sum(p.resumed_to is not None for p in self.peers.values())}")
+        event(f"risk pauses: {min(self.pauses, 2)}")
+        event(f"matched again after a pause: {min(self.matched_after_pause, 1)}")
         metrics.clear_metrics()
 
     # ---- choosing who acts ------------------------------------------------------------------
@@ -272,13 +288,17 @@ class KindredMachine(RuleBasedStateMachine):
             assert seeker is None or seeker.away_until is None, (
                 f"{chat.seeker} was matched while away: {seeker}"
             )
-        got: dict[str, list[dict[str, Any]]] = {}
-        for peer in self.peers.values():
-            wire = self.svc.notifier.wire.get(peer.cid, [])
-            frames, peer.seen = wire[peer.seen :], len(wire)
-            got[peer.cid] = frames
-            for frame in frames:
-                (self._told_staff if peer.staff else self._told_seeker)(peer, frame)
+        # Every frame in the order it was sent, whoever it went to: a pause told to one
+        # connection of an account comes before a `matched` told to another only if it was so.
+        got: dict[str, list[dict[str, Any]]] = {cid: [] for cid in self.peers}
+        order = self.svc.notifier.order
+        for cid in order[self.frames_seen :]:
+            peer = self.peers[cid]
+            frame = self.svc.notifier.wire[cid][peer.seen]
+            peer.seen += 1
+            got[cid].append(frame)
+            (self._told_staff if peer.staff else self._told_seeker)(peer, frame)
+        self.frames_seen = len(order)
         active = self._active_by("volunteer_id")
         for cid in list(self.lowered):
             slot = self.svc.store.slots.get(cid)
@@ -366,13 +386,33 @@ class KindredMachine(RuleBasedStateMachine):
             assert sid not in peer.chats and sid not in peer.ended, where
             assert frame["peer"]["role"] == "seeker", where
             assert frame.get("risk") in (None, *LEVELS), where
+            # Issue 12: a paused volunteer is never matched, on any connection of the account.
+            now = int(self.svc.clock())
+            assert self.paused.get(peer.user, 0) <= now, (
+                f"{where}: account {peer.user} is paused until {self.paused[peer.user]}, "
+                f"it is {now}"
+            )
+            if peer.user in self.paused:
+                self.matched_after_pause += 1
             peer.chats.add(sid)
             peer.levels[sid] = frame.get("risk")
         elif kind == "ended":
             assert sid in peer.chats, where
+            if peer.levels.get(sid) in care.PAUSE_LEVELS:
+                # A chat at high or imminent ended: RiskPauseMinutes for the account.
+                until = math.ceil(self.svc.clock()) + math.ceil(
+                    self.svc.settings.risk_pause_minutes * 60
+                )
+                self.paused[peer.user] = max(self.paused.get(peer.user, 0), until)
+                self.pauses += 1
             peer.chats.discard(sid)
             peer.levels.pop(sid, None)
             peer.ended.add(sid)
+        elif kind == "status":
+            assert frame.get("checkin") in (None, "after_risk", "end_of_shift"), where
+            if frame.get("checkin") == "after_risk":
+                assert self.paused.get(peer.user, 0) > int(self.svc.clock()), where
+            peer.available = frame["available"]
         elif kind == "assessed":
             assert sid in peer.chats, where
             peer.levels[sid] = None if frame["level"] == "none" else frame["level"]
@@ -411,7 +451,10 @@ class KindredMachine(RuleBasedStateMachine):
         now_ms = self.svc.now_ms()
         topic_wait_ms = self.svc.settings.topic_fallback_seconds * 1000
         waiting = self.svc.queue.waiting(1000)
-        free = self.svc.pool.available_volunteers()
+        # Not a paused volunteer (issue 12), as the matcher has it.
+        free = [
+            s for s in self.svc.pool.available_volunteers() if care.takes_new_chats(self.svc, s)
+        ]
         return [
             (entry.connection_id, slot.connection_id)
             for entry in waiting
@@ -649,18 +692,33 @@ class KindredMachine(RuleBasedStateMachine):
         }
         if languages is not None:
             frame["languages"] = languages
+        was_available = peer.available
+        now = int(self.svc.clock())  # when it is served (the step's end is a second later)
         got = self._send(peer, frame)
         if self._rate_limited(got):
             return
         status = [f for f in got if f["type"] == "status"]
-        assert status == [
-            {
-                "type": "status",
-                "available": available,
-                "capacity": capacity,
-                "activeChats": len(peer.chats),
-            }
-        ], _describe(got)
+        expected: dict[str, Any] = {
+            "type": "status",
+            "available": available,
+            "capacity": capacity,
+            "activeChats": len(peer.chats),
+        }
+        # Issue 12: the shift and the pause, as the slot now has them; going off shift, the
+        # console is asked to check in.
+        slot = self.svc.slot(peer.cid)
+        if available:
+            since = slot.on_shift_since_ms / 1000
+            cap = self.svc.settings.shift_cap_hours * 3600
+            expected |= {"onShiftSince": iso_time(since), "shiftCapAt": iso_time(since + cap)}
+            assert now - since < cap  # no example is that long: never "past the cap"
+        if slot.paused_until is not None and slot.paused_until > now:
+            expected["pausedUntil"] = iso_time(slot.paused_until)
+            if available:
+                expected["paused"] = "risk"
+        if was_available and not available:
+            expected["checkin"] = "end_of_shift"
+        assert status == [expected], _describe(got)
         if len(peer.chats) > capacity:
             self.lowered.add(peer.cid)
 
@@ -763,12 +821,25 @@ class KindredMachine(RuleBasedStateMachine):
                 break
         else:
             raise AssertionError(f"the matcher asked for itself {MATCHER_RUNS} times running")
-        self._observe()
+        # Who fits whom at the moment the matcher ran: the step's end is a second later, when
+        # a pause may be over or a topic wait may have run out (a work item then is due).
         fitting = self._fitting_pairs()
+        self._observe()
         assert not fitting, f"after the matcher, waiting seekers fit free volunteers: {fitting}"
 
-    @rule(seconds=st.sampled_from((1, 10, 61)))
+    @precondition(lambda self: any(u > self.svc.clock() for u in self.paused.values()))
+    @rule(early=st.booleans())
+    def pause_passes(self, early: bool) -> None:
+        """Issue 12: a volunteer's pause after a risk chat runs out (or is two seconds from
+        it: the matcher's step ends a second later, still within it), then the matcher runs:
+        nobody paused is matched, and a volunteer whose pause is over takes chats again."""
+        until = max(u for u in self.paused.values() if u > self.svc.clock())
+        self.svc.clock.advance(max(0, until - self.svc.clock() - (2 if early else 0)))
+        self.matcher()
+
+    @rule(seconds=st.sampled_from((1, 10, 61, RISK_PAUSE_SECONDS)))
     def tick(self, seconds: int) -> None:
+        """Time passes: a second, a while, a minute (the sweeper's), or a risk pause."""
         self.svc.clock.advance(seconds)
         self._observe()
 

@@ -66,6 +66,7 @@
     risk: "Risk of suicide or self-harm",
     report: "Chat reported",
     escalation: "Escalation",
+    debrief: "Debrief requested", // issue 12: a volunteer asks to talk after a hard chat or shift
   };
 
   // A level is always said in words (never by colour alone); imminent says what to do.
@@ -670,6 +671,7 @@
     $("alerts").replaceChildren();
     K.show($("alerts-empty"), true);
     renderStatus({ available: false, capacity: Number($("capacity").value), activeChats: 0 });
+    K.care.reset();
     K.show($("who"), false);
     K.show($("sign-out"), false);
     K.show($("view-console"), false);
@@ -686,7 +688,12 @@
         active === 1 ? "Sign out and end your chat?" : "Sign out and end your " + active + " chats?";
       return;
     }
-    signOut();
+    // After a shift, the check-in first (issue 12); it signs out once answered or skipped.
+    var asked = K.care.beforeSignOut(function (words) {
+      signOut();
+      if (words) notice(words, { kind: "ok", clearAfterMs: 15000 });
+    });
+    if (!asked) signOut();
   }
 
   // ---- connection ---------------------------------------------------------------------------
@@ -802,6 +809,10 @@
     switch (frame.type) {
       case "status":
         renderStatus(frame);
+        K.care.onStatus(frame); // the shift, a pause, a check-in asked (issue 12)
+        break;
+      case "checked_in":
+        K.care.onCheckedIn(frame);
         break;
       case "matched":
         openChat(frame);
@@ -915,6 +926,10 @@
     function addRef() {
       line.appendChild(el("span", { className: "chat-ref" }, chatRef(frame.sessionId)));
     }
+    if (frame.kind === "debrief") {
+      add((frame.volunteer || "A volunteer") + " (volunteer) asks to talk with a supervisor, after a hard chat or at the end of their shift. Please get in touch with them soon.");
+      return line;
+    }
     if (chat) {
       add("your chat with " + chat.alias + " · ");
       addRef();
@@ -947,7 +962,7 @@
     }
     // An alert about one of the volunteer's own chats is counted once, as that chat.
     if (chat) noteUnreadChat(chat);
-    callAttention("alert", alertTitle(frame), chat ? chat.alias : frame.seeker, function () {
+    callAttention("alert", alertTitle(frame), chat ? chat.alias : frame.seeker || frame.volunteer, function () {
       if (chat && chats[chat.sessionId]) focusChat(chat);
       else focusAlerts();
     });
@@ -1432,6 +1447,7 @@
 
   function start() {
     startAttention();
+    K.care.init({ send: send, announce: announce });
     $("login-form").addEventListener("submit", onLoginSubmit);
     $("newpw-form").addEventListener("submit", onNewPasswordSubmit);
     $("mfa-setup-form").addEventListener("submit", onMfaSetupSubmit);

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from kindred import matching, positions, referrals, seeker_checkin, sessions
+from kindred import care, matching, positions, referrals, seeker_checkin, sessions
 from kindred.chat_end import end_session, leave
 from kindred.contact_details import contact_details_in
 from kindred.crisis import alert_report, level_of, on_assessed, on_chat_signal
@@ -18,6 +18,7 @@ from kindred.protocol import (
     Assessed,
     Availability,
     Block,
+    Checkin,
     End,
     Ended,
     ErrorCode,
@@ -486,6 +487,7 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
     if not svc.chats.end_chat(session, requeue=entry):
         raise ProtocolError("not_in_chat", "That chat has ended.", action="transfer")
     svc.notifier.send(conn.connection_id, Ended(sessionId=session_id, reason="transferred"))
+    care.after_chat(svc, session)  # a transferred risk chat pauses its volunteer too
     if seeker.away_until is None:
         token, token_hash = new_resume_token()
         delivered, head = matching.tell_queued(svc, seeker_id, entry, token, reason="transfer")
@@ -567,5 +569,6 @@ _HANDLERS: dict[type[Any], Callable[[Services, Connection, Any], None]] = {
     Forget: _forget,
     Assess: _assess,
     Referral: _referral,
+    Checkin: care.checkin,
     Reauth: sessions.reauth,
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kindred import positions
+from kindred import care, positions
 from kindred.observability import metrics
 from kindred.protocol import Ended, EndReason
 from kindred.records import Connection, Session
@@ -29,6 +29,8 @@ def end_session(
         reason = reason_for_ender if side == by else reason_for_other
         if reason is not None:
             svc.notifier.send(side, Ended(sessionId=session.session_id, reason=reason))
+    # After a chat at high or imminent risk, its volunteer's pause (kindred.care).
+    care.after_chat(svc, session)
     if session.level is not None and (by != session.seeker_id or reason_for_ender is not None):
         # A chat in which a risk was seen ends, whoever ended it: the seeker leaves with the
         # crisis lines ("If you need someone now"). Not when their socket is gone for good.

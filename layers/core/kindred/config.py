@@ -57,6 +57,12 @@ class Settings(BaseModel):
     max_wait_minutes: float = Field(default=20, gt=0, le=24 * 60)
     # The weekly schedule as JSON (kindred.hours); empty: open 24/7.
     opening_hours: str = ""
+    # Care for volunteers (issue 12, kindred.care). After a chat whose level was `high` or
+    # `imminent` when it ended, the volunteer takes no new chat for this long (0: no pause);
+    # minutes, fractions allowed (a test stack pauses seconds).
+    risk_pause_minutes: float = Field(default=5, ge=0, le=240)
+    # New chats stop once a shift is this long (0: no cap); hours, fractions allowed.
+    shift_cap_hours: float = Field(default=4, ge=0, le=24)
 
     @field_validator("opening_hours")
     @classmethod
@@ -120,6 +126,8 @@ _ENV = {
     "default_country": "DEFAULT_COUNTRY",
     "max_wait_minutes": "MAX_WAIT_MINUTES",
     "opening_hours": "OPENING_HOURS",
+    "risk_pause_minutes": "RISK_PAUSE_MINUTES",
+    "shift_cap_hours": "SHIFT_CAP_HOURS",
 }
 
 

@@ -7,7 +7,7 @@ import secrets
 
 from pydantic import TypeAdapter, ValidationError
 
-from kindred import edges
+from kindred import care, edges
 from kindred.chat_end import leave
 from kindred.events import ConnectRequest, DisconnectRequest
 from kindred.observability import logger, metrics
@@ -169,6 +169,7 @@ def release(svc: Services, conn: Connection) -> None:
             svc.pool.leave_shift(conn.connection_id)
         current = svc.connections.get_connection(conn.connection_id) or conn
         leave(svc, conn, list(current.chats))
+        care.left_shift(svc, slot)  # the account's break starts (kindred.care)
         if slot is not None and slot.available:
             edges.after_shift_change(svc, available=False)
     else:

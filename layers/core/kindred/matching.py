@@ -5,12 +5,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 
-from kindred import edges, positions, seeker_checkin
+from kindred import care, edges, positions, seeker_checkin
 from kindred.chat_end import end_session
 from kindred.crisis import level_of, on_waiting_seeker_at_risk, send_crisis_lines
 from kindred.observability import logger, metrics
 from kindred.ports import Conflict
-from kindred.protocol import Availability, Match, Matched, Peer, ProtocolError, Queued, Status
+from kindred.protocol import Availability, Match, Matched, Peer, ProtocolError, Queued
 from kindred.records import (
     PRIORITY_URGENT,
     Connection,
@@ -24,6 +24,7 @@ from kindred.records import (
 )
 from kindred.resume_tickets import new_resume_token
 from kindred.services import Services
+from kindred.work_items import delay_until
 
 ROUND_SEEKERS = 100  # how many waiting seekers one matching pass looks at
 ROUND_PASSES = 5  # passes per run: a pass that lost a race re-reads and tries again
@@ -165,22 +166,33 @@ def set_availability(svc: Services, conn: Connection, action: Availability) -> N
             action="availability",
         )
     before = svc.pool.get_slot(conn.connection_id)
+    # The shift this availability starts or continues, and a pause still running (kindred.care).
+    shift = care.on_availability(svc, conn, available=action.available, before=before)
     slot = svc.pool.set_availability(
         conn,
         available=action.available,
         capacity=action.capacity,
         languages=tuple(dict.fromkeys(action.languages or [conn.language])),
         topics=tuple(dict.fromkeys(action.topics or [])),
+        care=shift,
     )
-    if slot.available != (before is not None and before.available):
+    was_available = before is not None and before.available
+    if slot.available != was_available:
         edges.after_shift_change(svc, available=slot.available)
     # `status` last: when the volunteer hears it, the waiting seekers have heard the news.
+    # Going off shift, the console asks how they are.
+    ending = was_available and not slot.available
     svc.notifier.send(
-        conn.connection_id,
-        Status(available=slot.available, capacity=slot.capacity, activeChats=slot.active),
+        conn.connection_id, care.status_of(svc, slot, checkin="end_of_shift" if ending else None)
     )
     if slot.free_slots:
-        svc.work.nudge("volunteer_available")
+        paused = care.pause_reason(svc, slot)
+        if paused is None:
+            svc.work.nudge("volunteer_available")
+        elif paused == "risk" and slot.paused_until is not None:
+            # Nothing else may wake the matcher when the pause is over (a pause past SQS's
+            # longest delay is the sweeper's); past the cap, only a new shift does.
+            svc.work.nudge("pause_over", delay_seconds=delay_until(slot.paused_until, svc.clock()))
 
 
 # ---- the matcher -----------------------------------------------------------------------------
@@ -325,7 +337,10 @@ def run_matcher(svc: Services) -> int:
         waiting = svc.queue.waiting(ROUND_SEEKERS)
         if first_read is None:
             first_read = waiting
-        pairs = plan_unblocked_pairs(svc, waiting, svc.pool.available_volunteers(), checked)
+        # A paused volunteer, or one past the shift cap, is not planned for (and the match's
+        # conditional write refuses them should they be paused meanwhile).
+        slots = [s for s in svc.pool.available_volunteers() if care.takes_new_chats(svc, s)]
+        pairs = plan_unblocked_pairs(svc, waiting, slots, checked)
         if not pairs:
             break
         attempted += len(pairs)
@@ -368,10 +383,12 @@ def start_chat(svc: Services, entry: QueueEntry, slot: VolunteerSlot) -> bool:
         level=entry.level,
     )
     try:
-        svc.chats.create_chat(entry, slot, session)
+        svc.chats.create_chat(
+            entry, slot, session, shift_since_after_ms=care.shift_since_after_ms(svc)
+        )
     except Conflict:
         return False
-    if not _announce(svc, entry, session):
+    if not _announce(svc, entry, session, slot):
         return False
     waited = max(0, session.started_at_ms - entry.enqueued_at_ms) / 1000
     metrics.add_metric(name="ChatsStarted", unit="Count", value=1)
@@ -390,8 +407,9 @@ def _unseal(svc: Services, sealed: str | None) -> str | None:
         return None
 
 
-def _announce(svc: Services, entry: QueueEntry, session: Session) -> bool:
-    """Tell both sides of a committed match; False if one was gone and the chat was undone."""
+def _announce(svc: Services, entry: QueueEntry, session: Session, slot: VolunteerSlot) -> bool:
+    """Tell both sides of a committed match; False if one was gone and the chat was undone.
+    (`slot`: the volunteer's, as the matcher read it: on shift.)"""
     to_volunteer = Matched(
         sessionId=session.session_id,
         peer=Peer(alias=session.seeker_alias, role="seeker"),
@@ -412,6 +430,7 @@ def _announce(svc: Services, entry: QueueEntry, session: Session) -> bool:
         )
         if svc.chats.end_chat(session, requeue=requeue):
             svc.pool.remove_slot(session.volunteer_id)
+            care.left_shift(svc, slot)
             edges.after_shift_change(svc, available=False)
             svc.work.nudge("volunteer_gone")
         return False

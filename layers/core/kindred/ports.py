@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 from kindred.impact import CheckinTally
 from kindred.protocol import Level, ServerFrame
 from kindred.records import (
+    CareRecord,
     Connection,
     LevelChange,
     MatchPace,
@@ -141,11 +142,21 @@ class WaitingQueue(Protocol):
 
 
 class VolunteerPool(Protocol):
-    """Volunteers on shift with their free slots, and supervisors on shift."""
+    """Volunteers on shift with their free slots, supervisors on shift, and each staff
+    account's shift and pause (its care record, kindred.care)."""
 
     def set_availability(
-        self, conn: Connection, *, available: bool, capacity: int, languages: Tags, topics: Tags
-    ) -> VolunteerSlot: ...
+        self,
+        conn: Connection,
+        *,
+        available: bool,
+        capacity: int,
+        languages: Tags,
+        topics: Tags,
+        care: CareRecord | None = None,
+    ) -> VolunteerSlot:
+        """Write the connection's slot; with `care`, the slot takes the shift's start from it,
+        and its pause if it has one (a pause the slot has is never cleared here)."""
 
     def get_slot(self, connection_id: str) -> VolunteerSlot | None: ...
 
@@ -162,16 +173,47 @@ class VolunteerPool(Protocol):
 
     def leave_shift(self, connection_id: str) -> None: ...
 
+    def account_slots(self, user_id: str) -> list[VolunteerSlot]:
+        """The slots of every connection of this staff account (one read of the pool)."""
+
+    def get_care(self, user_id: str) -> CareRecord | None: ...
+
+    def put_care(self, record: CareRecord) -> None:
+        """Write the account's care record whole; every write of it keeps it a while longer
+        (kindred.care.care_kept_seconds)."""
+
+    def note_off_shift(self, user_id: str, at_ms: int) -> None:
+        """The account went off shift at `at_ms`: one conditional write, none if it was
+        noted already or the account has no care record."""
+
+    def pause(self, user_id: str, until: int) -> list[VolunteerSlot]:
+        """No new chat for this account until `until` (epoch seconds): its care record and each
+        of its slots, each by a write that keeps a later pause already set. Returns the
+        account's slots as they now are."""
+
+    def note_cap_told(self, user_id: str, on_shift_since_ms: int, stage: int) -> bool:
+        """The shift that began at `on_shift_since_ms` is told `stage` of its cap (1 the
+        reminder, 2 reached): True only for the first to note it (one conditional write)."""
+
 
 class Chats(Protocol):
     """The chats between a seeker and a volunteer: who, since when, at what level."""
 
-    def create_chat(self, entry: QueueEntry, slot: VolunteerSlot, session: Session) -> None:
+    def create_chat(
+        self,
+        entry: QueueEntry,
+        slot: VolunteerSlot,
+        session: Session,
+        *,
+        shift_since_after_ms: int | None = None,
+    ) -> None:
         """Match atomically: the entry leaves the queue, both sides join the session.
 
         Raises Conflict if the seeker is no longer waiting there, the volunteer has no free
         slot or is gone, or the session exists: a seeker is never matched twice and a
-        volunteer never exceeds their capacity.
+        volunteer never exceeds their capacity. Also if the volunteer's slot is paused now,
+        or (given `shift_since_after_ms`) its shift began at or before then (the shift cap):
+        conditions on the slot's item, so no race hands a paused volunteer a chat.
         """
 
     def end_chat(self, session: Session, *, requeue: QueueEntry | None = None) -> bool:

@@ -50,7 +50,12 @@ ReferralId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-
 Level = Literal["concern", "high", "imminent"]
 # What a volunteer may set with `assess`: a level, or `none` (no risk noted).
 AssessLevel = Literal["imminent", "high", "concern", "none"]
-AlertKind = Literal["risk", "report", "escalation"]
+AlertKind = Literal["risk", "report", "escalation", "debrief"]
+# Care for volunteers (v2, issue 12, kindred.care): a volunteer's check-in, why no new chat
+# comes, and what the console is asked to do.
+CheckinState = Literal["ok", "debrief"]
+PauseReason = Literal["risk", "shift_cap"]
+CheckinAsked = Literal["after_risk", "end_of_shift"]
 # The seeker's check-in (v2, issue 12): distress on a scale of 0 (none) to 10 (the worst), and
 # "Are you thinking about suicide right now?" (`unsure`: "not sure").
 Distress = Annotated[int, Field(ge=0, le=10)]
@@ -206,6 +211,13 @@ class Referral(_ChatAction):
     id: ReferralId
 
 
+class Checkin(_Action):
+    """Addition (v2, issue 12): how a volunteer is, after a risk chat or a shift."""
+
+    action: Literal["checkin"]
+    state: CheckinState
+
+
 class Ping(_Action):
     action: Literal["ping"]
 
@@ -231,6 +243,7 @@ ClientAction = Annotated[
     | Forget
     | Assess
     | Referral
+    | Checkin
     | Ping
     | Reauth,
     Field(discriminator="action"),
@@ -396,10 +409,20 @@ class PeerBack(_ChatFrame):
 
 
 class Status(_Frame):
+    """To a volunteer. Issue 12 (kindred.care): while on shift, `onShiftSince` and (with a cap)
+    `shiftCapAt`; `pausedUntil` while a risk pause runs; `paused` why no new chat comes now;
+    `checkin` asks the console to ask how they are; `reminder` once, before the cap."""
+
     type: Literal["status"] = "status"
     available: bool
     capacity: int
     activeChats: int
+    onShiftSince: str | None = None
+    pausedUntil: str | None = None
+    paused: PauseReason | None = None
+    shiftCapAt: str | None = None
+    checkin: CheckinAsked | None = None
+    reminder: Literal["shift_cap"] | None = None
 
 
 class Alert(_Frame):
@@ -492,6 +515,15 @@ class Reauthed(_Frame):
     expiresAt: str
 
 
+class CheckedIn(_Frame):
+    """Addition (v2, issue 12): the answer to `checkin`; for `debrief`, how many supervisors
+    on shift were alerted (0: none is on shift)."""
+
+    type: Literal["checked_in"] = "checked_in"
+    state: CheckinState
+    supervisorsTold: int | None = None
+
+
 class Pong(_Frame):
     type: Literal["pong"] = "pong"
 
@@ -525,6 +557,7 @@ ServerFrame = (
     | ErrorFrame
     | Resumed
     | Reauthed
+    | CheckedIn
     | Pong
     | Reported
     | Thanks

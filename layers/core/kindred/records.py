@@ -119,10 +119,29 @@ class VolunteerSlot:
     languages: tuple[str, ...]
     topics: tuple[str, ...]
     idle_since_ms: int
+    # Care for volunteers (issue 12, kindred.care): when the shift this slot belongs to began
+    # (epoch ms; 0: not known), and until when (epoch seconds) no new chat comes after a chat
+    # at high or imminent risk. The match's conditional write refuses a paused slot, and one
+    # whose shift is past the cap.
+    on_shift_since_ms: int = 0
+    paused_until: int | None = None
 
     @property
     def free_slots(self) -> int:
         return max(0, self.capacity - self.active) if self.available else 0
+
+
+@dataclass(frozen=True)
+class CareRecord:
+    """A staff account's shift, kept across its connections (a reload keeps it): since when it
+    is on shift, since when it is off (None while on), and until when it is paused."""
+
+    user_id: str
+    on_shift_since_ms: int = 0
+    off_shift_since_ms: int | None = None
+    paused_until: int | None = None  # epoch seconds
+    # What this shift was told of its cap: 0 nothing, 1 the reminder, 2 that it was reached.
+    cap_told: int = 0
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ slots and shifts live hours, sessions a day), then runs each repair of `REPAIRS`
   shift entries whose connection is gone are freed;
 - `repair_queue`: queue entries whose connection is gone are removed; a seeker who has waited
   MaxWaitMinutes is told, once; the longest wait is recorded for the long-wait alarm; the
-  matcher is woken when a seeker has waited longer than the topic fallback.
+  matcher is woken when a seeker has waited longer than the topic fallback;
+- `tell_shift_caps`: volunteers on shift near ShiftCapHours are reminded, and told once
+  they reach it (kindred.care).
 
 Each run has a time budget: the GetConnection checks take at most `CHECKS_SHARE` of the time
 the run started with, and no new repair starts once the Lambda has less than `MARGIN_MS` left.
@@ -36,7 +38,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from kindred import edges, positions, sessions
+from kindred import care, edges, positions, sessions
 from kindred.chat_end import end_session
 from kindred.connections import disconnect as on_disconnect
 from kindred.events import DisconnectRequest
@@ -297,6 +299,7 @@ def repair_orphans(run: Sweep) -> None:
             run.deferred["slots"] += 1
         elif run.gone(slot.connection_id):
             svc.pool.remove_slot(slot.connection_id)
+            care.left_shift(svc, slot)
             run.done["slots_freed"] += 1
             left_shift = left_shift or slot.available
     if left_shift:
@@ -339,6 +342,14 @@ def repair_queue(run: Sweep) -> None:
         run.done["matcher_nudged"] += 1
 
 
+def tell_shift_caps(run: Sweep) -> None:
+    """Volunteers on shift near or past the shift cap hear it, once each (kindred.care)."""
+    if run.budget.spent():
+        run.deferred["shift_caps"] += 1
+    elif told := care.tell_shift_caps(run.svc, run.view, run.handled):
+        run.done["shift_caps_told"] += told
+
+
 # The repairs, in the order a run makes them (each reads what the ones before learnt).
 REPAIRS: tuple[Callable[[Sweep], None], ...] = (
     end_staff_sessions,
@@ -346,4 +357,5 @@ REPAIRS: tuple[Callable[[Sweep], None], ...] = (
     close_gone_connections,
     repair_orphans,
     repair_queue,
+    tell_shift_caps,
 )

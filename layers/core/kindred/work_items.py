@@ -20,6 +20,7 @@ WorkReason = Literal[
     "topic_fallback",  # sent delayed: a seeker's wait for their topic is over
     "sweep",
     "grace_over",  # sent delayed at a seeker's $disconnect: their grace period is over
+    "pause_over",  # sent delayed after a risk chat: the volunteer's pause is over (kindred.care)
 ]
 
 

@@ -23,9 +23,16 @@ from kindred.records import (
 class DynamoChats(TableAdapter):
     """Implements kindred.ports.Chats; a match and a chat's end are each one transaction."""
 
-    def create_chat(self, entry: QueueEntry, slot: VolunteerSlot, session: Session) -> None:
+    def create_chat(
+        self,
+        entry: QueueEntry,
+        slot: VolunteerSlot,
+        session: Session,
+        *,
+        shift_since_after_ms: int | None = None,
+    ) -> None:
         try:
-            self.table.transact(self._match_ops(entry, slot, session))
+            self.table.transact(self._match_ops(entry, slot, session, shift_since_after_ms))
         except Conflict:
             # A transaction whose answer was lost (a timeout) is retried by the SDK; if the first
             # attempt had committed, the retry finds its own work done and fails its conditions.
@@ -34,9 +41,29 @@ class DynamoChats(TableAdapter):
                 raise
 
     def _match_ops(
-        self, entry: QueueEntry, slot: VolunteerSlot, session: Session
+        self,
+        entry: QueueEntry,
+        slot: VolunteerSlot,
+        session: Session,
+        shift_since_after_ms: int | None,
     ) -> list[dict[str, Any]]:
         now_ms = self.table.now_ms()
+        # Care for volunteers (kindred.care): a paused slot, or one whose shift is past the
+        # cap, is refused here, on the item, not only by the matcher's reading of it.
+        slot_condition = (
+            "#available = :true AND #active < #capacity"
+            " AND (attribute_not_exists(#pausedUntil) OR #pausedUntil <= :nowS)"
+        )
+        slot_names = names("active", "available", "capacity", "pausedUntil")
+        slot_values: dict[str, Any] = {":one": 1, ":true": True, ":now": now_ms}
+        slot_values[":nowS"] = self.table.now()
+        if shift_since_after_ms is not None:
+            slot_condition += (
+                " AND (attribute_not_exists(#onShiftSince) OR #onShiftSince = :zero"
+                " OR #onShiftSince > :capSince)"
+            )
+            slot_names |= names("onShiftSince")
+            slot_values |= {":zero": 0, ":capSince": shift_since_after_ms}
         return [
             {
                 "Delete": {
@@ -70,11 +97,9 @@ class DynamoChats(TableAdapter):
                 "Update": {
                     "Key": layout.key(layout.POOL_PK, slot.connection_id),
                     "UpdateExpression": "SET #active = #active + :one, lastMatchAt = :now",
-                    "ConditionExpression": "#available = :true AND #active < #capacity",
-                    "ExpressionAttributeNames": names("active", "available", "capacity"),
-                    "ExpressionAttributeValues": layout.attribute_values(
-                        {":one": 1, ":true": True, ":now": now_ms}
-                    ),
+                    "ConditionExpression": slot_condition,
+                    "ExpressionAttributeNames": slot_names,
+                    "ExpressionAttributeValues": layout.attribute_values(slot_values),
                 }
             },
             {

@@ -12,6 +12,7 @@ One DynamoDB table; an item is told by its keys (`pk`, `sk`):
 | a waiting seeker | `QUEUE` | the queue key (priority, time, connection id) |
 | a volunteer's slot | `POOL` | connection id |
 | a supervisor on shift | `SHIFT` | connection id |
+| a staff account's shift and pause (kindred.care) | `CARE#<user id>` | `CARE` |
 | the pace of matches | `STATS` | `PACE` |
 | a source's new seekers in a minute | `SOURCE#<keyed hash>` | `MINUTE#<epoch minute>` |
 | a month's check-in totals (counts only) | `IMPACT` | `MONTH#<YYYY-MM>` |
@@ -32,7 +33,14 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from kindred.impact import CHANGE_VALUES, DISTRESS_VALUES, SUICIDAL_ANSWERS, CheckinTally
-from kindred.records import Connection, MatchPace, QueueEntry, Session, VolunteerSlot
+from kindred.records import (
+    CareRecord,
+    Connection,
+    MatchPace,
+    QueueEntry,
+    Session,
+    VolunteerSlot,
+)
 
 QUEUE_PK = "QUEUE"
 POOL_PK = "POOL"
@@ -42,6 +50,7 @@ PACE_SK = "PACE"
 CONN_SK = "CONN"
 SESSION_SK = "SESSION"
 RESUME_SK = "RESUME"
+CARE_SK = "CARE"
 _CONN = "CONN#"
 _SESSION = "SESSION#"
 _RESUME = "RESUME#"
@@ -50,6 +59,7 @@ _SEEKER = "SEEKER#"
 _REPORT = "REPORT#"
 _BY = "BY#"
 _SOURCE = "SOURCE#"
+_CARE = "CARE#"
 _MINUTE = "MINUTE#"
 IMPACT_PK = "IMPACT"
 _MONTH = "MONTH#"
@@ -92,6 +102,11 @@ def source_minute_key(source_key: str, minute: int) -> dict[str, Any]:
 def impact_month_key(month: str) -> dict[str, Any]:
     """The check-in totals of one calendar month ("2025-05"): counts, never whose."""
     return key(IMPACT_PK, _MONTH + month)
+
+
+def care_key(user_id: str) -> dict[str, Any]:
+    """A staff account's care record (its shift and pause)."""
+    return key(_CARE + user_id, CARE_SK)
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:
@@ -280,6 +295,32 @@ def slot_from_item(d: Mapping[str, Any]) -> VolunteerSlot:
         languages=tuple(d.get("languages", ())),
         topics=tuple(d.get("topics", ())),
         idle_since_ms=int(d.get("idleSince", 0)),
+        on_shift_since_ms=int(d.get("onShiftSince", 0)),
+        paused_until=int(d["pausedUntil"]) if d.get("pausedUntil") is not None else None,
+    )
+
+
+def care_values(record: CareRecord) -> dict[str, Any]:
+    """A care record's attributes (not its keys), for the UpdateItem that writes it whole."""
+    return {
+        "userId": record.user_id,
+        "onShiftSince": record.on_shift_since_ms,
+        "offShiftSince": record.off_shift_since_ms,
+        "pausedUntil": record.paused_until,
+        "capTold": record.cap_told,
+    }
+
+
+def care_from_item(d: Mapping[str, Any]) -> CareRecord:
+    def optional(name: str) -> int | None:
+        return int(d[name]) if d.get(name) is not None else None
+
+    return CareRecord(
+        user_id=str(d.get("userId", "")),
+        on_shift_since_ms=int(d.get("onShiftSince", 0)),
+        off_shift_since_ms=optional("offShiftSince"),
+        paused_until=optional("pausedUntil"),
+        cap_told=int(d.get("capTold", 0)),
     )
 
 

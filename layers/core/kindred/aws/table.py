@@ -51,6 +51,8 @@ class Table:
     connection_ttl: int
     session_ttl: int
     clock: Callable[[], float] = time.time
+    # How long a staff account's care record is kept after its last write (kindred.care).
+    care_ttl: int = 6 * 3600
 
     def now(self) -> int:
         """Epoch seconds, as `expiresAt` counts them."""

@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from kindred.care import care_kept_seconds
 from kindred.config import Settings, settings
 from kindred.services import Services
 
@@ -68,6 +69,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
         config.table_name,
         connection_ttl=config.connection_ttl_seconds,
         session_ttl=config.session_retention_hours * 3600 + config.connection_ttl_seconds,
+        care_ttl=care_kept_seconds(config),
     )
     notifier = GatewayNotifier(
         session.client(
