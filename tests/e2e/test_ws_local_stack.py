@@ -87,7 +87,9 @@ def test_the_local_stack_runs_with_optional_mfa_and_no_per_source_budget(
     import boto3
 
     pool_id = local_stack.config["cognito"]["userPoolId"]
-    cognito = boto3.client(
+    # A session of its own: boto3's default one would keep this stack's credentials for the
+    # stacks of later modules.
+    cognito = boto3.session.Session().client(
         "cognito-idp", endpoint_url=local_stack.stack.aws_endpoint, region_name="us-east-1"
     )
 

@@ -984,8 +984,11 @@
     item.appendChild(head);
     item.appendChild(where);
     $("alerts").insertBefore(item, $("alerts").firstChild);
-    if (!chat) {
-      noteUnreadAlert();
+    if (!chat) noteUnreadAlert();
+    // A waiting seeker's alert can arrive after the matcher already gave them to this console
+    // (two functions, each posting in its own time): "New chat with ..." said it, with the risk
+    // level, and a stale "still waiting" must not be the last thing a screen reader heard.
+    if (!chat && !alreadyMine(frame)) {
       announce(
         (level ? "Risk level " + level + ": " : "") +
           (ALERT_WORDS[frame.kind] || "Alert") +
@@ -994,6 +997,14 @@
           "."
       );
     }
+  }
+
+  /** A waiting seeker's alert about someone who is already in one of this console's chats. */
+  function alreadyMine(frame) {
+    if (frame.sessionId || !frame.seeker) return false;
+    return Object.keys(chats).some(function (id) {
+      return !chats[id].ended && chats[id].alias === frame.seeker;
+    });
   }
 
   /** After a click on a notification: the chat's message box, scrolled to (the volunteer asked). */
