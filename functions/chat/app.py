@@ -1,4 +1,5 @@
-"""The chat actions and $default: message, typing, end, report, block, feedback, and the rest."""
+"""The chat actions and $default: message, typing, end, report, block, feedback, supervision,
+and the rest."""
 
 from kindred.aws.frames import frame_handler
 
@@ -15,6 +16,11 @@ ROUTES = (
     "forget",
     "assess",
     "reauth",
+    "escalate",
+    "join",
+    "whisper",
+    "leave",
+    "board",
     "ping",
     "$default",
 )

@@ -31,6 +31,11 @@ PROTOCOL_ROUTES = {
     "assess": "ChatFunction",  # version 2, issue 8
     "ping": "ChatFunction",
     "reauth": "ChatFunction",  # version 2, issue 11
+    "escalate": "ChatFunction",  # version 2, issue 12
+    "join": "ChatFunction",
+    "whisper": "ChatFunction",
+    "leave": "ChatFunction",
+    "board": "ChatFunction",
 }
 
 FUNCTIONS = sorted(resources_of_type(load_template(TEMPLATE_PATH), "AWS::Serverless::Function"))

@@ -23,7 +23,7 @@ from tests.unit.fakes import (
     RecordingNotifier,
 )
 
-STORAGE_PORTS = "connections tickets queue pool chats safeguards admissions census"
+STORAGE_PORTS = "connections tickets queue pool chats safeguards admissions census board"
 
 
 def literal_settings(**overrides: Any) -> Settings:

@@ -16,12 +16,16 @@ from kindred.protocol import (
     Assessed,
     Availability,
     Block,
+    Board,
     End,
     Ended,
     ErrorFrame,
+    Escalate,
     Feedback,
     Forget,
     Forgotten,
+    Join,
+    Leave,
     Match,
     Matched,
     Message,
@@ -43,6 +47,7 @@ from kindred.protocol import (
     Transfer,
     Typing,
     TypingOut,
+    Whisper,
     parse_action,
 )
 
@@ -73,6 +78,11 @@ MINIMAL: list[tuple[dict[str, Any], type]] = [
     ({"action": "assess", "level": "none"}, Assess),
     ({"action": "ping"}, Ping),
     ({"action": "reauth", "token": "t"}, Reauth),
+    ({"action": "escalate"}, Escalate),
+    ({"action": "join", "sessionId": "s1"}, Join),
+    ({"action": "whisper", "text": "w"}, Whisper),
+    ({"action": "leave", "sessionId": "s1"}, Leave),
+    ({"action": "board", "subscribe": False}, Board),
 ]
 
 FULL: list[dict[str, Any]] = [
@@ -96,6 +106,11 @@ FULL: list[dict[str, Any]] = [
     {"action": "assess", "sessionId": "s1", "level": "imminent"},
     {"action": "ping"},
     {"action": "reauth", "token": "t" * 16_384},
+    {"action": "escalate", "sessionId": "s1", "note": "n" * 500},
+    {"action": "join", "sessionId": "s1"},
+    {"action": "whisper", "sessionId": "s1", "text": "w" * 4000},
+    {"action": "leave", "sessionId": "s1"},
+    {"action": "board", "subscribe": True},
 ]
 
 
@@ -498,7 +513,7 @@ def test_the_action_names_are_those_of_the_union_and_each_has_a_handler() -> Non
     from kindred import chat
     from kindred.protocol import ACTION_TYPES, Ping
 
-    assert len(ACTIONS) == len(ACTION_TYPES) == 14
+    assert len(ACTIONS) == len(ACTION_TYPES) == 19
     assert {"match", "assess", "ping", "reauth"} <= ACTIONS
     assert set(chat._HANDLERS) == set(ACTION_TYPES) - {Ping}
 

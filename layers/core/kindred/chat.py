@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from kindred import matching, positions, sessions
+from kindred import board, matching, positions, sessions, supervision
 from kindred.chat_end import end_session, leave
 from kindred.crisis import alert_report, level_of, on_assessed, on_chat_signal
 from kindred.events import MessageRequest
@@ -17,13 +17,17 @@ from kindred.protocol import (
     Assessed,
     Availability,
     Block,
+    Board,
     End,
     Ended,
     ErrorCode,
     ErrorFrame,
+    Escalate,
     Feedback,
     Forget,
     Forgotten,
+    Join,
+    Leave,
     Match,
     Message,
     MessageOut,
@@ -40,6 +44,7 @@ from kindred.protocol import (
     Transfer,
     Typing,
     TypingOut,
+    Whisper,
     now_iso,
     parse_action,
 )
@@ -243,24 +248,55 @@ def _availability(svc: Services, conn: Connection, action: Availability) -> None
 
 
 def relay_message(svc: Services, conn: Connection, action: Message) -> None:
-    """The hot path: one read (the sender's connection), one post (to the peer)."""
-    session_id, peer = _chat_of(conn, action.sessionId, "message")
+    """The hot path: one read (the sender's connection), one post per reader (the peer, and a
+    supervisor who joined the chat; in a joined chat every message says who wrote it)."""
+    chat = supervision.route(conn, action.sessionId, "message")
+    joined = chat.supervisor is not None or chat.side == "supervisor"
     frame = MessageOut(
-        sessionId=session_id,
+        sessionId=chat.session_id,
         text=action.text,
         sentAt=now_iso(),
         clientMsgId=action.clientMsgId,
         seq=action.seq,
+        from_=chat.side if joined else None,
     )
-    delivered = svc.notifier.send(peer, frame)
+    gone = [reader for reader in chat.readers() if not svc.notifier.send(reader, frame)]
     if conn.role == "seeker" and (level := level_of(action.text)) is not None:
-        on_chat_signal(svc, session_id, level)
-    if not delivered:
-        _peer_gone(svc, conn, session_id, peer, action.clientMsgId)
+        on_chat_signal(svc, chat.session_id, level)
+    for reader in gone:
+        if _reader_gone(
+            svc, conn, chat, reader, action="message", client_msg_id=action.clientMsgId
+        ):
+            break
+
+
+def _reader_gone(
+    svc: Services,
+    conn: Connection,
+    chat: supervision.Route,
+    reader: str,
+    *,
+    action: str,
+    client_msg_id: str | None,
+) -> bool:
+    """A post to someone in the chat met a 410. A supervisor who is gone leaves the chat, which
+    goes on for the others; for a seeker or volunteer, see _peer_gone. True when the sender
+    was told (then nothing more is to be said of this frame)."""
+    if reader == chat.supervisor:
+        supervision.unlink(svc, chat.session_id, reader, chat.sides)
+        return False
+    _peer_gone(svc, conn, chat.session_id, reader, client_msg_id, action=action)
+    return True
 
 
 def _peer_gone(
-    svc: Services, conn: Connection, session_id: str, peer: str, client_msg_id: str | None
+    svc: Services,
+    conn: Connection,
+    session_id: str,
+    peer: str,
+    client_msg_id: str | None,
+    *,
+    action: str = "message",
 ) -> None:
     """The peer's socket is gone (410): end that chat cleanly and tell the sender; a seeker
     who is away (they may still come back) keeps the chat, and the sender hears `peer_away`."""
@@ -270,7 +306,7 @@ def _peer_gone(
             conn.connection_id,
             "peer_away",
             "The other person's connection dropped; they may come back shortly.",
-            action="message",
+            action=action,
             client_msg_id=client_msg_id,
         )
         return
@@ -279,12 +315,28 @@ def _peer_gone(
         conn.connection_id,
         "peer_gone",
         "The other person has left the chat.",
-        action="message",
+        action=action,
         client_msg_id=client_msg_id,
     )
     session = svc.chats.get_session(session_id)
     if session is not None:
         end_session(svc, session, by=peer, reason_for_ender=None, reason_for_other="peer_left")
+
+
+def _whisper(svc: Services, conn: Connection, action: Whisper) -> None:
+    """Between a chat's volunteer and its joined supervisor only: one read, one post."""
+    chat, reader, frame = supervision.whisper_to(conn, action)
+    if not svc.notifier.send(reader, frame):
+        _reader_gone(svc, conn, chat, reader, action="whisper", client_msg_id=None)
+
+
+def _escalate(svc: Services, conn: Connection, action: Escalate) -> None:
+    if not conn.is_staff:
+        raise ProtocolError(
+            "not_allowed", "Only the volunteer in a chat asks a supervisor.", action="escalate"
+        )
+    session_id, _ = _chat_of(conn, action.sessionId, "escalate")
+    supervision.escalate(svc, conn, session_id, action.note)
 
 
 def _typing(svc: Services, conn: Connection, action: Typing) -> None:
@@ -302,6 +354,7 @@ def _end(svc: Services, conn: Connection, action: End) -> None:
         # A waiting seeker leaves quietly (there was no chat); those behind move up.
         if svc.queue.leave_queue(conn) and conn.queue_key:
             positions.after_leaving(svc, conn.queue_key)
+            board.changed(svc)
         return
     if conn.role == "seeker" and conn.state == "idle":
         return  # nothing to end; `end` twice is harmless
@@ -399,9 +452,12 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         # A seeker whose socket dropped waits in the queue, unmatched, for their resume.
         away=seeker.away_until is not None,
     )
-    if not svc.chats.end_chat(session, requeue=entry):
+    ended = svc.chats.end_chat(session, requeue=entry)
+    if ended is None:
         raise ProtocolError("not_in_chat", "That chat has ended.", action="transfer")
     svc.notifier.send(conn.connection_id, Ended(sessionId=session_id, reason="transferred"))
+    if ended.supervisor_id is not None:
+        svc.notifier.send(ended.supervisor_id, Ended(sessionId=session_id, reason="transferred"))
     if seeker.away_until is None:
         token, token_hash = new_resume_token()
         delivered, head = matching.tell_queued(svc, seeker_id, entry, token, reason="transfer")
@@ -421,6 +477,7 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
     positions.after_joining(svc, entry.queue_key, head)
     metrics.add_metric(name="Transfers", unit="Count", value=1)
     svc.work.nudge("transfer")
+    board.changed(svc)
 
 
 def _assess(svc: Services, conn: Connection, action: Assess) -> None:
@@ -441,6 +498,8 @@ def _assess(svc: Services, conn: Connection, action: Assess) -> None:
         extra={"session": session_id, "risk_level": action.level, "previous": change.previous},
     )
     on_assessed(svc, change)
+    if change.session.level != change.previous:
+        board.changed(svc)
 
 
 def _forget(svc: Services, conn: Connection, action: Forget) -> None:
@@ -483,4 +542,9 @@ _HANDLERS: dict[type[Any], Callable[[Services, Connection, Any], None]] = {
     Forget: _forget,
     Assess: _assess,
     Reauth: sessions.reauth,
+    Escalate: _escalate,
+    Join: supervision.join,
+    Whisper: _whisper,
+    Leave: supervision.leave,
+    Board: board.watch,
 }

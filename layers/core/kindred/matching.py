@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 
-from kindred import edges, positions
+from kindred import board, edges, positions
 from kindred.chat_end import end_session
 from kindred.crisis import level_of, on_waiting_seeker_at_risk, send_crisis_lines
 from kindred.observability import logger, metrics
@@ -92,6 +92,7 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
         on_waiting_seeker_at_risk(svc, conn, level, alert_supervisors=rose)
     positions.after_joining(svc, entry.queue_key, head)
     svc.work.nudge("seeker_waiting")
+    board.changed(svc)
     if waits_for_a_topic(entry) and svc.settings.topic_fallback_seconds > 0:
         # If no volunteer with their topic comes, nothing else may happen to wake the matcher
         # when the wait is over: this work item does (SQS delays are never early).
@@ -176,6 +177,7 @@ def set_availability(svc: Services, conn: Connection, action: Availability) -> N
     )
     if slot.free_slots:
         svc.work.nudge("volunteer_available")
+    board.changed(svc)
 
 
 # ---- the matcher -----------------------------------------------------------------------------
@@ -343,6 +345,8 @@ def run_matcher(svc: Services) -> int:
         # Only an attempted match moves anyone (a match undone by a gone volunteer sends its
         # seeker to the front); a pass that found no pair costs no more than before.
         positions.after_matching(svc, first_read, ROUND_SEEKERS, pace)
+    if attempted:
+        board.changed(svc)
     return started
 
 

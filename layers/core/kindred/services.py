@@ -10,6 +10,7 @@ from kindred.config import Settings
 from kindred.ports import (
     Accounts,
     Admissions,
+    BoardState,
     Census,
     Chats,
     Connections,
@@ -37,6 +38,7 @@ class Services:
     safeguards: Safeguards
     admissions: Admissions
     census: Census
+    board: BoardState
     notifier: Notifier
     work: WorkQueue
     sealer: Sealer

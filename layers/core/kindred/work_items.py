@@ -20,6 +20,7 @@ WorkReason = Literal[
     "topic_fallback",  # sent delayed: a seeker's wait for their topic is over
     "sweep",
     "grace_over",  # sent delayed at a seeker's $disconnect: their grace period is over
+    "board",  # sent delayed: the supervisors' board changed, push it (issue 12)
 ]
 
 

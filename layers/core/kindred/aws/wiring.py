@@ -46,6 +46,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
     # Imported on first use: the cold start.
     from kindred.aws.accounts import CognitoAccounts
     from kindred.aws.admissions import DynamoAdmissions
+    from kindred.aws.board import DynamoBoard
     from kindred.aws.census import DynamoCensus
     from kindred.aws.chats import DynamoChats
     from kindred.aws.connections import DynamoConnections
@@ -92,6 +93,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
         safeguards=DynamoSafeguards(table),
         admissions=DynamoAdmissions(table),
         census=DynamoCensus(table),
+        board=DynamoBoard(table),
         notifier=notifier,
         work=work,
         sealer=sealer,
