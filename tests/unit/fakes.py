@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from kindred import ports
-from kindred.ports import BoardView, Conflict, RateLimited, TableView
+from kindred.ports import BoardView, Conflict, PushStart, RateLimited, TableView
 from kindred.protocol import Level, ServerFrame
 from kindred.records import (
     PACE_WINDOW_MS,
@@ -613,9 +613,13 @@ class InMemoryStore:
         self.push_pending_since = now_ms
         return True
 
-    def start_push(self) -> list[str]:
+    def start_push(self, claimed_by_ms: int) -> PushStart:
+        # Like the adapter: one conditional write on the claim's time.
+        pending = self.push_pending_since
+        if pending is None or pending > claimed_by_ms:
+            return PushStart(subscribers=[], pending_since_ms=pending)
         self.push_pending_since = None
-        return self.board_subscribers.alive()
+        return PushStart(subscribers=self.board_subscribers.alive())
 
     def board_view(self) -> BoardView:
         rows = [

@@ -230,6 +230,7 @@ def test_every_change_the_board_shows_claims_a_push(svc: FakeServices, change: s
         run_matcher(svc)
     if state == "joined":
         _join(svc)
+    svc.clock.advance(board.PUSH_DELAY_SECONDS)
     board.push(svc)  # what was pending is pushed: the next change claims anew
     before = _board_items(svc)
     act(svc)
@@ -248,6 +249,27 @@ def test_a_push_lost_for_thirty_seconds_does_not_still_the_board(svc: FakeServic
     assert svc.board.claim_push(svc.now_ms(), svc.now_ms() - board.STALE_PUSH_MS)
 
 
+def test_pushes_are_two_seconds_apart_however_late_a_work_item_comes(svc: FakeServices) -> None:
+    """Given a push claimed whose work item is 40 s late, and a second claim made meanwhile
+    (the first had gone stale), When the late item comes, Then it pushes nothing (the second
+    claim is not 2 s old) and sends one more item, due when it is; the second claim's own
+    item pushes, 2 s after its claim; the extra item then finds nothing to push."""
+    _supervisor(svc)
+    connect(svc, "s1")
+    send(svc, "s1", {"action": "match"})  # claim 1
+    svc.clock.advance(39)
+    send(svc, "s1", {"action": "end"})  # claim 2: claim 1 went stale
+    svc.clock.advance(1)
+    assert board.push(svc) == 0  # claim 1's late item
+    assert _boards(svc) == []
+    assert [r for r, _ in svc.work.delayed].count("board") == 2  # claim 2's, and one more
+    svc.clock.advance(1)
+    assert board.push(svc) == 1  # claim 2's own item, 2 s after it
+    [pushed] = _boards(svc)
+    assert pushed["queue"]["waiting"] == 0
+    assert board.push(svc) == 0  # the safeguard item: nothing pending any more
+
+
 def test_a_push_reaches_every_subscriber_and_drops_the_gone(svc: FakeServices) -> None:
     """Given two supervisors subscribed, one of whose socket is gone, When the board is
     pushed, Then the other gets it and the gone one is no longer subscribed."""
@@ -256,6 +278,7 @@ def test_a_push_reaches_every_subscriber_and_drops_the_gone(svc: FakeServices) -
     svc.notifier.gone.add("boss2")
     connect(svc, "s1")
     send(svc, "s1", {"action": "match"})
+    svc.clock.advance(board.PUSH_DELAY_SECONDS)
     assert board.push(svc) == 1
     assert len(_boards(svc, "boss")) == 1
     assert svc.store.board_subscribers.alive() == ["boss"]

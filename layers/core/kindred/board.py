@@ -15,6 +15,7 @@ many changes come in between; with nobody subscribed, a change costs its one ref
 
 from __future__ import annotations
 
+import math
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -67,19 +68,29 @@ def watch(svc: Services, conn: Connection, action: Board) -> None:
 
 def push(svc: Services) -> int:
     """The matcher's `board` work item: the board, read once, to every subscriber; a gone
-    subscriber (410) is unsubscribed. How many it reached."""
-    subscribers = svc.board.start_push()
-    if not subscribers:
+    subscriber (410) is unsubscribed. How many it reached.
+
+    Only a push claimed PUSH_DELAY_SECONDS ago or more starts: pushes are that far apart
+    however late a work item comes. An item that finds a younger claim (an item left over
+    from a claim that had gone stale) leaves it to that claim's own item, and as a safeguard
+    sends one more, due when the claim is old enough."""
+    now_ms = svc.now_ms()
+    start = svc.board.start_push(now_ms - PUSH_DELAY_SECONDS * 1000)
+    if start.pending_since_ms is not None:
+        wait_ms = start.pending_since_ms + PUSH_DELAY_SECONDS * 1000 - now_ms
+        svc.work.nudge("board", delay_seconds=max(1, math.ceil(wait_ms / 1000)))
+        return 0
+    if not start.subscribers:
         return 0
     frame = board_frame(svc, svc.board.board_view())
     reached = 0
-    for connection_id in subscribers:
+    for connection_id in start.subscribers:
         if svc.notifier.send(connection_id, frame):
             reached += 1
         else:
             svc.board.unsubscribe(connection_id)
     metrics.add_metric(name="BoardPushes", unit="Count", value=1)
-    logger.info("board pushed", extra={"subscribers": len(subscribers), "reached": reached})
+    logger.info("board pushed", extra={"subscribers": len(start.subscribers), "reached": reached})
     return reached
 
 

@@ -40,6 +40,7 @@ from kindred.protocol import (
     Resources,
     ResourcesOut,
     Resumed,
+    SupervisorJoined,
     Thanks,
     Transfer,
     Typing,
@@ -193,6 +194,9 @@ def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) ->
             position=position,
         ),
     )
+    if conn.state == "chatting" and conn.session_id and conn.supervisor_id:
+        # A supervisor is in the chat (they may have joined while the seeker was away).
+        svc.notifier.send(conn.connection_id, SupervisorJoined(sessionId=conn.session_id))
     return replace(conn, resume_hash=token_hash)
 
 

@@ -44,6 +44,15 @@ class BoardView:
     chats: list[ChatRow]
 
 
+@dataclass(frozen=True)
+class PushStart:
+    """What starting a push of the board found: the subscribers to push to now (none: no
+    push), or a push claimed too recently to start yet (since `pending_since_ms`)."""
+
+    subscribers: list[str]
+    pending_since_ms: int | None = None
+
+
 class Conflict(Exception):
     """A conditional write lost a race or found the state changed; nothing was written."""
 
@@ -247,8 +256,10 @@ class BoardState(Protocol):
         sent (someone subscribes and no push is pending since `stale_before_ms` or later);
         one conditional write, nothing written otherwise."""
 
-    def start_push(self) -> list[str]:
-        """A push begins: no push is pending from now on; the subscribers' connections."""
+    def start_push(self, claimed_by_ms: int) -> PushStart:
+        """A push begins if one was claimed at `claimed_by_ms` or before: from then on none is
+        pending, and the subscribers are returned (one conditional write). A push claimed
+        later is left pending (its own work item is on its way)."""
 
     def board_view(self) -> BoardView:
         """The waiting queue, every volunteer's slot and every active chat."""

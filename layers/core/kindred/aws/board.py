@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kindred.aws import layout
 from kindred.aws.table import TableAdapter
-from kindred.ports import BoardView
+from kindred.ports import BoardView, PushStart
 
 
 class DynamoBoard(TableAdapter):
@@ -12,8 +12,9 @@ class DynamoBoard(TableAdapter):
 
     One item, `BOARD`/`STATE`, holds the subscribers (a string set: DynamoDB drops an empty
     set, so `attribute_exists(subscribers)` means someone subscribes) and `pendingSince`, the
-    time a push was claimed until the matcher starts it. The chats' rows share the partition
-    (kindred.aws.chats writes them with each chat), so one Query reads them all.
+    time a push was claimed until the matcher starts it (not before the claim is 2 s old).
+    The chats' rows share the partition (kindred.aws.chats writes them with each chat), so
+    one Query reads them all.
     """
 
     def subscribe(self, connection_id: str) -> None:
@@ -51,16 +52,24 @@ class DynamoBoard(TableAdapter):
             ),
         ).written
 
-    def start_push(self) -> list[str]:
+    def start_push(self, claimed_by_ms: int) -> PushStart:
+        """One UpdateItem: REMOVE pendingSince IF it is `claimed_by_ms` or earlier (the new
+        item's subscribers; when refused, the old item's pending claim, if any)."""
         outcome = self.table.update_if(
             layout.board_state_key(),
             UpdateExpression="REMOVE pendingSince",
-            ConditionExpression="attribute_exists(pk)",
+            ConditionExpression="pendingSince <= :by",
+            ExpressionAttributeValues=layout.attribute_values({":by": claimed_by_ms}),
             ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
-        if not outcome.written or not self.table.alive(outcome.item):
-            return []
-        return sorted(str(cid) for cid in outcome.item.get("subscribers", ()))
+        item = outcome.item
+        if not item or not self.table.alive(item):
+            return PushStart(subscribers=[])
+        if outcome.written:
+            return PushStart(subscribers=sorted(str(c) for c in item.get("subscribers", ())))
+        pending = item.get("pendingSince")
+        return PushStart(subscribers=[], pending_since_ms=None if pending is None else int(pending))
 
     def board_view(self) -> BoardView:
         """Three Queries, eventually consistent (the board is at most a second behind, and
