@@ -417,3 +417,24 @@ def test_a_supervisor_may_join_several_chats_and_must_name_one(svc: FakeServices
     send(svc, "boss", {"action": "message", "sessionId": second, "text": "hi"})
     assert svc.notifier.take("s1") == [] and svc.notifier.take("v1") == []
     assert [f["text"] for f in svc.notifier.take("s2")] == ["hi"]
+
+
+def test_the_sweeper_unlinks_a_supervisor_whose_connection_item_is_gone(
+    svc: FakeServices,
+) -> None:
+    """Given a chat whose supervisor's connection item is gone with its links left behind (a
+    release cut short), When the sweeper runs, Then the supervisor leaves the chat: both sides
+    hear `supervisor_left`, no item names them, and the chat goes on."""
+    from kindred.sweeper import sweep
+
+    session = _chat(svc)
+    _supervisor(svc)
+    _joined(svc, session)
+    svc.notifier.gone.add("boss")
+    svc.store.conns.drop("boss")
+    sweep(svc)
+    for cid in ("s1", "v1"):
+        assert svc.notifier.take(cid) == [{"type": "supervisor_left", "sessionId": session}]
+    stored = svc.chats.get_session(session)
+    assert stored is not None and stored.active and stored.supervisor_id is None
+    assert svc.conn("s1").supervisor_id is None and svc.conn("v1").supervisors == {}
