@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-BENCHES := cost scale coldstart load detector sweeper
+BENCHES := cost scale coldstart load detector sweeper board
 .PHONY: help setup run test impact bench $(addprefix bench-,$(BENCHES)) test-fast lint format build deploy web-config publish-web clean lock train-detector
 
 help:  ## list the targets
@@ -79,6 +79,9 @@ bench-load: $(STAMP)  ## N seeker-volunteer pairs through the local stack (ARGS=
 
 bench-sweeper: $(STAMP)  ## one sweeper run over 10,000 connections inside its 60 s timeout? (ARGS="--connections 2000")
 	$(BIN)/python -m bench.sweeper $(ARGS)
+
+bench-board: $(STAMP)  ## the supervisors' board: its calls and dollars per hour at 10 and 100 chats (ARGS="--minutes 5")
+	$(BIN)/python -m bench.board $(ARGS)
 
 bench-detector: $(STAMP)  ## microseconds per message of the crisis detector
 	$(BIN)/python bench/detector.py

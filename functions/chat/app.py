@@ -1,4 +1,5 @@
-"""The chat actions and $default: message, typing, end, report, block, feedback, and the rest."""
+"""The chat actions and $default: message, typing, end, report, block, feedback, supervision,
+and the rest."""
 
 from kindred.aws.frames import frame_handler
 
@@ -17,6 +18,11 @@ ROUTES = (
     "referral",
     "reauth",
     "checkin",
+    "escalate",
+    "join",
+    "whisper",
+    "leave",
+    "board",
     "ping",
     "$default",
 )

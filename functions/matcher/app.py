@@ -1,4 +1,5 @@
-"""Matcher (SQS consumer): one matching pass per batch; ends the grace periods that come due."""
+"""Matcher (SQS consumer): one matching pass per batch; ends the grace periods that come due;
+pushes the supervisors' board."""
 
 from typing import Any
 
@@ -10,6 +11,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from kindred import board
 from kindred.aws.wiring import services
 from kindred.grace import on_grace_over
 from kindred.matching import run_matcher
@@ -34,8 +36,23 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
-    # Work items only say "something changed": one pass serves the whole batch. If it fails,
-    # the exception makes Lambda retry every item of the batch.
-    started = run_matcher(services())
-    logger.info("matcher pass", extra={"items": len(event.get("Records", [])), "started": started})
+    reasons = {_reason(r) for r in event.get("Records", [])}
+    if "board" in reasons:
+        # The supervisors' board changed (issue 12): one build, one post per subscriber.
+        board.push(services())
+    if not reasons or reasons - {"board"}:
+        # Work items only say "something changed": one pass serves the whole batch. If it
+        # fails, the exception makes Lambda retry every item of the batch.
+        started = run_matcher(services())
+        logger.info(
+            "matcher pass", extra={"items": len(event.get("Records", [])), "started": started}
+        )
     return dict(response)
+
+
+def _reason(record: dict[str, Any]) -> str | None:
+    """A work item's reason; None for one that is not a work item (it fails on its own)."""
+    try:
+        return parse_work_item(str(record.get("body", ""))).reason
+    except ValueError:
+        return None

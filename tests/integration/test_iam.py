@@ -76,6 +76,8 @@ def _every_path(world: World) -> None:
     again = world.connect(resume=token)
     world.send(again, {"action": "ping"})
 
+    _supervision_paths(world)
+
     # A seeker who drops mid-chat and comes back; a volunteer who goes off shift.
     s2, v2, _ = start_chat(world)
     t2 = world.frames(s2)
@@ -91,6 +93,31 @@ def _every_path(world: World) -> None:
     world.advance(600)  # every grace over (the matcher ends them)
     world.run_matcher()
     _sweeper_paths(world)
+
+
+def _supervision_paths(world: World) -> None:
+    """Issue 12: the board (subscribed, pushed by the matcher), an escalation, a supervisor
+    who joins, writes, whispers and leaves, joins again and whose connection closes (they
+    leave every chat), and a seeker who resumes in a joined chat."""
+    sup = world.connect("supervisor", user_id="boss", alias="Boss")
+    world.send(sup, {"action": "board", "subscribe": True})
+    seeker, vol, session = start_chat(world)
+    world.send(vol, {"action": "escalate", "sessionId": session, "note": "please"})
+    world.send(sup, {"action": "join", "sessionId": session})
+    world.send(sup, {"action": "message", "sessionId": session, "text": "hello both"})
+    world.send(vol, {"action": "whisper", "sessionId": session, "text": "psst"})
+    world.send(sup, {"action": "whisper", "sessionId": session, "text": "ok"})
+    world.send(sup, {"action": "leave", "sessionId": session})
+    world.send(sup, {"action": "join", "sessionId": session})
+    token = [f for f in world.all_frames(seeker) if "resumeToken" in f][-1]["resumeToken"]
+    world.disconnect(seeker)
+    back = world.connect(resume=token)
+    world.send(back, {"action": "ping"})
+    world.advance(2)
+    world.run_matcher()  # the board's push
+    world.send(sup, {"action": "board", "subscribe": False})
+    world.disconnect(sup)
+    world.send(back, {"action": "end"})
 
 
 def _sweeper_paths(world: World) -> None:

@@ -119,8 +119,8 @@ def test_a_signal_writes_the_level_with_one_conditional_update_and_a_repeat_aler
     When the seeker writes words the detector reads as a risk, twice,
     Then the first raises the session item's level with one conditional UpdateItem on the
     session (and alerts the volunteer and the supervisor once; the seeker gets crisis lines,
-    marked on the session once per chat); the second makes that same one UpdateItem, which
-    changes nothing, and alerts nobody."""
+    marked on the session once per chat; the board's row of the chat takes the level); the
+    second makes that same one UpdateItem, which changes nothing, and alerts nobody."""
     assert RISKY_LEVEL is not None
     boss = _supervisor(world)
     vol = _volunteer(world)
@@ -144,8 +144,13 @@ def test_a_signal_writes_the_level_with_one_conditional_update_and_a_repeat_aler
         ]
         assert len(level_writes) == 1, round_
         [write] = level_writes
-        assert write["UpdateExpression"] == "SET #level = :level"
+        # (`levelSeq` orders the copies of the level on the board's row, issue 12.)
+        assert write["UpdateExpression"] == "SET #level = :level ADD levelSeq :one"
         assert "ConditionExpression" in write
+        # The rise is copied to the chat's row on the supervisors' board; a repeat is not.
+        row_key = {"pk": {"S": "BOARD"}, "sk": {"S": f"CHAT#{session}"}}
+        row_writes = [p for _, _, p in recorded if p.get("Key") == row_key]
+        assert len(row_writes) == (1 if round_ == 1 else 0), row_writes
         # Besides, once per chat: the mark that the seeker has had crisis lines.
         assert len(session_writes) == (2 if round_ == 1 else 1), session_writes
         if round_ == 1:

@@ -33,6 +33,11 @@ PROTOCOL_ROUTES = {
     "reauth": "ChatFunction",  # version 2, issue 11
     "referral": "ChatFunction",  # version 2, issue 12
     "checkin": "ChatFunction",  # version 2, issue 12
+    "escalate": "ChatFunction",  # version 2, issue 12
+    "join": "ChatFunction",
+    "whisper": "ChatFunction",
+    "leave": "ChatFunction",
+    "board": "ChatFunction",
 }
 
 FUNCTIONS = sorted(resources_of_type(load_template(TEMPLATE_PATH), "AWS::Serverless::Function"))

@@ -16,12 +16,15 @@ from typing import Any, TypeVar
 
 from kindred import ports
 from kindred.impact import CheckinTally, month_after
-from kindred.ports import Conflict, RateLimited, TableView
+from kindred.ports import BoardView, Conflict, PushStart, RateLimited, TableView
 from kindred.protocol import Level, ServerFrame
 from kindred.records import (
     PACE_WINDOW_MS,
     CareRecord,
+    ChatRow,
     Connection,
+    Escalation,
+    JoinedChat,
     LevelChange,
     MatchPace,
     QueueEntry,
@@ -40,7 +43,7 @@ START_TIME = 1_750_000_000.0  # an arbitrary fixed "now" (epoch seconds) for the
 # What the adapter writes of a new connection, and what a resumed connection takes over.
 AT_CONNECT = (
     "connection_id role alias language user_id seeker_key state chats resume_failed"
-    " token_expires_at"
+    " token_expires_at supervisor_id supervisors joined"
 )
 ON_RESUME = (
     "alias language seeker_key state session_id peer_id last_session_id session_ids"
@@ -182,6 +185,11 @@ class InMemoryStore:
         self.pace: MatchPace | None = None  # expires two windows after its window opened
         # Check-in totals per calendar month ("2025-05"): counts, never whose.
         self.impact: Shelf[str, CheckinTally] = Shelf(self._now)
+        # The supervisors' board (issue 12): its subscribers, and since when a push is pending
+        # (epoch ms). The chats' rows are the active sessions as they are (the adapter keeps
+        # a copy of each in the board's partition; here they cannot drift apart).
+        self.board_subscribers: Shelf[str, str] = Shelf(self._now)
+        self.push_pending_since: int | None = None
 
     def _shelves(self) -> dict[str, Shelf[Any, Any]]:
         return {name: v for name, v in vars(self).items() if isinstance(v, Shelf)}
@@ -311,6 +319,12 @@ class InMemoryStore:
         sid, peer = old.session_id or "", old.peer_id or ""
         chatting = old.state == "chatting" and bool(sid and peer)
         session, volunteer = self.sessions.get(sid), self.conns.get(peer)
+        # Like the adapter: a supervisor still joined to the chat is re-pointed too; one who
+        # left meanwhile is not kept.
+        supervisor = self.conns.get(old.supervisor_id or "") if chatting else None
+        watching = supervisor is not None and (
+            supervisor.joined.get(sid, JoinedChat("", "")).seeker_id == old.connection_id
+        )
         try:
             _require(
                 ticket is not None and ticket[0] == old.connection_id,
@@ -330,6 +344,7 @@ class InMemoryStore:
         self._forget(new.connection_id)
         kept = {f: getattr(old, f) for f in ON_RESUME.split()}
         kept |= {"queue_key": new.queue_key, "blocked_users": old.blocked_users}
+        kept |= {"supervisor_id": old.supervisor_id if watching else None}
         taken = Connection(
             new.connection_id, "seeker", **kept, resumed=True, connected_at_ms=now_ms
         )
@@ -340,6 +355,9 @@ class InMemoryStore:
         if chatting and volunteer is not None:
             self.sessions.amend(sid, seeker_id=new.connection_id)
             self.conns.amend(peer, chats={**volunteer.chats, sid: new.connection_id})
+        if watching and supervisor is not None:
+            sides = replace(supervisor.joined[sid], seeker_id=new.connection_id)
+            self.conns.amend(supervisor.connection_id, joined={**supervisor.joined, sid: sides})
         return True
 
     # -- the waiting queue -----------------------------------------------------------------
@@ -531,28 +549,39 @@ class InMemoryStore:
         kept = replace(session, active=True, crisis_notified=False)
         self.sessions.keep(sid, kept, self._now() + self._session_ttl)
 
-    def end_chat(self, session: Session, *, requeue: QueueEntry | None = None) -> bool:
-        # Like the adapter: a side already gone is left out; the others end in one transaction.
+    def end_chat(self, session: Session, *, requeue: QueueEntry | None = None) -> Session | None:
+        # Like the adapter: a side already gone is left out; the others end in one transaction,
+        # a supervisor's links with them; the chat is returned as it ended.
         sid, vid = session.session_id, session.volunteer_id
         stored, seeker = self.sessions.get(sid), self.conns.get(session.seeker_id)
+        if stored is not None and stored.seeker_id != session.seeker_id:
+            seeker = self.conns.get(stored.seeker_id)  # read again: a seeker who resumed
         seeker = seeker if seeker is not None and seeker.session_id == sid else None
         back = requeue if seeker is not None else None
         if stored is None or not stored.active or (back and back.queue_key in self.entries):
-            return False
-        self.sessions.amend(sid, active=False)
+            return None
+        self.sessions.amend(sid, active=False, supervisor_id=None, supervisor_alias="")
         if seeker is not None:
             state, queue_key = ("waiting", back.queue_key) if back else ("idle", seeker.queue_key)
-            freed = {"session_id": None, "peer_id": None}
+            freed = {"session_id": None, "peer_id": None, "supervisor_id": None}
             self.conns.amend(seeker.connection_id, state=state, queue_key=queue_key, **freed)
         if back is not None:
             self.entries.keep(back.queue_key, back, self._ttl())
         if vid in self.conns and sid in self.conns[vid].chats:
             chats = {k: v for k, v in self.conns[vid].chats.items() if k != sid}
-            self.conns.amend(vid, chats=chats)
+            watched = {k: v for k, v in self.conns[vid].supervisors.items() if k != sid}
+            self.conns.amend(vid, chats=chats, supervisors=watched)
         if vid in self.slots and self.slots[vid].active > 0:
             idle = int(self.clock() * 1000)
             self.slots.amend(vid, active=self.slots[vid].active - 1, idle_since_ms=idle)
-        return True
+        self._unjoin(stored.supervisor_id, sid)
+        return stored
+
+    def _unjoin(self, supervisor_id: str | None, session_id: str) -> None:
+        supervisor = self.conns.get(supervisor_id or "")
+        if supervisor is not None and session_id in supervisor.joined:
+            joined = {k: v for k, v in supervisor.joined.items() if k != session_id}
+            self.conns.amend(supervisor.connection_id, joined=joined)
 
     def get_session(self, session_id: str) -> Session | None:
         return self.sessions.live(session_id)
@@ -584,6 +613,109 @@ class InMemoryStore:
         # Like the adapter's DeleteItem with ReturnValues=ALL_OLD (expired or not).
         old = self.sessions.drop(session_id)
         return old.volunteer_user_id if old is not None else None
+
+    # -- supervision (issue 12) ------------------------------------------------------------
+
+    def escalate(
+        self, session_id: str, *, volunteer_id: str, now_ms: int, again_after_ms: int
+    ) -> Escalation | None:
+        # Like the adapter: one conditional update of the chat; its old item when refused.
+        stored = self.sessions.get(session_id)
+        if stored is None or self.sessions.live(session_id) is None or not stored.active:
+            return None
+        if stored.volunteer_id != volunteer_id:
+            return None
+        last = stored.escalated_at_ms
+        if last is not None and last > now_ms - again_after_ms:
+            return Escalation(session=stored, alert=False)
+        return Escalation(self.sessions.amend(session_id, escalated_at_ms=now_ms), alert=True)
+
+    def join_chat(self, session: Session, supervisor_id: str, supervisor_alias: str) -> bool:
+        sid = session.session_id
+        stored, supervisor = self.sessions.get(sid), self.conns.get(supervisor_id)
+        seeker, volunteer = self.conns.get(session.seeker_id), self.conns.get(session.volunteer_id)
+        try:
+            _require(
+                stored is not None and stored.active and stored.supervisor_id is None,
+                stored is not None and stored.seeker_id == session.seeker_id,
+                stored is not None and stored.volunteer_id == session.volunteer_id,
+                seeker is not None and seeker.session_id == sid,
+                volunteer is not None and volunteer.chats.get(sid) == session.seeker_id,
+                supervisor is not None,
+            )
+        except Conflict:
+            return False
+        assert seeker is not None and volunteer is not None and supervisor is not None
+        self.sessions.amend(sid, supervisor_id=supervisor_id, supervisor_alias=supervisor_alias)
+        self.conns.amend(seeker.connection_id, supervisor_id=supervisor_id)
+        self.conns.amend(
+            volunteer.connection_id, supervisors={**volunteer.supervisors, sid: supervisor_id}
+        )
+        sides = JoinedChat(session.seeker_id, session.volunteer_id)
+        self.conns.amend(supervisor_id, joined={**supervisor.joined, sid: sides})
+        return True
+
+    def leave_chat(self, session_id: str, supervisor_id: str, sides: JoinedChat) -> bool:
+        # Like the adapter: every link still there goes; False without the chat's or the
+        # supervisor's own link.
+        stored, supervisor = self.sessions.get(session_id), self.conns.get(supervisor_id)
+        on_chat = stored is not None and stored.supervisor_id == supervisor_id
+        on_own = supervisor is not None and session_id in supervisor.joined
+        if not (on_chat or on_own):
+            return False
+        if on_chat:
+            self.sessions.amend(session_id, supervisor_id=None, supervisor_alias="")
+        seeker, volunteer = self.conns.get(sides.seeker_id), self.conns.get(sides.volunteer_id)
+        if seeker is not None and seeker.supervisor_id == supervisor_id:
+            self.conns.amend(sides.seeker_id, supervisor_id=None)
+        if volunteer is not None and volunteer.supervisors.get(session_id) == supervisor_id:
+            watched = {k: v for k, v in volunteer.supervisors.items() if k != session_id}
+            self.conns.amend(sides.volunteer_id, supervisors=watched)
+        self._unjoin(supervisor_id, session_id)
+        return True
+
+    # -- the board (issue 12) --------------------------------------------------------------
+
+    def subscribe(self, connection_id: str) -> None:
+        self.board_subscribers.keep(connection_id, connection_id, self._ttl())
+
+    def unsubscribe(self, connection_id: str) -> None:
+        self.board_subscribers.drop(connection_id)
+
+    def claim_push(self, now_ms: int, stale_before_ms: int) -> bool:
+        # Like the adapter: one conditional write, that someone subscribes and nothing is
+        # pending (or what is pending is older than `stale_before_ms`).
+        pending = self.push_pending_since
+        if not self.board_subscribers.alive() or (
+            pending is not None and pending >= stale_before_ms
+        ):
+            return False
+        self.push_pending_since = now_ms
+        return True
+
+    def start_push(self, claimed_by_ms: int) -> PushStart:
+        # Like the adapter: one conditional write on the claim's time.
+        pending = self.push_pending_since
+        if pending is None or pending > claimed_by_ms:
+            return PushStart(subscribers=[], pending_since_ms=pending)
+        self.push_pending_since = None
+        return PushStart(subscribers=self.board_subscribers.alive())
+
+    def board_view(self) -> BoardView:
+        rows = [
+            ChatRow(
+                session_id=s.session_id,
+                volunteer_alias=s.volunteer_alias,
+                seeker_alias=s.seeker_alias,
+                started_at_ms=s.started_at_ms,
+                level=s.level,
+                escalated=s.escalated_at_ms is not None,
+                supervisor_alias=s.supervisor_alias,
+            )
+            for s in self.sessions.alive()
+            if s.active
+        ]
+        return BoardView(self.entries.alive(), self.slots.alive(), rows)
 
     # -- blocks, reports and the sweeper's view --------------------------------------------
 

@@ -24,7 +24,7 @@ from tests.unit.fakes import (
     RecordingNotifier,
 )
 
-STORAGE_PORTS = "connections tickets queue pool chats safeguards admissions impact census"
+STORAGE_PORTS = "connections tickets queue pool chats safeguards admissions impact census board"
 
 
 def literal_settings(**overrides: Any) -> Settings:

@@ -343,7 +343,8 @@ def test_a_first_rise_costs_one_level_write_one_crisis_mark_and_one_shift_read(
     """Given a chat with no risk,
     When the seeker writes at concern,
     Then the store calls are: the relay's one, one conditional write of the level, one mark
-    that crisis lines went out, and one read of the supervisors on shift."""
+    that crisis lines went out, one read of the supervisors on shift, and the one conditional
+    write that claims a push of the supervisors' board (issue 12)."""
     _chat(svc)
     svc.store.calls.clear()
     _says(svc, "s1", CONCERN)
@@ -352,6 +353,7 @@ def test_a_first_rise_costs_one_level_write_one_crisis_mark_and_one_shift_read(
         "raise_level",
         "mark_crisis_notified",
         "on_shift_supervisors",
+        "claim_push",
     ]
 
 

@@ -16,13 +16,17 @@ from kindred.protocol import (
     Assessed,
     Availability,
     Block,
+    Board,
     Checkin,
     End,
     Ended,
     ErrorFrame,
+    Escalate,
     Feedback,
     Forget,
     Forgotten,
+    Join,
+    Leave,
     Match,
     Matched,
     Message,
@@ -45,6 +49,7 @@ from kindred.protocol import (
     Transfer,
     Typing,
     TypingOut,
+    Whisper,
     parse_action,
 )
 
@@ -77,6 +82,11 @@ MINIMAL: list[tuple[dict[str, Any], type]] = [
     ({"action": "checkin", "state": "ok"}, Checkin),
     ({"action": "ping"}, Ping),
     ({"action": "reauth", "token": "t"}, Reauth),
+    ({"action": "escalate"}, Escalate),
+    ({"action": "join", "sessionId": "s1"}, Join),
+    ({"action": "whisper", "text": "w"}, Whisper),
+    ({"action": "leave", "sessionId": "s1"}, Leave),
+    ({"action": "board", "subscribe": False}, Board),
 ]
 
 FULL: list[dict[str, Any]] = [
@@ -109,6 +119,11 @@ FULL: list[dict[str, Any]] = [
     {"action": "checkin", "state": "debrief"},
     {"action": "ping"},
     {"action": "reauth", "token": "t" * 16_384},
+    {"action": "escalate", "sessionId": "s1", "note": "n" * 500},
+    {"action": "join", "sessionId": "s1"},
+    {"action": "whisper", "sessionId": "s1", "text": "w" * 4000},
+    {"action": "leave", "sessionId": "s1"},
+    {"action": "board", "subscribe": True},
 ]
 
 
@@ -511,7 +526,7 @@ def test_the_action_names_are_those_of_the_union_and_each_has_a_handler() -> Non
     from kindred import chat
     from kindred.protocol import ACTION_TYPES, Ping
 
-    assert len(ACTIONS) == len(ACTION_TYPES) == 16
+    assert len(ACTIONS) == len(ACTION_TYPES) == 21
     assert {"match", "assess", "ping", "reauth", "checkin"} <= ACTIONS
     assert set(chat._HANDLERS) == set(ACTION_TYPES) - {Ping}
 

@@ -6,10 +6,12 @@ availability, message, typing, end, transfer, block, forget), sockets that go aw
 $disconnect yet (a 410 on every post), $disconnects (kindred.connections.disconnect), the
 matcher (kindred.matching.run_matcher), the sweeper (kindred.sweeper.sweep) and the clock moving
 on; volunteers assessing a chat's risk level (issue 8); the pause after a chat at high or
-imminent risk (issue 12: a chat at that level ends, time passes). After every step the
-invariants below are checked against the fake store's items and against what each connection
-was told, frame by frame, in the order the frames were sent. ResumeMachine adds seekers coming
-back with `?resume=` (issue 5).
+imminent risk (issue 12: a chat at that level ends, time passes); supervision (issue 12):
+volunteers asking for help (`escalate`), supervisors joining chats, writing to both sides,
+whispering with the volunteer and leaving, and following the board (pushed by the matcher).
+After every step the invariants below are checked against the fake store's items and
+against what each connection was told, frame by frame, in the order the frames were sent.
+ResumeMachine adds seekers coming back with `?resume=` (issue 5).
 
 The model of "what each connection was told" is built from the frames alone (PROTOCOL.md), never
 from the store, so that the two can be compared:
@@ -20,6 +22,9 @@ from the store, so that the two can be compared:
   the risk level it was last told (`matched.risk`, then `alert.level` or `assessed.level`);
   when it is told `ended` for a chat it knew at `high` or `imminent`, its account is paused
   for RiskPauseMinutes: no connection of that account may be told `matched` meanwhile.
+- a supervisor has joined the chats it was told `joined` and not yet `supervisor_left` or
+  `ended`; a seeker's chat and a volunteer's chats are supervised from `supervisor_joined`
+  until `supervisor_left` (then and only then their messages say who wrote them).
 A connection whose socket is gone misses frames, so only its store state is checked from then on.
 """
 
@@ -35,14 +40,14 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from kindred import care
+from kindred import board, care
 from kindred.chat import handle
 from kindred.connections import connect, disconnect
 from kindred.events import ConnectRequest, DisconnectRequest, MessageRequest
 from kindred.matching import choose_volunteer, run_matcher
 from kindred.observability import metrics
 from kindred.protocol import iso_time
-from kindred.records import LEVELS, Connection, Session, level_rank
+from kindred.records import LEVELS, Connection, JoinedChat, Session, level_rank
 from tests.unit.harness import EVERY_ROUTE, FakeServices, make_services, send
 from tests.unit.harness import connect as fake_connect
 
@@ -100,6 +105,11 @@ class Peer:
     # will hear first, as the store has it; until then it does not know where it is.
     pending: str | None = None
     resumed_to: str | None = None  # the connection that took its place with its token
+    # Supervision (issue 12), as told: the chats a supervisor joined; the chats of a seeker or
+    # volunteer that a supervisor is in; whether a supervisor follows the board.
+    joined: set[str] = field(default_factory=set)
+    watched: set[str] = field(default_factory=set)
+    subscribed: bool = False
 
     @property
     def staff(self) -> bool:
@@ -156,6 +166,8 @@ class KindredMachine(RuleBasedStateMachine):
         self.paused: dict[str, int] = {}
         self.pauses = 0  # how many pauses the model saw begin
         self.matched_after_pause = 0  # chats of an account after its pause was over
+        self.board_items_done = 0  # `board` work items the matcher has served
+        self.pushed_at: list[float] = []  # when the matcher pushed the board
 
     def teardown(self) -> None:
         # What the example reached, for --hypothesis-show-statistics (nothing is printed).
@@ -168,6 +180,10 @@ class KindredMachine(RuleBasedStateMachine):
         event(f"resumed: {sum(p.resumed_to is not None for p in self.peers.values())}")
         event(f"risk pauses: {min(self.pauses, 2)}")
         event(f"matched again after a pause: {min(self.matched_after_pause, 1)}")
+        wire = self.svc.notifier.wire.values()
+        event(f"joined: {min(sum(f['type'] == 'joined' for w in wire for f in w), 3)}")
+        event(f"whispers: {min(sum(f['type'] == 'whisper' for w in wire for f in w), 3)}")
+        event(f"boards pushed: {min(len(self.pushed_at), 3)}")
         metrics.clear_metrics()
 
     # ---- choosing who acts ------------------------------------------------------------------
@@ -334,6 +350,7 @@ class KindredMachine(RuleBasedStateMachine):
             if kind == "resumed":
                 assert peer.pending == "resumed", where
                 peer.state, peer.session = frame["state"], frame.get("sessionId")
+                peer.watched = set()  # told next (`supervisor_joined`) if a supervisor is in
                 peer.position, peer.token = frame.get("position"), frame["resumeToken"]
                 assert (peer.state == "waiting") == (peer.position is not None), where
                 assert (peer.state == "chatting") == (peer.session is not None), where
@@ -352,6 +369,7 @@ class KindredMachine(RuleBasedStateMachine):
                 assert peer.state == "chatting", where
                 assert peer.session is not None
                 peer.ended.add(peer.session)
+                peer.watched.discard(peer.session)
             else:
                 assert peer.state == "idle", where
             peer.state, peer.session, peer.position = "waiting", None, frame["position"]
@@ -369,19 +387,59 @@ class KindredMachine(RuleBasedStateMachine):
             assert peer.state == "chatting" and peer.session == sid, where
             assert sid not in peer.ended, where
             peer.ended.add(sid)
+            peer.watched.discard(sid)
             peer.state, peer.session = "idle", None
-        elif kind in ("message", "typing"):
+        elif kind == "message":
             assert peer.state == "chatting" and peer.session == sid, where
+            # Only a chat a supervisor is in says who wrote each message; never the seeker.
+            assert ("from" in frame) == (sid in peer.watched), where
+            assert frame.get("from") != "seeker", where
+        elif kind == "typing":
+            assert peer.state == "chatting" and peer.session == sid, where
+        elif kind == "supervisor_joined":
+            assert peer.state == "chatting" and peer.session == sid, where
+            assert "supervisor" not in frame, f"the seeker was told the supervisor's name: {where}"
+            peer.watched.add(sid)
+        elif kind == "supervisor_left":
+            assert peer.state == "chatting" and peer.session == sid, where
+            assert sid in peer.watched, where
+            peer.watched.discard(sid)
         elif kind == "resources" and frame["reason"] == "crisis" and peer.state == "chatting":
             assert peer.session not in peer.crisis, f"crisis resources twice in a chat: {where}"
             peer.crisis.add(peer.session)
-        elif kind in ("alert", "status"):
+        elif kind in ("alert", "status", "whisper", "board", "joined", "escalated"):
             raise AssertionError(f"a staff frame went to a seeker: {where}")
 
     def _told_staff(self, peer: Peer, frame: dict[str, Any]) -> None:
         kind, sid = frame["type"], frame.get("sessionId")
-        where = f"{peer.cid} (told chats {sorted(peer.chats)}) got {frame}"
-        if kind == "matched":
+        told = f"told chats {sorted(peer.chats)}, joined {sorted(peer.joined)}"
+        where = f"{peer.cid} ({told}) got {frame}"
+        if sid in peer.joined and sid not in peer.chats:
+            self._told_supervisor(peer, frame, where)
+        elif kind in ("joined", "board") or (kind == "alert" and frame["kind"] == "escalation"):
+            assert peer.role == "supervisor", f"a supervisor's frame went to a volunteer: {where}"
+            if kind == "joined":
+                assert sid in self.chats and sid not in peer.joined, where
+                peer.joined.add(sid)
+            if kind == "board":
+                assert peer.subscribed, where
+                assert "text" not in json.dumps(frame), where
+        elif kind == "supervisor_joined":
+            assert sid in peer.chats and sid not in peer.watched and frame["supervisor"], where
+            peer.watched.add(sid)
+        elif kind == "supervisor_left":
+            assert sid in peer.chats and sid in peer.watched, where
+            peer.watched.discard(sid)
+        elif kind == "whisper":
+            assert sid in peer.chats and sid in peer.watched, where
+            assert frame["from"] == "supervisor", where
+        elif kind == "message":
+            assert sid in peer.chats, where
+            assert ("from" in frame) == (sid in peer.watched), where
+            assert frame.get("from") in (None, "seeker", "supervisor"), where
+        elif kind == "escalated":
+            assert sid in peer.chats, where
+        elif kind == "matched":
             assert sid in self.chats and self.chats[sid].volunteer == peer.cid, where
             assert sid not in peer.chats and sid not in peer.ended, where
             assert frame["peer"]["role"] == "seeker", where
@@ -407,6 +465,7 @@ class KindredMachine(RuleBasedStateMachine):
                 self.pauses += 1
             peer.chats.discard(sid)
             peer.levels.pop(sid, None)
+            peer.watched.discard(sid)
             peer.ended.add(sid)
         elif kind == "status":
             assert frame.get("checkin") in (None, "after_risk", "end_of_shift"), where
@@ -428,6 +487,21 @@ class KindredMachine(RuleBasedStateMachine):
             kind == "resources" and frame["reason"] == "crisis"
         ):
             raise AssertionError(f"a seeker's frame went to staff: {where}")
+
+    @staticmethod
+    def _told_supervisor(peer: Peer, frame: dict[str, Any], where: str) -> None:
+        """A frame to a supervisor about a chat it joined."""
+        kind, sid = frame["type"], frame["sessionId"]
+        if kind in ("ended", "supervisor_left"):
+            peer.joined.discard(sid)
+        elif kind == "message":
+            assert frame["from"] in ("seeker", "volunteer"), where
+        elif kind == "whisper":
+            assert frame["from"] == "volunteer", where
+        elif kind == "alert":
+            assert frame["kind"] in ("risk", "report", "escalation"), where
+        else:
+            assert kind in ("peer_away", "peer_back"), where
 
     # ---- reading the store --------------------------------------------------------------------
 
@@ -480,22 +554,31 @@ class KindredMachine(RuleBasedStateMachine):
             max_size=3,
         ),
         then_match=st.booleans(),
+        watching=st.sampled_from(("no", "on shift", "following the board")),
     )
     def cast(
         self,
         seekers: list[tuple[str, str | None]],
         staff: list[tuple[str, list[str], int]],
         then_match: bool,
+        watching: str,
     ) -> None:
         """Every example starts where chats can happen: seekers waiting for a match and staff
-        available, and maybe the matcher has run; whatever comes next is random."""
+        available, and maybe the matcher has run; whatever comes next is random. A supervisor
+        who takes no chats may be on shift, following the board or not (issue 12)."""
         for lang, intro in seekers:
             self._match(self._connect_seeker(lang), [], None, intro)
         for user, languages, capacity in staff:
             volunteer = self._connect_staff(user, languages[0])
             self._availability(volunteer, True, capacity, languages, [])
+        if watching != "no":
+            supervisor = self._connect_staff("u3", "en")
+            if watching == "following the board":
+                self._follow(supervisor, subscribe=True)
         if then_match:
             self.matcher()
+            if watching != "no" and self._active():
+                self.join(who=len(self._supervisors()) - 1, which=0)
 
     # ---- rules: connections -------------------------------------------------------------------
 
@@ -799,6 +882,126 @@ class KindredMachine(RuleBasedStateMachine):
         else:
             assert self._errors(answer), _describe(got)
 
+    # ---- rules: supervision (issue 12) ----------------------------------------------------------
+
+    def _supervisors(self) -> list[Peer]:
+        return [p for p in self._live("staff") if p.role == "supervisor"]
+
+    def _in_order(self, sids: set[str]) -> list[str]:
+        """Chats in the order they started (session ids are random: never sort by them, or
+        the same steps would pick other chats in another run)."""
+        return sorted(sids, key=lambda sid: self.chats[sid].order)
+
+    @precondition(lambda self: bool(self._live("staff")))
+    @rule(who=IN_CHAT, which=WHICH, note=st.sampled_from(NOTES))
+    def escalate(self, who: int, which: int, note: str | None) -> None:
+        """A volunteer asks the supervisors on shift for help in one of their chats."""
+        peer = self._in_chat(who, "staff")
+        sid = self._chat_named(peer, which)
+        chat = self._chat_meant(peer, sid)
+        frame: dict[str, Any] = _in_chat_frame({"action": "escalate"}, sid)
+        if note is not None:
+            frame["note"] = note
+        got = self._send(peer, frame)
+        if self._rate_limited(got):
+            return
+        answers = [f for f in got if f["type"] == "escalated"]
+        if chat is not None:
+            assert [a["sessionId"] for a in answers] == [chat.sid], _describe(got)
+        else:
+            assert self._errors(got) and not answers, _describe(got)
+
+    @precondition(lambda self: bool(self._supervisors()))
+    @rule(who=WHO, which=st.integers(0, 4))
+    def join(self, who: int, which: int) -> None:
+        """A supervisor steps into one of the active chats (or one that does not exist)."""
+        peer = self._pick(self._supervisors(), who)
+        active = self._in_order({s.session_id for s in self._active()})
+        # Half the time one nobody has joined yet (if any): the others are refused.
+        free = [sid for sid in active if self.svc.store.sessions[sid].supervisor_id is None]
+        active = free if which % 2 == 0 and free else active
+        sid = active[which] if which < len(active) else NO_SUCH_CHAT
+        session = self.svc.store.sessions.get(sid)
+        may = (
+            session is not None
+            and session.active
+            and session.supervisor_id is None
+            and session.volunteer_id != peer.cid
+        )
+        got = self._send(peer, {"action": "join", "sessionId": sid})
+        if self._rate_limited(got):
+            return
+        if may:
+            assert [f["type"] for f in got if f["sessionId"] == sid][:1] == ["joined"], _describe(
+                got
+            )
+        else:
+            assert self._errors(got), _describe(got)
+
+    @precondition(lambda self: bool(self._supervisors()))
+    @rule(who=WHO, which=st.integers(0, 2))
+    def leave(self, who: int, which: int) -> None:
+        """A supervisor leaves a chat it joined (or one it did not: refused)."""
+        peer = self._pick(self._supervisors(), who)
+        mine = self._in_order(peer.joined)
+        sid = mine[which] if which < len(mine) else NO_SUCH_CHAT
+        got = self._send(peer, {"action": "leave", "sessionId": sid})
+        if self._rate_limited(got):
+            return
+        if sid in mine:
+            assert {"type": "supervisor_left", "sessionId": sid} in got, _describe(got)
+        else:
+            assert self._errors(got) == ["not_in_chat"], _describe(got)
+
+    @precondition(lambda self: bool(self._live()))
+    @rule(who=IN_CHAT, which=st.integers(0, 4), text=st.sampled_from(("psst", RISKY)))
+    def whisper(self, who: int, which: int, text: str) -> None:
+        """A whisper from anyone: a volunteer in a chat a supervisor is in, that supervisor, or
+        (refused) a seeker or anyone else."""
+        live = self._live()
+        supervising = [p for p in live if p.joined or p.watched]
+        peer = self._pick(supervising if who < 8 and supervising else live, who)
+        mine = self._in_order(peer.watched | peer.joined) + self._in_order(peer.chats)
+        sid = mine[which - 1] if 0 < which <= len(mine) else None
+        if which == 4:
+            sid = NO_SUCH_CHAT
+        got = self._send(peer, _in_chat_frame({"action": "whisper", "text": text}, sid))
+        if self._rate_limited(got):
+            return
+        if not peer.staff:
+            assert self._errors(self._told_before(got, (peer.state, peer.session))[2]) == [
+                "not_allowed"
+            ], _describe(got)
+
+    @precondition(lambda self: any(p.joined for p in self._live("staff")))
+    @rule(who=WHO, text=st.sampled_from(("hello both", RISKY)))
+    def supervisor_writes(self, who: int, text: str) -> None:
+        """A supervisor writes in a chat it joined: both sides read it."""
+        peer = self._pick([p for p in self._live("staff") if p.joined], who)
+        sid = self._in_order(peer.joined)[who % len(peer.joined)]
+        got = self._send(peer, {"action": "message", "sessionId": sid, "text": text})
+        assert not self._errors(got) or set(self._errors(got)) <= {
+            "rate_limited",
+            "peer_gone",
+            "peer_away",
+        }, _describe(got)
+
+    @precondition(lambda self: bool(self._supervisors()))
+    @rule(who=WHO, subscribe=st.booleans())
+    def board_subscription(self, who: int, subscribe: bool) -> None:
+        """A supervisor starts (the board comes at once) or stops following the board."""
+        self._follow(self._pick(self._supervisors(), who), subscribe)
+
+    def _follow(self, peer: Peer, subscribe: bool) -> None:
+        was = peer.subscribed
+        peer.subscribed = subscribe or was  # a board in flight may still come this step
+        got = self._send(peer, {"action": "board", "subscribe": subscribe})
+        if self._rate_limited(got):
+            peer.subscribed = was
+            return
+        peer.subscribed = subscribe
+        assert [f["type"] for f in got] == (["board"] if subscribe else []), _describe(got)
+
     @precondition(lambda self: bool(self._live()))
     @rule(who=WHO)
     def ping(self, who: int) -> None:
@@ -815,12 +1018,18 @@ class KindredMachine(RuleBasedStateMachine):
         again while a run itself queued more (a match lost to a gone volunteer, a freed slot)."""
         self.matcher_runs += 1
         for _ in range(MATCHER_RUNS):
-            self.work_done = len(self.svc.work.reasons)
+            self.work_done = len(self._matcher_reasons())
             run_matcher(self.svc)
-            if len(self.svc.work.reasons) == self.work_done:
+            if len(self._matcher_reasons()) == self.work_done:
                 break
         else:
             raise AssertionError(f"the matcher asked for itself {MATCHER_RUNS} times running")
+        # The `board` work items due: one push for them all, as the matcher function makes.
+        due = self.svc.work.reasons.count("board") - self.board_items_done
+        if due:
+            self.board_items_done += due
+            if board.push(self.svc):
+                self.pushed_at.append(self.svc.clock())
         # Who fits whom at the moment the matcher ran: the step's end is a second later, when
         # a pause may be over or a topic wait may have run out (a work item then is due).
         fitting = self._fitting_pairs()
@@ -949,12 +1158,17 @@ class KindredMachine(RuleBasedStateMachine):
                 f"{'still kept after' if kept else 'not kept without'} a `forget`"
             )
 
+    def _matcher_reasons(self) -> list[str]:
+        """The work items that make the matcher run a matching pass (a batch of only `board`
+        items does not)."""
+        return [r for r in self.svc.work.reasons if r != "board"]
+
     @invariant()
     def a_fitting_pair_always_has_a_matcher_run_coming(self) -> None:
         """A waiting seeker is matched as soon as a fitting volunteer is free: whenever a waiting
         seeker and a free volunteer fit each other, a work item since the matcher's last run
         will make it run. (Right after the matcher, no such pair is left: see `matcher`.)"""
-        if len(self.svc.work.reasons) > self.work_done:
+        if len(self._matcher_reasons()) > self.work_done:
             return
         fitting = self._fitting_pairs()
         assert not fitting, f"seekers fit free volunteers and no matcher run is due: {fitting}"
@@ -971,10 +1185,22 @@ class KindredMachine(RuleBasedStateMachine):
                     f"{peer.cid} was told of chats {sorted(peer.chats)}, "
                     f"the store has {sorted(conn.chats)}"
                 )
+                assert set(conn.joined) == peer.joined, (
+                    f"{peer.cid} was told it joined {sorted(peer.joined)}, "
+                    f"the store has {sorted(conn.joined)}"
+                )
+                assert set(conn.supervisors) == peer.watched, (
+                    f"{peer.cid} was told a supervisor is in {sorted(peer.watched)}, "
+                    f"the store has {sorted(conn.supervisors)}"
+                )
             else:
                 assert (conn.state, conn.session_id) == (peer.state, peer.session), (
                     f"{peer.cid} was told {peer.state} {peer.session}, "
                     f"the store has {conn.state} {conn.session_id}"
+                )
+                assert (conn.supervisor_id is not None) == bool(peer.watched), (
+                    f"{peer.cid} was told a supervisor is in {sorted(peer.watched)}, "
+                    f"the store has {conn.supervisor_id}"
                 )
 
     @invariant()
@@ -1009,6 +1235,61 @@ class KindredMachine(RuleBasedStateMachine):
             assert peer.position == place, (
                 f"{peer.cid} was last told place {peer.position}, it is at {place} of {len(keys)}"
             )
+
+    @invariant()
+    def a_whisper_never_reaches_a_seeker(self) -> None:
+        """No whisper was ever posted to a seeker's connection, delivered or not."""
+        seekers = {p.cid for p in self.peers.values() if not p.staff}
+        for cid in seekers:
+            whispers = [f for f in self.svc.notifier.wire.get(cid, []) if f["type"] == "whisper"]
+            assert whispers == [], f"{cid} got {whispers}"
+        for cid, frame in self.svc.notifier.undelivered:
+            assert not (cid in seekers and frame.type == "whisper"), f"{cid} was sent {frame}"
+
+    @invariant()
+    def every_link_to_a_supervisor_is_true_of_the_chat(self) -> None:
+        """A chat's supervisor is named on the items a relay reads, and nowhere else: the
+        seeker's connection, the volunteer's, and the supervisor's own (with the chat's two
+        sides) name each other exactly while the chat is active and that supervisor is in
+        it. One supervisor per chat."""
+        sessions = self.svc.store.sessions
+        for session in sessions.values():
+            if not session.active:
+                assert session.supervisor_id is None, f"an ended chat names one: {session}"
+        for conn in self.svc.store.conns.values():
+            if conn.supervisor_id is not None:
+                s = sessions.get(conn.session_id or "")
+                assert s is not None and s.active and s.supervisor_id == conn.supervisor_id
+                assert s.seeker_id == conn.connection_id, conn
+            for sid, sup in conn.supervisors.items():
+                s = sessions.get(sid)
+                assert s is not None and s.active and s.supervisor_id == sup, conn
+                assert s.volunteer_id == conn.connection_id and sid in conn.chats, conn
+            for sid, sides in conn.joined.items():
+                s = sessions.get(sid)
+                assert s is not None and s.active and s.supervisor_id == conn.connection_id
+                assert sides == JoinedChat(s.seeker_id, s.volunteer_id), (conn, s)
+        conns = self.svc.store.conns
+        for s in self._active():
+            if s.supervisor_id is None:
+                continue
+            seeker, vol, sup = (
+                conns.get(c) for c in (s.seeker_id, s.volunteer_id, s.supervisor_id)
+            )
+            assert seeker is None or seeker.supervisor_id == s.supervisor_id, (s, seeker)
+            assert vol is None or vol.supervisors.get(s.session_id) == s.supervisor_id, (s, vol)
+            assert sup is None or s.session_id in sup.joined, (s, sup)
+
+    @invariant()
+    def the_board_goes_to_supervisors_at_most_every_two_seconds(self) -> None:
+        """Pushes of the board are PUSH_DELAY_SECONDS apart at least; only supervisors still
+        connected follow it."""
+        gaps = [b - a for a, b in zip(self.pushed_at, self.pushed_at[1:], strict=False)]
+        assert all(g >= board.PUSH_DELAY_SECONDS for g in gaps), self.pushed_at
+        supervisors = {p.cid for p in self.peers.values() if p.role == "supervisor"}
+        open_ = {p.cid for p in self.peers.values() if not p.disconnected}
+        followers = set(self.svc.store.board_subscribers)
+        assert followers <= supervisors & open_, followers
 
     @invariant()
     def nobody_ever_got_internal(self) -> None:

@@ -65,6 +65,7 @@
     lastTypingSent: 0,
     resuming: false,
     distressBefore: null, // the check-in's distress answer, for the feedback's change
+    supervised: false, // a supervisor from the team is in this chat (issue 12)
   };
   var typingTimer = null;
   var sentTexts = []; // [{id, text}], newest last: never stored
@@ -213,6 +214,12 @@
       case "message":
         if (frame.sessionId === state.sessionId || !state.sessionId) addPeerMessage(frame);
         break;
+      case "supervisor_joined":
+        onSupervisor(frame, true);
+        break;
+      case "supervisor_left":
+        onSupervisor(frame, false);
+        break;
       case "typing":
         showTyping();
         break;
@@ -293,6 +300,7 @@
     state.sessionId = frame.sessionId;
     state.alias = (frame.peer && frame.peer.alias) || "a volunteer";
     state.sendSeq = 0;
+    state.supervised = false;
     $("peer-alias").textContent = state.alias;
     hideTyping();
     if (!firstVolunteer) addSystemLine("You're now talking with " + state.alias + ".");
@@ -310,6 +318,7 @@
     );
     state.endedSessionId = frame.sessionId || state.sessionId;
     state.resumeToken = null;
+    state.supervised = false;
     hideTyping();
     notice(null);
     K.show($("contact-box"), false);
@@ -727,7 +736,22 @@
 
   function addPeerMessage(frame) {
     hideTyping();
-    K.transcript.addPeer($("chat-log"), state.alias || "Volunteer", frame);
+    var who = frame.from === "supervisor" ? "Supervisor" : state.alias || "Volunteer";
+    K.transcript.addPeer($("chat-log"), who, frame);
+  }
+
+  /** A supervisor from the team joined or left this chat (issue 12): said once each time. */
+  function onSupervisor(frame, joined) {
+    if (!state.sessionId || frame.sessionId !== state.sessionId) return;
+    if (joined === !!state.supervised) return; // told again after a reconnection: said already
+    state.supervised = joined;
+    addSystemLine(
+      joined
+        ? "A supervisor from our team has joined this chat to support " +
+            (state.alias || "your volunteer") +
+            ". They may write to you too."
+        : "The supervisor has left the chat. " + (state.alias || "Your volunteer") + " is still here with you."
+    );
   }
 
   /** The address if it is an https: link, else null (nothing else becomes a link). */

@@ -9,6 +9,7 @@
 
   var K = window.Kindred;
   var el = K.el;
+  var WRITERS = ["seeker", "volunteer", "supervisor"];
 
   function messageNode(who, mine, text, time) {
     var node = el("div", { className: "msg " + (mine ? "msg-mine" : "msg-peer") });
@@ -24,13 +25,17 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  /** The peer's message, before the first peer message with a higher seq. */
+  /** The peer's message, before the first message of the same writer with a higher seq (in a
+   * chat a supervisor joined, each writer numbers their own messages: `from` tells them apart). */
   function addPeer(log, who, frame) {
     var node = messageNode(who, false, frame.text, K.clockTime(frame.sentAt));
+    var writer = WRITERS.indexOf(frame.from) >= 0 ? frame.from : "peer";
+    node.dataset.from = writer;
+    if (writer === "supervisor") node.classList.add("msg-supervisor");
     var before = null;
     if (typeof frame.seq === "number") {
       node.dataset.seq = String(frame.seq);
-      var peers = log.querySelectorAll(".msg-peer[data-seq]");
+      var peers = log.querySelectorAll('.msg-peer[data-seq][data-from="' + writer + '"]');
       for (var i = 0; i < peers.length; i += 1) {
         if (Number(peers[i].dataset.seq) > frame.seq) {
           before = peers[i];
@@ -47,6 +52,15 @@
   function addMine(log, text, clientMsgId) {
     var node = messageNode("You", true, text, K.clockTime());
     node.dataset.clientMsgId = clientMsgId;
+    log.appendChild(node);
+    scrollToEnd(log);
+    return node;
+  }
+
+  /** A whisper (issue 12): between a volunteer and a supervisor only, marked as such. */
+  function addWhisper(log, who, text, time, mine) {
+    var node = messageNode(who, mine, text, K.clockTime(time));
+    node.classList.add("msg-whisper");
     log.appendChild(node);
     scrollToEnd(log);
     return node;
@@ -88,6 +102,7 @@
   K.transcript = {
     addPeer: addPeer,
     addMine: addMine,
+    addWhisper: addWhisper,
     markNotSent: markNotSent,
     scrollToEnd: scrollToEnd,
   };

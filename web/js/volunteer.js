@@ -25,6 +25,11 @@
  * referral directory (config.json's `referrals`) as a `referral` card; "Quick reply" puts one of
  * config.json's `cannedReplies` (those of the languages ticked) into the message box at the
  * cursor, to be edited: only Send sends it, as an ordinary message.
+ * Supervision (issue 12): a volunteer's panel has "Ask a supervisor" (`escalate`, with an
+ * optional note) and, while a supervisor is in the chat, shows who and a whisper box. A
+ * supervisor sees the board (web/js/board.js), joins a chat from it or from an escalation
+ * alert, and gets a panel of that chat from the join on: every message labelled seeker,
+ * volunteer or theirs, a box that writes to both, a whisper box (the volunteer only), "Leave".
  */
 (function () {
   "use strict";
@@ -65,7 +70,7 @@
   var ALERT_WORDS = {
     risk: "Risk of suicide or self-harm",
     report: "Chat reported",
-    escalation: "Escalation",
+    escalation: "A volunteer asked for help",
     debrief: "Debrief requested", // issue 12: a volunteer asks to talk after a hard chat or shift
   };
 
@@ -97,6 +102,7 @@
   var available = false;
   var wantAvailable = false;
   var chats = {}; // sessionId -> panel state
+  var watching = {}; // supervisor: sessionId -> the panel of a chat they joined
   var panelCount = 0;
   var pendingReport = null;
   var pendingAssess = null;
@@ -635,6 +641,7 @@
     K.show($("who"), true);
     K.show($("sign-out"), true);
     showAlertsBox(isSupervisor());
+    K.show($("board-box"), isSupervisor());
     renderNotifyState();
     K.show($("view-login"), false);
     K.show($("view-console"), true);
@@ -665,6 +672,16 @@
       chats[id].node.remove();
     });
     chats = {};
+    Object.keys(watching).forEach(function (id) {
+      watching[id].node.remove();
+    });
+    watching = {};
+    K.show($("watching-box"), false);
+    ["board-chats", "board-volunteers"].forEach(function (id) {
+      $(id).querySelector("tbody").replaceChildren();
+    });
+    $("board-queue").textContent = "";
+    $("board-updated").textContent = "Waiting for the board…";
     unreadAlerts = 0;
     renderTitle();
     updateNoChats();
@@ -707,6 +724,11 @@
       maxAttempts: MAX_RECONNECTS,
       onOpen: function (info) {
         setConnected(true);
+        // The board comes at once, then whenever it changes (a new connection asks again).
+        if (isSupervisor()) client.send({ action: "board", subscribe: true });
+        Object.keys(watching).forEach(function (id) {
+          endWatch(watching[id], "Your connection dropped, so you left this chat.");
+        });
         if (info.reconnected) {
           // The server ended every chat when the connection closed and made us unavailable.
           Object.keys(chats).forEach(function (id) {
@@ -806,7 +828,30 @@
 
   function onFrame(frame) {
     var chat = frame.sessionId ? chats[frame.sessionId] : null;
+    var watched = frame.sessionId ? watching[frame.sessionId] : null;
+    if (watched && onWatchFrame(watched, frame)) return;
     switch (frame.type) {
+      case "board":
+        if (isSupervisor()) K.board.render(frame, { onJoin: joinChat, isMine: isOwnChat });
+        break;
+      case "joined":
+        openWatch(frame);
+        break;
+      case "supervisor_joined":
+        if (chat) onSupervisorJoined(chat, frame);
+        break;
+      case "supervisor_left":
+        if (chat) onSupervisorLeft(chat);
+        break;
+      case "whisper":
+        if (chat) {
+          K.transcript.addWhisper(part(chat, "log"), "Whisper from " + supervisorName(chat), frame.text, frame.sentAt);
+          noteUnreadChat(chat);
+        }
+        break;
+      case "escalated":
+        if (chat) onEscalated(chat, frame);
+        break;
       case "status":
         renderStatus(frame);
         K.care.onStatus(frame); // the shift, a pause, a check-in asked (issue 12)
@@ -866,6 +911,14 @@
   }
 
   function onError(frame) {
+    if (["join", "leave", "whisper", "escalate"].indexOf(frame.action) >= 0) {
+      // The server's own words say what went wrong (another supervisor joined, the chat ended).
+      notice(frame.message || ERROR_WORDS[frame.code] || "That didn't go through.", {
+        kind: "warn",
+        clearAfterMs: 8000,
+      });
+      return;
+    }
     if (frame.code === "session_expired") {
       // The server closes the connection next: sign in again (chats were ended for the seekers).
       signOut(frame.message || "Your sign-in has expired. Please sign in again.");
@@ -983,6 +1036,15 @@
     head.appendChild(document.createTextNode(" · " + K.clockTime(frame.at)));
     item.appendChild(head);
     item.appendChild(where);
+    if (frame.note) item.appendChild(el("p", { className: "alert-note", dir: "auto" }, "Note: " + frame.note));
+    if (frame.kind === "escalation" && isSupervisor() && frame.sessionId && !watching[frame.sessionId]) {
+      var join = el("button", { type: "button", className: "btn btn-secondary btn-small" }, "Join this chat");
+      join.addEventListener("click", function () {
+        join.disabled = true;
+        joinChat(frame.sessionId);
+      });
+      item.appendChild(join);
+    }
     $("alerts").insertBefore(item, $("alerts").firstChild);
     if (!chat) noteUnreadAlert();
     // A waiting seeker's alert can arrive after the matcher already gave them to this console
@@ -1026,10 +1088,11 @@
     return chat.node.querySelector('[data-role="' + role + '"]');
   }
 
-  function openChat(frame) {
+  /** A new panel from a template, its ids and labels made unique, about this chat. */
+  function newPanel(templateId, kind, sessionId) {
     panelCount += 1;
-    var node = $("chat-panel-template").content.firstElementChild.cloneNode(true);
-    var prefix = "chat" + panelCount + "-";
+    var node = $(templateId).content.firstElementChild.cloneNode(true);
+    var prefix = kind + panelCount + "-";
     node.querySelectorAll("[data-id]").forEach(function (n) {
       n.id = prefix + n.dataset.id;
     });
@@ -1037,7 +1100,12 @@
       n.setAttribute("for", prefix + n.dataset.for);
     });
     node.setAttribute("aria-labelledby", prefix + "title");
-    node.dataset.sessionId = frame.sessionId;
+    node.dataset.sessionId = sessionId;
+    return node;
+  }
+
+  function openChat(frame) {
+    var node = newPanel("chat-panel-template", "chat", frame.sessionId);
     var alias = (frame.peer && frame.peer.alias) || "Someone";
     var chat = {
       sessionId: frame.sessionId,
@@ -1224,8 +1292,9 @@
 
   function wirePanel(chat) {
     var node = chat.node;
-    var forms = ["referral-form", "transfer-form", "report-form", "block-form"];
+    var forms = ["escalate-form", "referral-form", "transfer-form", "report-form", "block-form"];
     var openers = {
+      escalate: "escalate-form",
       referral: "referral-form",
       transfer: "transfer-form",
       report: "report-form",
@@ -1273,23 +1342,10 @@
       });
     });
 
-    part(chat, "composer").addEventListener("submit", function (event) {
-      event.preventDefault();
-      var box = node.querySelector("textarea");
-      var text = box.value.trim();
-      if (!text || chat.ended) return;
-      if (sendMessage(chat, text)) {
-        box.value = "";
-        chat.lastTypingSent = 0;
-      }
-      box.focus();
-    });
-    var box = part(chat, "composer").querySelector("textarea");
-    box.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && K.enterSends()) {
-        event.preventDefault();
-        part(chat, "composer").requestSubmit();
-      }
+    var box = wireTextForm(chat, part(chat, "composer"), function (text) {
+      if (!sendMessage(chat, text)) return false;
+      chat.lastTypingSent = 0;
+      return true;
     });
     box.addEventListener("input", function () {
       var now = Date.now();
@@ -1336,6 +1392,20 @@
         node.querySelector('[data-act="referral"]').focus();
       }
     });
+    part(chat, "escalate-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var form = part(chat, "escalate-form");
+      var frame = { action: "escalate", sessionId: chat.sessionId };
+      var note = form.querySelector("textarea").value.trim();
+      if (note) frame.note = note;
+      if (send(frame)) {
+        form.reset();
+        closeForms();
+        panelNotice(chat, "Asking the supervisors on shift…");
+        node.querySelector('[data-act="escalate"]').focus();
+      }
+    });
+    wireWhisper(chat);
 
     part(chat, "transfer-form").addEventListener("submit", function (event) {
       event.preventDefault();
@@ -1363,6 +1433,29 @@
     });
   }
 
+  /**
+   * A panel's form with a text box (a reply, a whisper): the button or Enter (Shift + Enter
+   * makes a new line; see K.enterSends) gives its text to `sendText`, which says whether it
+   * went (then the box is emptied). Returns the box.
+   */
+  function wireTextForm(panel, form, sendText) {
+    var box = form.querySelector("textarea");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = box.value.trim();
+      if (!text || panel.ended) return;
+      if (sendText(text)) box.value = "";
+      box.focus();
+    });
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && K.enterSends()) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    return box;
+  }
+
   function addSystemLine(chat, words) {
     var log = part(chat, "log");
     log.appendChild(el("p", { className: "msg-system" }, words));
@@ -1378,7 +1471,8 @@
 
   function addPeerMessage(chat, frame) {
     hideTyping(chat);
-    K.transcript.addPeer(part(chat, "log"), chat.alias, frame);
+    var who = frame.from === "supervisor" ? "Supervisor " + supervisorName(chat) : chat.alias;
+    K.transcript.addPeer(part(chat, "log"), who, frame);
   }
 
   function sendMessage(chat, text) {
@@ -1391,7 +1485,7 @@
   }
 
   function markNotSent(clientMsgId, words) {
-    K.transcript.markNotSent($("chats"), clientMsgId, words);
+    K.transcript.markNotSent($("main"), clientMsgId, words);
   }
 
   function showTyping(chat) {
@@ -1421,16 +1515,195 @@
       n.disabled = true;
     });
     K.show(composer, false);
-    ["end", "referral", "transfer", "block"].forEach(function (act) {
+    ["escalate", "end", "referral", "transfer", "block"].forEach(function (act) {
       K.show(chat.node.querySelector('[data-act="' + act + '"]'), false);
     });
     K.show(part(chat, "canned"), false);
     K.show(part(chat, "referral-form"), false);
+    K.show(part(chat, "escalate-form"), false);
+    K.show(part(chat, "whisper-form"), false);
+    K.show(part(chat, "supervisor-here"), false);
     K.show(part(chat, "transfer-form"), false);
     K.show(part(chat, "block-form"), false);
     K.show(chat.node.querySelector('[data-act="close"]'), true);
     renderStatus();
     announce("Chat with " + chat.alias + " ended.");
+  }
+
+  // ---- supervision (issue 12) -----------------------------------------------------------------
+
+  function isOwnChat(sessionId) {
+    return !!chats[sessionId] && !chats[sessionId].ended;
+  }
+
+  function supervisorName(chat) {
+    return chat.supervisor || "";
+  }
+
+  /** The whisper box of a panel (a volunteer's own chat, or one a supervisor joined). */
+  function wireWhisper(panel) {
+    wireTextForm(panel, part(panel, "whisper-form"), function (text) {
+      if (!send({ action: "whisper", sessionId: panel.sessionId, text: text })) return false;
+      K.transcript.addWhisper(part(panel, "log"), "You, whispering", text, null, true);
+      return true;
+    });
+  }
+
+  function onEscalated(chat, frame) {
+    var words;
+    if (!frame.sent) {
+      words =
+        "The supervisors were already alerted at " +
+        K.clockTime(frame.alertedAt) +
+        ". You can ask again two minutes after that.";
+    } else if (!frame.supervisorsOnShift) {
+      words =
+        "No supervisor is on shift right now, so nobody was alerted. Follow your own steps for getting help, and stay with the person.";
+    } else {
+      words =
+        frame.supervisorsOnShift === 1
+          ? "The supervisor on shift was alerted at " + K.clockTime(frame.alertedAt) + "."
+          : "The " + frame.supervisorsOnShift + " supervisors on shift were alerted at " + K.clockTime(frame.alertedAt) + ".";
+    }
+    panelNotice(chat, words, frame.sent && frame.supervisorsOnShift ? "ok" : "warn");
+    announce(words);
+  }
+
+  function onSupervisorJoined(chat, frame) {
+    chat.supervisor = frame.supervisor || "A supervisor";
+    var here = part(chat, "supervisor-here");
+    here.textContent = chat.supervisor + " (supervisor) is in this chat.";
+    K.show(here, true);
+    K.show(part(chat, "whisper-form"), true);
+    addSystemLine(chat, chat.supervisor + " (supervisor) joined. " + chat.alias + " was told a supervisor joined.");
+    announce(chat.supervisor + " joined your chat with " + chat.alias + ".");
+  }
+
+  function onSupervisorLeft(chat) {
+    var name = chat.supervisor || "The supervisor";
+    chat.supervisor = null;
+    K.show(part(chat, "supervisor-here"), false);
+    K.show(part(chat, "whisper-form"), false);
+    addSystemLine(chat, name + " (supervisor) left the chat.");
+  }
+
+  function joinChat(sessionId) {
+    if (watching[sessionId]) {
+      watching[sessionId].node.scrollIntoView({ block: "nearest" });
+      return;
+    }
+    send({ action: "join", sessionId: sessionId });
+  }
+
+  /** A chat this supervisor joined: its panel, from the join on. */
+  function openWatch(frame) {
+    var node = newPanel("watch-panel-template", "watch", frame.sessionId);
+    var watch = {
+      sessionId: frame.sessionId,
+      seeker: frame.seeker || "the seeker",
+      volunteer: frame.volunteer || "the volunteer",
+      node: node,
+      sendSeq: 0,
+      ended: false,
+    };
+    watching[frame.sessionId] = watch;
+    part(watch, "seeker").textContent = watch.seeker;
+    part(watch, "volunteer").textContent = watch.volunteer;
+    part(watch, "ref").textContent = chatRef(frame.sessionId);
+    part(watch, "since").textContent = "started " + K.clockTime(frame.startedAt);
+    showWatchLevel(watch, frame.level);
+    part(watch, "log").setAttribute("aria-label", "Messages of " + watch.seeker + " and " + watch.volunteer);
+    wireWatch(watch);
+    // An escalation's "Join this chat" is done with.
+    $("alerts")
+      .querySelectorAll("li")
+      .forEach(function (item) {
+        var button = item.dataset.sessionId === frame.sessionId && item.querySelector("button");
+        if (button) {
+          button.disabled = true;
+          button.textContent = "Joined";
+        }
+      });
+    $("watching").appendChild(node);
+    K.show($("watching-box"), true);
+    addSystemLine(watch, "You joined. " + watch.seeker + " and " + watch.volunteer + " were told a supervisor joined.");
+    announce("You joined the chat of " + watch.seeker + " with " + watch.volunteer + ".");
+    part(watch, "composer").querySelector("textarea").focus();
+  }
+
+  function wireWatch(watch) {
+    wireTextForm(watch, part(watch, "composer"), function (text) {
+      return sendMessage(watch, text);
+    });
+    wireWhisper(watch);
+    watch.node.querySelector('[data-act="leave"]').addEventListener("click", function () {
+      send({ action: "leave", sessionId: watch.sessionId });
+    });
+    watch.node.querySelector('[data-act="close"]').addEventListener("click", function () {
+      delete watching[watch.sessionId];
+      watch.node.remove();
+      K.show($("watching-box"), Object.keys(watching).length > 0);
+      $("watching-title").setAttribute("tabindex", "-1");
+      $("watching-title").focus();
+    });
+  }
+
+  function showWatchLevel(watch, level) {
+    level = LEVEL_WORDS[level] ? level : "none";
+    part(watch, "level-now").dataset.level = level;
+    part(watch, "level-word").textContent = LEVEL_WORDS[level];
+    watch.node.classList.toggle("has-risk", level !== "none");
+  }
+
+  /** A frame about a chat this supervisor joined; false for what the rest handles (alerts). */
+  function onWatchFrame(watch, frame) {
+    var log = part(watch, "log");
+    switch (frame.type) {
+      case "alert":
+        if (frame.kind === "risk" && frame.level) showWatchLevel(watch, frame.level);
+        return false; // listed with the other alerts too
+      case "message":
+        K.transcript.addPeer(
+          log,
+          frame.from === "volunteer" ? watch.volunteer + " (volunteer)" : watch.seeker + " (seeker)",
+          frame
+        );
+        return true;
+      case "whisper":
+        K.transcript.addWhisper(log, "Whisper from " + watch.volunteer, frame.text, frame.sentAt);
+        return true;
+      case "peer_away":
+        addSystemLine(watch, watch.seeker + "'s connection dropped. They may come back in a moment.");
+        return true;
+      case "peer_back":
+        addSystemLine(watch, watch.seeker + " is back.");
+        return true;
+      case "ended":
+        endWatch(watch, "The chat has ended.");
+        return true;
+      case "supervisor_left":
+        endWatch(watch, "You left this chat.");
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  function endWatch(watch, words) {
+    if (watch.ended) return;
+    watch.ended = true;
+    watch.node.classList.add("is-ended");
+    panelNotice(watch, words);
+    addSystemLine(watch, words);
+    ["composer", "whisper-form"].forEach(function (role) {
+      part(watch, role).querySelectorAll("textarea, button").forEach(function (n) {
+        n.disabled = true;
+      });
+      K.show(part(watch, role), false);
+    });
+    K.show(watch.node.querySelector('[data-act="leave"]'), false);
+    K.show(watch.node.querySelector('[data-act="close"]'), true);
+    announce(words);
   }
 
   // ---- start --------------------------------------------------------------------------------

@@ -6,7 +6,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from kindred import care, matching, positions, referrals, seeker_checkin, sessions
+from kindred import (
+    board,
+    care,
+    matching,
+    positions,
+    referrals,
+    seeker_checkin,
+    sessions,
+    supervision,
+)
 from kindred.chat_end import end_session, leave
 from kindred.contact_details import contact_details_in
 from kindred.crisis import alert_report, level_of, on_assessed, on_chat_signal
@@ -18,14 +27,18 @@ from kindred.protocol import (
     Assessed,
     Availability,
     Block,
+    Board,
     Checkin,
     End,
     Ended,
     ErrorCode,
     ErrorFrame,
+    Escalate,
     Feedback,
     Forget,
     Forgotten,
+    Join,
+    Leave,
     Match,
     Message,
     MessageOut,
@@ -40,10 +53,12 @@ from kindred.protocol import (
     Resources,
     ResourcesOut,
     Resumed,
+    SupervisorJoined,
     Thanks,
     Transfer,
     Typing,
     TypingOut,
+    Whisper,
     now_iso,
     parse_action,
 )
@@ -192,6 +207,9 @@ def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) ->
             position=position,
         ),
     )
+    if conn.state == "chatting" and conn.session_id and conn.supervisor_id:
+        # A supervisor is in the chat (they may have joined while the seeker was away).
+        svc.notifier.send(conn.connection_id, SupervisorJoined(sessionId=conn.session_id))
     return replace(conn, resume_hash=token_hash)
 
 
@@ -247,22 +265,48 @@ def _availability(svc: Services, conn: Connection, action: Availability) -> None
 
 
 def relay_message(svc: Services, conn: Connection, action: Message) -> None:
-    """The hot path: one read (the sender's connection), one post (to the peer)."""
-    session_id, peer = _chat_of(conn, action.sessionId, "message")
-    if _refused_for_contact_details(svc, conn, session_id, action):
+    """The hot path: one read (the sender's connection), one post per reader (the peer, and a
+    supervisor who joined the chat; in a joined chat every message says who wrote it). A message
+    with contact details is refused before anything is relayed."""
+    chat = supervision.route(conn, action.sessionId, "message")
+    if _refused_for_contact_details(svc, conn, chat.session_id, action):
         return
+    joined = chat.supervisor is not None or chat.side == "supervisor"
     frame = MessageOut(
-        sessionId=session_id,
+        sessionId=chat.session_id,
         text=action.text,
         sentAt=now_iso(),
         clientMsgId=action.clientMsgId,
         seq=action.seq,
+        from_=chat.side if joined else None,
     )
-    delivered = svc.notifier.send(peer, frame)
+    gone = [reader for reader in chat.readers() if not svc.notifier.send(reader, frame)]
     if conn.role == "seeker" and (level := level_of(action.text)) is not None:
-        on_chat_signal(svc, session_id, level)
-    if not delivered:
-        _peer_gone(svc, conn, session_id, peer, action.clientMsgId)
+        on_chat_signal(svc, chat.session_id, level)
+    for reader in gone:
+        if _reader_gone(
+            svc, conn, chat, reader, action="message", client_msg_id=action.clientMsgId
+        ):
+            break
+
+
+def _reader_gone(
+    svc: Services,
+    conn: Connection,
+    chat: supervision.Route,
+    reader: str,
+    *,
+    action: str,
+    client_msg_id: str | None,
+) -> bool:
+    """A post to someone in the chat met a 410. A supervisor who is gone leaves the chat, which
+    goes on for the others; for a seeker or volunteer, see _peer_gone. True when the sender
+    was told (then nothing more is to be said of this frame)."""
+    if reader == chat.supervisor:
+        supervision.unlink(svc, chat.session_id, reader, chat.sides)
+        return False
+    _peer_gone(svc, conn, chat.session_id, reader, client_msg_id, action=action)
+    return True
 
 
 # What the refusal names, by kind (kindred.contact_details.KINDS).
@@ -342,6 +386,22 @@ def _peer_gone(
         end_session(svc, session, by=peer, reason_for_ender=None, reason_for_other="peer_left")
 
 
+def _whisper(svc: Services, conn: Connection, action: Whisper) -> None:
+    """Between a chat's volunteer and its joined supervisor only: one read, one post."""
+    chat, reader, frame = supervision.whisper_to(conn, action)
+    if not svc.notifier.send(reader, frame):
+        _reader_gone(svc, conn, chat, reader, action="whisper", client_msg_id=None)
+
+
+def _escalate(svc: Services, conn: Connection, action: Escalate) -> None:
+    if not conn.is_staff:
+        raise ProtocolError(
+            "not_allowed", "Only the volunteer in a chat asks a supervisor.", action="escalate"
+        )
+    session_id, _ = _chat_of(conn, action.sessionId, "escalate")
+    supervision.escalate(svc, conn, session_id, action.note)
+
+
 def _typing(svc: Services, conn: Connection, action: Typing) -> None:
     session_id, peer = _chat_of(conn, action.sessionId, "typing")
     if not svc.notifier.send(peer, TypingOut(sessionId=session_id)) and not _peer_is_away(
@@ -357,6 +417,7 @@ def _end(svc: Services, conn: Connection, action: End) -> None:
         # A waiting seeker leaves quietly (there was no chat); those behind move up.
         if svc.queue.leave_queue(conn) and conn.queue_key:
             positions.after_leaving(svc, conn.queue_key)
+            board.changed(svc)
         return
     if conn.role == "seeker" and conn.state == "idle":
         return  # nothing to end; `end` twice is harmless
@@ -484,9 +545,12 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         # A seeker whose socket dropped waits in the queue, unmatched, for their resume.
         away=seeker.away_until is not None,
     )
-    if not svc.chats.end_chat(session, requeue=entry):
+    ended = svc.chats.end_chat(session, requeue=entry)
+    if ended is None:
         raise ProtocolError("not_in_chat", "That chat has ended.", action="transfer")
     svc.notifier.send(conn.connection_id, Ended(sessionId=session_id, reason="transferred"))
+    if ended.supervisor_id is not None:
+        svc.notifier.send(ended.supervisor_id, Ended(sessionId=session_id, reason="transferred"))
     care.after_chat(svc, session)  # a transferred risk chat pauses its volunteer too
     if seeker.away_until is None:
         token, token_hash = new_resume_token()
@@ -507,6 +571,7 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
     positions.after_joining(svc, entry.queue_key, head)
     metrics.add_metric(name="Transfers", unit="Count", value=1)
     svc.work.nudge("transfer")
+    board.changed(svc)
 
 
 def _assess(svc: Services, conn: Connection, action: Assess) -> None:
@@ -527,6 +592,8 @@ def _assess(svc: Services, conn: Connection, action: Assess) -> None:
         extra={"session": session_id, "risk_level": action.level, "previous": change.previous},
     )
     on_assessed(svc, change)
+    if change.session.level != change.previous:
+        board.changed(svc)
 
 
 def _forget(svc: Services, conn: Connection, action: Forget) -> None:
@@ -571,4 +638,9 @@ _HANDLERS: dict[type[Any], Callable[[Services, Connection, Any], None]] = {
     Referral: _referral,
     Checkin: care.checkin,
     Reauth: sessions.reauth,
+    Escalate: _escalate,
+    Join: supervision.join,
+    Whisper: _whisper,
+    Leave: supervision.leave,
+    Board: board.watch,
 }

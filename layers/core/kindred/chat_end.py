@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kindred import care, positions
+from kindred import board, care, positions
 from kindred.observability import metrics
 from kindred.protocol import Ended, EndReason
 from kindred.records import Connection, Session
@@ -20,15 +20,22 @@ def end_session(
     """End the chat once; False if it had already ended (then nobody is told twice).
 
     `by` is the connection that caused the end; it is told `reason_for_ender` (if any) and the
-    other side `reason_for_other`. The volunteer's freed slot wakes the matcher.
+    other side `reason_for_other`, as is a supervisor who had joined the chat (issue 12). The
+    volunteer's freed slot wakes the matcher.
     """
-    if not svc.chats.end_chat(session):
+    ended = svc.chats.end_chat(session)
+    if ended is None:
         return False
     metrics.add_metric(name="ChatsEnded", unit="Count", value=1)
-    for side in (session.seeker_id, session.volunteer_id):
+    # (The chat as it ended: read again if it changed meanwhile, a resumed seeker for one.)
+    for side in (ended.seeker_id, ended.volunteer_id):
         reason = reason_for_ender if side == by else reason_for_other
         if reason is not None:
             svc.notifier.send(side, Ended(sessionId=session.session_id, reason=reason))
+    if ended.supervisor_id is not None and ended.supervisor_id != by:
+        svc.notifier.send(
+            ended.supervisor_id, Ended(sessionId=session.session_id, reason=reason_for_other)
+        )
     # After a chat at high or imminent risk, its volunteer's pause (kindred.care).
     care.after_chat(svc, session)
     if session.level is not None and (by != session.seeker_id or reason_for_ender is not None):
@@ -39,6 +46,7 @@ def end_session(
 
         send_crisis_lines(svc, session.seeker_id, "ended")
     svc.work.nudge("slot_freed")
+    board.changed(svc)
     return True
 
 
@@ -47,6 +55,7 @@ def leave(svc: Services, conn: Connection, session_ids: list[str]) -> None:
     `peer_left`; a waiting seeker leaves the queue."""
     if conn.state == "waiting" and svc.queue.leave_queue(conn) and conn.queue_key:
         positions.after_leaving(svc, conn.queue_key)
+        board.changed(svc)
     for session_id in session_ids:
         session = svc.chats.get_session(session_id)
         if session is not None:

@@ -7,7 +7,7 @@ import secrets
 
 from pydantic import TypeAdapter, ValidationError
 
-from kindred import care, edges
+from kindred import board, care, edges, supervision
 from kindred.chat_end import leave
 from kindred.events import ConnectRequest, DisconnectRequest
 from kindred.observability import logger, metrics
@@ -113,6 +113,11 @@ def _resume(svc: Services, connection_id: str, token: str) -> bool:
         svc.notifier.close(old.connection_id)
     elif old.state == "chatting" and old.peer_id and old.session_id:
         svc.notifier.send(old.peer_id, PeerBack(sessionId=old.session_id))
+        if old.supervisor_id:
+            # Still joined (they may have left while the seeker was away)?
+            taken = svc.connections.get_connection(connection_id)
+            if taken is not None and taken.supervisor_id:
+                svc.notifier.send(taken.supervisor_id, PeerBack(sessionId=old.session_id))
     if new_key is not None:
         # The matcher passed over this seeker while they were away: wake it for them now.
         svc.work.nudge("seeker_waiting")
@@ -138,6 +143,8 @@ def disconnect(svc: Services, req: DisconnectRequest) -> None:
             if conn.state == "chatting" and conn.peer_id and conn.session_id:
                 # A 410 here is the volunteer's own $disconnect's or the sweeper's to handle.
                 svc.notifier.send(conn.peer_id, PeerAway(sessionId=conn.session_id))
+                if conn.supervisor_id:
+                    svc.notifier.send(conn.supervisor_id, PeerAway(sessionId=conn.session_id))
             metrics.add_metric(name="SeekersAway", unit="Count", value=1)
             logger.info("away", extra={"state": conn.state, "status": req.status_code})
             return
@@ -167,11 +174,16 @@ def release(svc: Services, conn: Connection) -> None:
         svc.pool.remove_slot(conn.connection_id)
         if conn.role == "supervisor":
             svc.pool.leave_shift(conn.connection_id)
+            svc.board.unsubscribe(conn.connection_id)
         current = svc.connections.get_connection(conn.connection_id) or conn
+        # A supervisor leaves the chats they joined (the chats go on); then their own end.
+        supervision.leave_every_chat(svc, current)
         leave(svc, conn, list(current.chats))
         care.left_shift(svc, slot)  # the account's break starts (kindred.care)
         if slot is not None and slot.available:
             edges.after_shift_change(svc, available=False)
+        if slot is not None:
+            board.changed(svc)
     else:
         leave(svc, conn, [conn.session_id] if conn.session_id else [])
     if conn.resume_hash:

@@ -8,6 +8,7 @@ at the first signal of each chat (or the first rise the volunteer sets), at most
 
 from __future__ import annotations
 
+from kindred import board
 from kindred.observability import logger, metrics
 from kindred.protocol import Alert, AlertKind, Level, ResourcesOut, ResourcesReason, iso_time
 from kindred.records import Connection, LevelChange, Session
@@ -91,6 +92,7 @@ def on_chat_signal(svc: Services, session_id: str, level: Level) -> None:
     _crisis_lines_once(svc, change.session)
     if change.rose:
         _alert_rise(svc, change.session, alert_volunteer=True)
+        board.changed(svc)
 
 
 def on_assessed(svc: Services, change: LevelChange) -> None:

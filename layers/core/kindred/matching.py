@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 
-from kindred import care, edges, positions, seeker_checkin
+from kindred import board, care, edges, positions, seeker_checkin
 from kindred.chat_end import end_session
 from kindred.crisis import level_of, on_waiting_seeker_at_risk, send_crisis_lines
 from kindred.observability import logger, metrics
@@ -96,6 +96,7 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
         on_waiting_seeker_at_risk(svc, conn, level, alert_supervisors=rose)
     positions.after_joining(svc, entry.queue_key, head)
     svc.work.nudge("seeker_waiting")
+    board.changed(svc)
     # Counted once the seeker is in the queue: a refused `match` counts nothing.
     seeker_checkin.count(svc, seeker_checkin.before_tally(action.checkin))
     if waits_for_a_topic(entry) and svc.settings.topic_fallback_seconds > 0:
@@ -193,6 +194,7 @@ def set_availability(svc: Services, conn: Connection, action: Availability) -> N
             # Nothing else may wake the matcher when the pause is over (a pause past SQS's
             # longest delay is the sweeper's); past the cap, only a new shift does.
             svc.work.nudge("pause_over", delay_seconds=delay_until(slot.paused_until, svc.clock()))
+    board.changed(svc)
 
 
 # ---- the matcher -----------------------------------------------------------------------------
@@ -363,6 +365,8 @@ def run_matcher(svc: Services) -> int:
         # Only an attempted match moves anyone (a match undone by a gone volunteer sends its
         # seeker to the front); a pass that found no pair costs no more than before.
         positions.after_matching(svc, first_read, ROUND_SEEKERS, pace)
+    if attempted:
+        board.changed(svc)
     return started
 
 

@@ -9,7 +9,10 @@ from kindred.impact import CheckinTally
 from kindred.protocol import Level, ServerFrame
 from kindred.records import (
     CareRecord,
+    ChatRow,
     Connection,
+    Escalation,
+    JoinedChat,
     LevelChange,
     MatchPace,
     QueueEntry,
@@ -32,6 +35,24 @@ class TableView:
     slots: list[VolunteerSlot]
     shift: list[str]
     active_sessions: list[Session]
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """What the supervisors' board shows, read in a few Queries (never a Scan)."""
+
+    queue: list[QueueEntry]
+    slots: list[VolunteerSlot]
+    chats: list[ChatRow]
+
+
+@dataclass(frozen=True)
+class PushStart:
+    """What starting a push of the board found: the subscribers to push to now (none: no
+    push), or a push claimed too recently to start yet (since `pending_since_ms`)."""
+
+    subscribers: list[str]
+    pending_since_ms: int | None = None
 
 
 class Conflict(Exception):
@@ -216,10 +237,12 @@ class Chats(Protocol):
         conditions on the slot's item, so no race hands a paused volunteer a chat.
         """
 
-    def end_chat(self, session: Session, *, requeue: QueueEntry | None = None) -> bool:
-        """End an active session and free the volunteer's slot; False if it had already ended.
+    def end_chat(self, session: Session, *, requeue: QueueEntry | None = None) -> Session | None:
+        """End an active session and free the volunteer's slot; None if it had already ended.
 
-        With `requeue`, the seeker goes back into the queue in the same transaction (transfer).
+        Returns the chat as it was when it ended (read again if it changed meanwhile: a
+        supervisor who joined it, whose links end with it, issue 12). With `requeue`, the
+        seeker goes back into the queue in the same transaction (transfer).
         """
 
     def get_session(self, session_id: str) -> Session | None: ...
@@ -246,6 +269,43 @@ class Chats(Protocol):
 
     def delete_session(self, session_id: str) -> str | None:
         """Delete a chat's record; returns its volunteer's account id (None if it was gone)."""
+
+    def escalate(
+        self, session_id: str, *, volunteer_id: str, now_ms: int, again_after_ms: int
+    ) -> Escalation | None:
+        """The chat's volunteer asks for help: one conditional write notes it at `now_ms`,
+        unless it was noted less than `again_after_ms` before (then nothing is written and
+        `alert` is False). None (no write) if the chat is not active or not `volunteer_id`'s."""
+
+    def join_chat(self, session: Session, supervisor_id: str, supervisor_alias: str) -> bool:
+        """One transaction: the supervisor joins this active chat; the chat, both sides'
+        connections and the supervisor's own name each other. False (nothing written) if the
+        chat ended or has a supervisor, or a side moved on or is gone."""
+
+    def leave_chat(self, session_id: str, supervisor_id: str, sides: JoinedChat) -> bool:
+        """The supervisor leaves the chat: every link that is still there goes, in one
+        transaction. False if the supervisor was not joined to it (nothing to undo)."""
+
+
+class BoardState(Protocol):
+    """The supervisors' board (issue 12): who receives it, whether a push is due, the chats."""
+
+    def subscribe(self, connection_id: str) -> None: ...
+
+    def unsubscribe(self, connection_id: str) -> None: ...
+
+    def claim_push(self, now_ms: int, stale_before_ms: int) -> bool:
+        """Something the board shows changed: True for the one caller that must have a push
+        sent (someone subscribes and no push is pending since `stale_before_ms` or later);
+        one conditional write, nothing written otherwise."""
+
+    def start_push(self, claimed_by_ms: int) -> PushStart:
+        """A push begins if one was claimed at `claimed_by_ms` or before: from then on none is
+        pending, and the subscribers are returned (one conditional write). A push claimed
+        later is left pending (its own work item is on its way)."""
+
+    def board_view(self) -> BoardView:
+        """The waiting queue, every volunteer's slot and every active chat."""
 
 
 class Safeguards(Protocol):
@@ -305,6 +365,7 @@ class Store(
     WaitingQueue,
     VolunteerPool,
     Chats,
+    BoardState,
     Safeguards,
     Admissions,
     Impact,

@@ -218,6 +218,42 @@ class Checkin(_Action):
     state: CheckinState
 
 
+class Escalate(_ChatAction):
+    """Addition (v2, issue 12): the volunteer asks the supervisors on shift for help; the note
+    is relayed in their alert and never stored."""
+
+    action: Literal["escalate"]
+    note: RelayedText | None = Field(default=None, max_length=500)
+
+
+class Join(_Action):
+    """Addition (v2, issue 12): a supervisor steps into a chat."""
+
+    action: Literal["join"]
+    sessionId: SessionId
+
+
+class Whisper(_ChatAction):
+    """Addition (v2, issue 12): between a chat's volunteer and its joined supervisor only."""
+
+    action: Literal["whisper"]
+    text: RequiredRelayedText = Field(min_length=1, max_length=4000)
+
+
+class Leave(_Action):
+    """Addition (v2, issue 12): the joined supervisor leaves the chat."""
+
+    action: Literal["leave"]
+    sessionId: SessionId
+
+
+class Board(_Action):
+    """Addition (v2, issue 12): a supervisor starts or stops receiving the board."""
+
+    action: Literal["board"]
+    subscribe: bool
+
+
 class Ping(_Action):
     action: Literal["ping"]
 
@@ -244,6 +280,11 @@ ClientAction = Annotated[
     | Assess
     | Referral
     | Checkin
+    | Escalate
+    | Join
+    | Whisper
+    | Leave
+    | Board
     | Ping
     | Reauth,
     Field(discriminator="action"),
@@ -333,7 +374,7 @@ class _Frame(BaseModel):
 
     def wire(self) -> bytes:
         """The frame as sent: JSON without the optional fields that are not set."""
-        return self.model_dump_json(exclude_none=True).encode()
+        return self.model_dump_json(exclude_none=True, by_alias=True).encode()
 
 
 class Queued(_Frame):
@@ -382,6 +423,8 @@ class MessageOut(_Frame):
     sentAt: str
     clientMsgId: str | None = None
     seq: int | None = None
+    # Addition (v2, issue 12): who wrote it, in a chat a supervisor has joined (only there).
+    from_: Role | None = Field(default=None, serialization_alias="from")
 
 
 class _ChatFrame(_Frame):
@@ -437,6 +480,7 @@ class Alert(_Frame):
     volunteer: str | None = None  # the volunteer's display name (what the seeker sees)
     seeker: str | None = None  # the seeker's alias
     startedAt: str | None = None  # when the chat started
+    note: str | None = None  # kind `escalation`: the volunteer's note, relayed, never stored
 
 
 class Assessed(_Frame):
@@ -445,6 +489,104 @@ class Assessed(_Frame):
     type: Literal["assessed"] = "assessed"
     sessionId: str
     level: AssessLevel
+
+
+class Escalated(_Frame):
+    """Addition (v2, issue 12): the answer to `escalate`. `sent`: the supervisors on shift were
+    alerted now; false: they were alerted of this chat at `alertedAt`, too recently to be again.
+    `supervisorsOnShift` (when sent): how many were alerted (0: nobody is on shift)."""
+
+    type: Literal["escalated"] = "escalated"
+    sessionId: str
+    sent: bool
+    alertedAt: str
+    supervisorsOnShift: int | None = None
+
+
+class Joined(_Frame):
+    """Addition (v2, issue 12): the answer to `join`, to the supervisor."""
+
+    type: Literal["joined"] = "joined"
+    sessionId: str
+    volunteer: str
+    seeker: str
+    startedAt: str
+    level: Level | None = None
+
+
+class SupervisorJoined(_ChatFrame):
+    """Addition (v2, issue 12): to the chat's volunteer (with the supervisor's display name)
+    and seeker (without)."""
+
+    type: Literal["supervisor_joined"] = "supervisor_joined"
+    supervisor: str | None = None
+
+
+class SupervisorLeft(_ChatFrame):
+    """Addition (v2, issue 12): to the chat's volunteer, seeker and the supervisor who left."""
+
+    type: Literal["supervisor_left"] = "supervisor_left"
+
+
+class WhisperOut(_Frame):
+    """Addition (v2, issue 12): from the volunteer to the joined supervisor or back; never to
+    the seeker."""
+
+    type: Literal["whisper"] = "whisper"
+    sessionId: str
+    text: str
+    sentAt: str
+    from_: Literal["volunteer", "supervisor"] = Field(serialization_alias="from")
+
+
+class BoardQueue(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    waiting: int
+    longestWaitSeconds: int
+    atRisk: int
+    byLanguage: dict[str, int]
+
+
+class BoardVolunteer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str
+    role: Role
+    available: bool
+    activeChats: int
+    capacity: int
+    onShiftSince: str | None = None  # while on shift (kindred.care)
+    pausedUntil: str | None = None  # while a risk pause runs
+    paused: PauseReason | None = None  # why no new chat comes now: `risk` or `shift_cap`
+
+
+class BoardChat(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    sessionId: str
+    volunteer: str
+    seeker: str
+    startedAt: str
+    level: Level | None = None
+    escalated: bool
+    supervisor: str | None = None
+
+
+class BoardLeftOut(BaseModel):
+    """How many rows a board too large for one frame leaves out (the last in its order)."""
+
+    model_config = ConfigDict(frozen=True)
+    volunteers: int
+    chats: int
+
+
+class BoardOut(_Frame):
+    """Addition (v2, issue 12): the supervisors' board; no message text, ever."""
+
+    type: Literal["board"] = "board"
+    at: str
+    queue: BoardQueue
+    volunteers: list[BoardVolunteer]
+    chats: list[BoardChat]
+    leftOut: BoardLeftOut | None = None
 
 
 class ResourceItem(BaseModel):
@@ -553,6 +695,12 @@ ServerFrame = (
     | Alert
     | Assessed
     | ReferralOut
+    | Escalated
+    | Joined
+    | SupervisorJoined
+    | SupervisorLeft
+    | WhisperOut
+    | BoardOut
     | ResourcesOut
     | ErrorFrame
     | Resumed

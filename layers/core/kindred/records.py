@@ -44,6 +44,15 @@ def is_urgent(priority: int) -> bool:
 
 
 @dataclass(frozen=True)
+class JoinedChat:
+    """A chat a supervisor joined (issue 12): its two sides' connections, kept on the
+    supervisor's connection so that what they write reaches both with no read."""
+
+    seeker_id: str
+    volunteer_id: str
+
+
+@dataclass(frozen=True)
 class Connection:
     """One open WebSocket. No name, e-mail, IP address or device id is ever kept."""
 
@@ -76,6 +85,11 @@ class Connection:
     # queue ahead of normal priority (epoch ms, newest first, a few at most).
     alerted_level: Level | None = None
     urgent_queued_ms: tuple[int, ...] = ()
+    # Supervision (issue 12): a relay reads only the sender's item, so each side of a joined
+    # chat keeps the supervisor's connection, and the supervisor keeps the chat's two sides.
+    supervisor_id: str | None = None  # seeker: the supervisor joined to their chat
+    supervisors: dict[str, str] = field(default_factory=dict)  # staff: session -> supervisor
+    joined: dict[str, JoinedChat] = field(default_factory=dict)  # supervisor: chats joined
 
     @property
     def is_staff(self) -> bool:
@@ -163,6 +177,11 @@ class Session:
     # detector sees, and set (up or down) by the volunteer's `assess`. None: no risk noted.
     level: Level | None = None
     crisis_notified: bool = False  # the seeker got crisis lines in this chat (once per chat)
+    # Supervision (issue 12): the supervisor joined to it (one at a time), and when its
+    # volunteer last alerted the supervisors (`escalate`), epoch ms.
+    supervisor_id: str | None = None
+    supervisor_alias: str = ""
+    escalated_at_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +194,29 @@ class LevelChange:
     @property
     def rose(self) -> bool:
         return level_rank(self.session.level) > level_rank(self.previous)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """What one `escalate` found: the chat as it now is, and whether the supervisors are to be
+    alerted now (False: they were at `session.escalated_at_ms`, too recently to be again)."""
+
+    session: Session
+    alert: bool
+
+
+@dataclass(frozen=True)
+class ChatRow:
+    """An active chat as the supervisors' board shows it (issue 12): who, since when, its
+    level, whether its volunteer asked for help, and who joined; never what was said."""
+
+    session_id: str
+    volunteer_alias: str
+    seeker_alias: str
+    started_at_ms: int
+    level: Level | None = None
+    escalated: bool = False
+    supervisor_alias: str = ""
 
 
 def queue_key(priority: int, enqueued_at_ms: int, connection_id: str) -> str:

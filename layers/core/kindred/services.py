@@ -10,6 +10,7 @@ from kindred.config import Settings
 from kindred.ports import (
     Accounts,
     Admissions,
+    BoardState,
     Census,
     Chats,
     Connections,
@@ -39,6 +40,7 @@ class Services:
     admissions: Admissions
     impact: Impact  # check-in answers, as monthly totals only (issue 12)
     census: Census
+    board: BoardState
     notifier: Notifier
     work: WorkQueue
     sealer: Sealer

@@ -14,8 +14,9 @@ slots and shifts live hours, sessions a day), then runs each repair of `REPAIRS`
   or answering 410 to GetConnection are treated as closed, as `$disconnect` would (a seeker
   gets the grace period); the GetConnection checks run a few at once, every run for staff
   and for seekers waiting or in a chat, one run in `IDLE_CHECK_RUNS` for an idle seeker;
-- `repair_orphans`: chats with a side whose connection item is gone end; volunteer slots and
-  shift entries whose connection is gone are freed;
+- `repair_orphans`: chats with a side whose connection item is gone end; a supervisor whose
+  connection item is gone leaves the chats they joined; volunteer slots and shift entries
+  whose connection is gone are freed;
 - `repair_queue`: queue entries whose connection is gone are removed; a seeker who has waited
   MaxWaitMinutes is told, once; the longest wait is recorded for the long-wait alarm; the
   matcher is woken when a seeker has waited longer than the topic fallback;
@@ -38,14 +39,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from kindred import care, edges, positions, sessions
+from kindred import board, care, edges, positions, sessions, supervision
 from kindred.chat_end import end_session
 from kindred.connections import disconnect as on_disconnect
 from kindred.events import DisconnectRequest
 from kindred.grace import end_if_over
 from kindred.observability import logger, metrics
 from kindred.ports import TableView
-from kindred.records import Connection
+from kindred.records import Connection, JoinedChat
 from kindred.services import Services
 
 # Staff accounts asked after in Cognito per run (one ListUsers each). With more connected at
@@ -147,6 +148,8 @@ def sweep(
     run = Sweep(svc, svc.census.table_view(), svc.now_ms(), Budget(remaining_ms), rotation)
     for repair in REPAIRS:
         repair(run)
+    if run.done.keys() & {"slots_freed", "queue_entries_removed"}:
+        board.changed(svc)  # (the other repairs that change the board see to it themselves)
     for kind, count in run.done.items():
         metrics.add_metric(name=f"Swept_{kind}", unit="Count", value=count)
     if left_over := sum(run.deferred.values()):
@@ -291,6 +294,7 @@ def repair_orphans(run: Sweep) -> None:
                 )
                 run.done["chats_ended"] += 1
                 break
+    _repair_supervisor_links(run)
     left_shift = False
     for slot in run.view.slots:
         if slot.connection_id in remaining:
@@ -312,6 +316,24 @@ def repair_orphans(run: Sweep) -> None:
         elif run.gone(supervisor):
             svc.pool.leave_shift(supervisor)
             run.done["shifts_left"] += 1
+
+
+def _repair_supervisor_links(run: Sweep) -> None:
+    """Chats still naming a joined supervisor whose connection item is gone: they leave (both
+    sides hear `supervisor_left`); the chat goes on."""
+    for session in run.view.active_sessions:
+        supervisor = session.supervisor_id
+        if supervisor is None or supervisor in run.remaining or supervisor in run.handled:
+            continue
+        if run.budget.spent():
+            run.deferred["supervisors"] += 1
+        elif run.gone(supervisor):
+            current = run.svc.chats.get_session(session.session_id)  # a resume may have moved it
+            if current is None or current.supervisor_id != supervisor:
+                continue
+            sides = JoinedChat(current.seeker_id, current.volunteer_id)
+            if supervision.unlink(run.svc, session.session_id, supervisor, sides):
+                run.done["supervisors_left"] += 1
 
 
 def repair_queue(run: Sweep) -> None:

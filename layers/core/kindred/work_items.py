@@ -21,6 +21,7 @@ WorkReason = Literal[
     "sweep",
     "grace_over",  # sent delayed at a seeker's $disconnect: their grace period is over
     "pause_over",  # sent delayed after a risk chat: the volunteer's pause is over (kindred.care)
+    "board",  # sent delayed: the supervisors' board changed, push it (issue 12)
 ]
 
 

@@ -13,6 +13,8 @@ from kindred.protocol import Level
 from kindred.records import (
     LEVELS,
     Connection,
+    Escalation,
+    JoinedChat,
     LevelChange,
     QueueEntry,
     Session,
@@ -121,21 +123,38 @@ class DynamoChats(TableAdapter):
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
+            # The chat's row on the supervisors' board (issue 12), for as long as it lasts.
+            {
+                "Put": {
+                    "Item": layout.chat_row_item(
+                        session, expires_at=self.table.now() + self.table.session_ttl
+                    )
+                }
+            },
         ]
 
     def _end_ops(self, session: Session, include: set[str]) -> list[dict[str, Any]]:
         now_ms = self.table.now_ms()
         sid = session.session_id
+        # The chat ends with the supervisor it was read with (issue 12): a join that came in
+        # between fails this condition, and the chat is read again, so that the supervisor's
+        # links go too and they hear `ended`.
+        values: dict[str, Any] = {":false": False, ":true": True, ":now": now_ms}
+        if session.supervisor_id is None:
+            supervised = "attribute_not_exists(supervisorId)"
+        else:
+            supervised = "supervisorId = :sup"
+            values[":sup"] = session.supervisor_id
         ops: list[dict[str, Any]] = [
             {
                 "Update": {
                     "Key": layout.session_key(sid),
-                    "UpdateExpression": "SET #active = :false, endedAt = :now",
-                    "ConditionExpression": "#active = :true",
-                    "ExpressionAttributeNames": names("active"),
-                    "ExpressionAttributeValues": layout.attribute_values(
-                        {":false": False, ":true": True, ":now": now_ms}
+                    "UpdateExpression": (
+                        "SET #active = :false, endedAt = :now REMOVE supervisorId, supervisorAlias"
                     ),
+                    "ConditionExpression": f"#active = :true AND {supervised}",
+                    "ExpressionAttributeNames": names("active"),
+                    "ExpressionAttributeValues": layout.attribute_values(values),
                 }
             }
         ]
@@ -144,7 +163,9 @@ class DynamoChats(TableAdapter):
                 {
                     "Update": {
                         "Key": layout.conn_key(session.seeker_id),
-                        "UpdateExpression": "SET #state = :idle REMOVE sessionId, peerId",
+                        "UpdateExpression": (
+                            "SET #state = :idle REMOVE sessionId, peerId, supervisorId"
+                        ),
                         "ConditionExpression": "sessionId = :sid",
                         "ExpressionAttributeNames": {"#state": "state"},
                         "ExpressionAttributeValues": layout.attribute_values(
@@ -158,9 +179,12 @@ class DynamoChats(TableAdapter):
                 {
                     "Update": {
                         "Key": layout.conn_key(session.volunteer_id),
-                        "UpdateExpression": "REMOVE chats.#sid",
+                        "UpdateExpression": "REMOVE chats.#sid, #sup",
                         "ConditionExpression": "attribute_exists(chats.#sid)",
-                        "ExpressionAttributeNames": {"#sid": sid},
+                        "ExpressionAttributeNames": {
+                            "#sid": sid,
+                            "#sup": layout.supervisor_attr(sid),
+                        },
                     }
                 }
             )
@@ -178,30 +202,36 @@ class DynamoChats(TableAdapter):
                     }
                 }
             )
+        if "supervisor" in include and session.supervisor_id is not None:
+            ops.append(_unjoin_op(session.supervisor_id, sid))
+        # The board's row goes with the chat (an absent row is no failure).
+        ops.append({"Delete": {"Key": layout.chat_row_key(sid)}})
         return ops
 
-    def end_chat(self, session: Session, *, requeue: QueueEntry | None = None) -> bool:
+    def end_chat(self, session: Session, *, requeue: QueueEntry | None = None) -> Session | None:
         # A side whose connection is already gone cannot be updated (the condition fails);
         # find out which sides are still there and end the chat for those.
-        include = {"seeker", "volunteer", "slot"}
+        include = {"seeker", "volunteer", "slot", "supervisor"}
         for _ in range(4):
             ops = self._end_ops(session, include)
             if requeue is not None and "seeker" in include:
                 ops.append(put_entry(self.table, requeue))
                 seeker_op = ops[1]["Update"]
                 seeker_op["UpdateExpression"] = (
-                    "SET #state = :waiting, queueKey = :qk REMOVE sessionId, peerId"
+                    "SET #state = :waiting, queueKey = :qk REMOVE sessionId, peerId, supervisorId"
                 )
                 seeker_op["ExpressionAttributeValues"] = layout.attribute_values(
                     {":waiting": "waiting", ":qk": requeue.queue_key, ":sid": session.session_id}
                 )
             if self.table.transact_if(ops):
-                return True
+                return session
             current = self.table.get(layout.session_key(session.session_id))
             if current is None or not current.get("active"):
-                return False
+                return None
+            # Read again: a supervisor may have joined or left since (its links end too).
+            session = layout.session_from_item(session.session_id, current)
             include = self._still_present(session)
-        return False
+        return None
 
     def _still_present(self, session: Session) -> set[str]:
         present: set[str] = set()
@@ -214,6 +244,10 @@ class DynamoChats(TableAdapter):
         slot = self.table.get(layout.key(layout.POOL_PK, session.volunteer_id))
         if slot and layout.slot_from_item(slot).active > 0:
             present.add("slot")
+        if session.supervisor_id is not None:
+            supervisor = self._connection(session.supervisor_id)
+            if supervisor is not None and session.session_id in supervisor.joined:
+                present.add("supervisor")
         return present
 
     def _connection(self, connection_id: str) -> Connection | None:
@@ -246,17 +280,18 @@ class DynamoChats(TableAdapter):
             below = f"({below} OR #level IN ({', '.join(lowers)}))"
         outcome = self.table.update_if(
             layout.session_key(session_id),
-            UpdateExpression="SET #level = :level",
+            UpdateExpression="SET #level = :level ADD levelSeq :one",
             ConditionExpression=f"attribute_exists(pk) AND #active = :true AND {below}",
             ExpressionAttributeNames=names("level", "active"),
             ExpressionAttributeValues=layout.attribute_values(
-                {":level": level, ":true": True, **lowers}
+                {":level": level, ":true": True, ":one": 1, **lowers}
             ),
             ReturnValues="ALL_OLD",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
         before = outcome.item
         if outcome.written:
+            self._copy_level_to_board(session_id, level, before)
             return self._changed(session_id, before, level)
         if not before or not self.table.alive(before) or before.get("active") is not True:
             return None
@@ -267,11 +302,11 @@ class DynamoChats(TableAdapter):
         self, session_id: str, level: Level | None, *, volunteer_id: str
     ) -> LevelChange | None:
         """One UpdateItem: SET (or REMOVE) level IF the chat is active and this volunteer's."""
-        values: dict[str, Any] = {":true": True, ":volunteer": volunteer_id}
+        values: dict[str, Any] = {":true": True, ":volunteer": volunteer_id, ":one": 1}
         if level is None:
-            update = "REMOVE #level"
+            update = "REMOVE #level ADD levelSeq :one"
         else:
-            update = "SET #level = :level"
+            update = "SET #level = :level ADD levelSeq :one"
             values[":level"] = level
         outcome = self.table.update_if(
             layout.session_key(session_id),
@@ -283,7 +318,33 @@ class DynamoChats(TableAdapter):
             ExpressionAttributeValues=layout.attribute_values(values),
             ReturnValues="ALL_OLD",
         )
-        return self._changed(session_id, outcome.item, level) if outcome.written else None
+        if not outcome.written:
+            return None
+        self._copy_level_to_board(session_id, level, outcome.item)
+        return self._changed(session_id, outcome.item, level)
+
+    def _copy_level_to_board(
+        self, session_id: str, level: Level | None, before: dict[str, Any]
+    ) -> None:
+        """The chat's row on the board takes the level just written. Each write of a chat's
+        level counts `levelSeq` up, and the row takes only a later count than it has: two
+        writes racing leave the row at the chat's level, whichever copy lands last."""
+        seq = int(before.get("levelSeq", 0)) + 1
+        values: dict[str, Any] = {":seq": seq}
+        if level is None:
+            update = "SET levelSeq = :seq REMOVE #level"
+        else:
+            update = "SET levelSeq = :seq, #level = :level"
+            values[":level"] = level
+        self.table.update_if(
+            layout.chat_row_key(session_id),
+            UpdateExpression=update,
+            ConditionExpression=(
+                "attribute_exists(pk) AND (attribute_not_exists(levelSeq) OR levelSeq < :seq)"
+            ),
+            ExpressionAttributeNames=names("level"),
+            ExpressionAttributeValues=layout.attribute_values(values),
+        )
 
     @staticmethod
     def _changed(session_id: str, before: dict[str, Any], level: Level | None) -> LevelChange:
@@ -295,3 +356,208 @@ class DynamoChats(TableAdapter):
         resp = self.table.delete(layout.session_key(session_id), ReturnValues="ALL_OLD")
         old = resp.get("Attributes") or {}
         return str(old["volunteerUserId"]["S"]) if "volunteerUserId" in old else None
+
+    # -- supervision (issue 12) ------------------------------------------------------------
+
+    def escalate(
+        self, session_id: str, *, volunteer_id: str, now_ms: int, again_after_ms: int
+    ) -> Escalation | None:
+        """One UpdateItem: SET escalatedAt IF the chat is active, this volunteer's, and was
+        not escalated since `again_after_ms` ago; the row on the board then says so."""
+        outcome = self.table.update_if(
+            layout.session_key(session_id),
+            UpdateExpression="SET escalatedAt = :now",
+            ConditionExpression=(
+                "attribute_exists(pk) AND #active = :true AND volunteerId = :volunteer"
+                " AND (attribute_not_exists(escalatedAt) OR escalatedAt <= :since)"
+            ),
+            ExpressionAttributeNames=names("active"),
+            ExpressionAttributeValues=layout.attribute_values(
+                {
+                    ":now": now_ms,
+                    ":true": True,
+                    ":volunteer": volunteer_id,
+                    ":since": now_ms - again_after_ms,
+                }
+            ),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        data = outcome.item
+        if not data or not self.table.alive(data) or data.get("active") is not True:
+            return None
+        session = layout.session_from_item(session_id, data)
+        if session.volunteer_id != volunteer_id:
+            return None
+        if outcome.written:
+            self.table.update_if(
+                layout.chat_row_key(session_id),
+                UpdateExpression="SET escalated = :true",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=layout.attribute_values({":true": True}),
+            )
+        return Escalation(session=session, alert=outcome.written)
+
+    def join_chat(self, session: Session, supervisor_id: str, supervisor_alias: str) -> bool:
+        sid = session.session_id
+        sides = JoinedChat(session.seeker_id, session.volunteer_id)
+        ops: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "Key": layout.session_key(sid),
+                    "UpdateExpression": "SET supervisorId = :sup, supervisorAlias = :alias",
+                    "ConditionExpression": (
+                        "#active = :true AND attribute_not_exists(supervisorId)"
+                        " AND seekerId = :seeker AND volunteerId = :volunteer"
+                    ),
+                    "ExpressionAttributeNames": names("active"),
+                    "ExpressionAttributeValues": layout.attribute_values(
+                        {
+                            ":sup": supervisor_id,
+                            ":alias": supervisor_alias,
+                            ":true": True,
+                            ":seeker": sides.seeker_id,
+                            ":volunteer": sides.volunteer_id,
+                        }
+                    ),
+                }
+            },
+            {
+                "Update": {
+                    "Key": layout.conn_key(sides.seeker_id),
+                    "UpdateExpression": "SET supervisorId = :sup",
+                    "ConditionExpression": "sessionId = :sid",
+                    "ExpressionAttributeValues": layout.attribute_values(
+                        {":sup": supervisor_id, ":sid": sid}
+                    ),
+                }
+            },
+            {
+                "Update": {
+                    "Key": layout.conn_key(sides.volunteer_id),
+                    "UpdateExpression": "SET #sup = :sup",
+                    "ConditionExpression": "chats.#sid = :seeker",
+                    "ExpressionAttributeNames": {
+                        "#sid": sid,
+                        "#sup": layout.supervisor_attr(sid),
+                    },
+                    "ExpressionAttributeValues": layout.attribute_values(
+                        {":sup": supervisor_id, ":seeker": sides.seeker_id}
+                    ),
+                }
+            },
+            {
+                "Update": {
+                    "Key": layout.conn_key(supervisor_id),
+                    "UpdateExpression": "SET #joined = :sides",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": {"#joined": layout.joined_attr(sid)},
+                    "ExpressionAttributeValues": layout.attribute_values(
+                        {":sides": layout.joined_value(sides)}
+                    ),
+                }
+            },
+            {
+                "Update": {
+                    "Key": layout.chat_row_key(sid),
+                    "UpdateExpression": "SET supervisorAlias = :alias",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": layout.attribute_values(
+                        {":alias": supervisor_alias}
+                    ),
+                }
+            },
+        ]
+        return self.table.transact_if(ops)
+
+    def leave_chat(self, session_id: str, supervisor_id: str, sides: JoinedChat) -> bool:
+        # Like a chat's end: the links still there are read and undone in one transaction; a
+        # transaction that fails (a link went meanwhile) is tried again with what is left.
+        for _ in range(4):
+            links = self._links(session_id, supervisor_id, sides)
+            if not links & {"session", "supervisor"}:
+                return False
+            if self.table.transact_if(self._unlink_ops(session_id, supervisor_id, sides, links)):
+                return True
+        return False
+
+    def _links(self, session_id: str, supervisor_id: str, sides: JoinedChat) -> set[str]:
+        """Which items still name the supervisor as joined to this chat."""
+        links: set[str] = set()
+        session = self.table.get(layout.session_key(session_id))
+        if session is not None and session.get("supervisorId") == supervisor_id:
+            links.add("session")
+        seeker = self._connection(sides.seeker_id)
+        if seeker is not None and seeker.supervisor_id == supervisor_id:
+            links.add("seeker")
+        volunteer = self._connection(sides.volunteer_id)
+        if volunteer is not None and volunteer.supervisors.get(session_id) == supervisor_id:
+            links.add("volunteer")
+        supervisor = self._connection(supervisor_id)
+        if supervisor is not None and session_id in supervisor.joined:
+            links.add("supervisor")
+        return links
+
+    def _unlink_ops(
+        self, session_id: str, supervisor_id: str, sides: JoinedChat, links: set[str]
+    ) -> list[dict[str, Any]]:
+        sup = layout.attribute_values({":sup": supervisor_id})
+        ops: list[dict[str, Any]] = []
+        if "session" in links:
+            ops.append(
+                {
+                    "Update": {
+                        "Key": layout.session_key(session_id),
+                        "UpdateExpression": "REMOVE supervisorId, supervisorAlias",
+                        "ConditionExpression": "supervisorId = :sup",
+                        "ExpressionAttributeValues": sup,
+                    }
+                }
+            )
+            ops.append(
+                {
+                    "Update": {
+                        "Key": layout.chat_row_key(session_id),
+                        "UpdateExpression": "REMOVE supervisorAlias",
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                }
+            )
+        if "seeker" in links:
+            ops.append(
+                {
+                    "Update": {
+                        "Key": layout.conn_key(sides.seeker_id),
+                        "UpdateExpression": "REMOVE supervisorId",
+                        "ConditionExpression": "supervisorId = :sup",
+                        "ExpressionAttributeValues": sup,
+                    }
+                }
+            )
+        if "volunteer" in links:
+            ops.append(
+                {
+                    "Update": {
+                        "Key": layout.conn_key(sides.volunteer_id),
+                        "UpdateExpression": "REMOVE #sup",
+                        "ConditionExpression": "#sup = :sup",
+                        "ExpressionAttributeNames": {"#sup": layout.supervisor_attr(session_id)},
+                        "ExpressionAttributeValues": sup,
+                    }
+                }
+            )
+        if "supervisor" in links:
+            ops.append(_unjoin_op(supervisor_id, session_id))
+        return ops
+
+
+def _unjoin_op(supervisor_id: str, session_id: str) -> dict[str, Any]:
+    """A transaction's Update taking a chat off the supervisor's own connection item."""
+    return {
+        "Update": {
+            "Key": layout.conn_key(supervisor_id),
+            "UpdateExpression": "REMOVE #joined",
+            "ConditionExpression": "attribute_exists(#joined)",
+            "ExpressionAttributeNames": {"#joined": layout.joined_attr(session_id)},
+        }
+    }

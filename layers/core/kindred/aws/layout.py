@@ -16,13 +16,20 @@ One DynamoDB table; an item is told by its keys (`pk`, `sk`):
 | the pace of matches | `STATS` | `PACE` |
 | a source's new seekers in a minute | `SOURCE#<keyed hash>` | `MINUTE#<epoch minute>` |
 | a month's check-in totals (counts only) | `IMPACT` | `MONTH#<YYYY-MM>` |
+| the board's subscribers and pending push | `BOARD` | `STATE` |
+| an active chat as the board shows it | `BOARD` | `CHAT#<session id>` |
 
 An item's other attributes are spelled by the codecs below: each record of kindred.records
 becomes an item (`*_item`, in DynamoDB's low-level form, ready for PutItem) and an item read back
 (plain values, as `from_item` gives them) becomes a record (`*_from_item`). The adapters
 (kindred.aws.connections, .tickets, .waiting_queue, .pool, .chats, .safeguards, .census,
-.impact) and the tests that look at items through moto use these names; nothing else spells a
-key.
+.impact, .board) and the tests that look at items through moto use these names; nothing
+else spells a key.
+
+Supervision (issue 12) keeps its links on connection items as attributes of their own, one per
+chat (`sup#<session id>` on a volunteer's: the supervisor joined to that chat;
+`joined#<session id>` on a supervisor's: {`seeker`, `volunteer`}), so that an item written
+before them needs no map to exist first, and removing a link that is not there is harmless.
 """
 
 from __future__ import annotations
@@ -35,7 +42,9 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from kindred.impact import CHANGE_VALUES, DISTRESS_VALUES, SUICIDAL_ANSWERS, CheckinTally
 from kindred.records import (
     CareRecord,
+    ChatRow,
     Connection,
+    JoinedChat,
     MatchPace,
     QueueEntry,
     Session,
@@ -43,6 +52,8 @@ from kindred.records import (
 )
 
 QUEUE_PK = "QUEUE"
+BOARD_PK = "BOARD"
+BOARD_STATE_SK = "STATE"
 POOL_PK = "POOL"
 SHIFT_PK = "SHIFT"
 STATS_PK = "STATS"
@@ -63,6 +74,38 @@ _CARE = "CARE#"
 _MINUTE = "MINUTE#"
 IMPACT_PK = "IMPACT"
 _MONTH = "MONTH#"
+
+_CHAT_ROW = "CHAT#"
+_SUPERVISOR_OF = "sup#"
+_JOINED = "joined#"
+
+
+def supervisor_attr(session_id: str) -> str:
+    """The attribute of a volunteer's connection item naming the supervisor joined to one of
+    their chats."""
+    return _SUPERVISOR_OF + session_id
+
+
+def joined_attr(session_id: str) -> str:
+    """The attribute of a supervisor's connection item naming the two sides of a chat they
+    joined: {`seeker`, `volunteer`}."""
+    return _JOINED + session_id
+
+
+def joined_value(sides: JoinedChat) -> dict[str, str]:
+    return {"seeker": sides.seeker_id, "volunteer": sides.volunteer_id}
+
+
+def board_state_key() -> dict[str, Any]:
+    return key(BOARD_PK, BOARD_STATE_SK)
+
+
+def chat_row_key(session_id: str) -> dict[str, Any]:
+    return key(BOARD_PK, _CHAT_ROW + session_id)
+
+
+def is_chat_row(sk: str) -> bool:
+    return sk.startswith(_CHAT_ROW)
 
 
 def conn_pk(connection_id: str) -> str:
@@ -204,6 +247,9 @@ def connection_item(conn: Connection, *, connected_at_ms: int, expires_at: int) 
             "connectedAt": connected_at_ms,
             "tokenExpiresAt": conn.token_expires_at,
             "expiresAt": expires_at,
+            "supervisorId": conn.supervisor_id,
+            **{supervisor_attr(sid): sup for sid, sup in conn.supervisors.items()},
+            **{joined_attr(sid): joined_value(sides) for sid, sides in conn.joined.items()},
         }
     )
 
@@ -234,6 +280,17 @@ def connection_from_item(connection_id: str, data: Mapping[str, Any]) -> Connect
         ),
         alerted_level=data.get("alertedLevel"),
         urgent_queued_ms=tuple(int(t) for t in data.get("urgentQueued", ())),
+        supervisor_id=data.get("supervisorId"),
+        supervisors={
+            name.removeprefix(_SUPERVISOR_OF): str(value)
+            for name, value in data.items()
+            if name.startswith(_SUPERVISOR_OF)
+        },
+        joined={
+            name.removeprefix(_JOINED): JoinedChat(str(value["seeker"]), str(value["volunteer"]))
+            for name, value in data.items()
+            if name.startswith(_JOINED)
+        },
     )
 
 
@@ -361,6 +418,38 @@ def session_from_item(session_id: str, d: Mapping[str, Any]) -> Session:
         language=d.get("lang", ""),
         level=d.get("level"),
         crisis_notified=bool(d.get("crisisNotified", False)),
+        supervisor_id=d.get("supervisorId"),
+        supervisor_alias=d.get("supervisorAlias", ""),
+        escalated_at_ms=int(d["escalatedAt"]) if d.get("escalatedAt") is not None else None,
+    )
+
+
+def chat_row_item(session: Session, *, expires_at: int) -> dict[str, Any]:
+    """An active chat's row on the board, as the match creates it (it goes when the chat ends;
+    its level follows the chat's, `levelSeq` ordering the copies, kindred.aws.chats)."""
+    return to_item(
+        {
+            "pk": BOARD_PK,
+            "sk": _CHAT_ROW + session.session_id,
+            "volunteerAlias": session.volunteer_alias,
+            "seekerAlias": session.seeker_alias,
+            "startedAt": session.started_at_ms,
+            "level": session.level,
+            "levelSeq": 0,
+            "expiresAt": expires_at,
+        }
+    )
+
+
+def chat_row_from_item(d: Mapping[str, Any]) -> ChatRow:
+    return ChatRow(
+        session_id=str(d["sk"]).removeprefix(_CHAT_ROW),
+        volunteer_alias=d.get("volunteerAlias", ""),
+        seeker_alias=d.get("seekerAlias", ""),
+        started_at_ms=int(d.get("startedAt", 0)),
+        level=d.get("level"),
+        escalated=bool(d.get("escalated", False)),
+        supervisor_alias=d.get("supervisorAlias", ""),
     )
 
 

@@ -41,6 +41,34 @@ class DynamoTickets(TableAdapter):
         return None if data is None else layout.resume_ticket_from_item(data)
 
     def resume(self, old: Connection, new: Connection, resume_hash: str) -> bool:
+        # A supervisor joined to the seeker's chat (issue 12) names the seeker's connection:
+        # it is re-pointed in the same transaction. If the supervisor left meanwhile, the
+        # resume is tried again without them (their leaving must not cost the seeker the chat).
+        supervised = self._still_supervised(old)
+        for _ in range(2):
+            ops = self._resume_ops(old, new, resume_hash, supervised)
+            if ops is None:
+                return False
+            if self.table.transact_if(ops):
+                return True
+            if not supervised or self._still_supervised(old):
+                return False
+            supervised = False
+        return False
+
+    def _still_supervised(self, old: Connection) -> bool:
+        """Whether the supervisor the seeker's connection names still has their chat joined."""
+        if old.state != "chatting" or not old.session_id or not old.supervisor_id:
+            return False
+        data = self.table.get(layout.conn_key(old.supervisor_id))
+        if data is None:
+            return False
+        sides = layout.connection_from_item(old.supervisor_id, data).joined.get(old.session_id)
+        return sides is not None and sides.seeker_id == old.connection_id
+
+    def _resume_ops(
+        self, old: Connection, new: Connection, resume_hash: str, supervised: bool
+    ) -> list[dict[str, Any]] | None:
         now = self.table.now()
         old_values: dict[str, Any] = {":state": old.state, ":now": now}
         old_condition = (
@@ -57,6 +85,7 @@ class DynamoTickets(TableAdapter):
             chats={},
             resumed=True,
             resume_failed=False,
+            supervisor_id=old.supervisor_id if supervised else None,
         )
         item = layout.connection_item(
             taken_over,
@@ -86,7 +115,7 @@ class DynamoTickets(TableAdapter):
         if old.state == "waiting" and old.queue_key and new.queue_key:
             data = self.table.get(layout.key(layout.QUEUE_PK, old.queue_key))
             if data is None:
-                return False
+                return None
             ops.append(
                 {
                     "Delete": {
@@ -104,7 +133,13 @@ class DynamoTickets(TableAdapter):
             ops.append(put_entry(self.table, moved))
         if old.state == "chatting" and old.session_id and old.peer_id:
             ops += _repoint_chat(old.session_id, old.peer_id, old.connection_id, new.connection_id)
-        return self.table.transact_if(ops)
+            if supervised and old.supervisor_id:
+                ops.append(
+                    _repoint_supervisor(
+                        old.session_id, old.supervisor_id, old.connection_id, new.connection_id
+                    )
+                )
+        return ops
 
 
 def _repoint_chat(session_id: str, peer_id: str, old_id: str, new_id: str) -> list[dict[str, Any]]:
@@ -133,3 +168,18 @@ def _repoint_chat(session_id: str, peer_id: str, old_id: str, new_id: str) -> li
             }
         },
     ]
+
+
+def _repoint_supervisor(
+    session_id: str, supervisor_id: str, old_id: str, new_id: str
+) -> dict[str, Any]:
+    """The supervisor joined to the chat names the seeker's new connection (`new_id`)."""
+    return {
+        "Update": {
+            "Key": layout.conn_key(supervisor_id),
+            "UpdateExpression": "SET #joined.seeker = :new",
+            "ConditionExpression": "#joined.seeker = :old",
+            "ExpressionAttributeNames": {"#joined": layout.joined_attr(session_id)},
+            "ExpressionAttributeValues": layout.attribute_values({":new": new_id, ":old": old_id}),
+        }
+    }

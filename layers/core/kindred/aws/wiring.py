@@ -47,6 +47,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
     # Imported on first use: the cold start.
     from kindred.aws.accounts import CognitoAccounts
     from kindred.aws.admissions import DynamoAdmissions
+    from kindred.aws.board import DynamoBoard
     from kindred.aws.census import DynamoCensus
     from kindred.aws.chats import DynamoChats
     from kindred.aws.connections import DynamoConnections
@@ -96,6 +97,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
         admissions=DynamoAdmissions(table),
         impact=DynamoImpact(table),
         census=DynamoCensus(table),
+        board=DynamoBoard(table),
         notifier=notifier,
         work=work,
         sealer=sealer,
