@@ -259,6 +259,30 @@ def test_after_max_wait_minutes_a_seeker_hears_it_once_and_keeps_their_place() -
     assert [e.connection_id for e in svc.queue.waiting(5)] == ["s1", "s2"]
 
 
+def test_the_long_wait_tells_the_place_after_the_sweepers_own_removals() -> None:
+    """Given three seekers waiting with nobody fitting them, the first two of whom dropped and
+    are away past the grace period when the third has waited MaxWaitMinutes,
+    When the sweeper runs (it removes the two first, then tells the long wait),
+    Then the third hears place 1, where it now is, not 3 (found by the state machine)."""
+    from kindred.connections import disconnect
+    from kindred.events import DisconnectRequest
+
+    svc = make_services(max_wait_minutes=20)
+    _volunteer(svc, "fr1", languages=["fr"])
+    for cid in ("s1", "s2", "s3"):
+        _seeker(svc, cid)
+    svc.clock.advance(18 * 60)
+    for cid in ("s1", "s2"):
+        svc.notifier.gone.add(cid)
+        disconnect(svc, DisconnectRequest(cid, 1006, "dropped"))
+    svc.notifier.take("s3")
+    svc.clock.advance(svc.settings.resume_grace_seconds + 60)
+    sweep(svc)
+    told = [f for f in svc.notifier.take("s3") if f.get("longWait")]
+    assert told == [{"type": "position", "position": 1, "longWait": True}]
+    assert [e.connection_id for e in svc.queue.waiting(5)] == ["s3"]
+
+
 def test_the_sweeper_records_the_longest_wait_for_the_alarm(svc: FakeServices) -> None:
     """Given a seeker waiting 7 minutes with nobody on shift (no match, so no WaitSeconds),
     When the sweeper runs, Then it records OldestWaitSeconds 420: the long-wait alarm reads it."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from kindred.observability import metrics
-from kindred.ports import TableView
 from kindred.protocol import Position, ProtocolError, ResourcesReason, iso_time
 from kindred.records import QueueEntry
 from kindred.services import Services
@@ -71,26 +70,25 @@ def after_shift_change(svc: Services, *, available: bool) -> None:
         tell_shift_change(svc, on_shift)
 
 
-def tell_long_waits(svc: Services, view: TableView, waiting: list[QueueEntry]) -> int:
-    """Seekers (of the sweeper's view) who have waited MaxWaitMinutes hear it once, with the
-    crisis lines, and keep their place; the longest wait is recorded for the long-wait alarm.
-    How many were told."""
+def tell_long_waits(svc: Services, waiting: list[QueueEntry]) -> int:
+    """Seekers (of the sweeper's view, still waiting) who have waited MaxWaitMinutes hear it
+    once, with the crisis lines, and keep their place; the longest wait is recorded for the
+    long-wait alarm. How many were told."""
     now_ms = svc.now_ms()
     if waiting:
         oldest = max(now_ms - e.enqueued_at_ms for e in waiting) / 1000
         metrics.add_metric(name="OldestWaitSeconds", unit="Seconds", value=max(0.0, oldest))
     limit_ms = svc.settings.max_wait_minutes * 60_000
     told = 0
-    in_order = sorted(view.queue, key=lambda e: e.queue_key)
-    place = {e.queue_key: n for n, e in enumerate(in_order, start=1)}
     for entry in waiting:
         if entry.long_wait or entry.away or now_ms - entry.enqueued_at_ms < limit_ms:
             continue
         if not svc.queue.mark_long_wait(entry.queue_key):
             continue  # told already by a concurrent run, or the entry is gone
-        svc.notifier.send(
-            entry.connection_id, Position(position=place[entry.queue_key], longWait=True)
-        )
+        # The place now, not in the run's view: the repairs before may have removed seekers
+        # ahead (one Query, once in a seeker's wait).
+        place = svc.queue.queue_position(entry.queue_key)
+        svc.notifier.send(entry.connection_id, Position(position=place, longWait=True))
         _send_lines(svc, entry.connection_id, "long_wait")
         told += 1
     if told:

@@ -357,7 +357,7 @@ def repair_queue(run: Sweep) -> None:
         waiting.append(entry)
         if not entry.away and run.now_ms - entry.enqueued_at_ms >= fallback_ms:
             overdue = True
-    if told := edges.tell_long_waits(svc, run.view, waiting):
+    if told := edges.tell_long_waits(svc, waiting):
         run.done["long_waits_told"] += told
     if overdue and any(slot.free_slots for slot in run.view.slots):
         svc.work.nudge("sweep")
