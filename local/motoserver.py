@@ -33,7 +33,16 @@ class _QuietHandler(MotoRequestHandler):
 
 
 class MotoServer:
-    """Start with `start()`, read `endpoint`, stop with `stop()`."""
+    """Start with `start()`, read `endpoint`, stop with `stop()`.
+
+    moto keeps its state (tables, pools, queues, items) per process, not per server: the first
+    server of a process to start resets it, so a stack started after another one stopped
+    begins empty (its tables and accounts otherwise kept what the last stack left, such as a
+    volunteer's risk pause). A server started while another runs shares its state.
+    """
+
+    _running = 0
+    _count_lock = threading.Lock()
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         app = _Serialized(DomainDispatcherApplication(create_backend_app))
@@ -48,9 +57,17 @@ class MotoServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> MotoServer:
+        with MotoServer._count_lock:
+            if MotoServer._running == 0:
+                from moto.moto_api._internal.models import moto_api_backend
+
+                moto_api_backend.reset()
+            MotoServer._running += 1
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=5)
+        with MotoServer._count_lock:
+            MotoServer._running -= 1

@@ -127,8 +127,11 @@ def test_a_new_volunteer_sets_a_password_and_mfa_then_gets_on_shift(
     expect(console.locator("#status-text")).to_contain_text("You're taking chats")
     screenshot(console, "volunteer-mfa-on-shift")
 
-    # The next sign-in: password, then a code (a wrong one first).
+    # The next sign-in: password, then a code (a wrong one first). Signing out after a shift
+    # asks how they are first (issue 12's end-of-shift check-in).
     console.get_by_role("button", name="Sign out").click()
+    checkin = console.get_by_role("region", name="How are you?")
+    checkin.get_by_role("button", name="I'm OK").click()
     expect(console.get_by_role("heading", name="Volunteer sign in")).to_be_visible()
     console.get_by_label("E-mail").fill(EMAIL)
     console.get_by_label("Password", exact=True).fill(CHOSEN)
