@@ -69,6 +69,10 @@ def test_a_supervisor_is_asked_joins_whispers_and_leaves(new_context: Any, web_u
     expect(row.locator(".chat-ref")).to_have_text(ref)  # as on the volunteer's panel
     expect(shift.locator("#board-volunteers tbody")).to_contain_text("Demo Volunteer")
     expect(shift.locator("#board-volunteers tbody")).to_contain_text("1 of 1")
+    # Since when they are on shift (issue 12's care), and that they take new chats.
+    volunteer_cells = shift.locator("#board-volunteers tbody tr").first.locator("td")
+    expect(volunteer_cells.nth(1)).to_have_text(re.compile(r"^\d{1,2}:\d{2}.* \(.+\)$"))
+    expect(volunteer_cells.nth(2)).to_have_text("Yes")
 
     # The volunteer asks for help, with a note.
     panel.get_by_role("button", name="Ask a supervisor").click()

@@ -92,12 +92,22 @@
     return row;
   }
 
-  function volunteerRow(volunteer) {
+  function volunteerRow(volunteer, atMs) {
     var row = el("tr", {});
     var name = volunteer.name + (volunteer.role === "supervisor" ? " (supervisor)" : "");
     row.appendChild(el("th", { scope: "row" }, name));
     row.appendChild(el("td", {}, volunteer.activeChats + " of " + volunteer.capacity));
-    row.appendChild(el("td", {}, volunteer.available ? "Yes" : "No (finishing their chats)"));
+    var since = volunteer.onShiftSince ? new Date(volunteer.onShiftSince).getTime() : NaN;
+    row.appendChild(
+      el("td", {}, isNaN(since) ? "-" : K.clockTime(volunteer.onShiftSince) + " (" + span((atMs - since) / 1000) + ")")
+    );
+    var taking = volunteer.available ? "Yes" : "No (finishing their chats)";
+    if (volunteer.paused === "risk" && volunteer.pausedUntil) {
+      taking = "Paused until " + K.clockTime(volunteer.pausedUntil) + " (after a risk chat)";
+    } else if (volunteer.paused === "shift_cap") {
+      taking = "No (shift limit reached)";
+    }
+    row.appendChild(el("td", {}, taking));
     return row;
   }
 
@@ -116,7 +126,9 @@
     });
     chats.replaceChildren.apply(chats, chatRows.length ? chatRows : [emptyRow(6, "No chats right now.")]);
     var volunteers = $("board-volunteers").querySelector("tbody");
-    var volunteerRows = (frame.volunteers || []).map(volunteerRow);
+    var volunteerRows = (frame.volunteers || []).map(function (v) {
+      return volunteerRow(v, atMs);
+    });
     volunteers.replaceChildren.apply(
       volunteers,
       volunteerRows.length ? volunteerRows : [emptyRow(3, "Nobody is on shift.")]
