@@ -16,7 +16,7 @@ from kindred.config import settings
 from kindred.matching import start_chat
 from kindred.ports import Conflict
 from kindred.protocol import iso_time
-from kindred.records import Session
+from kindred.records import Pairing, Session
 from tests.integration.chats import start_chat as chat_under_way
 from tests.world import World
 
@@ -133,8 +133,8 @@ def test_the_match_refuses_a_slot_whose_shift_began_before_the_cap_limit(world: 
             started_at_ms=slot.on_shift_since_ms,
         )
         with pytest.raises(Conflict):
-            chats.create_chat(entry, slot, session, shift_since_after_ms=slot.on_shift_since_ms)
-        chats.create_chat(entry, slot, session, shift_since_after_ms=slot.on_shift_since_ms - 1)
+            chats.create_chat(Pairing(entry, slot, session, slot.on_shift_since_ms))
+        chats.create_chat(Pairing(entry, slot, session, slot.on_shift_since_ms - 1))
     assert _item(f"CONN#{seeker}", "CONN")["state"] == {"S": "chatting"}  # type: ignore[index]
 
 

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from kindred.ports import Conflict
-from kindred.records import PRIORITY_NORMAL, Connection, QueueEntry, queue_key
+from kindred.records import PRIORITY_NORMAL, Connection, QueueEntry, Ticket, queue_key
 from kindred.services import Services
 from tests.world import World
 
@@ -158,15 +158,15 @@ def test_a_ticket_is_replaced_only_when_it_is_the_one_the_connection_holds(svc: 
         )
 
     with pytest.raises(Conflict):
-        svc.queue.enqueue(entry(1), "hash-b", 2_000_000_000, "hash-other")
+        svc.queue.enqueue(entry(1), Ticket("hash-b", 2_000_000_000), "hash-other")
     with pytest.raises(Conflict):
-        svc.queue.enqueue(entry(1), "hash-b", 2_000_000_000, None)
+        svc.queue.enqueue(entry(1), Ticket("hash-b", 2_000_000_000), None)
     assert svc.queue.waiting(10) == []
     held = svc.connections.get_connection("s1")
     assert held is not None and (held.state, held.resume_hash) == ("idle", "hash-a")
     assert _ticket_hashes(svc) == {"hash-a"}
 
-    svc.queue.enqueue(entry(2), "hash-b", 2_000_000_000, "hash-a")
+    svc.queue.enqueue(entry(2), Ticket("hash-b", 2_000_000_000), "hash-a")
     held = svc.connections.get_connection("s1")
     assert held is not None and (held.state, held.resume_hash) == ("waiting", "hash-b")
     assert [e.connection_id for e in svc.queue.waiting(10)] == ["s1"]

@@ -27,9 +27,11 @@ from kindred.records import (
     JoinedChat,
     LevelChange,
     MatchPace,
+    Offer,
+    Pairing,
     QueueEntry,
     Session,
-    Tags,
+    Ticket,
     VolunteerSlot,
     level_rank,
 )
@@ -362,13 +364,8 @@ class InMemoryStore:
 
     # -- the waiting queue -----------------------------------------------------------------
 
-    def enqueue(
-        self,
-        entry: QueueEntry,
-        resume_hash: str,
-        resume_expires_at: int,
-        replaces: str | None = None,
-    ) -> None:
+    def enqueue(self, entry: QueueEntry, ticket: Ticket, replaces: str | None = None) -> None:
+        resume_hash = ticket.resume_hash
         cid, conn = entry.connection_id, self.conns.get(entry.connection_id)
         _require(
             entry.queue_key not in self.entries,
@@ -378,7 +375,7 @@ class InMemoryStore:
         )
         self.entries.keep(entry.queue_key, entry, self._ttl())
         self.conns.amend(cid, state="waiting", queue_key=entry.queue_key, resume_hash=resume_hash)
-        self.tickets.keep(resume_hash, (cid, entry.seeker_key), resume_expires_at)
+        self.tickets.keep(resume_hash, (cid, entry.seeker_key), ticket.expires_at)
         if replaces and replaces != resume_hash:
             self.tickets.drop(replaces)
 
@@ -426,14 +423,7 @@ class InMemoryStore:
     # -- volunteers ------------------------------------------------------------------------
 
     def set_availability(
-        self,
-        conn: Connection,
-        *,
-        available: bool,
-        capacity: int,
-        languages: Tags,
-        topics: Tags,
-        care: CareRecord | None = None,
+        self, conn: Connection, offer: Offer, care: CareRecord | None = None
     ) -> VolunteerSlot:
         # An unconditional upsert; `active` and `idle_since_ms` survive it (if_not_exists);
         # the shift's start and pause come from `care`, a pause the slot has stays otherwise.
@@ -445,7 +435,15 @@ class InMemoryStore:
             paused = care.paused_until if care.paused_until is not None else paused
         who = (cid, conn.user_id, conn.role, conn.alias)
         slot = VolunteerSlot(
-            *who, available, capacity, active, languages, topics, idle, since, paused
+            *who,
+            offer.available,
+            offer.capacity,
+            active,
+            offer.languages,
+            offer.topics,
+            idle,
+            since,
+            paused,
         )
         return self.slots.keep(cid, slot, self._ttl())
 
@@ -511,14 +509,9 @@ class InMemoryStore:
 
     # -- chats -----------------------------------------------------------------------------
 
-    def create_chat(
-        self,
-        entry: QueueEntry,
-        slot: VolunteerSlot,
-        session: Session,
-        *,
-        shift_since_after_ms: int | None = None,
-    ) -> None:
+    def create_chat(self, pairing: Pairing) -> None:
+        entry, slot, session = pairing.entry, pairing.slot, pairing.session
+        shift_since_after_ms = pairing.shift_since_after_ms
         sid, cid, vid = session.session_id, entry.connection_id, slot.connection_id
         queued, seeker, free = (
             self.entries.get(entry.queue_key),

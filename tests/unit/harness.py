@@ -12,6 +12,7 @@ from kindred.care import care_kept_seconds
 from kindred.config import Settings
 from kindred.protocol import ACTIONS
 from kindred.records import Connection, VolunteerSlot
+from kindred.safety import LEVELS, Assessment
 from kindred.services import Services
 from tests.unit.fakes import (
     FakeAccounts,
@@ -103,6 +104,7 @@ def connect(
     alias: str = "",
     token_expires_at: int | None = None,
     source_ip: str = "",
+    lang: str = "en",
 ) -> str:
     """Open a connection the way $connect does, after the authorizer has said who it is."""
     from kindred.connections import connect as on_connect
@@ -115,7 +117,7 @@ def connect(
             role,
             user_id,
             alias,
-            {"lang": "en"},
+            {"lang": lang},
             token_expires_at=token_expires_at,
             source_ip=source_ip,
         ),
@@ -147,6 +149,75 @@ def volunteer(svc: FakeServices, cid: str, role: str = "volunteer", **availabili
     send(svc, cid, {"action": "availability", "available": True, "capacity": 1, **availability})
     svc.notifier.take(cid)
     return cid
+
+
+def in_chat(
+    svc: FakeServices,
+    seeker: str = "s1",
+    vol: str = "v1",
+    role: str = "volunteer",
+    *,
+    lang: str = "en",
+    **availability: Any,
+) -> str:
+    """A seeker (of `lang`) matched with `vol` (made with `availability` unless connected
+    already), one second after asking; the chat's session id, every frame so far taken."""
+    from kindred.matching import run_matcher
+
+    if svc.connections.get_connection(vol) is None:
+        volunteer(svc, vol, role, **availability)
+    connect(svc, seeker, lang=lang)
+    send(svc, seeker, {"action": "match"})
+    svc.clock.advance(1)
+    run_matcher(svc)
+    session: str = svc.notifier.take(seeker)[-1]["sessionId"]
+    svc.notifier.forget_all()
+    return session
+
+
+def drop(svc: FakeServices, cid: str) -> None:
+    """The socket of `cid` drops: sends to it fail (410), and its `$disconnect` runs."""
+    from kindred.connections import disconnect
+    from kindred.events import DisconnectRequest
+
+    svc.notifier.gone.add(cid)
+    disconnect(svc, DisconnectRequest(cid, 1006, "dropped"))
+
+
+def seeker_in_chat(svc: FakeServices) -> tuple[str, str]:
+    """s1 in a chat with v1 (account u1, "Sam"): (s1's resume token, the session id)."""
+    from kindred.matching import run_matcher
+
+    connect(svc, "s1")
+    send(svc, "s1", {"action": "match"})
+    token = svc.notifier.take("s1")[0]["resumeToken"]
+    connect(svc, "v1", "volunteer", user_id="u1", alias="Sam")
+    send(svc, "v1", {"action": "availability", "available": True})
+    run_matcher(svc)
+    session = next(f for f in svc.notifier.take("v1") if f["type"] == "matched")["sessionId"]
+    svc.notifier.forget_all()
+    return token, session
+
+
+def counted_checks(svc: FakeServices) -> list[str]:
+    """The connections the sweeper checks from now on (each `exists` call), in order."""
+    checked: list[str] = []
+    exists = svc.notifier.exists
+
+    def counting_exists(cid: str) -> bool:
+        checked.append(cid)
+        return exists(cid)
+
+    svc.notifier.exists = counting_exists  # type: ignore[method-assign]
+    return checked
+
+
+def tagged(text: str | None) -> Assessment:
+    """A stand-in detector: the level named by the text's leading tag, else no risk."""
+    for level in LEVELS:
+        if text and text.startswith(f"[{level}]"):
+            return Assessment(risk=True, rule=f"test.{level}", level=level)
+    return Assessment(risk=False)
 
 
 @contextmanager

@@ -12,12 +12,10 @@ from typing import Any
 
 import pytest
 
-from kindred import crisis
 from kindred.admission import admit, source_key, source_of
 from kindred.events import ConnectRequest
 from kindred.matching import URGENT_REQUEUE_WINDOW_SECONDS, URGENT_REQUEUES, run_matcher
 from kindred.records import PRIORITY_HIGH
-from kindred.safety import LEVELS, Assessment
 from tests.unit.fakes import FixedSalts
 from tests.unit.harness import FakeServices, connect, make_services, send, volunteer
 
@@ -26,16 +24,11 @@ HIGH = "[high] I have written a letter to say goodbye."
 ADDRESS = "203.0.113.7"
 
 
-def _tagged(text: str | None) -> Assessment:
-    for level in LEVELS:
-        if text and text.startswith(f"[{level}]"):
-            return Assessment(risk=True, rule=f"test.{level}", level=level)
-    return Assessment(risk=False)
+pytestmark = pytest.mark.usefixtures("tagged_detector")
 
 
 @pytest.fixture
-def svc(monkeypatch: pytest.MonkeyPatch) -> FakeServices:
-    monkeypatch.setattr(crisis, "assess", _tagged)
+def svc() -> FakeServices:
     # Start at the top of a minute, so that a test's minute is one counter.
     services = make_services()
     services.clock.now -= services.clock.now % 60

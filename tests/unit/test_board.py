@@ -13,18 +13,12 @@ from kindred.protocol import iso_time
 from tests.unit.harness import (
     FakeServices,
     connect,
-    make_services,
     send,
     store_unchanged,
     volunteer,
 )
 
 INTRO = "My exam results came today and I can't stop crying."
-
-
-@pytest.fixture
-def svc() -> FakeServices:
-    return make_services()
 
 
 def _supervisor(svc: FakeServices, cid: str = "boss", *, subscribe: bool = True) -> str:

@@ -14,12 +14,10 @@ from typing import Any
 
 import pytest
 
-from kindred import crisis
 from kindred.connections import disconnect
 from kindred.events import DisconnectRequest
 from kindred.matching import run_matcher, start_chat
 from kindred.protocol import iso_time
-from kindred.safety import LEVELS, Assessment
 from kindred.sweeper import sweep
 from tests.unit.harness import (
     FakeServices,
@@ -38,22 +36,7 @@ PAUSE = 5 * 60  # RiskPauseMinutes' default, in seconds
 CAP = 4 * 3600  # ShiftCapHours' default, in seconds
 
 
-def _tagged(text: str | None) -> Assessment:
-    """A stand-in detector: the level named by the text's leading tag, else no risk."""
-    for level in LEVELS:
-        if text and text.startswith(f"[{level}]"):
-            return Assessment(risk=True, rule=f"test.{level}", level=level)
-    return Assessment(risk=False)
-
-
-@pytest.fixture(autouse=True)
-def _tag_detector(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(crisis, "assess", _tagged)
-
-
-@pytest.fixture
-def svc() -> FakeServices:
-    return make_services()
+pytestmark = pytest.mark.usefixtures("tagged_detector")
 
 
 @pytest.fixture

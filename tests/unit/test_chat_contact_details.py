@@ -10,34 +10,21 @@ from typing import Any
 
 import pytest
 
-from kindred.matching import run_matcher
 from tests.unit.harness import (
     FakeServices,
     connect,
-    make_services,
+    in_chat,
     send,
     store_unchanged,
-    volunteer,
 )
 
 PHONE = "my number is 07700 900123, text me"
 RISKY_WITH_PHONE = "I want to kill myself tonight. my mum is on 07700 900123"
 
 
-@pytest.fixture
-def svc() -> FakeServices:
-    return make_services()
-
-
 def _chat(svc: FakeServices, seeker: str = "s1", vol: str = "v1", role: str = "volunteer") -> str:
     """A seeker and a volunteer (or a supervisor taking chats) in a chat; the session id."""
-    volunteer(svc, vol, role)
-    connect(svc, seeker)
-    send(svc, seeker, {"action": "match"})
-    run_matcher(svc)
-    session: str = svc.notifier.take(seeker)[-1]["sessionId"]
-    svc.notifier.forget_all()
-    return session
+    return in_chat(svc, seeker, vol, role)
 
 
 def _refusal(frames: list[dict[str, Any]]) -> dict[str, Any]:

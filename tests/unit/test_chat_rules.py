@@ -24,11 +24,6 @@ from tests.unit.harness import (
 RISKY = "I want to kill myself"
 
 
-@pytest.fixture
-def svc() -> FakeServices:
-    return make_services()
-
-
 # ---- helpers ---------------------------------------------------------------------------------
 
 

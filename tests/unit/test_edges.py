@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 
-from kindred import crisis, hours
+from kindred import hours
 from kindred.config import ConfigError, load_settings
 from kindred.matching import run_matcher
 from kindred.observability import metrics
-from kindred.safety import Assessment
 from kindred.sweeper import sweep
 from tests.unit.harness import FakeServices, connect, make_services, send, store_unchanged
 
@@ -30,16 +29,7 @@ EVENINGS = {
 }
 
 
-def _tagged(text: str | None) -> Assessment:
-    if text and text.startswith("[high]"):
-        return Assessment(risk=True, rule="test.high", level="high")
-    return Assessment(risk=False)
-
-
-@pytest.fixture
-def svc(monkeypatch: pytest.MonkeyPatch) -> FakeServices:
-    monkeypatch.setattr(crisis, "assess", _tagged)
-    return make_services()
+pytestmark = pytest.mark.usefixtures("tagged_detector")
 
 
 def _volunteer(svc: FakeServices, cid: str = "v1", *, languages: list[str] | None = None) -> str:

@@ -4,38 +4,20 @@ keep to a time budget."""
 
 from __future__ import annotations
 
-import pytest
-
-from kindred.connections import disconnect
-from kindred.events import ConnectRequest, DisconnectRequest
-from kindred.matching import run_matcher
+from kindred.events import ConnectRequest
 from kindred.sweeper import CheckRotation, sweep
-from tests.unit.harness import FakeServices, connect, deliver_graces, make_services, send
+from tests.unit.harness import (
+    FakeServices,
+    connect,
+    counted_checks,
+    deliver_graces,
+    drop,
+    make_services,
+    seeker_in_chat,
+    send,
+)
 
 GRACE = 120
-
-
-@pytest.fixture
-def svc() -> FakeServices:
-    return make_services()
-
-
-def _drop(svc: FakeServices, cid: str) -> None:
-    svc.notifier.gone.add(cid)
-    disconnect(svc, DisconnectRequest(cid, 1006, "dropped"))
-
-
-def _chat(svc: FakeServices) -> tuple[str, str]:
-    """s1 in a chat with v1: (s1's token, session id)."""
-    connect(svc, "s1")
-    send(svc, "s1", {"action": "match"})
-    token = svc.notifier.take("s1")[0]["resumeToken"]
-    connect(svc, "v1", "volunteer", user_id="u1", alias="Sam")
-    send(svc, "v1", {"action": "availability", "available": True})
-    run_matcher(svc)
-    session = next(f for f in svc.notifier.take("v1") if f["type"] == "matched")["sessionId"]
-    svc.notifier.forget_all()
-    return token, session
 
 
 def test_a_dropped_chat_ends_when_its_grace_item_comes_due(svc: FakeServices) -> None:
@@ -44,9 +26,9 @@ def test_a_dropped_chat_ends_when_its_grace_item_comes_due(svc: FakeServices) ->
     `ended` `peer_left` and their slot is free, without any sweeper run (by grace + 1 s, the
     grace being rounded up to a whole second); a second before the grace, the item is not
     yet visible."""
-    _token, session = _chat(svc)
+    _token, session = seeker_in_chat(svc)
     svc.clock.advance(0.4)  # a dropped socket has no reason to close on a whole second
-    _drop(svc, "s1")
+    drop(svc, "s1")
     assert svc.notifier.take("v1") == [{"type": "peer_away", "sessionId": session}]
     ((cid, delay),) = svc.work.graces_pending
     assert cid == "s1" and GRACE <= delay <= GRACE + 1
@@ -72,7 +54,7 @@ def test_a_dropped_waiting_seeker_leaves_the_queue_when_the_item_comes_due(
         connect(svc, cid)
         send(svc, cid, {"action": "match"})
     svc.notifier.forget_all()
-    _drop(svc, "s1")
+    drop(svc, "s1")
     svc.clock.advance(GRACE)
     assert deliver_graces(svc) == ["ended"]
     assert [f["position"] for f in svc.notifier.take("s2") if f["type"] == "position"] == [1]
@@ -85,8 +67,8 @@ def test_the_grace_item_does_nothing_after_a_resume(svc: FakeServices) -> None:
     grace item of the dropped connection comes due, then nothing happens: the chat goes on."""
     from kindred.connections import connect as on_connect
 
-    token, session = _chat(svc)
-    _drop(svc, "s1")
+    token, session = seeker_in_chat(svc)
+    drop(svc, "s1")
     svc.clock.advance(30)
     on_connect(svc, ConnectRequest("s2", "seeker", "", "", {"lang": "en", "resume": token}))
     svc.notifier.forget_all()
@@ -102,8 +84,8 @@ def test_the_grace_ends_once_whoever_comes_first(svc: FakeServices) -> None:
     arrives (or arrives twice), then the volunteer hears `ended` once."""
     from kindred.grace import on_grace_over
 
-    _chat(svc)
-    _drop(svc, "s1")
+    seeker_in_chat(svc)
+    drop(svc, "s1")
     assert svc.notifier.types("v1") == ["peer_away"]
     svc.clock.advance(GRACE + 1)
     assert sweep(svc)["away_expired"] == 1
@@ -117,8 +99,8 @@ def test_a_grace_longer_than_sqs_delays_is_sent_on_until_it_is_over() -> None:
     chat drops, then the item comes at 900 s and is sent on, again and again, and the chat
     ends at 3600 s, not before."""
     svc = make_services(resume_grace_seconds=3600)
-    _chat(svc)
-    _drop(svc, "s1")
+    seeker_in_chat(svc)
+    drop(svc, "s1")
     assert [d for _, d in svc.work.graces_pending] == [900]
     outcomes: list[str] = []
     for _ in range(3):
@@ -144,14 +126,7 @@ def test_a_sweep_short_of_time_leaves_the_rest_to_the_next_run(svc: FakeServices
     connect(svc, "v1", "volunteer", user_id="u1")
     send(svc, "v1", {"action": "availability", "available": True})
     svc.notifier.gone.add("v1")
-    checked: list[str] = []
-    exists = svc.notifier.exists
-
-    def counting_exists(cid: str) -> bool:
-        checked.append(cid)
-        return exists(cid)
-
-    svc.notifier.exists = counting_exists  # type: ignore[method-assign]
+    checked = counted_checks(svc)
     rotation = CheckRotation()
     runs = 0
     while svc.pool.get_slot("v1") is not None:
@@ -178,14 +153,7 @@ def test_an_idle_seeker_is_checked_one_run_in_ten(svc: FakeServices) -> None:
     for n in range(100):
         connect(svc, f"i{n:03}")
     svc.notifier.gone.add("i042")
-    checked: list[str] = []
-    exists = svc.notifier.exists
-
-    def counting_exists(cid: str) -> bool:
-        checked.append(cid)
-        return exists(cid)
-
-    svc.notifier.exists = counting_exists  # type: ignore[method-assign]
+    checked = counted_checks(svc)
     for _ in range(10):
         before = len(checked)
         sweep(svc)

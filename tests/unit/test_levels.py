@@ -22,11 +22,10 @@ from kindred.records import (
     PRIORITY_NORMAL,
     PRIORITY_URGENT,
 )
-from kindred.safety import LEVELS, Assessment
+from kindred.safety import LEVELS
 from tests.unit.harness import (
     FakeServices,
     connect,
-    make_services,
     send,
     store_unchanged,
     volunteer,
@@ -39,18 +38,7 @@ TEXT_OF = {"concern": CONCERN, "high": HIGH, "imminent": IMMINENT}
 CALM = "Work has been a lot lately."
 
 
-def _tagged(text: str | None) -> Assessment:
-    """A stand-in detector: the level named by the text's leading tag, else no risk."""
-    for level in LEVELS:
-        if text and text.startswith(f"[{level}]"):
-            return Assessment(risk=True, rule=f"test.{level}", level=level)
-    return Assessment(risk=False)
-
-
-@pytest.fixture
-def svc(monkeypatch: pytest.MonkeyPatch) -> FakeServices:
-    monkeypatch.setattr(crisis, "assess", _tagged)
-    return make_services()
+pytestmark = pytest.mark.usefixtures("tagged_detector")
 
 
 # ---- helpers ---------------------------------------------------------------------------------

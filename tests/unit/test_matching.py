@@ -6,8 +6,6 @@ import hashlib
 from dataclasses import replace
 from typing import Any
 
-import pytest
-
 from kindred.matching import choose_volunteer, plan_pairs, run_matcher, start_chat
 from kindred.protocol import iso_time
 from kindred.records import (
@@ -23,11 +21,6 @@ from tests.unit.harness import FakeServices, connect, make_services, send, store
 INTRO = "I have not slept properly for days and my thoughts keep racing"
 # Self-injury now: `high` in the taxonomy (kindred/data/crisis_taxonomy.json).
 RISKY_INTRO = "I started cutting again last night and I can't stop"
-
-
-@pytest.fixture
-def svc() -> FakeServices:
-    return make_services()
 
 
 # ---- building blocks for the pure rules ------------------------------------------------------

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from kindred.matching import run_matcher
 from tests.unit.harness import FakeServices, connect, make_services, send, store_unchanged
-
-
-@pytest.fixture
-def svc() -> FakeServices:
-    return make_services()
 
 
 def _chat(svc: FakeServices) -> None:

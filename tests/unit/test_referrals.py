@@ -13,12 +13,12 @@ import pytest
 from kindred import referrals
 from kindred.connections import connect as on_connect
 from kindred.events import ConnectRequest
-from kindred.matching import run_matcher
 from kindred.page_config import page_config
 from kindred.safety import crisis_lines
 from tests.unit.harness import (
     FakeServices,
     connect,
+    in_chat,
     make_services,
     send,
     store_unchanged,
@@ -31,22 +31,9 @@ SITE = json.loads((ROOT / "web" / "site.json").read_text(encoding="utf-8"))
 RAW = json.loads(DATA.read_text(encoding="utf-8"))
 
 
-@pytest.fixture
-def svc() -> FakeServices:
-    return make_services()
-
-
 def _chat(svc: FakeServices, seeker: str = "s1", vol: str = "v1", lang: str = "en") -> str:
     """A seeker (of that language) matched with a volunteer; every frame so far is taken."""
-    if svc.connections.get_connection(vol) is None:
-        volunteer(svc, vol, languages=["en", "es"])
-    on_connect(svc, ConnectRequest(seeker, "seeker", "", "", {"lang": lang}))
-    send(svc, seeker, {"action": "match"})
-    svc.clock.advance(1)
-    run_matcher(svc)
-    session: str = svc.notifier.take(seeker)[-1]["sessionId"]
-    svc.notifier.forget_all()
-    return session
+    return in_chat(svc, seeker, vol, lang=lang, languages=["en", "es"])
 
 
 def _card(referral_id: str) -> dict[str, Any]:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
-
 from kindred.connections import disconnect
 from kindred.events import ConnectRequest, DisconnectRequest
 from kindred.sweeper import sweep
-from tests.unit.harness import FakeServices, connect, make_services, send
-
-
-@pytest.fixture
-def svc() -> FakeServices:
-    return make_services()
+from tests.unit.harness import (
+    FakeServices,
+    connect,
+    drop,
+    make_services,
+    seeker_in_chat,
+    send,
+)
 
 
 def _resume(svc: FakeServices, cid: str, token: str) -> str:
@@ -22,31 +22,11 @@ def _resume(svc: FakeServices, cid: str, token: str) -> str:
     return cid
 
 
-def _drop(svc: FakeServices, cid: str) -> None:
-    svc.notifier.gone.add(cid)
-    disconnect(svc, DisconnectRequest(cid, 1006, "dropped"))
-
-
-def _chat(svc: FakeServices) -> tuple[str, str]:
-    """s1 in a chat with v1: (s1's token, session id)."""
-    from kindred.matching import run_matcher
-
-    connect(svc, "s1")
-    send(svc, "s1", {"action": "match"})
-    token = svc.notifier.take("s1")[0]["resumeToken"]
-    connect(svc, "v1", "volunteer", user_id="u1", alias="Sam")
-    send(svc, "v1", {"action": "availability", "available": True})
-    run_matcher(svc)
-    session = next(f for f in svc.notifier.take("v1") if f["type"] == "matched")["sessionId"]
-    svc.notifier.forget_all()
-    return token, session
-
-
 def test_a_dropped_seeker_is_away_with_their_chat_kept(svc: FakeServices) -> None:
     """Given a chat, when the seeker's $disconnect runs, then their connection is marked away
     for the grace period, the chat is still active and the volunteer hears `peer_away`."""
-    _token, session = _chat(svc)
-    _drop(svc, "s1")
+    _token, session = seeker_in_chat(svc)
+    drop(svc, "s1")
     conn = svc.connections.get_connection("s1")
     assert conn is not None and conn.away_until == int(svc.clock()) + 120
     assert svc.chats.get_session(session).active  # type: ignore[union-attr]
@@ -56,8 +36,8 @@ def test_a_dropped_seeker_is_away_with_their_chat_kept(svc: FakeServices) -> Non
 def test_a_message_to_an_away_seeker_fails_without_ending_the_chat(svc: FakeServices) -> None:
     """Given a seeker who is away, when the volunteer writes, then they get `error` `peer_away`
     (the message was not delivered) and the chat goes on; typing is dropped quietly."""
-    _token, session = _chat(svc)
-    _drop(svc, "s1")
+    _token, session = seeker_in_chat(svc)
+    drop(svc, "s1")
     svc.notifier.take("v1")
     send(svc, "v1", {"action": "message", "text": "are you there?", "clientMsgId": "m1"})
     send(svc, "v1", {"action": "typing"})
@@ -70,8 +50,8 @@ def test_resume_is_one_transaction_that_moves_everything(svc: FakeServices) -> N
     """Given an away seeker in a chat, when a new connection comes with their token, then the
     session and the volunteer's chats name the new connection, the old connection item and
     the used ticket are gone, in one store write."""
-    token, session = _chat(svc)
-    _drop(svc, "s1")
+    token, session = seeker_in_chat(svc)
+    drop(svc, "s1")
     svc.notifier.take("v1")
     svc.store.calls.clear()
     _resume(svc, "s2", token)
@@ -88,7 +68,7 @@ def test_resume_before_the_old_disconnect_closes_the_old_socket(svc: FakeService
     """Given a seeker whose old socket API Gateway still thinks open, when they come back with
     their token, then the new connection takes the place, the old socket is closed, and the
     old socket's late $disconnect changes nothing."""
-    token, session = _chat(svc)
+    token, session = seeker_in_chat(svc)
     _resume(svc, "s2", token)
     assert "s1" in svc.notifier.closed
     before = svc.store.snapshot()
@@ -107,7 +87,7 @@ def test_a_waiting_seeker_resumes_at_the_same_place(svc: FakeServices) -> None:
     connect(svc, "s0")
     send(svc, "s0", {"action": "match"})
     (entry,) = [e for e in svc.store.entries.in_order() if e.connection_id == "s1"]
-    _drop(svc, "s1")
+    drop(svc, "s1")
     assert svc.store.entries.in_order()[0].away is True
     _resume(svc, "s2", token)
     first = svc.store.entries.in_order()[0]
@@ -118,8 +98,8 @@ def test_a_waiting_seeker_resumes_at_the_same_place(svc: FakeServices) -> None:
 def test_the_grace_is_the_limit(svc: FakeServices) -> None:
     """Given an away seeker, when they come back one second after the grace period, then the
     resume fails (a plain new seeker, told on its first action) and the sweeper ends the chat."""
-    token, session = _chat(svc)
-    _drop(svc, "s1")
+    token, session = seeker_in_chat(svc)
+    drop(svc, "s1")
     svc.clock.advance(121)
     _resume(svc, "s2", token)
     send(svc, "s2", {"action": "resources"})

@@ -14,17 +14,14 @@ from typing import Any
 
 import pytest
 
-from kindred import crisis
 from kindred.impact import CheckinTally, month_of
 from kindred.matching import run_matcher
 from kindred.protocol import SeekerCheckin
 from kindred.records import PRIORITY_HIGH, PRIORITY_IMMINENT, PRIORITY_NORMAL
-from kindred.safety import LEVELS, Assessment
 from kindred.seeker_checkin import after_tally, before_tally
 from tests.unit.harness import (
     FakeServices,
     connect,
-    make_services,
     send,
     store_unchanged,
     volunteer,
@@ -35,17 +32,7 @@ IMMINENT = "[imminent] I have the pills in my hand right now."
 CALM = "Work has been a lot lately."
 
 
-def _tagged(text: str | None) -> Assessment:
-    for level in LEVELS:
-        if text and text.startswith(f"[{level}]"):
-            return Assessment(risk=True, rule=f"test.{level}", level=level)
-    return Assessment(risk=False)
-
-
-@pytest.fixture
-def svc(monkeypatch: pytest.MonkeyPatch) -> FakeServices:
-    monkeypatch.setattr(crisis, "assess", _tagged)
-    return make_services()
+pytestmark = pytest.mark.usefixtures("tagged_detector")
 
 
 def _month(svc: FakeServices) -> CheckinTally:

@@ -6,12 +6,7 @@ import pytest
 
 from kindred.matching import run_matcher
 from kindred.sweeper import MAX_ACCOUNT_CHECKS, sweep
-from tests.unit.harness import FakeServices, connect, make_services, send, store_unchanged
-
-
-@pytest.fixture
-def svc() -> FakeServices:
-    return make_services()
+from tests.unit.harness import FakeServices, connect, send, store_unchanged
 
 
 def _signed_in(

@@ -8,13 +8,12 @@ import pytest
 
 from kindred.connections import disconnect
 from kindred.events import DisconnectRequest
-from kindred.matching import run_matcher
 from kindred.protocol import iso_time
 from kindred.supervision import ESCALATE_AGAIN_AFTER_SECONDS
 from tests.unit.harness import (
     FakeServices,
     connect,
-    make_services,
+    in_chat,
     send,
     store_unchanged,
     volunteer,
@@ -24,22 +23,9 @@ NOTE = "They mentioned a bridge near their home, can someone look in?"
 WHISPER = "Ask them gently whether they are safe right now."
 
 
-@pytest.fixture
-def svc() -> FakeServices:
-    return make_services()
-
-
 def _chat(svc: FakeServices, seeker: str = "s1", vol: str = "v1") -> str:
     """A seeker and volunteer `vol` (capacity 3) in a chat; its session id, frames taken."""
-    if svc.connections.get_connection(vol) is None:
-        volunteer(svc, vol, capacity=3)
-    connect(svc, seeker)
-    send(svc, seeker, {"action": "match"})
-    svc.clock.advance(1)
-    run_matcher(svc)
-    session: str = svc.notifier.take(seeker)[-1]["sessionId"]
-    svc.notifier.forget_all()
-    return session
+    return in_chat(svc, seeker, vol, capacity=3)
 
 
 def _supervisor(svc: FakeServices, cid: str = "boss", alias: str = "Sam") -> str:

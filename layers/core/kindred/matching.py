@@ -14,8 +14,11 @@ from kindred.protocol import Availability, Match, Matched, Peer, ProtocolError, 
 from kindred.records import (
     PRIORITY_URGENT,
     Connection,
+    Offer,
+    Pairing,
     QueueEntry,
     Session,
+    Ticket,
     VolunteerSlot,
     is_urgent,
     level_rank,
@@ -79,7 +82,7 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     token, token_hash = new_resume_token()
     expires = int(svc.clock()) + svc.settings.connection_ttl_seconds
     try:
-        svc.queue.enqueue(entry, token_hash, expires, conn.resume_hash)
+        svc.queue.enqueue(entry, Ticket(token_hash, expires), conn.resume_hash)
     except Conflict:
         raise ProtocolError(
             "already_waiting", "You are already in the queue or in a chat.", action="match"
@@ -169,14 +172,13 @@ def set_availability(svc: Services, conn: Connection, action: Availability) -> N
     before = svc.pool.get_slot(conn.connection_id)
     # The shift this availability starts or continues, and a pause still running (kindred.care).
     shift = care.on_availability(svc, conn, available=action.available, before=before)
-    slot = svc.pool.set_availability(
-        conn,
+    offer = Offer(
         available=action.available,
         capacity=action.capacity,
         languages=tuple(dict.fromkeys(action.languages or [conn.language])),
         topics=tuple(dict.fromkeys(action.topics or [])),
-        care=shift,
     )
+    slot = svc.pool.set_availability(conn, offer, care=shift)
     was_available = before is not None and before.available
     if slot.available != was_available:
         edges.after_shift_change(svc, available=slot.available)
@@ -387,9 +389,7 @@ def start_chat(svc: Services, entry: QueueEntry, slot: VolunteerSlot) -> bool:
         level=entry.level,
     )
     try:
-        svc.chats.create_chat(
-            entry, slot, session, shift_since_after_ms=care.shift_since_after_ms(svc)
-        )
+        svc.chats.create_chat(Pairing(entry, slot, session, care.shift_since_after_ms(svc)))
     except Conflict:
         return False
     if not _announce(svc, entry, session, slot):

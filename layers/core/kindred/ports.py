@@ -15,9 +15,11 @@ from kindred.records import (
     JoinedChat,
     LevelChange,
     MatchPace,
+    Offer,
+    Pairing,
     QueueEntry,
     Session,
-    Tags,
+    Ticket,
     VolunteerSlot,
 )
 from kindred.work_items import WorkReason
@@ -125,13 +127,7 @@ class ResumeTickets(Protocol):
 class WaitingQueue(Protocol):
     """The seekers waiting for a volunteer, and the pace at which they are matched."""
 
-    def enqueue(
-        self,
-        entry: QueueEntry,
-        resume_hash: str,
-        resume_expires_at: int,
-        replaces: str | None = None,
-    ) -> None:
+    def enqueue(self, entry: QueueEntry, ticket: Ticket, replaces: str | None = None) -> None:
         """Put an idle seeker in the queue with a new resume ticket, in one transaction.
 
         The connection's previous ticket (`replaces`, which must be the one it
@@ -167,14 +163,7 @@ class VolunteerPool(Protocol):
     account's shift and pause (its care record, kindred.care)."""
 
     def set_availability(
-        self,
-        conn: Connection,
-        *,
-        available: bool,
-        capacity: int,
-        languages: Tags,
-        topics: Tags,
-        care: CareRecord | None = None,
+        self, conn: Connection, offer: Offer, care: CareRecord | None = None
     ) -> VolunteerSlot:
         """Write the connection's slot; with `care`, the slot takes the shift's start from it,
         and its pause if it has one (a pause the slot has is never cleared here)."""
@@ -220,14 +209,7 @@ class VolunteerPool(Protocol):
 class Chats(Protocol):
     """The chats between a seeker and a volunteer: who, since when, at what level."""
 
-    def create_chat(
-        self,
-        entry: QueueEntry,
-        slot: VolunteerSlot,
-        session: Session,
-        *,
-        shift_since_after_ms: int | None = None,
-    ) -> None:
+    def create_chat(self, pairing: Pairing) -> None:
         """Match atomically: the entry leaves the queue, both sides join the session.
 
         Raises Conflict if the seeker is no longer waiting there, the volunteer has no free

@@ -120,6 +120,24 @@ class QueueEntry:
 
 
 @dataclass(frozen=True)
+class Ticket:
+    """A new resume ticket: the hash of its token, and the epoch second it expires."""
+
+    resume_hash: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a staff connection offers with `availability`: on shift or not, and what it takes."""
+
+    available: bool
+    capacity: int
+    languages: Tags
+    topics: Tags
+
+
+@dataclass(frozen=True)
 class VolunteerSlot:
     """A staff member's availability: how many chats they take and how many they have."""
 
@@ -182,6 +200,17 @@ class Session:
     supervisor_id: str | None = None
     supervisor_alias: str = ""
     escalated_at_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """A match to commit: the seeker's entry, the volunteer's slot as read, the new chat, and
+    (under the shift cap, kindred.care) the shift start the slot's must be later than."""
+
+    entry: QueueEntry
+    slot: VolunteerSlot
+    session: Session
+    shift_since_after_ms: int | None = None
 
 
 @dataclass(frozen=True)

@@ -16,25 +16,19 @@ from kindred.records import (
     Escalation,
     JoinedChat,
     LevelChange,
+    Pairing,
     QueueEntry,
     Session,
-    VolunteerSlot,
 )
 
 
 class DynamoChats(TableAdapter):
     """Implements kindred.ports.Chats; a match and a chat's end are each one transaction."""
 
-    def create_chat(
-        self,
-        entry: QueueEntry,
-        slot: VolunteerSlot,
-        session: Session,
-        *,
-        shift_since_after_ms: int | None = None,
-    ) -> None:
+    def create_chat(self, pairing: Pairing) -> None:
+        session = pairing.session
         try:
-            self.table.transact(self._match_ops(entry, slot, session, shift_since_after_ms))
+            self.table.transact(self._match_ops(pairing))
         except Conflict:
             # A transaction whose answer was lost (a timeout) is retried by the SDK; if the first
             # attempt had committed, the retry finds its own work done and fails its conditions.
@@ -42,13 +36,9 @@ class DynamoChats(TableAdapter):
             if self.table.get(layout.session_key(session.session_id)) is None:
                 raise
 
-    def _match_ops(
-        self,
-        entry: QueueEntry,
-        slot: VolunteerSlot,
-        session: Session,
-        shift_since_after_ms: int | None,
-    ) -> list[dict[str, Any]]:
+    def _match_ops(self, pairing: Pairing) -> list[dict[str, Any]]:
+        entry, slot, session = pairing.entry, pairing.slot, pairing.session
+        shift_since_after_ms = pairing.shift_since_after_ms
         now_ms = self.table.now_ms()
         # Care for volunteers (kindred.care): a paused slot, or one whose shift is past the
         # cap, is refused here, on the item, not only by the matcher's reading of it.

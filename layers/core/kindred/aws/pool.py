@@ -7,21 +7,14 @@ from typing import Any
 
 from kindred.aws import layout
 from kindred.aws.table import TableAdapter, names
-from kindred.records import CareRecord, Connection, Tags, VolunteerSlot
+from kindred.records import CareRecord, Connection, Offer, VolunteerSlot
 
 
 class DynamoPool(TableAdapter):
     """Implements kindred.ports.VolunteerPool."""
 
     def set_availability(
-        self,
-        conn: Connection,
-        *,
-        available: bool,
-        capacity: int,
-        languages: Tags,
-        topics: Tags,
-        care: CareRecord | None = None,
+        self, conn: Connection, offer: Offer, care: CareRecord | None = None
     ) -> VolunteerSlot:
         update = (
             "SET #available = :available, #capacity = :capacity, #languages = :languages, "
@@ -42,10 +35,10 @@ class DynamoPool(TableAdapter):
             "expiresAt",
         ]
         values: dict[str, Any] = {
-            ":available": available,
-            ":capacity": capacity,
-            ":languages": list(languages),
-            ":topics": list(topics),
+            ":available": offer.available,
+            ":capacity": offer.capacity,
+            ":languages": list(offer.languages),
+            ":topics": list(offer.topics),
             ":userId": conn.user_id,
             ":role": conn.role,
             ":alias": conn.alias,

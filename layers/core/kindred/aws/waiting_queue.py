@@ -6,7 +6,7 @@ from typing import Any
 
 from kindred.aws import layout
 from kindred.aws.table import Table, TableAdapter
-from kindred.records import PACE_WINDOW_MS, Connection, MatchPace, QueueEntry
+from kindred.records import PACE_WINDOW_MS, Connection, MatchPace, QueueEntry, Ticket
 
 
 def put_entry(table: Table, entry: QueueEntry) -> dict[str, Any]:
@@ -30,13 +30,8 @@ def _next_window(old_start: Any, old_count: Any, count: int, now_ms: int) -> Mat
 class DynamoQueue(TableAdapter):
     """Implements kindred.ports.WaitingQueue: the partition QUEUE, sorted by the queue key."""
 
-    def enqueue(
-        self,
-        entry: QueueEntry,
-        resume_hash: str,
-        resume_expires_at: int,
-        replaces: str | None = None,
-    ) -> None:
+    def enqueue(self, entry: QueueEntry, ticket: Ticket, replaces: str | None = None) -> None:
+        resume_hash = ticket.resume_hash
         # The ticket deleted is the one the connection holds: the condition makes sure.
         values: dict[str, Any] = {
             ":waiting": "waiting",
@@ -49,8 +44,8 @@ class DynamoQueue(TableAdapter):
             values[":prev"] = replaces
         else:
             held = "attribute_not_exists(resumeHash)"
-        ticket = layout.resume_ticket_item(
-            resume_hash, entry.connection_id, entry.seeker_key, expires_at=resume_expires_at
+        item = layout.resume_ticket_item(
+            resume_hash, entry.connection_id, entry.seeker_key, expires_at=ticket.expires_at
         )
         ops: list[dict[str, Any]] = [
             put_entry(self.table, entry),
@@ -63,7 +58,7 @@ class DynamoQueue(TableAdapter):
                     "ExpressionAttributeValues": layout.attribute_values(values),
                 }
             },
-            {"Put": {"Item": ticket}},
+            {"Put": {"Item": item}},
         ]
         if replaces and replaces != resume_hash:
             ops.append({"Delete": {"Key": layout.resume_key(replaces)}})
