@@ -151,6 +151,15 @@ def volunteer(svc: FakeServices, cid: str, role: str = "volunteer", **availabili
     return cid
 
 
+def waiting(svc: FakeServices, cid: str, intro: str | None = None, **match: Any) -> str:
+    """A new seeker `cid` who asked for a chat (with this intro and `match` fields), one
+    second ago."""
+    connect(svc, cid)
+    send(svc, cid, {"action": "match", **({"intro": intro} if intro else {}), **match})
+    svc.clock.advance(1)
+    return cid
+
+
 def in_chat(
     svc: FakeServices,
     seeker: str = "s1",

@@ -27,6 +27,7 @@ from tests.unit.harness import (
     send,
     store_unchanged,
     volunteer,
+    waiting,
 )
 
 HIGH = "[high] I have written a letter to say goodbye."
@@ -49,19 +50,12 @@ def long_svc() -> FakeServices:
 # ---- helpers ---------------------------------------------------------------------------------
 
 
-def _seeker(svc: FakeServices, cid: str, intro: str | None = None) -> str:
-    connect(svc, cid)
-    send(svc, cid, {"action": "match", **({"intro": intro} if intro else {})})
-    svc.clock.advance(1)
-    return cid
-
-
 def _chat(svc: FakeServices, seeker: str = "s1", vol: str = "v1", intro: str | None = HIGH) -> str:
     """A seeker (at the intro's level) in a chat with `vol`; returns the session id, every
     frame so far taken."""
     if svc.connections.get_connection(vol) is None:
         volunteer(svc, vol)
-    _seeker(svc, seeker, intro)
+    waiting(svc, seeker, intro)
     assert run_matcher(svc) == 1
     session: str = svc.conn(seeker).session_id or ""
     assert session
@@ -109,7 +103,7 @@ def test_a_chat_at_high_ends_and_its_volunteer_pauses_and_is_asked_to_check_in(
     pause, and is as soon as it is over (a work item wakes the matcher then)."""
     since = svc.clock()
     session = _chat(svc)
-    _seeker(svc, "s2")
+    waiting(svc, "s2")
     send(svc, "s1", {"action": "end"})
     ended_at = svc.clock()
 
@@ -192,7 +186,7 @@ def test_every_way_a_risk_chat_ends_pauses_its_volunteer(
     assert svc.slot("v1").paused_until is not None
     assert start + PAUSE <= svc.slot("v1").paused_until <= svc.clock() + PAUSE
     assert _status(svc, "v1")["checkin"] == "after_risk"
-    _seeker(svc, "s9")
+    waiting(svc, "s9")
     assert run_matcher(svc) == 0
     svc.clock.advance(PAUSE)
     assert run_matcher(svc) == 1 and _matched_with(svc, "s9") == "v1"
@@ -215,7 +209,7 @@ def test_no_pause_after_a_chat_below_high(
     send(svc, "s1", {"action": "end"})
     assert svc.slot("v1").paused_until is None
     assert all(f["type"] != "status" for f in svc.notifier.take("v1"))
-    _seeker(svc, "s2")
+    waiting(svc, "s2")
     assert run_matcher(svc) == 1
 
 
@@ -235,7 +229,7 @@ def test_no_pause_when_risk_pause_minutes_is_zero() -> None:
     send(svc, "s1", {"action": "end"})
     assert svc.slot("v1").paused_until is None
     assert [f["type"] for f in svc.notifier.take("v1")] == ["ended"]
-    _seeker(svc, "s2")
+    waiting(svc, "s2")
     assert run_matcher(svc) == 1
 
 
@@ -247,7 +241,7 @@ def test_the_volunteers_other_chats_go_on_during_the_pause(svc: FakeServices) ->
     risky = _chat(svc, "s1", "v1", intro=HIGH)
     calm = _chat(svc, "s2", "v1", intro=None)
     send(svc, "s1", {"action": "end"})
-    _seeker(svc, "s3")
+    waiting(svc, "s3")
     assert run_matcher(svc) == 0
     send(svc, "v1", {"action": "message", "sessionId": calm, "text": "I'm still here."})
     send(svc, "s2", {"action": "message", "text": "Thank you."})
@@ -287,7 +281,7 @@ def test_the_pause_survives_a_reconnection(svc: FakeServices) -> None:
     send(svc, "v2", {"action": "availability", "available": True})
     status = _status(svc, "v2")
     assert (status["pausedUntil"], status["paused"]) == (iso_time(until), "risk")
-    _seeker(svc, "s2")
+    waiting(svc, "s2")
     assert run_matcher(svc) == 0
     svc.clock.advance(until - svc.clock())
     assert run_matcher(svc) == 1 and _matched_with(svc, "s2") == "v2"
@@ -316,7 +310,7 @@ def test_every_connection_of_the_account_is_paused(svc: FakeServices) -> None:
     send(svc, "s1", {"action": "end"})
     assert _status(svc, "v1")["checkin"] == "after_risk"
     assert "checkin" not in (tab2 := _status(svc, "tab2")) and tab2["paused"] == "risk"
-    _seeker(svc, "s2")
+    waiting(svc, "s2")
     assert run_matcher(svc) == 0
 
 
@@ -328,7 +322,7 @@ def test_the_match_refuses_a_volunteer_paused_after_the_matcher_read_them(
     Then the match's conditional write refuses it: nothing is written, nobody is told."""
     volunteer(svc, "v1", capacity=2)
     _chat(svc, "s1", "v1", intro=HIGH)
-    _seeker(svc, "s2")
+    waiting(svc, "s2")
     [entry] = svc.queue.waiting(10)
     read = svc.slot("v1")  # what the matcher read: free, not paused
     send(svc, "s1", {"action": "end"})  # meanwhile: the pause
@@ -394,7 +388,7 @@ def test_a_check_in_does_not_shorten_the_pause(svc: FakeServices) -> None:
     _chat(svc, intro=HIGH)
     send(svc, "s1", {"action": "end"})
     send(svc, "v1", {"action": "checkin", "state": "ok"})
-    _seeker(svc, "s2")
+    waiting(svc, "s2")
     assert run_matcher(svc) == 0
     assert svc.slot("v1").paused_until == int(svc.clock()) - 1 + PAUSE
 
@@ -488,7 +482,7 @@ def test_past_the_cap_no_new_chat_and_open_ones_go_on(long_svc: FakeServices) ->
     volunteer(svc, "v1", capacity=2)
     session = _chat(svc, "s1", "v1", intro=None)
     svc.clock.advance(CAP)
-    _seeker(svc, "s2")
+    waiting(svc, "s2")
     assert run_matcher(svc) == 0
     send(svc, "v1", {"action": "availability", "available": True, "capacity": 2})
     assert _status(svc, "v1")["paused"] == "shift_cap"
@@ -505,7 +499,7 @@ def test_the_match_refuses_a_volunteer_past_the_cap_whatever_the_matcher_read(
     it: the cap is a condition on the stored slot."""
     svc = long_svc
     volunteer(svc, "v1")
-    _seeker(svc, "s1")
+    waiting(svc, "s1")
     [entry] = svc.queue.waiting(10)
     read = replace(svc.slot("v1"), on_shift_since_ms=0)
     svc.clock.advance(CAP)
@@ -529,7 +523,7 @@ def test_only_a_break_of_30_minutes_starts_a_new_shift(
     send(svc, "v1", {"action": "availability", "available": False})
     assert _status(svc, "v1")["checkin"] == "end_of_shift"
     svc.clock.advance(break_minutes * 60)
-    _seeker(svc, "s1")
+    waiting(svc, "s1")
     send(svc, "v1", {"action": "availability", "available": True})
     status = _status(svc, "v1")
     back = svc.clock()
@@ -581,5 +575,5 @@ def test_no_cap_when_shift_cap_hours_is_zero() -> None:
     connect(svc, "v2", "volunteer", user_id="user-v1", alias="Vol v1")
     send(svc, "v2", {"action": "availability", "available": True})
     assert "shiftCapAt" not in _status(svc, "v2")
-    _seeker(svc, "s1")
+    waiting(svc, "s1")
     assert run_matcher(svc) == 1

@@ -19,6 +19,7 @@ from tests.unit.harness import (
     send,
     store_unchanged,
     volunteer,
+    waiting,
 )
 
 RISKY = "I want to kill myself"
@@ -27,18 +28,11 @@ RISKY = "I want to kill myself"
 # ---- helpers ---------------------------------------------------------------------------------
 
 
-def _seeker(svc: FakeServices, cid: str, **match: Any) -> str:
-    connect(svc, cid)
-    send(svc, cid, {"action": "match", **match})
-    svc.clock.advance(1)
-    return cid
-
-
 def _chat(svc: FakeServices, seeker: str = "s1", vol: str = "v1", **match: Any) -> str:
     """A seeker and a volunteer in a chat; returns the session id (frames so far are taken)."""
     if svc.connections.get_connection(vol) is None:
         volunteer(svc, vol)
-    _seeker(svc, seeker, **match)
+    waiting(svc, seeker, **match)
     run_matcher(svc)
     frames = svc.notifier.take(seeker)
     session: str = frames[-1]["sessionId"]
@@ -160,7 +154,7 @@ def test_a_volunteer_with_several_chats_must_name_the_session(svc: FakeServices)
 def test_a_seeker_not_in_a_chat_cannot_write(svc: FakeServices) -> None:
     """Given a seeker who is only waiting, when they send a message or typing, then they get
     `not_in_chat` and nothing changes."""
-    _seeker(svc, "s1")
+    waiting(svc, "s1")
     svc.notifier.take("s1")
     with store_unchanged(svc):
         send(svc, "s1", {"action": "message", "text": "hello?", "clientMsgId": "c7"})
@@ -237,7 +231,7 @@ def test_a_message_to_a_gone_seeker_frees_the_volunteers_slot(svc: FakeServices)
     assert _active(svc, "v1") == 0
     assert svc.work.reasons == ["slot_freed"]
 
-    _seeker(svc, "s2")
+    waiting(svc, "s2")
     run_matcher(svc)
     assert svc.notifier.types("s2") == ["queued", "matched"]
 
@@ -303,7 +297,7 @@ def test_a_waiting_seeker_who_ends_leaves_the_queue_quietly(svc: FakeServices) -
     """Given a waiting seeker, when they send `end`, then they get no `ended` (there was no
     chat), they are out of the queue, and a volunteer who comes later is not matched with
     them."""
-    _seeker(svc, "s1")
+    waiting(svc, "s1")
     svc.notifier.take("s1")
     send(svc, "s1", {"action": "end"})
     assert svc.notifier.take("s1") == []
@@ -519,7 +513,7 @@ def test_transfer_hands_the_seeker_to_the_next_volunteer_with_the_note(
     `matched` carries the note, ahead of the other seeker (who hears their place change);
     the note waits sealed, never in plain text."""
     session = _chat(svc)
-    _seeker(svc, "waiting")
+    waiting(svc, "waiting")
     svc.notifier.take("waiting")
     note = "Talked about exams; prefers short messages"
 
@@ -633,7 +627,7 @@ def test_forget_deletes_everything_about_the_seeker_and_closes(svc: FakeServices
 def test_forget_while_waiting_leaves_the_queue(svc: FakeServices) -> None:
     """Given a waiting seeker with an intro, when they ask to be forgotten, then the queue is
     empty, nothing mentions them, and a volunteer who comes is matched with nobody."""
-    _seeker(svc, "s1", intro="I need to talk")
+    waiting(svc, "s1", intro="I need to talk")
     key = _seeker_key(svc, "s1")
     send(svc, "s1", {"action": "forget"})
     assert svc.notifier.take("s1")[-1] == {"type": "forgotten"}

@@ -29,6 +29,7 @@ from tests.unit.harness import (
     send,
     store_unchanged,
     volunteer,
+    waiting,
 )
 
 CONCERN = "[concern] Some days I wish I just would not wake up."
@@ -59,18 +60,11 @@ def _supervisor(svc: FakeServices, cid: str = "boss") -> str:
     return connect(svc, cid, "supervisor", user_id=f"user-{cid}", alias=f"Sup {cid}")
 
 
-def _seeker(svc: FakeServices, cid: str, intro: str | None = None) -> str:
-    connect(svc, cid)
-    send(svc, cid, {"action": "match", **({"intro": intro} if intro else {})})
-    svc.clock.advance(1)
-    return cid
-
-
 def _chat(svc: FakeServices, seeker: str = "s1", vol: str = "v1", intro: str | None = None) -> str:
     """A seeker and a volunteer in a chat; returns the session id (frames so far are taken)."""
     if svc.connections.get_connection(vol) is None:
         volunteer(svc, vol)
-    _seeker(svc, seeker, intro)
+    waiting(svc, seeker, intro)
     run_matcher(svc)
     session: str = svc.notifier.take(seeker)[-1]["sessionId"]
     svc.notifier.forget_all()
@@ -125,7 +119,7 @@ def test_seekers_are_served_imminent_then_high_then_concern_then_transfer_then_n
     the volunteer's `matched` names each one's level."""
     moved_chat = _chat(svc, "moved", "v0")
     for cid, intro in (("normal", CALM), ("c", CONCERN), ("h", HIGH), ("i", IMMINENT)):
-        _seeker(svc, cid, intro)
+        waiting(svc, cid, intro)
     queued = svc.notifier.take("i")[0]
     assert (queued["type"], queued["position"]) == ("queued", 1)  # ahead of the three before
     send(svc, "v0", {"action": "transfer", "sessionId": moved_chat})
@@ -163,8 +157,8 @@ def test_among_seekers_at_one_level_the_longest_waiting_goes_first(svc: FakeServ
     When a volunteer frees up,
     Then the first is matched; the second hears they are now first."""
     _bystander(svc)
-    _seeker(svc, "h1", HIGH)
-    _seeker(svc, "h2", HIGH)
+    waiting(svc, "h1", HIGH)
+    waiting(svc, "h2", HIGH)
     svc.notifier.forget_all()
     volunteer(svc, "v1")
     run_matcher(svc)
@@ -179,7 +173,7 @@ def test_the_intros_level_is_named_to_the_volunteer_only(svc: FakeServices, leve
     Then the volunteer's `matched.risk` is that level and the seeker's `matched` has none;
     the chat keeps that level."""
     volunteer(svc, "v1")
-    _seeker(svc, "s1", TEXT_OF[level])
+    waiting(svc, "s1", TEXT_OF[level])
     svc.notifier.take("s1")
     run_matcher(svc)
     [to_volunteer] = svc.notifier.take("v1")
@@ -198,7 +192,7 @@ def test_a_waiting_seeker_at_risk_alerts_supervisors_with_the_level_and_alias(
     alert naming the level, the seeker's alias and the time (no chat yet: sessionId "")."""
     _bystander(svc)
     _supervisor(svc)
-    _seeker(svc, "s1", IMMINENT)
+    waiting(svc, "s1", IMMINENT)
     assert _kinds(svc.notifier.take("s1")) == [("queued", None), ("resources", "crisis")]
     assert svc.notifier.take("boss") == [
         {
@@ -217,7 +211,7 @@ def test_a_calm_intro_alerts_nobody(svc: FakeServices) -> None:
     crisis lines, normal priority."""
     _bystander(svc)
     _supervisor(svc)
-    _seeker(svc, "s1", CALM)
+    waiting(svc, "s1", CALM)
     assert svc.notifier.types("s1") == ["queued"]
     assert svc.notifier.take("boss") == []
     assert svc.queue.waiting(1)[0].priority == PRIORITY_NORMAL
@@ -494,7 +488,7 @@ def test_a_transfer_keeps_the_chats_level_and_its_place_in_the_queue(svc: FakeSe
     Then the transferred seeker waits ahead of the high one, at imminent priority, and the
     next volunteer's `matched` says imminent."""
     session = _chat(svc)
-    _seeker(svc, "waiting", HIGH)
+    waiting(svc, "waiting", HIGH)
     send(svc, "v1", {"action": "assess", "sessionId": session, "level": "imminent"})
     send(svc, "v1", {"action": "transfer", "sessionId": session})
     send(svc, "v1", {"action": "availability", "available": False})
@@ -514,8 +508,8 @@ def test_a_seeker_at_risk_whose_volunteer_vanished_keeps_their_levels_place(
     """Given a seeker at imminent and one at high waiting, and a volunteer whose socket is gone,
     When the matcher gives the imminent seeker to that volunteer (and must undo it),
     Then the imminent seeker is back at the front, at imminent priority."""
-    _seeker(svc, "i", IMMINENT)
-    _seeker(svc, "h", HIGH)
+    waiting(svc, "i", IMMINENT)
+    waiting(svc, "h", HIGH)
     volunteer(svc, "gone")
     svc.notifier.gone.add("gone")
     run_matcher(svc)

@@ -369,8 +369,14 @@ def parse_action(body: str | None) -> ClientAction:
 # ---- server frames -------------------------------------------------------------------------
 
 
-class _Frame(BaseModel):
+class _Part(BaseModel):
+    """A server frame, or a piece of one: never changed once made."""
+
     model_config = ConfigDict(frozen=True)
+
+
+class _Frame(_Part):
+    """A frame the server sends."""
 
     def wire(self) -> bytes:
         """The frame as sent: JSON without the optional fields that are not set."""
@@ -400,8 +406,7 @@ class Position(_Frame):
     longWait: bool | None = None
 
 
-class Peer(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Peer(_Part):
     alias: str
     role: Role
 
@@ -539,16 +544,14 @@ class WhisperOut(_Frame):
     from_: Literal["volunteer", "supervisor"] = Field(serialization_alias="from")
 
 
-class BoardQueue(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class BoardQueue(_Part):
     waiting: int
     longestWaitSeconds: int
     atRisk: int
     byLanguage: dict[str, int]
 
 
-class BoardVolunteer(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class BoardVolunteer(_Part):
     name: str
     role: Role
     available: bool
@@ -559,8 +562,7 @@ class BoardVolunteer(BaseModel):
     paused: PauseReason | None = None  # why no new chat comes now: `risk` or `shift_cap`
 
 
-class BoardChat(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class BoardChat(_Part):
     sessionId: str
     volunteer: str
     seeker: str
@@ -570,10 +572,9 @@ class BoardChat(BaseModel):
     supervisor: str | None = None
 
 
-class BoardLeftOut(BaseModel):
+class BoardLeftOut(_Part):
     """How many rows a board too large for one frame leaves out (the last in its order)."""
 
-    model_config = ConfigDict(frozen=True)
     volunteers: int
     chats: int
 
@@ -589,8 +590,7 @@ class BoardOut(_Frame):
     leftOut: BoardLeftOut | None = None
 
 
-class ResourceItem(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class ResourceItem(_Part):
     name: str
     description: str
     country: str
@@ -600,10 +600,9 @@ class ResourceItem(BaseModel):
     hours: str | None = None
 
 
-class ReferralItem(BaseModel):
+class ReferralItem(_Part):
     """A service of the organisation's referral directory, as the pages are given it."""
 
-    model_config = ConfigDict(frozen=True)
     id: str
     name: str
     description: str

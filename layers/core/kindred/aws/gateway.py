@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -10,12 +11,18 @@ from kindred.observability import logger
 from kindred.protocol import ServerFrame
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _status(exc: ClientError) -> int:
-    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+def _answered(call: Callable[..., Any], connection_id: str, **kwargs: Any) -> bool:
+    """Make one @connections call: True if it was answered, False if the connection is gone
+    (GoneException, 410); any other error is raised."""
+    try:
+        call(ConnectionId=connection_id, **kwargs)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        if code == "GoneException" or status == 410:
+            return False
+        raise
+    return True
 
 
 class GatewayNotifier:
@@ -25,27 +32,13 @@ class GatewayNotifier:
         self._api = client
 
     def send(self, connection_id: str, frame: ServerFrame) -> bool:
-        try:
-            self._api.post_to_connection(ConnectionId=connection_id, Data=frame.wire())
-        except ClientError as exc:
-            if _code(exc) == "GoneException" or _status(exc) == 410:
-                logger.info("connection gone", extra={"frame": frame.type})
-                return False
-            raise
-        return True
+        sent = _answered(self._api.post_to_connection, connection_id, Data=frame.wire())
+        if not sent:
+            logger.info("connection gone", extra={"frame": frame.type})
+        return sent
 
     def exists(self, connection_id: str) -> bool:
-        try:
-            self._api.get_connection(ConnectionId=connection_id)
-        except ClientError as exc:
-            if _code(exc) == "GoneException" or _status(exc) == 410:
-                return False
-            raise
-        return True
+        return _answered(self._api.get_connection, connection_id)
 
     def close(self, connection_id: str) -> None:
-        try:
-            self._api.delete_connection(ConnectionId=connection_id)
-        except ClientError as exc:
-            if _code(exc) != "GoneException" and _status(exc) != 410:
-                raise
+        _answered(self._api.delete_connection, connection_id)
