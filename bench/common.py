@@ -729,8 +729,38 @@ class TokenIssuer:
         }
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": "bench-key"})
 
+    def pool_token(self, env: Mapping[str, str], *, user: str, name: str, group: str) -> str:
+        """An ID token as the user pool of the stack whose environment is `env` issues it."""
+        return self.token(
+            issuer=f"https://cognito-idp.{env['AWS_REGION']}.amazonaws.com/{env['COGNITO_USER_POOL_ID']}",
+            audience=env["COGNITO_CLIENT_ID"],
+            user=user,
+            name=name,
+            group=group,
+        )
+
     def close(self) -> None:
         self._server.stop()
+
+    def __enter__(self) -> TokenIssuer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_volunteer(stack: InProcessStack, issuer: TokenIssuer, n: int, capacity: int) -> str:
+    """Volunteer n (volunteer<n>@example.org) connects and comes on shift with `capacity`
+    slots; their connection id."""
+    token = issuer.pool_token(
+        stack.environment,
+        user=f"volunteer{n}@example.org",
+        name=f"Volunteer {n}",
+        group="volunteers",
+    )
+    cid = stack.open(token=token)
+    stack.send(cid, {"action": "availability", "available": True, "capacity": capacity})
+    return cid
 
 
 # ---------------------------------------------------------------- figures and output
