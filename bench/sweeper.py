@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 from bench.common import (
     RESULTS,
@@ -83,11 +84,8 @@ def aws_latency(scale: float, gone: set[str]) -> Iterator[None]:
             raise client_error("GoneException", 410, operation)
         return original(client, operation, params)
 
-    BaseClient._make_api_call = slowed  # type: ignore[method-assign]
-    try:
+    with patch.object(BaseClient, "_make_api_call", slowed):
         yield
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 class Table:
