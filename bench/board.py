@@ -119,10 +119,8 @@ class World:
     board_batches: set[int] = field(default_factory=set)  # id() of the board's invocations
 
     def token(self, n: int, group: str) -> str:
-        env = self.stack.environment
-        return self.issuer.token(
-            issuer=f"https://cognito-idp.{env['AWS_REGION']}.amazonaws.com/{env['COGNITO_USER_POOL_ID']}",
-            audience=env["COGNITO_CLIENT_ID"],
+        return self.issuer.pool_token(
+            self.stack.environment,
             user=f"{group}{n}@example.org",
             name=f"{group.title()} {n}",
             group=group,
@@ -438,8 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     rows: list[dict[str, Any]] = []
-    issuer = TokenIssuer()
-    try:
+    with TokenIssuer() as issuer:
         for level in args.levels:
             with InProcessStack(extra_env={"COGNITO_JWKS_URL": issuer.url}) as stack:
                 t0 = time.monotonic()
@@ -454,8 +451,6 @@ def main(argv: list[str] | None = None) -> int:
                     f"in {row['wall_seconds']} s",
                     flush=True,
                 )
-    finally:
-        issuer.close()
     elapsed = time.monotonic() - started
     markdown = report(rows, args)
     print()

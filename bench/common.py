@@ -25,6 +25,7 @@ from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -577,17 +578,14 @@ class InProcessStack:
     def all_frames(self, connection_id: str) -> list[dict[str, Any]]:
         from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
+        from tests.world import split_frames
+
         backend = apigatewaymanagementapi_backends["123456789012"][REGION]
         data = b""
         for key in dict.fromkeys((connection_id, quote(connection_id, safe=""))):
             if key in backend.connections:
                 data += backend.connections[key].data
-        decoder = json.JSONDecoder()
-        text, pos, frames = data.decode(), 0, []
-        while pos < len(text):
-            frame, pos = decoder.raw_decode(text, pos)
-            frames.append(frame)
-        return frames
+        return split_frames(data)
 
     def frames(self, connection_id: str) -> list[dict[str, Any]]:
         """The frames this connection received since the last call."""
@@ -676,11 +674,8 @@ def item_level_transaction_backups() -> Iterator[None]:
         finally:
             models.copy = real_copy
 
-    backend.transact_write_items = transact  # type: ignore[method-assign]
-    try:
+    with patch.object(backend, "transact_write_items", transact):
         yield
-    finally:
-        backend.transact_write_items = original  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------- volunteers' ID tokens
@@ -729,8 +724,38 @@ class TokenIssuer:
         }
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": "bench-key"})
 
+    def pool_token(self, env: Mapping[str, str], *, user: str, name: str, group: str) -> str:
+        """An ID token as the user pool of the stack whose environment is `env` issues it."""
+        return self.token(
+            issuer=f"https://cognito-idp.{env['AWS_REGION']}.amazonaws.com/{env['COGNITO_USER_POOL_ID']}",
+            audience=env["COGNITO_CLIENT_ID"],
+            user=user,
+            name=name,
+            group=group,
+        )
+
     def close(self) -> None:
         self._server.stop()
+
+    def __enter__(self) -> TokenIssuer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_volunteer(stack: InProcessStack, issuer: TokenIssuer, n: int, capacity: int) -> str:
+    """Volunteer n (volunteer<n>@example.org) connects and comes on shift with `capacity`
+    slots; their connection id."""
+    token = issuer.pool_token(
+        stack.environment,
+        user=f"volunteer{n}@example.org",
+        name=f"Volunteer {n}",
+        group="volunteers",
+    )
+    cid = stack.open(token=token)
+    stack.send(cid, {"action": "availability", "available": True, "capacity": capacity})
+    return cid
 
 
 # ---------------------------------------------------------------- figures and output

@@ -128,9 +128,6 @@ def run_conversation(
     convo = Conversation(invocations=[])
     problems = convo.problems
     env = stack.environment
-    pool_issuer = (
-        f"https://cognito-idp.{env['AWS_REGION']}.amazonaws.com/{env['COGNITO_USER_POOL_ID']}"
-    )
 
     limit = int(env.get("RATE_LIMIT_ACTIONS", "30"))
     window = float(env.get("RATE_LIMIT_WINDOW_SECONDS", "10"))
@@ -149,9 +146,8 @@ def run_conversation(
             convo.chat_inbound_bytes.append(len(body.encode()))
 
     # The volunteer comes on shift, the seeker arrives and asks for a chat.
-    token = issuer.token(
-        issuer=pool_issuer,
-        audience=env["COGNITO_CLIENT_ID"],
+    token = issuer.pool_token(
+        env,
         user=f"volunteer{number}@example.org",
         name="Ana",
         group="volunteers",
@@ -877,29 +873,25 @@ def main(argv: list[str] | None = None) -> int:
         wait_minutes=args.wait_minutes,
     )
     started = time.monotonic()
-    issuer = TokenIssuer()
-    try:
-        with InProcessStack(
+    with (
+        TokenIssuer() as issuer,
+        InProcessStack(
             parameters={"RateLimitWindowSeconds": "1"},
             extra_env={"COGNITO_JWKS_URL": issuer.url},
-        ) as stack:
-            schedule_runs = schedule_costs(stack)
-            warm = run_conversation(stack, issuer, scenario, 0)  # cold starts, not counted
-            cold_calls = Counter(
-                c.key
-                for inv in warm.invocations
-                for c in inv.calls
-                if c.service == "secretsmanager"
-            )
-            conversations = [
-                run_conversation(stack, issuer, scenario, i + 1) for i in range(args.conversations)
-            ]
-            largest_end, items_left = stack.largest_item()
-            stack.largest_seen = max(stack.largest_seen, largest_end)
-            summary = summarise(stack, conversations, scenario, schedule_runs)
-            idle = idle_month(stack.template, schedule_runs)
-    finally:
-        issuer.close()
+        ) as stack,
+    ):
+        schedule_runs = schedule_costs(stack)
+        warm = run_conversation(stack, issuer, scenario, 0)  # cold starts, not counted
+        cold_calls = Counter(
+            c.key for inv in warm.invocations for c in inv.calls if c.service == "secretsmanager"
+        )
+        conversations = [
+            run_conversation(stack, issuer, scenario, i + 1) for i in range(args.conversations)
+        ]
+        largest_end, items_left = stack.largest_item()
+        stack.largest_seen = max(stack.largest_seen, largest_end)
+        summary = summarise(stack, conversations, scenario, schedule_runs)
+        idle = idle_month(stack.template, schedule_runs)
     problems = [p for c in [warm, *conversations] for p in c.problems]
     elapsed = time.monotonic() - started
 

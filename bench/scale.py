@@ -27,6 +27,7 @@ from bench.common import (
     item_level_transaction_backups,
     markdown_table,
     median,
+    open_volunteer,
     write_results,
 )
 
@@ -50,22 +51,10 @@ class Setup:
         self.chats: list[Chat] = []
         self.free_slots = 0
         self.volunteers = 0
-        env = stack.environment
-        self.pool_issuer = (
-            f"https://cognito-idp.{env['AWS_REGION']}.amazonaws.com/{env['COGNITO_USER_POOL_ID']}"
-        )
 
     def _add_volunteer(self) -> str:
         self.volunteers += 1
-        token = self.issuer.token(
-            issuer=self.pool_issuer,
-            audience=self.stack.environment["COGNITO_CLIENT_ID"],
-            user=f"volunteer{self.volunteers}@example.org",
-            name=f"Volunteer {self.volunteers}",
-            group="volunteers",
-        )
-        cid = self.stack.open(token=token)
-        self.stack.send(cid, {"action": "availability", "available": True, "capacity": CAPACITY})
+        cid = open_volunteer(self.stack, self.issuer, self.volunteers, CAPACITY)
         self.free_slots += CAPACITY
         return cid
 
@@ -152,28 +141,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     rows: list[dict[str, Any]] = []
-    issuer = TokenIssuer()
-    try:
-        with InProcessStack(extra_env={"COGNITO_JWKS_URL": issuer.url}) as stack:
-            setup = Setup(stack, issuer)
-            for level in sorted(args.levels):
-                t0 = time.monotonic()
-                with item_level_transaction_backups():
-                    setup.grow_to(level)
-                setup_s = time.monotonic() - t0
-                row = relay_round(stack, setup.chats, level)
-                row["setup_seconds"] = round(setup_s, 1)
-                row["volunteers"] = setup.volunteers
-                rows.append(row)
-                print(
-                    f"{level:>5} chats: {row['calls_per_message_mean']:.2f} AWS calls per relayed "
-                    f"message ({row['calls_per_message_by_operation']}), "
-                    f"{row['delivered']}/{row['relayed']} delivered, "
-                    f"{row['table_items']} items in the table, set up in {setup_s:.1f} s",
-                    flush=True,
-                )
-    finally:
-        issuer.close()
+    with (
+        TokenIssuer() as issuer,
+        InProcessStack(extra_env={"COGNITO_JWKS_URL": issuer.url}) as stack,
+    ):
+        setup = Setup(stack, issuer)
+        for level in sorted(args.levels):
+            t0 = time.monotonic()
+            with item_level_transaction_backups():
+                setup.grow_to(level)
+            setup_s = time.monotonic() - t0
+            row = relay_round(stack, setup.chats, level)
+            row["setup_seconds"] = round(setup_s, 1)
+            row["volunteers"] = setup.volunteers
+            rows.append(row)
+            print(
+                f"{level:>5} chats: {row['calls_per_message_mean']:.2f} AWS calls per relayed "
+                f"message ({row['calls_per_message_by_operation']}), "
+                f"{row['delivered']}/{row['relayed']} delivered, "
+                f"{row['table_items']} items in the table, set up in {setup_s:.1f} s",
+                flush=True,
+            )
     elapsed = time.monotonic() - started
 
     shapes = {tuple(sorted(r["calls_per_message_by_operation"].items())) for r in rows}

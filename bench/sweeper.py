@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 from bench.common import (
     RESULTS,
@@ -37,6 +38,7 @@ from bench.common import (
     bullets,
     item_level_transaction_backups,
     markdown_table,
+    open_volunteer,
     write_results,
 )
 
@@ -82,11 +84,8 @@ def aws_latency(scale: float, gone: set[str]) -> Iterator[None]:
             raise client_error("GoneException", 410, operation)
         return original(client, operation, params)
 
-    BaseClient._make_api_call = slowed  # type: ignore[method-assign]
-    try:
+    with patch.object(BaseClient, "_make_api_call", slowed):
         yield
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 class Table:
@@ -95,26 +94,13 @@ class Table:
     def __init__(self, stack: InProcessStack, issuer: TokenIssuer) -> None:
         self.stack = stack
         self.issuer = issuer
-        env = stack.environment
-        self.pool_issuer = (
-            f"https://cognito-idp.{env['AWS_REGION']}.amazonaws.com/{env['COGNITO_USER_POOL_ID']}"
-        )
         self.volunteers: list[str] = []
         self.chatting: list[str] = []
         self.waiting: list[str] = []
         self.idle: list[str] = []
 
     def volunteer(self) -> str:
-        n = len(self.volunteers) + 1
-        token = self.issuer.token(
-            issuer=self.pool_issuer,
-            audience=self.stack.environment["COGNITO_CLIENT_ID"],
-            user=f"volunteer{n}@example.org",
-            name=f"Volunteer {n}",
-            group="volunteers",
-        )
-        cid = self.stack.open(token=token)
-        self.stack.send(cid, {"action": "availability", "available": True, "capacity": CAPACITY})
+        cid = open_volunteer(self.stack, self.issuer, len(self.volunteers) + 1, CAPACITY)
         self.volunteers.append(cid)
         return cid
 
@@ -257,60 +243,59 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-scale", type=float, default=1.0)
     args = parser.parse_args(argv)
     started = time.monotonic()
-    issuer = TokenIssuer()
     runs: list[dict[str, Any]] = []
-    try:
-        with InProcessStack(
+    with (
+        TokenIssuer() as issuer,
+        InProcessStack(
             parameters={"ResumeGraceSeconds": str(GRACE)},
             extra_env={"COGNITO_JWKS_URL": issuer.url},
-        ) as stack:
-            table = Table(stack, issuer)
-            t0 = time.monotonic()
-            table.fill(args.connections)
-            # A bad minute: sockets gone without $disconnect, and lost grace work items.
-            gone = set(table.idle[:20] + table.waiting[:20] + table.volunteers[:5])
-            dropped = table.waiting[20:40] + table.chatting[:20]
-            with item_level_transaction_backups():
-                for cid in dropped:
-                    stack.close(cid, 1006)
-            time.sleep(GRACE + 1)
-            drain(stack)  # the grace items, visible now: lost
-            items = count_items(stack)
-            setup_s = time.monotonic() - t0
+        ) as stack,
+    ):
+        table = Table(stack, issuer)
+        t0 = time.monotonic()
+        table.fill(args.connections)
+        # A bad minute: sockets gone without $disconnect, and lost grace work items.
+        gone = set(table.idle[:20] + table.waiting[:20] + table.volunteers[:5])
+        dropped = table.waiting[20:40] + table.chatting[:20]
+        with item_level_transaction_backups():
+            for cid in dropped:
+                stack.close(cid, 1006)
+        time.sleep(GRACE + 1)
+        drain(stack)  # the grace items, visible now: lost
+        items = count_items(stack)
+        setup_s = time.monotonic() - t0
+        print(
+            f"{args.connections:,} connections ({len(table.volunteers)} "
+            f"volunteers, {len(table.chatting)} seekers chatting, {len(table.waiting)} "
+            f"waiting, {len(table.idle)} idle), {sum(items.values()):,} items, set up in "
+            f"{setup_s:.0f} s",
+            flush=True,
+        )
+        import kindred.sweeper as sweeper_module
+
+        default_workers = sweeper_module.CHECK_WORKERS
+        for workers in args.workers:
+            sweeper_module.CHECK_WORKERS = workers
+            try:
+                with swept_lines() as lines:
+                    run = sweep_once(stack, args.latency_scale, gone)
+            finally:
+                sweeper_module.CHECK_WORKERS = default_workers
+            swept = lines[-1] if lines else {}
+            run |= {
+                "workers": workers,
+                "checked": swept.get("checked"),
+                "deferred": swept.get("deferred", {}),
+                "time_left_ms": swept.get("time_left_ms"),
+            }
+            runs.append(run)
             print(
-                f"{args.connections:,} connections ({len(table.volunteers)} "
-                f"volunteers, {len(table.chatting)} seekers chatting, {len(table.waiting)} "
-                f"waiting, {len(table.idle)} idle), {sum(items.values()):,} items, set up in "
-                f"{setup_s:.0f} s",
+                f"{workers} at a time: {run['seconds_here']} s here (modelled for Lambda "
+                f"{run['modelled_lambda_seconds']} s of {TIMEOUT_S}), checked "
+                f"{run['checked']:,}, deferred {run['deferred'] or 'nothing'}, repairs "
+                f"{run['repairs']}",
                 flush=True,
             )
-            import kindred.sweeper as sweeper_module
-
-            default_workers = sweeper_module.CHECK_WORKERS
-            for workers in args.workers:
-                sweeper_module.CHECK_WORKERS = workers
-                try:
-                    with swept_lines() as lines:
-                        run = sweep_once(stack, args.latency_scale, gone)
-                finally:
-                    sweeper_module.CHECK_WORKERS = default_workers
-                swept = lines[-1] if lines else {}
-                run |= {
-                    "workers": workers,
-                    "checked": swept.get("checked"),
-                    "deferred": swept.get("deferred", {}),
-                    "time_left_ms": swept.get("time_left_ms"),
-                }
-                runs.append(run)
-                print(
-                    f"{workers} at a time: {run['seconds_here']} s here (modelled for Lambda "
-                    f"{run['modelled_lambda_seconds']} s of {TIMEOUT_S}), checked "
-                    f"{run['checked']:,}, deferred {run['deferred'] or 'nothing'}, repairs "
-                    f"{run['repairs']}",
-                    flush=True,
-                )
-    finally:
-        issuer.close()
     elapsed = time.monotonic() - started
 
     rows = [

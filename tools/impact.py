@@ -20,12 +20,12 @@ import time
 from collections.abc import Sequence
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
 from kindred.aws.impact import DynamoImpact
 from kindred.aws.table import Table
 from kindred.impact import has_ended, month_of, readable, report_text
 from kindred.ports import Impact
+from tools.cli import run
 from tools.web_config import WebConfigError, describe_stack, samconfig_defaults
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -84,18 +84,15 @@ def main(argv: Sequence[str] | None = None, *, impact: Impact | None = None) -> 
     parser.add_argument("--table", help="the table's name (default: the stack's TableName)")
     parser.add_argument("--json", action="store_true", help="the same figures as JSON")
     args = parser.parse_args(argv)
-    try:
-        if impact is None:
+
+    def work() -> None:
+        totals = impact
+        if totals is None:
             table = args.table or table_name(args.stack, args.region)
-            impact = dynamo_impact(table, args.region)
-        print(report(impact, args.month, now=now, as_json=args.json))
-    except ImpactError as exc:
-        print(f"impact: {exc}", file=sys.stderr)
-        return 1
-    except (BotoCoreError, ClientError) as exc:
-        print(f"impact: reading the totals failed: {exc}", file=sys.stderr)
-        return 1
-    return 0
+            totals = dynamo_impact(table, args.region)
+        print(report(totals, args.month, now=now, as_json=args.json))
+
+    return run("impact", work, ImpactError, "reading the totals")
 
 
 if __name__ == "__main__":

@@ -27,9 +27,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from kindred.page_config import page_config
+from tools.cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WEB = ROOT / "web"
@@ -273,21 +274,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--origin", help=f"where it will be served, e.g. {EXAMPLE_ORIGIN}: checked first"
     )
     args = parser.parse_args(argv)
-    try:
+
+    def work() -> None:
         cloudformation = boto3.session.Session(region_name=args.region).client("cloudformation")
         written, warnings = build(
             cloudformation, args.stack, web_dir=args.web, out_dir=args.out, origin=args.origin
         )
-    except WebConfigError as exc:
-        print(f"web-config: {exc}", file=sys.stderr)
-        return 1
-    except (BotoCoreError, ClientError) as exc:
-        print(f"web-config: asking CloudFormation for the stack failed: {exc}", file=sys.stderr)
-        return 1
-    for warning in warnings:
-        print(f"web-config: warning: {warning}", file=sys.stderr)
-    print(f"Wrote {written} and the pages beside it: publish {written.parent}/ on a static host.")
-    return 0
+        for warning in warnings:
+            print(f"web-config: warning: {warning}", file=sys.stderr)
+        print(
+            f"Wrote {written} and the pages beside it: publish {written.parent}/ on a static host."
+        )
+
+    return run("web-config", work, WebConfigError, "asking CloudFormation for the stack")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,10 +68,10 @@ def _isolated_env() -> None:
     """Replaces the root conftest's: the running stack's environment must stay as it is."""
 
 
-@pytest.fixture(scope="module")
-def local_stack() -> Iterator[E2EStack]:
-    """The local stack on free ports, for the tests of one module (see the module docstring)."""
-    stack = LocalStack(ports=FREE_PORTS, parameters=E2E_PARAMETERS).start()
+def running_e2e_stack(parameters: Mapping[str, str]) -> Iterator[E2EStack]:
+    """The local stack on free ports with exactly these template parameters, stopped at the
+    end: what a module's `local_stack` fixture yields from (this file's, or a module's own)."""
+    stack = LocalStack(ports=FREE_PORTS, parameters=dict(parameters)).start()
     try:
         yield E2EStack(
             stack=stack,
@@ -82,6 +82,12 @@ def local_stack() -> Iterator[E2EStack]:
         )
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> Iterator[E2EStack]:
+    """The local stack on free ports, for the tests of one module (see the module docstring)."""
+    yield from running_e2e_stack(E2E_PARAMETERS)
 
 
 # ---- the browser tests (test_browser*.py) ------------------------------------------------------

@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from local.stack import LocalStack
 from tests.e2e.browser import a11y_problems, screenshot
-from tests.e2e.conftest import E2EStack, fetch_config
+from tests.e2e.conftest import E2EStack, running_e2e_stack
 from tests.e2e.test_browser import (
     CRISIS_TEXT,
     SUPERVISOR,
@@ -27,7 +26,6 @@ from tests.e2e.test_browser import (
     seeker_sends,
     sign_in,
 )
-from tests.e2e.ws import FREE_PORTS
 
 expect.set_options(timeout=10_000)
 RISK_PAUSE_MINUTES = 5
@@ -36,19 +34,7 @@ RISK_PAUSE_MINUTES = 5
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[E2EStack]:
     """The local stack with the risk pause of the template's default (5 minutes)."""
-    stack = LocalStack(
-        ports=FREE_PORTS, parameters={"RiskPauseMinutes": str(RISK_PAUSE_MINUTES)}
-    ).start()
-    try:
-        yield E2EStack(
-            stack=stack,
-            web_url=stack.web_url,
-            origin=stack.web_origin,
-            ws_url=stack.ws_url,
-            config=fetch_config(stack.web_url),
-        )
-    finally:
-        stack.stop()
+    yield from running_e2e_stack({"RiskPauseMinutes": str(RISK_PAUSE_MINUTES)})
 
 
 def test_after_a_risk_chat_the_volunteer_pauses_checks_in_and_the_supervisor_hears_it(

@@ -23,9 +23,8 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Page, expect
 
-from local.stack import LocalStack
 from tests.e2e.browser import Watched, a11y_problems, screenshot
-from tests.e2e.conftest import FREE_PORTS, E2EStack, fetch_config
+from tests.e2e.conftest import E2EStack, running_e2e_stack
 from tests.e2e.test_browser import assert_clean
 
 EMAIL = "new.volunteer@example.org"
@@ -37,17 +36,7 @@ expect.set_options(timeout=10_000)
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[E2EStack]:
     """This module's own local stack, MFA required as the template's default."""
-    stack = LocalStack(ports=FREE_PORTS, parameters={"VolunteerMfa": "ON"}).start()
-    try:
-        yield E2EStack(
-            stack=stack,
-            web_url=stack.web_url,
-            origin=stack.web_origin,
-            ws_url=stack.ws_url,
-            config=fetch_config(stack.web_url),
-        )
-    finally:
-        stack.stop()
+    yield from running_e2e_stack({"VolunteerMfa": "ON"})
 
 
 def totp(secret: str, at: float | None = None) -> str:

@@ -25,6 +25,12 @@ from tests.e2e.ws import wait_for
 FREE = Ports(web=0, ws=0, aws=0, connections=0)
 WAIT = 10
 
+# The functions with no event of their own, each running app.<its name in lower case>.
+PLAIN_FUNCTIONS = "\n".join(
+    f"  {name}:\n    Type: AWS::Serverless::Function\n"
+    f"    Properties:\n      Handler: app.{name.lower()}"
+    for name in ("Gate", "Echo", "Boom")
+)
 TEMPLATE = """
 AWSTemplateFormatVersion: "2010-09-09"
 Transform: AWS::Serverless-2016-10-31
@@ -55,18 +61,7 @@ Resources:
           FunctionArn: !GetAtt Echo.Arn
         boom:
           FunctionArn: !GetAtt Boom.Arn
-  Gate:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.gate
-  Echo:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.echo
-  Boom:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.boom
+{PLAIN_FUNCTIONS}
   Sweeper:
     Type: AWS::Serverless::Function
     Properties:
@@ -100,7 +95,7 @@ Resources:
         maxReceiveCount: 2
   JobsDeadLetters:
     Type: AWS::SQS::Queue
-"""
+""".replace("{PLAIN_FUNCTIONS}", PLAIN_FUNCTIONS)
 
 HANDLERS = """
 import json

@@ -971,6 +971,23 @@
     }
   }
 
+  /** Fills a 0-10 distress scale (the check-in's and the feedback's are one markup): its
+   *  radios are named data-distress, their ids data-id-prefix-0 to -10. */
+  function fillDistressScale(scale) {
+    var name = scale.getAttribute("data-distress");
+    var prefix = scale.getAttribute("data-id-prefix");
+    for (var n = 0; n <= 10; n++) {
+      var id = prefix + "-" + n;
+      var words = " out of 10" + (n === 0 ? ", not at all" : n === 10 ? ", the most you can imagine" : "");
+      var label = el("label", { for: id }, n);
+      label.appendChild(el("span", { className: "visually-hidden" }, words));
+      var item = el("span", { className: "rating-item" });
+      item.appendChild(el("input", { type: "radio", id: id, name: name, value: String(n) }));
+      item.appendChild(label);
+      scale.appendChild(item);
+    }
+  }
+
   function clearCheckin() {
     document.querySelectorAll("#checkin input[type=radio]").forEach(function (box) {
       box.checked = false;
@@ -1214,6 +1231,7 @@
   }
 
   function start() {
+    document.querySelectorAll("[data-distress]").forEach(fillDistressScale);
     wire();
     K.loadConfig()
       .then(function (loaded) {
