@@ -576,16 +576,9 @@ class InProcessStack:
     # -- what clients received -----------------------------------------------------------
 
     def all_frames(self, connection_id: str) -> list[dict[str, Any]]:
-        from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+        from tests.world import posted_frames
 
-        from tests.world import split_frames
-
-        backend = apigatewaymanagementapi_backends["123456789012"][REGION]
-        data = b""
-        for key in dict.fromkeys((connection_id, quote(connection_id, safe=""))):
-            if key in backend.connections:
-                data += backend.connections[key].data
-        return split_frames(data)
+        return posted_frames(connection_id, REGION)
 
     def frames(self, connection_id: str) -> list[dict[str, Any]]:
         """The frames this connection received since the last call."""

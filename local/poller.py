@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from local.aws_resources import Template
@@ -142,6 +142,7 @@ def failed_ids(result: Any, batch_ids: set[str]) -> set[str]:
     return ids
 
 
+@dataclass
 class SqsPoller:
     """Polls one queue on a thread of its own and invokes the function with batches.
 
@@ -149,27 +150,23 @@ class SqsPoller:
     serves one request at a time, and a long poll would hold every other AWS call.
     """
 
-    def __init__(
-        self,
-        source: QueueSource,
-        sqs: Any,
-        invoke: Callable[[dict[str, Any]], Any],
-        *,
-        region: str,
-        idle_wait: float = 0.2,
-    ) -> None:
-        self.source = source
-        self._sqs = sqs
-        self._invoke = invoke
-        self._region = region
-        self._idle_wait = idle_wait
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"sqs-{source.name}", daemon=True)
+    source: QueueSource
+    sqs: Any
+    invoke: Callable[[dict[str, Any]], Any]
+    _: KW_ONLY
+    region: str
+    idle_wait: float = 0.2
+    _stopped: threading.Event = field(default_factory=threading.Event, init=False)
+    _thread: threading.Thread = field(init=False)
+
+    def __post_init__(self) -> None:
+        name = f"sqs-{self.source.name}"
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> SqsPoller:
         # Lambda reads the queue's attributes with the function's role when the mapping is
         # enabled (and refuses a role that cannot): so does this poller.
-        self._sqs.get_queue_attributes(QueueUrl=self.source.queue_url, AttributeNames=["All"])
+        self.sqs.get_queue_attributes(QueueUrl=self.source.queue_url, AttributeNames=["All"])
         self._thread.start()
         return self
 
@@ -178,7 +175,7 @@ class SqsPoller:
         self._thread.join(timeout)
 
     def _receive(self, count: int) -> list[dict[str, Any]]:
-        response = self._sqs.receive_message(
+        response = self.sqs.receive_message(
             QueueUrl=self.source.queue_url,
             MaxNumberOfMessages=max(1, min(MAX_RECEIVE, count)),
             WaitTimeSeconds=0,
@@ -197,7 +194,7 @@ class SqsPoller:
             more = self._receive(self.source.batch_size - len(messages))
             if more:
                 messages += more
-            elif self._stopped.wait(min(self._idle_wait, max(0, window_ends - time.monotonic()))):
+            elif self._stopped.wait(min(self.idle_wait, max(0, window_ends - time.monotonic()))):
                 break
         return messages
 
@@ -212,16 +209,16 @@ class SqsPoller:
                 self._stopped.wait(1)
                 continue
             if not messages:
-                self._stopped.wait(self._idle_wait)
+                self._stopped.wait(self.idle_wait)
                 continue
             self.deliver(messages)
 
     def deliver(self, messages: list[dict[str, Any]]) -> None:
         """Invoke the function with these messages; delete those it did not report failed."""
-        event = {"Records": [sqs_record(m, self.source.queue_arn, self._region) for m in messages]}
+        event = {"Records": [sqs_record(m, self.source.queue_arn, self.region) for m in messages]}
         batch_ids = {m["MessageId"] for m in messages}
         try:
-            result = self._invoke(event)
+            result = self.invoke(event)
         except FunctionError as error:
             report(error)
             return  # every message comes back after its visibility timeout
@@ -233,6 +230,6 @@ class SqsPoller:
                 for i, m in enumerate(done[start : start + MAX_RECEIVE])
             ]
             try:
-                self._sqs.delete_message_batch(QueueUrl=self.source.queue_url, Entries=entries)
+                self.sqs.delete_message_batch(QueueUrl=self.source.queue_url, Entries=entries)
             except Exception as exc:  # they come back after the visibility timeout
                 log.warning("%s: deleting a done batch failed: %s", self.source.name, exc)

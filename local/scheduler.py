@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,31 +97,24 @@ def scheduled_event(schedule: Schedule, *, region: str, account: str) -> Any:
     }
 
 
+@dataclass
 class Scheduler:
     """Runs each rate() schedule on a thread: first one period after start, as EventBridge does.
 
     `time_scale` multiplies every period (tests run a "rate(1 minute)" every 0.1 s).
     """
 
-    def __init__(
-        self,
-        entries: list[Schedule],
-        invoke: Callable[[str, Any], Any],
-        *,
-        region: str,
-        account: str,
-        time_scale: float = 1.0,
-    ) -> None:
-        self._entries = entries
-        self._invoke = invoke
-        self._region = region
-        self._account = account
-        self._scale = time_scale
-        self._stopped = threading.Event()
-        self._threads: list[threading.Thread] = []
+    entries: list[Schedule]
+    invoke: Callable[[str, Any], Any]
+    _: KW_ONLY
+    region: str
+    account: str
+    time_scale: float = 1.0
+    _stopped: threading.Event = field(default_factory=threading.Event, init=False)
+    _threads: list[threading.Thread] = field(default_factory=list, init=False)
 
     def start(self) -> Scheduler:
-        for entry in self._entries:
+        for entry in self.entries:
             if not entry.enabled:
                 continue
             if entry.period is None:
@@ -146,12 +139,12 @@ class Scheduler:
 
     def _run(self, entry: Schedule) -> None:
         assert entry.period is not None
-        period = entry.period * self._scale
+        period = entry.period * self.time_scale
         next_run = time.monotonic() + period
         while not self._stopped.wait(max(0, next_run - time.monotonic())):
             next_run += period
-            event = scheduled_event(entry, region=self._region, account=self._account)
+            event = scheduled_event(entry, region=self.region, account=self.account)
             try:
-                self._invoke(entry.function, event)
+                self.invoke(entry.function, event)
             except FunctionError as error:
                 report(error)

@@ -73,6 +73,18 @@ def split_frames(data: bytes) -> list[dict[str, Any]]:
     return frames
 
 
+def posted_frames(connection_id: str, region: str = "us-east-1") -> list[dict[str, Any]]:
+    """Every frame posted to this connection on moto's in-process @connections API."""
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+    backend = apigatewaymanagementapi_backends["123456789012"][region]
+    data = b""
+    for key in dict.fromkeys((connection_id, quote(connection_id, safe=""))):
+        if key in backend.connections:
+            data += backend.connections[key].data
+    return split_frames(data)
+
+
 class World:
     """Seekers and volunteers talking to the handlers under moto (in-process `mock_aws`).
 
@@ -238,14 +250,7 @@ class World:
     # -- what the browser receives ---------------------------------------------------------
 
     def all_frames(self, cid: str) -> list[dict[str, Any]]:
-        from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-
-        backend = apigatewaymanagementapi_backends["123456789012"]["us-east-1"]
-        data = b""
-        for key in (cid, quote(cid, safe="")):
-            if key in backend.connections:
-                data += backend.connections[key].data
-        return split_frames(data)
+        return posted_frames(cid)
 
     def frames(self, cid: str) -> list[dict[str, Any]]:
         """The frames this connection received since the last call."""

@@ -143,7 +143,7 @@ def test_a_ticket_is_replaced_only_when_it_is_the_one_the_connection_holds(svc: 
     ticket B only; and put_resume's ticket C replaces B (the same on DynamoDB and the fake)."""
     conn = Connection("s1", "seeker", "Calm River", "en", seeker_key="k1")
     svc.connections.put_connection(conn)
-    svc.tickets.put_resume("hash-a", "s1", "k1", 2_000_000_000)
+    svc.tickets.put_resume(Ticket("hash-a", 2_000_000_000), "s1", "k1")
 
     def entry(at: int) -> QueueEntry:
         return QueueEntry(
@@ -172,7 +172,7 @@ def test_a_ticket_is_replaced_only_when_it_is_the_one_the_connection_holds(svc: 
     assert [e.connection_id for e in svc.queue.waiting(10)] == ["s1"]
     assert _ticket_hashes(svc) == {"hash-b"}
 
-    svc.tickets.put_resume("hash-c", "s1", "k1", 2_000_000_000)
+    svc.tickets.put_resume(Ticket("hash-c", 2_000_000_000), "s1", "k1")
     held = svc.connections.get_connection("s1")
     assert held is not None and held.resume_hash == "hash-c"
     assert _ticket_hashes(svc) == {"hash-c"}

@@ -288,11 +288,10 @@ class InMemoryStore:
 
     # -- resume tickets --------------------------------------------------------------------
 
-    def put_resume(
-        self, resume_hash: str, connection_id: str, seeker_key: str, expires_at: int
-    ) -> None:
+    def put_resume(self, ticket: Ticket, connection_id: str, seeker_key: str) -> None:
         # Separate writes, as in the adapter: the new ticket stays when the connection is gone.
-        self.tickets.keep(resume_hash, (connection_id, seeker_key), expires_at)
+        resume_hash = ticket.resume_hash
+        self.tickets.keep(resume_hash, (connection_id, seeker_key), ticket.expires_at)
         _require(connection_id in self.conns)
         held = self.conns[connection_id].resume_hash
         self.conns.amend(connection_id, resume_hash=resume_hash)

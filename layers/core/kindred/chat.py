@@ -70,7 +70,7 @@ from kindred.records import (
     priority_for,
     queue_key,
 )
-from kindred.resume_tickets import new_resume_token
+from kindred.resume_tickets import new_ticket
 from kindred.safety import crisis_lines
 from kindred.services import Services
 
@@ -186,13 +186,8 @@ def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) ->
             action=action,
         )
         return conn
-    token, token_hash = new_resume_token()
-    svc.tickets.put_resume(
-        token_hash,
-        conn.connection_id,
-        conn.seeker_key,
-        int(svc.clock()) + svc.settings.connection_ttl_seconds,
-    )
+    token, ticket = new_ticket(svc)
+    svc.tickets.put_resume(ticket, conn.connection_id, conn.seeker_key)
     position = (
         svc.queue.queue_position(conn.queue_key)
         if conn.state == "waiting" and conn.queue_key
@@ -210,7 +205,7 @@ def _tell_resume_outcome(svc: Services, conn: Connection, action: str | None) ->
     if conn.state == "chatting" and conn.session_id and conn.supervisor_id:
         # A supervisor is in the chat (they may have joined while the seeker was away).
         svc.notifier.send(conn.connection_id, SupervisorJoined(sessionId=conn.session_id))
-    return replace(conn, resume_hash=token_hash)
+    return replace(conn, resume_hash=ticket.resume_hash)
 
 
 def _peer_is_away(svc: Services, peer: str) -> bool:
@@ -553,17 +548,12 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         svc.notifier.send(ended.supervisor_id, Ended(sessionId=session_id, reason="transferred"))
     care.after_chat(svc, session)  # a transferred risk chat pauses its volunteer too
     if seeker.away_until is None:
-        token, token_hash = new_resume_token()
+        token, ticket = new_ticket(svc)
         delivered, head = matching.tell_queued(svc, seeker_id, entry, token, reason="transfer")
         # The new token replaces the one the seeker holds only if it reached them: a socket
         # that is gone before its $disconnect ran must not cost the seeker their way back.
         if delivered:
-            svc.tickets.put_resume(
-                token_hash,
-                seeker_id,
-                seeker.seeker_key,
-                int(svc.clock()) + svc.settings.connection_ttl_seconds,
-            )
+            svc.tickets.put_resume(ticket, seeker_id, seeker.seeker_key)
     else:
         # A seeker who is away keeps the token they hold, to come back with: their `resumed`
         # tells them where they are.

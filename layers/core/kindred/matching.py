@@ -18,14 +18,13 @@ from kindred.records import (
     Pairing,
     QueueEntry,
     Session,
-    Ticket,
     VolunteerSlot,
     is_urgent,
     level_rank,
     priority_for,
     queue_key,
 )
-from kindred.resume_tickets import new_resume_token
+from kindred.resume_tickets import new_ticket
 from kindred.services import Services
 from kindred.work_items import delay_until
 
@@ -79,10 +78,9 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
         sealed_intro=svc.sealer.seal(action.intro) if action.intro else None,
         blocked_users=conn.blocked_users,
     )
-    token, token_hash = new_resume_token()
-    expires = int(svc.clock()) + svc.settings.connection_ttl_seconds
+    token, ticket = new_ticket(svc)
     try:
-        svc.queue.enqueue(entry, Ticket(token_hash, expires), conn.resume_hash)
+        svc.queue.enqueue(entry, ticket, conn.resume_hash)
     except Conflict:
         raise ProtocolError(
             "already_waiting", "You are already in the queue or in a chat.", action="match"

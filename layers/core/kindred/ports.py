@@ -107,9 +107,7 @@ class Connections(Protocol):
 class ResumeTickets(Protocol):
     """The tickets that let a dropped seeker take their place back."""
 
-    def put_resume(
-        self, resume_hash: str, connection_id: str, seeker_key: str, expires_at: int
-    ) -> None:
+    def put_resume(self, ticket: Ticket, connection_id: str, seeker_key: str) -> None:
         """Issue a new resume ticket for a connection and delete the one it held before."""
 
     def get_resume(self, resume_hash: str) -> tuple[str, str] | None:

@@ -543,11 +543,6 @@ class DynamoChats(TableAdapter):
 
 def _unjoin_op(supervisor_id: str, session_id: str) -> dict[str, Any]:
     """A transaction's Update taking a chat off the supervisor's own connection item."""
-    return {
-        "Update": {
-            "Key": layout.conn_key(supervisor_id),
-            "UpdateExpression": "REMOVE #joined",
-            "ConditionExpression": "attribute_exists(#joined)",
-            "ExpressionAttributeNames": {"#joined": layout.joined_attr(session_id)},
-        }
-    }
+    return layout.joined_update(
+        supervisor_id, session_id, "REMOVE #joined", "attribute_exists(#joined)"
+    )

@@ -92,6 +92,22 @@ def joined_attr(session_id: str) -> str:
     return _JOINED + session_id
 
 
+def joined_update(
+    supervisor_id: str, session_id: str, update: str, condition: str, **values: str
+) -> dict[str, Any]:
+    """A transaction's Update of the chat a supervisor joined (`#joined` in the expressions),
+    on the supervisor's own connection item; `values` are the expression's `:name` values."""
+    op: dict[str, Any] = {
+        "Key": conn_key(supervisor_id),
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {"#joined": joined_attr(session_id)},
+    }
+    if values:
+        op["ExpressionAttributeValues"] = attribute_values({f":{k}": v for k, v in values.items()})
+    return {"Update": op}
+
+
 def joined_value(sides: JoinedChat) -> dict[str, str]:
     return {"seeker": sides.seeker_id, "volunteer": sides.volunteer_id}
 
@@ -106,34 +122,6 @@ def chat_row_key(session_id: str) -> dict[str, Any]:
 
 def is_chat_row(sk: str) -> bool:
     return sk.startswith(_CHAT_ROW)
-
-
-def conn_pk(connection_id: str) -> str:
-    return _CONN + connection_id
-
-
-def session_pk(session_id: str) -> str:
-    return _SESSION + session_id
-
-
-def resume_pk(resume_hash: str) -> str:
-    return _RESUME + resume_hash
-
-
-def block_pk(volunteer_user_id: str) -> str:
-    return _BLOCK + volunteer_user_id
-
-
-def block_sk(seeker_key: str) -> str:
-    return _SEEKER + seeker_key
-
-
-def report_pk(session_id: str) -> str:
-    return _REPORT + session_id
-
-
-def report_sk(reporter: str) -> str:
-    return _BY + reporter
 
 
 def source_minute_key(source_key: str, minute: int) -> dict[str, Any]:
@@ -158,19 +146,19 @@ def key(pk: str, sk: str) -> dict[str, Any]:
 
 
 def conn_key(connection_id: str) -> dict[str, Any]:
-    return key(conn_pk(connection_id), CONN_SK)
+    return key(_CONN + connection_id, CONN_SK)
 
 
 def session_key(session_id: str) -> dict[str, Any]:
-    return key(session_pk(session_id), SESSION_SK)
+    return key(_SESSION + session_id, SESSION_SK)
 
 
 def resume_key(resume_hash: str) -> dict[str, Any]:
-    return key(resume_pk(resume_hash), RESUME_SK)
+    return key(_RESUME + resume_hash, RESUME_SK)
 
 
 def block_key(volunteer_user_id: str, seeker_key: str) -> dict[str, Any]:
-    return key(block_pk(volunteer_user_id), block_sk(seeker_key))
+    return key(_BLOCK + volunteer_user_id, _SEEKER + seeker_key)
 
 
 def connection_id_of(pk: str, sk: str) -> str | None:
@@ -225,7 +213,7 @@ def connection_item(conn: Connection, *, connected_at_ms: int, expires_at: int) 
     """
     return to_item(
         {
-            "pk": conn_pk(conn.connection_id),
+            "pk": _CONN + conn.connection_id,
             "sk": CONN_SK,
             "role": conn.role,
             "alias": conn.alias,
@@ -385,7 +373,7 @@ def new_session_item(session: Session, *, expires_at: int) -> dict[str, Any]:
     """A chat's item as the match creates it: active."""
     return to_item(
         {
-            "pk": session_pk(session.session_id),
+            "pk": _SESSION + session.session_id,
             "sk": SESSION_SK,
             "seekerId": session.seeker_id,
             "volunteerId": session.volunteer_id,
@@ -479,7 +467,7 @@ def resume_ticket_item(
 ) -> dict[str, Any]:
     return to_item(
         {
-            "pk": resume_pk(resume_hash),
+            "pk": _RESUME + resume_hash,
             "sk": RESUME_SK,
             "connectionId": connection_id,
             "seekerKey": seeker_key,
@@ -495,7 +483,7 @@ def resume_ticket_from_item(data: Mapping[str, Any]) -> tuple[str, str]:
 
 def block_item(volunteer_user_id: str, seeker_key: str, *, expires_at: int) -> dict[str, Any]:
     return to_item(
-        {"pk": block_pk(volunteer_user_id), "sk": block_sk(seeker_key), "expiresAt": expires_at}
+        {"pk": _BLOCK + volunteer_user_id, "sk": _SEEKER + seeker_key, "expiresAt": expires_at}
     )
 
 
@@ -510,8 +498,8 @@ def report_item(
 ) -> dict[str, Any]:
     return to_item(
         {
-            "pk": report_pk(session_id),
-            "sk": report_sk(reporter),
+            "pk": _REPORT + session_id,
+            "sk": _BY + reporter,
             "sessionId": session_id,
             "reason": reason,
             "reporterRole": reporter_role,

@@ -9,17 +9,18 @@ from kindred.aws import layout
 from kindred.aws.connections import still_holds
 from kindred.aws.table import TableAdapter, names
 from kindred.aws.waiting_queue import put_entry
-from kindred.records import Connection
+from kindred.records import Connection, Ticket
 
 
 class DynamoTickets(TableAdapter):
     """Implements kindred.ports.ResumeTickets."""
 
-    def put_resume(
-        self, resume_hash: str, connection_id: str, seeker_key: str, expires_at: int
-    ) -> None:
+    def put_resume(self, ticket: Ticket, connection_id: str, seeker_key: str) -> None:
+        resume_hash = ticket.resume_hash
         self.table.put(
-            layout.resume_ticket_item(resume_hash, connection_id, seeker_key, expires_at=expires_at)
+            layout.resume_ticket_item(
+                resume_hash, connection_id, seeker_key, expires_at=ticket.expires_at
+            )
         )
         resp = self.table.update(
             layout.conn_key(connection_id),
@@ -174,12 +175,11 @@ def _repoint_supervisor(
     session_id: str, supervisor_id: str, old_id: str, new_id: str
 ) -> dict[str, Any]:
     """The supervisor joined to the chat names the seeker's new connection (`new_id`)."""
-    return {
-        "Update": {
-            "Key": layout.conn_key(supervisor_id),
-            "UpdateExpression": "SET #joined.seeker = :new",
-            "ConditionExpression": "#joined.seeker = :old",
-            "ExpressionAttributeNames": {"#joined": layout.joined_attr(session_id)},
-            "ExpressionAttributeValues": layout.attribute_values({":new": new_id, ":old": old_id}),
-        }
-    }
+    return layout.joined_update(
+        supervisor_id,
+        session_id,
+        "SET #joined.seeker = :new",
+        "#joined.seeker = :old",
+        new=new_id,
+        old=old_id,
+    )
