@@ -1715,6 +1715,9 @@
         var box = $("vol-topic-" + index);
         if (box) box.nextElementSibling.textContent = topicLabel(topic.id);
       });
+      document.querySelectorAll("#vol-languages input").forEach(function (box) {
+        box.nextElementSibling.textContent = K.languageName(box.value);
+      });
     }
     if (lastBoard && isSupervisor()) K.board.render(lastBoard, { onJoin: joinChat, isMine: isOwnChat });
   }
@@ -1735,7 +1738,7 @@
       var box = el("input", { type: "checkbox", id: id, value: code });
       if (code === preferred || (languages.indexOf(preferred) < 0 && index === 0)) box.checked = true;
       label.appendChild(box);
-      label.appendChild(document.createTextNode(K.languageName(code)));
+      label.appendChild(el("span", {}, K.languageName(code)));
       $("vol-languages").appendChild(label);
     });
   }
