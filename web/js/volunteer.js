@@ -659,6 +659,7 @@
   function signOut(reason) {
     if (client) client.close();
     client = null;
+    K.accounts.reset();
     auth = null;
     pending = null;
     if (refreshTimer) window.clearTimeout(refreshTimer);
@@ -726,6 +727,7 @@
         setConnected(true);
         // The board comes at once, then whenever it changes (a new connection asks again).
         if (isSupervisor()) client.send({ action: "board", subscribe: true });
+        K.accounts.opened(client, auth.claims); // coordinators: the accounts list (issue 13)
         Object.keys(watching).forEach(function (id) {
           endWatch(watching[id], "Your connection dropped, so you left this chat.");
         });
@@ -902,6 +904,9 @@
         if (pendingReport) panelNotice(pendingReport, "Thank you. Your report was sent to the supervisors on shift.", "ok");
         pendingReport = null;
         break;
+      case "accounts":
+        K.accounts.render(frame);
+        break;
       case "error":
         onError(frame);
         break;
@@ -911,6 +916,10 @@
   }
 
   function onError(frame) {
+    if (frame.action === "accounts" && frame.code !== "session_expired") {
+      K.accounts.onError(frame); // issue 13
+      return;
+    }
     if (["join", "leave", "whisper", "escalate"].indexOf(frame.action) >= 0) {
       // The server's own words say what went wrong (another supervisor joined, the chat ended).
       notice(frame.message || ERROR_WORDS[frame.code] || "That didn't go through.", {
