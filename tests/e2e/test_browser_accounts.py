@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import Watched, a11y_problems, screenshot
+from tests.e2e.browser import Watched, a11y_problems, horizontal_overflow, screenshot
 from tests.e2e.conftest import E2EStack, running_e2e_stack
 from tests.e2e.test_browser import (
     SUPERVISOR,
@@ -130,3 +130,18 @@ def test_a_coordinator_invites_a_volunteer_who_signs_in_and_takes_a_chat(
     again.get_by_role("button", name="Sign in").click()
     expect(again.locator("#login-error")).not_to_be_empty()
     assert_clean(coordinator_ctx, seeker_ctx)
+
+
+def test_the_accounts_section_fits_a_phone(
+    local_stack: E2EStack, web_url: str, new_context: Any
+) -> None:
+    """Given a coordinator on a phone (375 px), when the Accounts section has come, then the
+    console does not scroll sideways."""
+    phone: Watched = new_context(phone=True)
+    console = phone.new_page()
+    sign_in(console, web_url, SUPERVISOR, available=False)
+    expect(console.get_by_role("region", name="Accounts")).to_be_visible()
+    expect(_row(console, "Demo Volunteer")).to_be_visible()
+    assert horizontal_overflow(console) == 0
+    screenshot(console, "accounts-phone")
+    assert_clean(phone)
