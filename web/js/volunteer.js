@@ -655,6 +655,7 @@
   function signOut(reason) {
     if (client) client.close();
     client = null;
+    K.accounts.reset();
     auth = null;
     pending = null;
     if (refreshTimer) window.clearTimeout(refreshTimer);
@@ -722,6 +723,7 @@
         setConnected(true);
         // The board comes at once, then whenever it changes (a new connection asks again).
         if (isSupervisor()) client.send({ action: "board", subscribe: true });
+        K.accounts.opened(client, auth.claims); // coordinators: the accounts list (issue 13)
         Object.keys(watching).forEach(function (id) {
           endWatch(watching[id], "console.watch.dropped");
         });
@@ -899,6 +901,9 @@
         if (pendingReport) panelNotice(pendingReport, t("console.report.sent"), "ok");
         pendingReport = null;
         break;
+      case "accounts":
+        K.accounts.render(frame);
+        break;
       case "error":
         onError(frame);
         break;
@@ -908,6 +913,10 @@
   }
 
   function onError(frame) {
+    if (frame.action === "accounts" && frame.code !== "session_expired") {
+      K.accounts.onError(frame); // issue 13
+      return;
+    }
     if (["join", "leave", "whisper", "escalate"].indexOf(frame.action) >= 0) {
       // The server's own words say what went wrong (another supervisor joined, the chat ended).
       notice(frame.message || t(ERROR_WORDS[frame.code] || "console.error.failed"), {

@@ -77,12 +77,15 @@ class Identity:
     user_id: str = ""
     alias: str = ""
     expires_at: int = 0  # the token's `exp` (epoch seconds); 0 for an anonymous seeker
+    coordinator: bool = False  # issue 13: a supervisor also in the `coordinators` group
 
     def context(self) -> dict[str, str]:
         context = {"role": self.role, "userId": self.user_id, "alias": self.alias}
         if self.expires_at:
             # A string: API Gateway passes context values on as strings anyway.
             context["expiresAt"] = str(self.expires_at)
+        if self.coordinator:
+            context["coordinator"] = "true"
         return context
 
 
@@ -298,8 +301,13 @@ def verify_id_token(
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise AuthError("missing_claim")
+    role = _role(claims)
     return Identity(
-        role=_role(claims), user_id=subject, alias=_alias(claims), expires_at=int(claims["exp"])
+        role=role,
+        user_id=subject,
+        alias=_alias(claims),
+        expires_at=int(claims["exp"]),
+        coordinator=_coordinator(claims, role),
     )
 
 
@@ -345,6 +353,13 @@ def _role(claims: Mapping[str, Any]) -> Role:
     if "volunteers" in names:
         return "volunteer"
     raise AuthError("no_role")
+
+
+def _coordinator(claims: Mapping[str, Any], role: Role) -> bool:
+    """A supervisor in the `coordinators` group (issue 13). The group alone is no role: a
+    token in `coordinators` only was already refused as no_role."""
+    groups = claims.get("cognito:groups")
+    return role == "supervisor" and isinstance(groups, list) and "coordinators" in groups
 
 
 def _alias(claims: Mapping[str, Any]) -> str:

@@ -90,6 +90,8 @@ class Connection:
     supervisor_id: str | None = None  # seeker: the supervisor joined to their chat
     supervisors: dict[str, str] = field(default_factory=dict)  # staff: session -> supervisor
     joined: dict[str, JoinedChat] = field(default_factory=dict)  # supervisor: chats joined
+    # Accounts (issue 13): a supervisor also in the `coordinators` group, who may use `accounts`.
+    coordinator: bool = False
 
     @property
     def is_staff(self) -> bool:
