@@ -39,6 +39,7 @@ from kindred.protocol import (
     Queued,
     Reauth,
     Referral,
+    Remember,
     Report,
     Reported,
     ResourceItem,
@@ -87,6 +88,7 @@ MINIMAL: list[tuple[dict[str, Any], type]] = [
     ({"action": "whisper", "text": "w"}, Whisper),
     ({"action": "leave", "sessionId": "s1"}, Leave),
     ({"action": "board", "subscribe": False}, Board),
+    ({"action": "remember", "returnKey": "k" * 22}, Remember),
 ]
 
 FULL: list[dict[str, Any]] = [
@@ -124,6 +126,9 @@ FULL: list[dict[str, Any]] = [
     {"action": "whisper", "sessionId": "s1", "text": "w" * 4000},
     {"action": "leave", "sessionId": "s1"},
     {"action": "board", "subscribe": True},
+    {"action": "remember", "sessionId": "s1", "returnKey": "K-_9" * 32},
+    {"action": "match", "topics": ["grief"], "returnKey": "k" * 128, "sameVolunteer": True},
+    {"action": "forget", "returnKey": "k" * 22},
 ]
 
 
@@ -526,8 +531,8 @@ def test_the_action_names_are_those_of_the_union_and_each_has_a_handler() -> Non
     from kindred import chat
     from kindred.protocol import ACTION_TYPES, Ping
 
-    assert len(ACTIONS) == len(ACTION_TYPES) == 21
-    assert {"match", "assess", "ping", "reauth", "checkin"} <= ACTIONS
+    assert len(ACTIONS) == len(ACTION_TYPES) == 22
+    assert {"match", "assess", "ping", "reauth", "checkin", "remember"} <= ACTIONS
     assert set(chat._HANDLERS) == set(ACTION_TYPES) - {Ping}
 
 

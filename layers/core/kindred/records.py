@@ -90,6 +90,9 @@ class Connection:
     supervisor_id: str | None = None  # seeker: the supervisor joined to their chat
     supervisors: dict[str, str] = field(default_factory=dict)  # staff: session -> supervisor
     joined: dict[str, JoinedChat] = field(default_factory=dict)  # supervisor: chats joined
+    # Coming back (issue 13): the hash of the return key this seeker opted in to (kept across
+    # resumes), so that `forget` and a block can delete its link (kindred.return_keys).
+    return_hash: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -117,6 +120,11 @@ class QueueEntry:
     blocked_users: frozenset[str] = frozenset()
     away: bool = False  # the seeker's socket dropped: they keep their place but are not matched
     long_wait: bool = False  # told they have waited MaxWaitMinutes (told once)
+    # Coming back (issue 13, kindred.return_keys): the hash of the seeker's return key (the
+    # chat that starts points it at its volunteer), and the volunteer account they asked for
+    # with `sameVolunteer`, waited for until the topic fallback is over.
+    return_hash: str | None = None
+    preferred_user: str | None = None
 
 
 @dataclass(frozen=True)

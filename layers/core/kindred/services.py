@@ -17,6 +17,7 @@ from kindred.ports import (
     Impact,
     Notifier,
     ResumeTickets,
+    ReturnLinks,
     Safeguards,
     Salts,
     Sealer,
@@ -49,6 +50,7 @@ class Services:
     # Sessions that end (issue 11): `reauth` checks tokens, the sweeper asks after accounts.
     tokens: TokenVerifier
     accounts: Accounts
+    returns: ReturnLinks  # return keys' links to a volunteer (issue 13)
     clock: Callable[[], float] = time.time
 
     def now_ms(self) -> int:
