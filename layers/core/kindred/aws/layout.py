@@ -24,8 +24,8 @@ An item's other attributes are spelled by the codecs below: each record of kindr
 becomes an item (`*_item`, in DynamoDB's low-level form, ready for PutItem) and an item read back
 (plain values, as `from_item` gives them) becomes a record (`*_from_item`). The adapters
 (kindred.aws.connections, .tickets, .waiting_queue, .pool, .chats, .safeguards, .census,
-.impact, .board) and the tests that look at items through moto use these names; nothing
-else spells a key.
+.impact, .board, .return_links) and the tests that look at items through moto use these
+names; nothing else spells a key.
 
 Supervision (issue 12) keeps its links on connection items as attributes of their own, one per
 chat (`sup#<session id>` on a volunteer's: the supervisor joined to that chat;
