@@ -51,7 +51,8 @@ def test_a_seeker_who_opted_in_meets_the_same_volunteer_and_one_who_did_not_is_n
     When a seeker chats with one of them, ticks "Keep a key on this device" after the chat,
     comes back on a new page and asks to talk to that volunteer again,
     Then the same volunteer takes them, although the other (idle longer) is free; the table
-    holds one RETURN item: the key's hash, the volunteer's account id and an expiry only.
+    holds one RETURN item: the key's hash, the volunteer's account id and an expiry only;
+    Quick exit takes the key off the device.
     When a second seeker (another browser) chats, does not tick the box and comes back,
     Then their device holds no key, the start page offers no one, and the table holds no
     link of theirs: still only the first seeker's RETURN item, and no connection or queue
@@ -99,6 +100,14 @@ def test_a_seeker_who_opted_in_meets_the_same_volunteer_and_one_who_did_not_is_n
     screenshot(page, "return-same-volunteer")
     _end(page)
     assert len(_return_items(local_stack)) == 1
+    # Quick exit takes the key off the device (the link on the server expires with its TTL).
+    page.get_by_role("button", name="Quick exit").click()
+    page.wait_for_url("https://www.wikipedia.org/**")
+    page = first.new_page()
+    page.goto(web_url)
+    expect(page.get_by_role("button", name="Talk to a volunteer")).to_be_visible()
+    assert page.evaluate(f"() => localStorage.getItem('{STORE}')") is None
+    expect(page.locator("#return-box")).to_be_hidden()
 
     # -- a second seeker who does not opt in -----------------------------------------------------
     second = new_context()
