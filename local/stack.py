@@ -227,6 +227,7 @@ class LocalStack:
         return page_config(
             self.environment.get("DEFAULT_COUNTRY", ""),
             self.environment.get("OPENING_HOURS", ""),
+            self.environment.get("RETURN_KEY_DAYS", ""),
         )
 
     def client(self, service: str) -> Any:

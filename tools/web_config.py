@@ -160,7 +160,11 @@ def web_config(stack: Mapping[str, Any], site: Mapping[str, Any]) -> dict[str, A
             "userPoolId": outputs["UserPoolId"],
             "clientId": outputs["UserPoolClientId"],
         },
-        **page_config(parameter(stack, "DefaultCountry"), parameter(stack, "OpeningHours")),
+        **page_config(
+            parameter(stack, "DefaultCountry"),
+            parameter(stack, "OpeningHours"),
+            parameter(stack, "ReturnKeyDays"),
+        ),
     }
 
 

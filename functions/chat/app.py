@@ -23,6 +23,7 @@ ROUTES = (
     "whisper",
     "leave",
     "board",
+    "remember",
     "ping",
     "$default",
 )

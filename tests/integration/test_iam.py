@@ -142,6 +142,30 @@ def _sweeper_paths(world: World) -> None:
     world.sweep()
 
 
+def _return_key_paths(world: World) -> None:
+    """Coming back (issue 13): an opt-in (`remember`: the chat function reads the chat, links
+    the key, the connection holds its hash), a visit that asks for the same volunteer (the
+    match function reads the link and the pool; the matcher re-points the link), a block by
+    the volunteer (the seeker's connection read, the link deleted on a condition), and
+    `forget` with the key."""
+    key = "aXNzdWUxM2lzc3VlMTNpc3N1ZTEz"
+    vol = _volunteer(world, "again")
+    seeker = world.connect()
+    world.send(seeker, {"action": "match"})
+    world.run_matcher()
+    world.send(seeker, {"action": "remember", "returnKey": key})
+    assert world.frames(seeker)[-1]["type"] == "remembered"
+    world.send(seeker, {"action": "end"})
+    back = world.connect()
+    world.send(back, {"action": "match", "returnKey": key, "sameVolunteer": True})
+    world.run_matcher()
+    assert world.frames(back)[-1]["type"] == "matched"
+    world.send(vol, {"action": "block"})
+    visit = world.connect()
+    world.send(visit, {"action": "forget", "returnKey": key})
+    world.disconnect(vol)
+
+
 def _a_grace_longer_than_sqs_can_delay(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """A 1,000 s grace: its work item comes after SQS's longest delay (900 s), early, and the
     matcher sends it on until the grace is over."""
@@ -223,6 +247,7 @@ def test_no_role_grants_an_action_its_function_never_calls(
     _, iam = aws_iam
     _every_path(world)
     _admin_paths(world)
+    _return_key_paths(world)
     _care_paths(world, monkeypatch)
     _a_grace_longer_than_sqs_can_delay(world, monkeypatch)
     refused = [c for c in iam.checks() if not c.allowed]

@@ -187,6 +187,7 @@ def test_every_function_gets_the_globals_fully_resolved(created: dict[str, str])
         "RISK_PAUSE_MINUTES": "5",
         "SHIFT_CAP_HOURS": "4",
         "TOPIC_FALLBACK_SECONDS": "60",
+        "RETURN_KEY_DAYS": "14",
         "POSITION_UPDATES": "20",
         "RATE_LIMIT_ACTIONS": "30",
         "RATE_LIMIT_WINDOW_SECONDS": "10",

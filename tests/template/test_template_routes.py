@@ -39,6 +39,7 @@ PROTOCOL_ROUTES = {
     "leave": "ChatFunction",
     "board": "ChatFunction",
     "accounts": "AdminFunction",  # version 2, issue 13
+    "remember": "ChatFunction",  # version 2, issue 13
 }
 
 FUNCTIONS = sorted(resources_of_type(load_template(TEMPLATE_PATH), "AWS::Serverless::Function"))

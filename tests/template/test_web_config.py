@@ -104,6 +104,7 @@ def test_config_json_has_the_shape_the_protocol_documents(
             "clientId": OUTPUTS["UserPoolClientId"],
         },
         "defaultCountry": "",
+        "returnKeyDays": 0,  # a stack without the parameter (before issue 13): no return keys
     }
     assert warnings == []
 
@@ -126,6 +127,7 @@ def test_config_json_gives_the_stacks_country_and_opening_hours(
     stack["Parameters"] += [
         {"ParameterKey": "DefaultCountry", "ParameterValue": "GB"},
         {"ParameterKey": "OpeningHours", "ParameterValue": json.dumps(given)},
+        {"ParameterKey": "ReturnKeyDays", "ParameterValue": "14"},
     ]
     _answers(stubber, stack)
 
@@ -135,6 +137,7 @@ def test_config_json_gives_the_stacks_country_and_opening_hours(
     assert set(config) == set(_documented_config())
     assert config["defaultCountry"] == "GB"
     assert config["hours"] == given
+    assert config["returnKeyDays"] == 14
 
 
 def test_every_config_key_the_pages_read_is_there(

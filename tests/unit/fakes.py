@@ -49,7 +49,7 @@ AT_CONNECT = (
 )
 ON_RESUME = (
     "alias language seeker_key state session_id peer_id last_session_id session_ids"
-    " alerted_level urgent_queued_ms"
+    " alerted_level urgent_queued_ms return_hash"
 )
 
 
@@ -192,6 +192,8 @@ class InMemoryStore:
         # a copy of each in the board's partition; here they cannot drift apart).
         self.board_subscribers: Shelf[str, str] = Shelf(self._now)
         self.push_pending_since: int | None = None
+        # Return keys (issue 13): the volunteer account each key's hash leads to.
+        self.return_links: Shelf[str, str] = Shelf(self._now)
 
     def _shelves(self) -> dict[str, Shelf[Any, Any]]:
         return {name: v for name, v in vars(self).items() if isinstance(v, Shelf)}
@@ -729,6 +731,23 @@ class InMemoryStore:
         report = Report(session_id, reason, reporter_role, int(self.clock() * 1000))
         self.reports.keep((session_id, reporter), report, expires_at)
         return True
+
+    # -- return keys (issue 13) ---------------------------------------------------------------
+
+    def link(self, return_hash: str, user_id: str, expires_at: int) -> None:
+        self.return_links.keep(return_hash, user_id, expires_at)
+
+    def linked_user(self, return_hash: str) -> str | None:
+        return self.return_links.live(return_hash)
+
+    def unlink(self, return_hash: str, user_id: str | None = None) -> None:
+        # Like the adapter: a delete conditioned on the account, which an expired link still has.
+        if user_id is None or self.return_links.get(return_hash) == user_id:
+            self.return_links.drop(return_hash)
+
+    def hold(self, connection_id: str, return_hash: str) -> None:
+        if connection_id in self.conns:
+            self.conns.amend(connection_id, return_hash=return_hash)
 
     def count_connection(self, source_key: str, *, minute: int, limit: int) -> bool:
         # Like the adapter: one conditional add; the minute is in the key, so no expiry check.

@@ -26,7 +26,9 @@ from tests.unit.fakes import (
     RecordingNotifier,
 )
 
-STORAGE_PORTS = "connections tickets queue pool chats safeguards admissions impact census board"
+STORAGE_PORTS = (
+    "connections tickets queue pool chats safeguards admissions impact census board returns"
+)
 
 
 def literal_settings(**overrides: Any) -> Settings:

@@ -40,6 +40,7 @@ from kindred.protocol import (
     Queued,
     Reauth,
     Referral,
+    Remember,
     Report,
     Reported,
     ResourceItem,
@@ -89,6 +90,7 @@ MINIMAL: list[tuple[dict[str, Any], type]] = [
     ({"action": "leave", "sessionId": "s1"}, Leave),
     ({"action": "board", "subscribe": False}, Board),
     ({"action": "accounts", "op": "list"}, Accounts),
+    ({"action": "remember", "returnKey": "k" * 22}, Remember),
 ]
 
 FULL: list[dict[str, Any]] = [
@@ -135,6 +137,9 @@ FULL: list[dict[str, Any]] = [
         "group": "supervisors",
         "coordinator": True,
     },
+    {"action": "remember", "sessionId": "s1", "returnKey": "K-_9" * 32},
+    {"action": "match", "topics": ["grief"], "returnKey": "k" * 128, "sameVolunteer": True},
+    {"action": "forget", "returnKey": "k" * 22},
 ]
 
 
@@ -537,8 +542,8 @@ def test_the_action_names_are_those_of_the_union_and_each_has_a_handler() -> Non
     from kindred import chat
     from kindred.protocol import ACTION_TYPES, Accounts, Ping
 
-    assert len(ACTIONS) == len(ACTION_TYPES) == 22
-    assert {"match", "assess", "ping", "reauth", "checkin", "accounts"} <= ACTIONS
+    assert len(ACTIONS) == len(ACTION_TYPES) == 23
+    assert {"match", "assess", "ping", "reauth", "checkin", "accounts", "remember"} <= ACTIONS
     # `accounts` is the admin function's alone (kindred.accounts_admin, issue 13).
     assert set(chat._HANDLERS) == set(ACTION_TYPES) - {Ping, Accounts}
 

@@ -13,6 +13,9 @@
  * server never holds the two together: docs/impact.md); a reload forgets it.
  * A service the volunteer shares (`referral`, issue 12) shows in the chat as a card whose only
  * links are tel:, sms: and https: (a new tab, rel="noopener noreferrer"), every field as text.
+ * A return key (issue 13, js/return-key.js) is kept in localStorage only if the seeker ticks
+ * the box after a chat; it is sent in `match` from then on, and removed by Quick exit and
+ * "Forget me".
  */
 (function () {
   "use strict";
@@ -72,6 +75,7 @@
     supervised: false, // a supervisor from the team is in this chat (issue 12)
   };
   var typingTimer = null;
+  var returnRecord = null; // the return key kept on this device (js/return-key.js), if any
   var sentTexts = []; // [{id, text}], newest last: never stored
   var country = ""; // whose crisis lines are shown: in memory only, never sent or stored
 
@@ -246,6 +250,9 @@
       case "forgotten":
         onForgotten();
         break;
+      case "remembered":
+        onRemembered(frame);
+        break;
       case "error":
         onError(frame);
         break;
@@ -270,6 +277,7 @@
     clearForm(); // what they wrote is on its way: a shared device does not keep it
     K.show($("long-wait-box"), false);
     showPosition(frame.position, frame.estimatedWaitSeconds);
+    showSameVolunteer(frame.sameVolunteer);
     showView("waiting", "waiting-title");
     showNobody(frame.volunteersOnShift === 0);
   }
@@ -305,6 +313,8 @@
     state.sendSeq = 0;
     state.supervised = false;
     $("peer-alias").textContent = state.alias;
+    // A chat that starts with the return key re-points it to this volunteer (so does the server).
+    if (state.sentReturnKey) returnRecord = K.returnKey.repoint(returnRecord, state.alias);
     hideTyping();
     if (!firstVolunteer) addSystemLine("seeker.chat.now_talking", { alias: state.alias });
     else addSystemLine("seeker.chat.joined", { alias: state.alias });
@@ -324,6 +334,7 @@
     K.show($("contact-box"), false);
     setText($("ended-reason"), words, { alias: aliasOr("seeker.the_volunteer") });
     resetFeedback();
+    showReturnOptIn(frame.reason !== "blocked");
     showCrisisPanel(false);
     showView("ended", "ended-title");
   }
@@ -332,6 +343,84 @@
     K.show($("feedback-form"), false);
     K.show($("thanks"), true);
     $("thanks").focus();
+  }
+
+  // ---- the return key (issue 13) ---------------------------------------------------------
+
+  function returnDays() {
+    return (config && Number(config.returnKeyDays)) || 0;
+  }
+
+  function setReturnAlias(alias) {
+    document.querySelectorAll("[data-return-alias]").forEach(function (node) {
+      node.textContent = alias || "the same volunteer";
+    });
+  }
+
+  /** The start page: with a key kept from an earlier chat, the choice of the same volunteer. */
+  function showReturnChoice() {
+    returnRecord = K.returnKey.load(returnDays());
+    K.show($("return-box"), !!returnRecord);
+    if (!returnRecord) return;
+    $("return-alias").textContent = returnRecord.alias || "a volunteer";
+    setReturnAlias(returnRecord.alias);
+    $("return-same").checked = true;
+  }
+
+  /** The feedback screen: the opt-in, off unless this chat already went with the key. */
+  function showReturnOptIn(allowed) {
+    var offered = allowed && returnDays() > 0 && !!state.endedSessionId;
+    K.show($("return-optin"), offered);
+    if (!offered) return;
+    setReturnAlias(state.alias);
+    $("return-days").textContent = String(returnDays());
+    $("return-optin-status").textContent = "";
+    $("return-keep").checked = !!(state.sentReturnKey && returnRecord);
+  }
+
+  function onReturnKeepChange() {
+    var status = $("return-optin-status");
+    if (!$("return-keep").checked) {
+      K.returnKey.drop();
+      returnRecord = null;
+      status.textContent = "The key is removed from this device.";
+      return;
+    }
+    // One key per device: an earlier one is pointed at this chat's volunteer.
+    returnRecord = returnRecord
+      ? K.returnKey.repoint(returnRecord, state.alias)
+      : K.returnKey.make(state.alias);
+    var sent =
+      !!returnRecord &&
+      !!state.endedSessionId &&
+      send({ action: "remember", sessionId: state.endedSessionId, returnKey: returnRecord.key });
+    if (!sent) {
+      K.returnKey.drop();
+      returnRecord = null;
+      $("return-keep").checked = false;
+      status.textContent = "We couldn't keep a key on this device. You can still come back any time.";
+      return;
+    }
+    status.textContent = "Keeping a key…";
+  }
+
+  function onRemembered(frame) {
+    $("return-optin-status").textContent =
+      "Kept on this device. Next time, within " + frame.days + " days, you can ask for " +
+      (state.alias || "the same volunteer") + " again.";
+  }
+
+  function showSameVolunteer(same) {
+    var line = $("queue-return");
+    if (typeof same !== "boolean") {
+      K.show(line, false);
+      return;
+    }
+    var who = (returnRecord && returnRecord.alias) || "Your volunteer";
+    line.textContent = same
+      ? who + " is on shift. We'll wait a little for them, then the first volunteer who is free will talk with you."
+      : who + " isn't free to take chats right now, so the first volunteer who is free will talk with you.";
+    K.show(line, true);
   }
 
   function onError(frame) {
@@ -357,6 +446,13 @@
     }
     if (frame.action === "message" && frame.clientMsgId) {
       markNotSent(frame.clientMsgId, kindError(frame));
+      return;
+    }
+    if (frame.action === "remember") {
+      K.returnKey.drop();
+      returnRecord = null;
+      $("return-keep").checked = false;
+      $("return-optin-status").textContent = "We couldn't keep a key for this chat.";
       return;
     }
     if (frame.action === "feedback") {
@@ -1019,6 +1115,12 @@
     if (intro) frame.intro = intro;
     var checkin = checkinAnswers();
     if (checkin) frame.checkin = checkin;
+    returnRecord = K.returnKey.load(returnDays());
+    state.sentReturnKey = !!returnRecord;
+    if (returnRecord) {
+      frame.returnKey = returnRecord.key;
+      if ($("return-same").checked && !$("return-box").hidden) frame.sameVolunteer = true;
+    }
     state.distressBefore = checkin && typeof checkin.distress === "number" ? checkin.distress : null;
     $("match-submit").disabled = true;
     $("chat-log").replaceChildren();
@@ -1105,12 +1207,13 @@
       $(id).replaceChildren();
       delete $(id).dataset.filled;
     });
-    ["ended-lines-box", "nobody-box", "long-wait-box", "queue-reason"].forEach(function (id) {
+    ["ended-lines-box", "nobody-box", "long-wait-box", "queue-reason", "queue-return", "return-optin"].forEach(function (id) {
       K.show($(id), false);
     });
     showCrisisPanel(false);
     resetFeedback();
     clearForm();
+    showReturnChoice();
     notice(null);
   }
 
@@ -1120,7 +1223,12 @@
   }
 
   function forgetMe() {
-    if (!send({ action: "forget" })) onForgotten();
+    var frame = { action: "forget" };
+    // The return key's link goes too, and the key leaves this device.
+    if (returnRecord) frame.returnKey = returnRecord.key;
+    K.returnKey.drop();
+    returnRecord = null;
+    if (!send(frame)) onForgotten();
   }
 
   /** The server deleted what it held about this seeker and closes the connection. */
@@ -1149,7 +1257,7 @@
     }
     try {
       window.sessionStorage.clear();
-      window.localStorage.clear();
+      window.localStorage.clear(); // the return key too (js/return-key.js)
     } catch (err) {
       /* storage disabled: nothing stored */
     }
@@ -1273,6 +1381,13 @@
       if (K.i18n.has(chosen) && chosen !== K.i18n.language()) K.i18n.use(chosen, true);
     });
     K.i18n.onChange(followLanguage);
+    $("return-keep").addEventListener("change", onReturnKeepChange);
+    $("return-remove").addEventListener("click", function () {
+      K.returnKey.drop();
+      returnRecord = null;
+      K.show($("return-box"), false);
+      notice("The key is removed from this device.", { kind: "ok", clearAfterMs: 6000 });
+    });
   }
 
   function start() {
@@ -1307,6 +1422,7 @@
             notice(t("seeker.reconnecting"), { kind: "warn" });
           });
         } else {
+          showReturnChoice();
           showView("welcome");
         }
       })

@@ -12,6 +12,7 @@ from kindred import (
     matching,
     positions,
     referrals,
+    return_keys,
     seeker_checkin,
     sessions,
     supervision,
@@ -48,6 +49,7 @@ from kindred.protocol import (
     Reauth,
     Referral,
     ReferralOut,
+    Remember,
     Report,
     Reported,
     Resources,
@@ -454,6 +456,7 @@ def _block(svc: Services, conn: Connection, action: Block) -> None:
         expires = int(svc.clock()) + svc.settings.block_retention_days * 86400
         svc.safeguards.put_block(session.volunteer_user_id, session.seeker_key, expires)
     svc.connections.add_blocked_user(session.seeker_id, session.volunteer_user_id)
+    return_keys.after_block(svc, conn, session)
     end_session(
         svc, session, by=conn.connection_id, reason_for_ender="blocked", reason_for_other="blocked"
     )
@@ -539,6 +542,8 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
         blocked_users=seeker.blocked_users | {session.volunteer_user_id},
         # A seeker whose socket dropped waits in the queue, unmatched, for their resume.
         away=seeker.away_until is not None,
+        # A return key (issue 13) leads to the volunteer of the chat that comes next.
+        return_hash=seeker.return_hash,
     )
     ended = svc.chats.end_chat(session, requeue=entry)
     if ended is None:
@@ -607,6 +612,8 @@ def _forget(svc: Services, conn: Connection, action: Forget) -> None:
     # ticket is left to resume it), so they could keep no one apart any more.
     for user_id in sorted(volunteers - {""}):
         svc.safeguards.delete_block(user_id, conn.seeker_key)
+    # A return key's link (issue 13): the one the connection holds, and the one it names.
+    return_keys.on_forget(svc, conn, action)
     svc.connections.delete_connection(conn.connection_id)
     svc.notifier.send(conn.connection_id, Forgotten())
     svc.notifier.close(conn.connection_id)
@@ -633,4 +640,5 @@ _HANDLERS: dict[type[Any], Callable[[Services, Connection, Any], None]] = {
     Whisper: _whisper,
     Leave: supervision.leave,
     Board: board.watch,
+    Remember: return_keys.remember,
 }

@@ -63,6 +63,9 @@ class Settings(BaseModel):
     risk_pause_minutes: float = Field(default=5, ge=0, le=240)
     # New chats stop once a shift is this long (0: no cap); hours, fractions allowed.
     shift_cap_hours: float = Field(default=4, ge=0, le=24)
+    # Coming back (issue 13, kindred.return_keys): how long a seeker's opt-in return key leads
+    # back to the volunteer they last talked with (0: the feature is off).
+    return_key_days: int = Field(default=14, ge=0, le=365)
 
     @field_validator("opening_hours")
     @classmethod
@@ -128,6 +131,7 @@ _ENV = {
     "opening_hours": "OPENING_HOURS",
     "risk_pause_minutes": "RISK_PAUSE_MINUTES",
     "shift_cap_hours": "SHIFT_CAP_HOURS",
+    "return_key_days": "RETURN_KEY_DAYS",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 
-from kindred import board, care, edges, positions, seeker_checkin
+from kindred import board, care, edges, positions, return_keys, seeker_checkin
 from kindred.chat_end import end_session
 from kindred.crisis import level_of, on_waiting_seeker_at_risk, send_crisis_lines
 from kindred.observability import logger, metrics
@@ -65,18 +65,23 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     now_ms = svc.now_ms()
     priority = priority_for(level)  # imminent, then high, then concern ahead of normal
     urgent_log = _urgent_log(svc, conn, now_ms) if level is not None else ()
+    language = action.language or conn.language
+    # A return key (issue 13): the volunteer asked for, if on shift; only read here.
+    asked = return_keys.on_match(svc, conn, action, language)
     entry = QueueEntry(
         connection_id=conn.connection_id,
         queue_key=queue_key(priority, now_ms, conn.connection_id),
         priority=priority,
         enqueued_at_ms=now_ms,
-        language=action.language or conn.language,
+        language=language,
         topics=tuple(dict.fromkeys(action.topics)),
         seeker_key=conn.seeker_key,
         seeker_alias=conn.alias,
         level=level,
         sealed_intro=svc.sealer.seal(action.intro) if action.intro else None,
         blocked_users=conn.blocked_users,
+        return_hash=asked.return_hash,
+        preferred_user=asked.preferred_user,
     )
     token, ticket = new_ticket(svc)
     try:
@@ -85,8 +90,11 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
         raise ProtocolError(
             "already_waiting", "You are already in the queue or in a chat.", action="match"
         ) from None
+    return_keys.after_queued(svc, conn, asked)
     # `queued` goes out before the matcher is woken, so it always arrives before `matched`.
-    _, head = tell_queued(svc, conn.connection_id, entry, token)
+    _, head = tell_queued(
+        svc, conn.connection_id, entry, token, same_volunteer=asked.same_volunteer
+    )
     metrics.add_metric(name="SeekersQueued", unit="Count", value=1)
     if level is not None:
         # Supervisors hear of a waiting seeker once per level rise, however often they queue.
@@ -100,9 +108,11 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     board.changed(svc)
     # Counted once the seeker is in the queue: a refused `match` counts nothing.
     seeker_checkin.count(svc, seeker_checkin.before_tally(action.checkin))
-    if waits_for_a_topic(entry) and svc.settings.topic_fallback_seconds > 0:
-        # If no volunteer with their topic comes, nothing else may happen to wake the matcher
-        # when the wait is over: this work item does (SQS delays are never early).
+    waits = waits_for_a_topic(entry) or return_keys.waits_for_the_same(entry)
+    if waits and svc.settings.topic_fallback_seconds > 0:
+        # If no volunteer with their topic (or the one they asked for) comes, nothing else
+        # may happen to wake the matcher when the wait is over: this work item does (SQS
+        # delays are never early).
         svc.work.nudge("topic_fallback", delay_seconds=svc.settings.topic_fallback_seconds)
 
 
@@ -126,7 +136,13 @@ def _urgent_log(svc: Services, conn: Connection, now_ms: int) -> tuple[int, ...]
 
 
 def tell_queued(
-    svc: Services, seeker_id: str, entry: QueueEntry, token: str, *, reason: str | None = None
+    svc: Services,
+    seeker_id: str,
+    entry: QueueEntry,
+    token: str,
+    *,
+    reason: str | None = None,
+    same_volunteer: bool | None = None,
 ) -> tuple[bool, list[QueueEntry]]:
     """A seeker has just joined the queue (`match`, or a volunteer's `transfer`): `queued` with
     their place, their new resume token, the count of volunteers on shift and, only when
@@ -151,6 +167,7 @@ def tell_queued(
             estimatedWaitSeconds=wait,
             reason=reason,
             volunteersOnShift=on_shift,
+            sameVolunteer=same_volunteer,
         ),
     )
     if delivered and not on_shift:
@@ -240,18 +257,33 @@ def choose_volunteer(
 ) -> VolunteerSlot | None:
     """The best volunteer for this seeker now, or None.
 
-    Language must fit, and a blocked volunteer never fits. Until the seeker's topic wait is
-    over (`topic_wait_ms` after they queued), only a volunteer who lists one of their topics
-    or lists none fits. The best is the one who shares a topic, then one who takes any, then
+    Language must fit, and a blocked volunteer never fits. A seeker who asked for the
+    volunteer their return key leads to (issue 13) waits for that account alone, whatever
+    the topics, until `topic_wait_ms` after they queued. Until the seeker's topic wait is
+    over (as long), only a volunteer who lists one of their topics or lists none fits. The
+    best is the one asked for, then one who shares a topic, then one who takes any, then
     (after the wait) any other; among those, fewest active chats, then longest idle.
     """
-    any_topic = topic_wait_over(entry, now_ms=now_ms, topic_wait_ms=topic_wait_ms)
-    candidates = [s for s in slots if _fits(entry, s, any_topic)]
+    waited = now_ms - entry.enqueued_at_ms >= topic_wait_ms
+    if return_keys.waits_for_the_same(entry) and not waited:
+        candidates = [
+            s for s in slots if s.user_id == entry.preferred_user and _fits(entry, s, True)
+        ]
+    else:
+        any_topic = topic_wait_over(entry, now_ms=now_ms, topic_wait_ms=topic_wait_ms)
+        candidates = [s for s in slots if _fits(entry, s, any_topic)]
     if not candidates:
         return None
+    preferred = entry.preferred_user
     return min(
         candidates,
-        key=lambda s: (topic_fit(entry, s), s.active, s.idle_since_ms, s.connection_id),
+        key=lambda s: (
+            preferred is not None and s.user_id != preferred,
+            topic_fit(entry, s),
+            s.active,
+            s.idle_since_ms,
+            s.connection_id,
+        ),
     )
 
 
@@ -392,6 +424,7 @@ def start_chat(svc: Services, entry: QueueEntry, slot: VolunteerSlot) -> bool:
         return False
     if not _announce(svc, entry, session, slot):
         return False
+    return_keys.after_chat_started(svc, entry, slot)
     waited = max(0, session.started_at_ms - entry.enqueued_at_ms) / 1000
     metrics.add_metric(name="ChatsStarted", unit="Count", value=1)
     metrics.add_metric(name="WaitSeconds", unit="Seconds", value=waited)

@@ -15,12 +15,16 @@ from kindred.referrals import page_directory
 from kindred.safety import crisis_directory
 
 
-def page_config(default_country: str, opening_hours: str) -> dict[str, Any]:
+def page_config(
+    default_country: str, opening_hours: str, return_key_days: str = ""
+) -> dict[str, Any]:
     """`defaultCountry` (may be ""), `crisisLines` by country, `referrals` (the referral
-    directory), and `hours` unless open 24/7."""
+    directory), `returnKeyDays` (0: the seeker page offers no return key; "" is a stack from
+    before issue 13), and `hours` unless open 24/7."""
     schedule = hours.parse(opening_hours)
     return {
         "defaultCountry": default_country,
+        "returnKeyDays": int(return_key_days or 0),
         "crisisLines": crisis_directory(),
         "referrals": page_directory(),
         **({"hours": schedule.to_json()} if schedule is not None else {}),

@@ -306,6 +306,25 @@ class Safeguards(Protocol):
         False (nothing written) if that side has reported that chat already."""
 
 
+class ReturnLinks(Protocol):
+    """Return keys (issue 13, kindred.return_keys): the volunteer account a key's hash leads
+    to, until it expires. Only the hash, the account id and the expiry are kept."""
+
+    def link(self, return_hash: str, user_id: str, expires_at: int) -> None:
+        """The key now leads to this volunteer account until `expires_at` (one write; a link
+        the key had before is replaced)."""
+
+    def linked_user(self, return_hash: str) -> str | None:
+        """The volunteer account the key leads to; None if it leads nowhere (or expired)."""
+
+    def unlink(self, return_hash: str, user_id: str | None = None) -> None:
+        """The key leads nowhere any more; with `user_id`, only if it led to that account."""
+
+    def hold(self, connection_id: str, return_hash: str) -> None:
+        """The seeker's connection keeps the hash of its return key (for `forget` and blocks);
+        nothing is written if the connection is gone."""
+
+
 class Admissions(Protocol):
     """The per-source connection budget: counters of new seeker connections per minute."""
 
@@ -347,6 +366,7 @@ class Store(
     Chats,
     BoardState,
     Safeguards,
+    ReturnLinks,
     Admissions,
     Impact,
     Census,

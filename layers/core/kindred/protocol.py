@@ -51,6 +51,9 @@ LanguageTag = Annotated[
     str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 ]
 SessionId = Annotated[str, Field(min_length=1, max_length=64)]
+# A seeker's return key (v2, issue 13): made on their device, at least 128 random bits in
+# base64url (22 characters); the server keeps only its hash (kindred.return_keys).
+ReturnKey = Annotated[str, Field(min_length=22, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 # An entry of the organisation's referral directory (kindred/data/referrals.json).
 ReferralId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 # Risk levels, lowest to highest, as kindred.safety.LEVELS has them (a unit test keeps the two
@@ -133,6 +136,10 @@ class Match(_Action):
     language: LanguageTag | None = None
     intro: RelayedText | None = Field(default=None, max_length=500)
     checkin: SeekerCheckin | None = None  # Addition (v2, issue 12)
+    # Addition (v2, issue 13): the seeker's opt-in return key, and whether they ask for the
+    # volunteer it leads to (kindred.return_keys).
+    returnKey: ReturnKey | None = None
+    sameVolunteer: bool | None = None
 
 
 class Availability(_Action):
@@ -203,6 +210,16 @@ class Transfer(_Action):
 
 class Forget(_Action):
     action: Literal["forget"]
+    # Addition (v2, issue 13): the return key kept on the device, whose link goes too.
+    returnKey: ReturnKey | None = None
+
+
+class Remember(_ChatAction):
+    """Addition (v2, issue 13): the seeker opts in to a return key for the volunteer of this
+    chat (in progress or just ended); the server keeps only the key's hash."""
+
+    action: Literal["remember"]
+    returnKey: ReturnKey
 
 
 class Assess(_ChatAction):
@@ -340,7 +357,8 @@ ClientAction = Annotated[
     | Board
     | Ping
     | Reauth
-    | Accounts,
+    | Accounts
+    | Remember,
     Field(discriminator="action"),
 ]
 # Every client action's model, and its name (the `action` each accepts), read off the union.
@@ -447,6 +465,9 @@ class Queued(_Frame):
     estimatedWaitSeconds: int | None = None
     reason: str | None = None
     volunteersOnShift: int | None = None
+    # Addition (v2, issue 13): to a `match` with `sameVolunteer`, whether the volunteer the
+    # return key leads to is on shift and asked for (else anyone, at once).
+    sameVolunteer: bool | None = None
 
 
 class Position(_Frame):
@@ -760,6 +781,15 @@ class Forgotten(_Frame):
     type: Literal["forgotten"] = "forgotten"
 
 
+class Remembered(_Frame):
+    """Addition (v2, issue 13): the answer to `remember`; the key leads to that chat's
+    volunteer for `days` days (renewed by each chat that starts with it)."""
+
+    type: Literal["remembered"] = "remembered"
+    sessionId: str
+    days: int
+
+
 ServerFrame = (
     Queued
     | Position
@@ -789,4 +819,5 @@ ServerFrame = (
     | Reported
     | Thanks
     | Forgotten
+    | Remembered
 )

@@ -92,6 +92,9 @@ class Connection:
     joined: dict[str, JoinedChat] = field(default_factory=dict)  # supervisor: chats joined
     # Accounts (issue 13): a supervisor also in the `coordinators` group, who may use `accounts`.
     coordinator: bool = False
+    # Coming back (issue 13): the hash of the return key this seeker opted in to (kept across
+    # resumes), so that `forget` and a block can delete its link (kindred.return_keys).
+    return_hash: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -119,6 +122,11 @@ class QueueEntry:
     blocked_users: frozenset[str] = frozenset()
     away: bool = False  # the seeker's socket dropped: they keep their place but are not matched
     long_wait: bool = False  # told they have waited MaxWaitMinutes (told once)
+    # Coming back (issue 13, kindred.return_keys): the hash of the seeker's return key (the
+    # chat that starts points it at its volunteer), and the volunteer account they asked for
+    # with `sameVolunteer`, waited for until the topic fallback is over.
+    return_hash: str | None = None
+    preferred_user: str | None = None
 
 
 @dataclass(frozen=True)

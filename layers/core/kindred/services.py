@@ -17,6 +17,7 @@ from kindred.ports import (
     Impact,
     Notifier,
     ResumeTickets,
+    ReturnLinks,
     Safeguards,
     Salts,
     Sealer,
@@ -51,6 +52,7 @@ class Services:
     tokens: TokenVerifier
     accounts: Accounts
     staff: StaffDirectory  # accounts from the console (issue 13): the admin function only
+    returns: ReturnLinks  # return keys' links to a volunteer (issue 13)
     clock: Callable[[], float] = time.time
 
     def now_ms(self) -> int:

@@ -18,13 +18,14 @@ One DynamoDB table; an item is told by its keys (`pk`, `sk`):
 | a month's check-in totals (counts only) | `IMPACT` | `MONTH#<YYYY-MM>` |
 | the board's subscribers and pending push | `BOARD` | `STATE` |
 | an active chat as the board shows it | `BOARD` | `CHAT#<session id>` |
+| a return key's link to a volunteer (issue 13) | `RETURN#<SHA-256 of the key>` | `RETURN` |
 
 An item's other attributes are spelled by the codecs below: each record of kindred.records
 becomes an item (`*_item`, in DynamoDB's low-level form, ready for PutItem) and an item read back
 (plain values, as `from_item` gives them) becomes a record (`*_from_item`). The adapters
 (kindred.aws.connections, .tickets, .waiting_queue, .pool, .chats, .safeguards, .census,
-.impact, .board) and the tests that look at items through moto use these names; nothing
-else spells a key.
+.impact, .board, .return_links) and the tests that look at items through moto use these
+names; nothing else spells a key.
 
 Supervision (issue 12) keeps its links on connection items as attributes of their own, one per
 chat (`sup#<session id>` on a volunteer's: the supervisor joined to that chat;
@@ -62,9 +63,11 @@ CONN_SK = "CONN"
 SESSION_SK = "SESSION"
 RESUME_SK = "RESUME"
 CARE_SK = "CARE"
+RETURN_SK = "RETURN"
 _CONN = "CONN#"
 _SESSION = "SESSION#"
 _RESUME = "RESUME#"
+_RETURN = "RETURN#"
 _BLOCK = "BLOCK#"
 _SEEKER = "SEEKER#"
 _REPORT = "REPORT#"
@@ -157,6 +160,23 @@ def resume_key(resume_hash: str) -> dict[str, Any]:
     return key(_RESUME + resume_hash, RESUME_SK)
 
 
+def return_key(return_hash: str) -> dict[str, Any]:
+    """A return key's link to the volunteer it leads to (kindred.return_keys)."""
+    return key(_RETURN + return_hash, RETURN_SK)
+
+
+def return_hash_of(pk: str) -> str | None:
+    """The key hash of a return link's partition key; None for any other item."""
+    return pk.removeprefix(_RETURN) if pk.startswith(_RETURN) else None
+
+
+def return_link_item(return_hash: str, user_id: str, *, expires_at: int) -> dict[str, Any]:
+    """A return link: the key's hash, the volunteer's account id and the TTL; nothing else."""
+    return to_item(
+        {"pk": _RETURN + return_hash, "sk": RETURN_SK, "userId": user_id, "expiresAt": expires_at}
+    )
+
+
 def block_key(volunteer_user_id: str, seeker_key: str) -> dict[str, Any]:
     return key(_BLOCK + volunteer_user_id, _SEEKER + seeker_key)
 
@@ -237,6 +257,7 @@ def connection_item(conn: Connection, *, connected_at_ms: int, expires_at: int) 
             "coordinator": True if conn.coordinator else None,
             "expiresAt": expires_at,
             "supervisorId": conn.supervisor_id,
+            "returnHash": conn.return_hash,
             **{supervisor_attr(sid): sup for sid, sup in conn.supervisors.items()},
             **{joined_attr(sid): joined_value(sides) for sid, sides in conn.joined.items()},
         }
@@ -271,6 +292,7 @@ def connection_from_item(connection_id: str, data: Mapping[str, Any]) -> Connect
         urgent_queued_ms=tuple(int(t) for t in data.get("urgentQueued", ())),
         coordinator=bool(data.get("coordinator", False)),
         supervisor_id=data.get("supervisorId"),
+        return_hash=data.get("returnHash"),
         supervisors={
             name.removeprefix(_SUPERVISOR_OF): str(value)
             for name, value in data.items()
@@ -303,6 +325,8 @@ def queue_entry_item(entry: QueueEntry, *, expires_at: int) -> dict[str, Any]:
             "blockedUsers": sorted(entry.blocked_users),
             "away": True if entry.away else None,
             "longWait": True if entry.long_wait else None,
+            "returnHash": entry.return_hash,
+            "preferredUser": entry.preferred_user,
             "expiresAt": expires_at,
         }
     )
@@ -326,6 +350,8 @@ def queue_entry_from_item(d: Mapping[str, Any]) -> QueueEntry:
         blocked_users=frozenset(d.get("blockedUsers", ())),
         away=bool(d.get("away", False)),
         long_wait=bool(d.get("longWait", False)),
+        return_hash=d.get("returnHash"),
+        preferred_user=d.get("preferredUser"),
     )
 
 

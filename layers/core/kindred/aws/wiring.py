@@ -55,6 +55,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
     from kindred.aws.impact import DynamoImpact
     from kindred.aws.pool import DynamoPool
     from kindred.aws.queue import SqsWorkQueue
+    from kindred.aws.return_links import DynamoReturnLinks
     from kindred.aws.safeguards import DynamoSafeguards
     from kindred.aws.sealing import AesGcmSealer, SecretSalts, secret_reader
     from kindred.aws.staff_directory import CognitoStaffDirectory
@@ -97,6 +98,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
         pool=DynamoPool(table),
         chats=DynamoChats(table),
         safeguards=DynamoSafeguards(table),
+        returns=DynamoReturnLinks(table),
         admissions=DynamoAdmissions(table),
         impact=DynamoImpact(table),
         census=DynamoCensus(table),
