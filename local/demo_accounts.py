@@ -1,4 +1,4 @@
-"""The demo volunteer and supervisor in the local Cognito (moto); signing in as a browser does."""
+"""The demo volunteer, supervisor and trainee in the local Cognito (moto); signing in as a browser does."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class DemoAccount:
 DEMO_ACCOUNTS = (
     DemoAccount("volunteer@example.org", "volunteers", "Demo Volunteer"),
     DemoAccount("supervisor@example.org", "supervisors", "Demo Supervisor"),
+    DemoAccount("trainee@example.org", "trainees", "Demo Trainee"),
 )
 
 

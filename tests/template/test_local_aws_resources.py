@@ -78,11 +78,11 @@ def test_the_match_queue_redrives_to_its_dead_letter_queue(created: dict[str, st
     assert dlq["Attributes"]["MessageRetentionPeriod"] == "1209600"
 
 
-def test_the_user_pool_has_its_client_and_both_groups(created: dict[str, str]) -> None:
+def test_the_user_pool_has_its_client_and_its_groups(created: dict[str, str]) -> None:
     """
     Given the template's Cognito pool, client and groups
     When create_resources runs against moto
-    Then the pool has the volunteers and supervisors groups, and the client signs in with a
+    Then the pool has the volunteers, supervisors and trainees groups, and the client signs in with a
     password and no secret, as the web console does
     """
     cognito = _client("cognito-idp")
@@ -92,7 +92,11 @@ def test_the_user_pool_has_its_client_and_both_groups(created: dict[str, str]) -
     )["UserPoolClient"]
     pool = cognito.describe_user_pool(UserPoolId=created["UserPool"])["UserPool"]
 
-    assert sorted(group["GroupName"] for group in groups) == ["supervisors", "volunteers"]
+    assert sorted(group["GroupName"] for group in groups) == [
+        "supervisors",
+        "trainees",
+        "volunteers",
+    ]
     assert set(client["ExplicitAuthFlows"]) == {
         "ALLOW_USER_PASSWORD_AUTH",
         "ALLOW_REFRESH_TOKEN_AUTH",
