@@ -1,4 +1,4 @@
-"""The demo volunteer, supervisor and trainee in the local Cognito (moto); signing in as a browser does."""
+"""The demo accounts (volunteer, supervisor, trainee) in the local Cognito (moto); signing in."""
 
 from __future__ import annotations
 

@@ -307,7 +307,7 @@ def test_volunteer_accounts_are_created_by_an_admin_only(template: dict[str, Any
     When someone tries to sign up, or signs in
     Then only an admin can create accounts, usernames are e-mails, passwords have 12+
     characters, the client has no secret and does not tell whether a user exists,
-    and the volunteers and supervisors groups exist
+    and the volunteers, supervisors and trainees groups exist
     """
     resources = template["Resources"]
     pool = resources["UserPool"]["Properties"]
@@ -323,7 +323,11 @@ def test_volunteer_accounts_are_created_by_an_admin_only(template: dict[str, Any
         "ALLOW_REFRESH_TOKEN_AUTH",
     }
     assert client["PreventUserExistenceErrors"] == "ENABLED"
-    assert sorted(g["Properties"]["GroupName"] for g in groups) == ["supervisors", "volunteers"]
+    assert sorted(g["Properties"]["GroupName"] for g in groups) == [
+        "supervisors",
+        "trainees",
+        "volunteers",
+    ]
 
 
 def test_the_sealing_secret_is_generated_at_deploy(template: dict[str, Any]) -> None:
