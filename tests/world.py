@@ -126,6 +126,7 @@ class World:
         expires_at: int | None = None,
         source_ip: str | None = None,
         expect: int = 200,
+        practice: bool = False,
     ) -> str:
         """A handshake that the authorizer admitted as `role`, from `source_ip` (default: an
         address of its own, as if every test client were someone else); asserts that
@@ -142,6 +143,8 @@ class World:
         }
         if expires_at is not None:  # the staff token's `exp`, as the authorizer passes it on
             e["requestContext"]["authorizer"]["expiresAt"] = str(expires_at)
+        if practice:  # a supervisor playing a seeker (kindred.practice)
+            e["requestContext"]["authorizer"]["practice"] = "1"
         e["queryStringParameters"] = {"lang": lang}
         if resume is not None:
             e["queryStringParameters"]["resume"] = resume
