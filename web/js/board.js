@@ -54,6 +54,11 @@
     var seeker = el("th", { scope: "row" }, (chat.seeker || "A seeker") + " ");
     // The same short reference as on the volunteer's panel and in the alerts.
     seeker.appendChild(el("span", { className: "chat-ref" }, "chat " + String(chat.sessionId).slice(0, 8)));
+    if (chat.practice) {
+      row.classList.add("row-practice");
+      seeker.appendChild(document.createTextNode(" "));
+      seeker.appendChild(el("span", { className: "badge badge-practice" }, "Practice"));
+    }
     row.appendChild(seeker);
     row.appendChild(el("td", {}, chat.volunteer || "A volunteer"));
     var started = new Date(chat.startedAt).getTime();
@@ -95,7 +100,12 @@
   function volunteerRow(volunteer, atMs) {
     var row = el("tr", {});
     var name = volunteer.name + (volunteer.role === "supervisor" ? " (supervisor)" : "");
-    row.appendChild(el("th", { scope: "row" }, name));
+    var who = el("th", { scope: "row" }, name);
+    if (volunteer.practice) {
+      who.appendChild(document.createTextNode(" "));
+      who.appendChild(el("span", { className: "badge badge-practice" }, "Trainee"));
+    }
+    row.appendChild(who);
     row.appendChild(el("td", {}, volunteer.activeChats + " of " + volunteer.capacity));
     var since = volunteer.onShiftSince ? new Date(volunteer.onShiftSince).getTime() : NaN;
     row.appendChild(

@@ -149,6 +149,12 @@
     return groups.indexOf("supervisors") >= 0;
   }
 
+  /** In training (issue 13): the console is the same, the chats are practice ones. */
+  function isTrainee() {
+    var groups = (auth && auth.claims["cognito:groups"]) || [];
+    return !isSupervisor() && groups.indexOf("volunteers") < 0 && groups.indexOf("trainees") >= 0;
+  }
+
   /** The short reference a volunteer and a supervisor both see: "chat " and 8 characters. */
   function chatRef(sessionId) {
     return "chat " + String(sessionId || "").slice(0, 8);
@@ -637,11 +643,20 @@
 
   function enterConsole() {
     var name = auth.claims.name || auth.claims.given_name || auth.claims.email || "volunteer";
-    $("who").textContent = "Signed in as " + name + (isSupervisor() ? " (supervisor)" : "");
+    $("who").textContent = "Signed in as " + name + (isSupervisor() ? " (supervisor)" : isTrainee() ? " (trainee)" : "");
     K.show($("who"), true);
     K.show($("sign-out"), true);
     showAlertsBox(isSupervisor());
     K.show($("board-box"), isSupervisor());
+    // A supervisor may play the seeker of a practice chat (web/js/practice.js, issue 13).
+    if (K.practice && isSupervisor()) {
+      K.practice.enter({
+        config: config,
+        token: function () {
+          return auth && auth.idToken;
+        },
+      });
+    }
     renderNotifyState();
     K.show($("view-login"), false);
     K.show($("view-console"), true);
@@ -657,6 +672,7 @@
   }
 
   function signOut(reason) {
+    if (K.practice) K.practice.leave();
     if (client) client.close();
     client = null;
     auth = null;
