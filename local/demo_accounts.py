@@ -16,11 +16,12 @@ class DemoAccount:
     email: str
     group: str
     name: str
+    coordinator: bool = False  # also in `coordinators`: manages accounts (issue 13)
 
 
 DEMO_ACCOUNTS = (
     DemoAccount("volunteer@example.org", "volunteers", "Demo Volunteer"),
-    DemoAccount("supervisor@example.org", "supervisors", "Demo Supervisor"),
+    DemoAccount("supervisor@example.org", "supervisors", "Demo Supervisor", coordinator=True),
     DemoAccount("trainee@example.org", "trainees", "Demo Trainee"),
 )
 
@@ -42,9 +43,10 @@ def create_demo_accounts(cognito: Any, user_pool_id: str) -> None:
         cognito.admin_set_user_password(
             UserPoolId=user_pool_id, Username=account.email, Password=DEMO_PASSWORD, Permanent=True
         )
-        cognito.admin_add_user_to_group(
-            UserPoolId=user_pool_id, Username=account.email, GroupName=account.group
-        )
+        for group in (account.group, *(["coordinators"] if account.coordinator else [])):
+            cognito.admin_add_user_to_group(
+                UserPoolId=user_pool_id, Username=account.email, GroupName=group
+            )
 
 
 def give_id_tokens_every_attribute(cognito: Any, user_pool_id: str, client_id: str) -> None:

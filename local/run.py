@@ -16,6 +16,7 @@ from local.aws_resources import UnresolvedReferenceError
 from local.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from local.functions import EnvironmentMismatchError
 from local.gateway import GatewayLimits
+from local.outbox import Invitation
 from local.stack import ROOT, LocalStack, PortInUseError, Ports
 
 # The option that sets each port, for the message when one is taken.
@@ -100,6 +101,15 @@ def _free_port_after(host: str, port: int, avoid: set[int]) -> int:
     return port + 1
 
 
+def _print_invitation(invitation: Invitation) -> None:
+    """What Cognito would e-mail an invited account (local only: moto sends nothing)."""
+    print(
+        f"[outbox] invitation to {invitation.email}: temporary password "
+        f"{invitation.temporary_password}",
+        flush=True,
+    )
+
+
 def _banner(stack: LocalStack) -> str:
     width = max(len(a.email) for a in DEMO_ACCOUNTS)
     logins = "\n".join(
@@ -113,6 +123,7 @@ def _banner(stack: LocalStack) -> str:
         f"  local AWS       {stack.aws_endpoint} (moto)\n"
         f"  @connections    {stack.connections_endpoint}\n"
         f"  demo logins:\n{logins}\n"
+        f"  local outbox    {stack.web_url}outbox (the invitations Cognito would e-mail)\n"
         "Press Ctrl-C to stop.\n"
     )
 
@@ -143,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         web_root=args.web_root,
         site=args.site,
         parameters=dict(item.split("=", 1) for item in args.parameter),
+        on_invitation=_print_invitation,
         limits=GatewayLimits(
             frame_bytes=args.frame_limit,
             message_bytes=args.message_limit,

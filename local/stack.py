@@ -42,6 +42,7 @@ from local.functions import (
 from local.gateway import GatewayLimits, Routes, WebSocketGateway
 from local.iam import LocalIam, suspended
 from local.motoserver import MotoServer
+from local.outbox import Invitation, LocalOutbox
 from local.poller import SqsPoller, sqs_sources
 from local.scheduler import Scheduler, schedules
 from local.static import StaticServer, site_config
@@ -146,6 +147,7 @@ class LocalStack:
         workers: int = 8,
         poll_interval: float = 0.2,
         schedule_time_scale: float = 1.0,
+        on_invitation: Callable[[Invitation], None] | None = None,
     ) -> None:
         self.host = host
         self.ports = ports or Ports()
@@ -172,6 +174,8 @@ class LocalStack:
         self.session = boto3.session.Session(region_name=region, **DUMMY_CREDENTIALS)
         self.iam: LocalIam | None = None
         self._ws_port = 0
+        # The invitations Cognito would e-mail (local only: moto sends none; local.outbox).
+        self.outbox = LocalOutbox(on_invitation)
 
     # ------------------------------------------------------------ what a client needs
 
@@ -252,6 +256,7 @@ class LocalStack:
 
     def _start(self) -> None:
         template = load_template(self.template_path)
+        self._exit.enter_context(self.outbox.delivering())
         ws_socket = self._bind_servers()
         parameters = self._parameters_in_use(template)
         # The set-up is no function's: unenforced, even while another stack enforces IAM.
@@ -358,7 +363,10 @@ class LocalStack:
         self._exit.callback(ws_socket.close)
         self._ws_port = ws_socket.getsockname()[1]
         self.web = _bound(
-            "web", host, ports.web, lambda a: StaticServer(a, self.web_root, self.config)
+            "web",
+            host,
+            ports.web,
+            lambda a: StaticServer(a, self.web_root, self.config, self.outbox.sent),
         )
         return ws_socket
 

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from local.http_server import BackgroundHTTPServer, QuietHandler
+from local.outbox import Invitation, outbox_page
 
 # Explicit types for what a web page uses: the system's MIME database varies between machines.
 CONTENT_TYPES = {
@@ -99,6 +100,14 @@ class _Handler(QuietHandler):
             body = json.dumps(self.server.config(), indent=2).encode()
             self._send(HTTPStatus.OK, body, "application/json")
             return
+        if path in ("/outbox", "/outbox.json"):  # local only: what Cognito would e-mail
+            sent = self.server.outbox()
+            if path == "/outbox":
+                self._send(HTTPStatus.OK, outbox_page(sent), "text/html; charset=utf-8")
+            else:
+                body = json.dumps([vars(i) for i in sent], indent=2).encode()
+                self._send(HTTPStatus.OK, body, "application/json")
+            return
         found = self._resolve(path)
         if found is not None and found.is_dir():
             if not path.endswith("/"):
@@ -119,14 +128,20 @@ class _Handler(QuietHandler):
 
 
 class StaticServer(BackgroundHTTPServer):
-    """GET and HEAD of the files under `root`, and /config.json from `config()`."""
+    """GET and HEAD of the files under `root`, /config.json from `config()`, and the local
+    outbox (/outbox, /outbox.json: the invitations Cognito would have e-mailed)."""
 
     def __init__(
-        self, address: tuple[str, int], root: Path, config: Callable[[], dict[str, Any]]
+        self,
+        address: tuple[str, int],
+        root: Path,
+        config: Callable[[], dict[str, Any]],
+        outbox: Callable[[], list[Invitation]] = list,
     ) -> None:
         super().__init__(address, _Handler, name="web")
         self.root = root.resolve()
         self.config = config
+        self.outbox = outbox
 
     @property
     def url(self) -> str:

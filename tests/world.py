@@ -96,7 +96,7 @@ class World:
         self.iam = iam
         self.handlers = {
             n: load_handler(n)
-            for n in ("connect", "disconnect", "match", "matcher", "chat", "sweeper")
+            for n in ("connect", "disconnect", "match", "matcher", "chat", "sweeper", "admin")
         }
         self._offset = 0.0  # seconds the clock of the handlers' services is ahead of time.time
         self._sqs = iam.session(FUNCTION_OF_DIR["matcher"]).client("sqs")
@@ -127,6 +127,7 @@ class World:
         source_ip: str | None = None,
         expect: int = 200,
         practice: bool = False,
+        coordinator: bool = False,
     ) -> str:
         """A handshake that the authorizer admitted as `role`, from `source_ip` (default: an
         address of its own, as if every test client were someone else); asserts that
@@ -141,6 +142,8 @@ class World:
             "alias": alias,
             "principalId": user_id or "anonymous",
         }
+        if coordinator:  # a supervisor in `coordinators`, as the authorizer passes it on
+            e["requestContext"]["authorizer"]["coordinator"] = "true"
         if expires_at is not None:  # the staff token's `exp`, as the authorizer passes it on
             e["requestContext"]["authorizer"]["expiresAt"] = str(expires_at)
         if practice:  # a supervisor playing a seeker (kindred.practice)

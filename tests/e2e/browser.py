@@ -79,13 +79,13 @@ class Watched:
         route.continue_()
 
 
-def watched_context(browser: Browser, *, phone: bool = False) -> Watched:
+def watched_context(browser: Browser, *, phone: bool = False, locale: str = "en-US") -> Watched:
     if phone:
         context = browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="en-US"
+            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale=locale
         )
     else:
-        context = browser.new_context(viewport=DESKTOP, locale="en-US")
+        context = browser.new_context(viewport=DESKTOP, locale=locale)
     context.set_default_timeout(10_000)
     watched = Watched(context)
     context.route("**/*", watched.route_offsite)

@@ -123,8 +123,8 @@ def contexts(browser: Browser) -> Iterator[list[Watched]]:
 def new_context(browser: Browser, contexts: list[Watched]) -> Any:
     """Makes a watched browser context (desktop, or a phone) that is closed after the test."""
 
-    def make(*, phone: bool = False) -> Watched:
-        watched = watched_context(browser, phone=phone)
+    def make(*, phone: bool = False, locale: str = "en-US") -> Watched:
+        watched = watched_context(browser, phone=phone, locale=locale)
         contexts.append(watched)
         return watched
 

@@ -92,13 +92,19 @@ def _until(ws: ClientConnection, wanted: str) -> dict[str, Any]:
             return frame
 
 
-def _ask(page: Page, url: str, intro: str = "", topic: str | None = "Anxiety") -> None:
+def _ask(
+    page: Page,
+    url: str,
+    intro: str = "",
+    topic: str | None = "Anxiety",
+    submit: str = "Talk to a volunteer",
+) -> None:
     page.goto(url)
     if topic:
         page.get_by_label(topic, exact=True).check()
     if intro:
         page.get_by_label("Anything you'd like your volunteer to know first?").fill(intro)
-    page.get_by_role("button", name="Talk to a volunteer").click()
+    page.get_by_role("button", name=submit).click()
 
 
 def _send(page: Page, text: str) -> None:
@@ -268,28 +274,28 @@ def test_the_country_comes_from_the_browser_and_the_picker_never_tells_the_serve
     DefaultCountry,
     When the seeker opens "Need urgent help?",
     Then Mexico's line comes first, with a picker; choosing Spain shows Spain's lines; no
-    frame the page sends names a country."""
+    frame the page sends names a country. (The page speaks the browser's Spanish: issue 13.)"""
     page = pages(locale="es-MX", zone="America/Mexico_City")
     sent: list[str] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload))))
     page.goto(stack.web_url)
-    page.get_by_role("button", name="Need urgent help?").click()
+    page.get_by_role("button", name="¿Necesitas ayuda urgente?").click()
     urgent = page.locator("#urgent-panel")
-    expect(urgent.get_by_label("Crisis lines for")).to_have_value("MX")
+    expect(urgent.get_by_label("Líneas de crisis de")).to_have_value("MX")
     expect(urgent.locator(".line-name").first).to_have_text("Línea de la Vida")
-    urgent.get_by_label("Crisis lines for").select_option("ES")
+    urgent.get_by_label("Líneas de crisis de").select_option("ES")
     expect(urgent.locator(".line-name").first).to_have_text("Línea 024")
     expect(urgent.locator("a[href='tel:024']")).to_be_visible()
     screenshot(page, "seeker-urgent-country-picker")
 
-    page.get_by_role("button", name="Close").click()
-    _ask(page, stack.web_url, topic=None)
+    page.get_by_role("button", name="Cerrar").click()
+    _ask(page, stack.web_url, topic=None, submit="Hablar con una persona voluntaria")
     expect(page.locator("#nobody-box")).to_be_visible()
     # The page has forgotten the pick (nothing stored): the browser's country again.
     expect(page.locator("#nobody-lines .line-name").first).to_have_text("Línea de la Vida")
     assert sent, "the page sent nothing"
     assert not [frame for frame in sent if re.search(r'"country"|"MX"|"ES"|Mexico', frame)]
-    page.get_by_role("button", name="Stop waiting").click()
+    page.get_by_role("button", name="Dejar de esperar").click()
 
 
 def _closed_today() -> dict[str, Any]:

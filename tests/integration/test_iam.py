@@ -188,6 +188,27 @@ def _care_paths(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     world.sweep()  # the cap
 
 
+def _admin_paths(world: World) -> None:
+    """Accounts from the console (issue 13): a coordinator lists, invites, regroups (in and
+    out of a group), signs out, disables, enables, disables and removes an account."""
+    coordinator = world.connect("supervisor", user_id="coord", alias="C", coordinator=True)
+
+    def accounts(**frame: Any) -> dict[str, Any]:
+        world.send(coordinator, {"action": "accounts", **frame})
+        (reply,) = world.frames(coordinator)
+        assert reply["type"] == "accounts", reply
+        return dict(reply)
+
+    accounts(op="list")
+    user = accounts(op="invite", email="iam@example.org", name="Ima", group="volunteers")["user"]
+    accounts(op="set_group", user=user, group="supervisors", coordinator=True)
+    accounts(op="sign_out", user=user)
+    accounts(op="disable", user=user)
+    accounts(op="enable", user=user)
+    accounts(op="disable", user=user)
+    accounts(op="remove", user=user)
+
+
 def _token_of(world: World, cid: str, seen: list[dict[str, Any]]) -> str:
     frames = world.all_frames(cid)
     return str([f for f in frames if "resumeToken" in f][-1]["resumeToken"])
@@ -201,6 +222,7 @@ def test_no_role_grants_an_action_its_function_never_calls(
     of every role (action and resource) was used by a call of that function."""
     _, iam = aws_iam
     _every_path(world)
+    _admin_paths(world)
     _care_paths(world, monkeypatch)
     _a_grace_longer_than_sqs_can_delay(world, monkeypatch)
     refused = [c for c in iam.checks() if not c.allowed]

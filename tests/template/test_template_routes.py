@@ -38,6 +38,7 @@ PROTOCOL_ROUTES = {
     "whisper": "ChatFunction",
     "leave": "ChatFunction",
     "board": "ChatFunction",
+    "accounts": "AdminFunction",  # version 2, issue 13
 }
 
 FUNCTIONS = sorted(resources_of_type(load_template(TEMPLATE_PATH), "AWS::Serverless::Function"))

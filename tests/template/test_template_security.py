@@ -88,7 +88,7 @@ def test_functions_have_no_managed_policy_but_their_logs(transformed: dict[str, 
     """
     roles = resources_of_type(transformed, "AWS::IAM::Role")
 
-    assert len(roles) == 7  # one per function
+    assert len(roles) == 8  # one per function
     for logical_id, role in roles.items():
         assert role["Properties"]["ManagedPolicyArns"] == [BASIC_EXECUTION_ROLE], logical_id
 
@@ -168,6 +168,27 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "sqs:SendMessage": {QUEUE},
         "cognito-idp:ListUsers": {POOL},
     },
+    # Accounts from the console (issue 13): the sender's item (a coordinator's?), the answer,
+    # and Cognito's admin calls on this pool, which no other role has.
+    "AdminFunction": {
+        **_table("GetItem"),
+        **_connections("POST"),
+        **{
+            f"cognito-idp:{action}": {POOL}
+            for action in (
+                "ListUsers",
+                "ListUsersInGroup",
+                "AdminListGroupsForUser",
+                "AdminCreateUser",
+                "AdminAddUserToGroup",
+                "AdminRemoveUserFromGroup",
+                "AdminDisableUser",
+                "AdminEnableUser",
+                "AdminDeleteUser",
+                "AdminUserGlobalSignOut",
+            )
+        },
+    },
 }
 
 
@@ -182,6 +203,32 @@ def test_each_function_gets_exactly_what_it_uses_on_this_stack_only(
     only (the table, the match queue, the sealing secret, the pool, this API's connections)
     """
     assert _actions_on(_role_statements(transformed, function_id)) == ROLES[function_id]
+
+
+def test_only_the_admin_function_manages_accounts_and_on_the_pool_only(
+    transformed: dict[str, Any],
+) -> None:
+    """
+    Given every function's role after the SAM transform (issue 13)
+    When IAM evaluates a Cognito call
+    Then only the admin function may make an admin call (Admin*, ListUsersInGroup), each on
+    this stack's user pool alone; its role has nothing else but reading a connection item and
+    answering on @connections
+    """
+    roles = resources_of_type(transformed, "AWS::IAM::Role")
+    for logical_id in roles:
+        function_id = logical_id.removesuffix("Role")
+        granted = _actions_on(_role_statements(transformed, function_id))
+        admin_calls = {
+            a for a in granted if a.startswith("cognito-idp:Admin") or a.endswith("InGroup")
+        }
+        if function_id != "AdminFunction":
+            assert admin_calls == set(), function_id
+    admin = _actions_on(_role_statements(transformed, "AdminFunction"))
+    cognito = {a: r for a, r in admin.items() if a.startswith("cognito-idp:")}
+    assert len(cognito) == 10
+    assert all(resources == {POOL} for resources in cognito.values())
+    assert set(admin) - set(cognito) == {"dynamodb:GetItem", "execute-api:ManageConnections"}
 
 
 def test_the_authorizer_admits_connections_without_any_token(
@@ -307,7 +354,7 @@ def test_volunteer_accounts_are_created_by_an_admin_only(template: dict[str, Any
     When someone tries to sign up, or signs in
     Then only an admin can create accounts, usernames are e-mails, passwords have 12+
     characters, the client has no secret and does not tell whether a user exists,
-    and the volunteers, supervisors and trainees groups exist
+    and the volunteers, supervisors, coordinators and trainees groups exist
     """
     resources = template["Resources"]
     pool = resources["UserPool"]["Properties"]
@@ -324,6 +371,7 @@ def test_volunteer_accounts_are_created_by_an_admin_only(template: dict[str, Any
     }
     assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert sorted(g["Properties"]["GroupName"] for g in groups) == [
+        "coordinators",
         "supervisors",
         "trainees",
         "volunteers",

@@ -46,7 +46,7 @@ START_TIME = 1_750_000_000.0  # an arbitrary fixed "now" (epoch seconds) for the
 # What the adapter writes of a new connection, and what a resumed connection takes over.
 AT_CONNECT = (
     "connection_id role alias language user_id seeker_key state chats resume_failed"
-    " token_expires_at supervisor_id supervisors joined practice"
+    " token_expires_at supervisor_id supervisors joined coordinator practice"
 )
 ON_RESUME = (
     "alias language seeker_key state session_id peer_id last_session_id session_ids"
@@ -930,3 +930,84 @@ class FixedSalts:
 
     def daily_salt(self, day: str) -> bytes:
         return hashlib.sha256(b"test-secret|" + day.encode()).digest()
+
+
+class FakeStaffDirectory:
+    """Implements kindred.ports.StaffDirectory: a user pool's accounts and groups in memory;
+    `refuse` makes the next call of an operation raise AccountRefused."""
+
+    def __init__(self, groups: tuple[str, ...] = ("supervisors", "volunteers", "coordinators")):
+        from kindred.ports import StaffMember
+
+        self.groups = set(groups)
+        self.members: dict[str, StaffMember] = {}
+        self.calls: list[tuple[str, str]] = []  # (operation, user id)
+        self.refuse: dict[str, Any] = {}
+        self._next = 0
+
+    def _call(self, operation: str, user_id: str) -> None:
+        self.calls.append((operation, user_id))
+        if operation in self.refuse:
+            raise self.refuse.pop(operation)
+
+    def add(self, email: str, name: str, *groups: str, enabled: bool = True) -> str:
+        """An existing account (set-up): its user id."""
+        from kindred.ports import StaffMember
+
+        self._next += 1
+        user_id = f"sub-{self._next}"
+        self.members[user_id] = StaffMember(
+            user_id, user_id, email, name, frozenset(groups), enabled, "CONFIRMED"
+        )
+        return user_id
+
+    def list_members(self) -> list[Any]:
+        self.calls.append(("list", ""))
+        return list(self.members.values())
+
+    def find(self, user_id: str) -> Any:
+        return self.members.get(user_id)
+
+    def create(self, email: str, name: str) -> Any:
+        from dataclasses import replace
+
+        from kindred.ports import AccountRefused
+
+        if any(m.email == email for m in self.members.values()):
+            raise AccountRefused("exists")
+        user_id = self.add(email, name)
+        self._call("create", user_id)
+        member = replace(self.members[user_id], status="FORCE_CHANGE_PASSWORD")
+        self.members[user_id] = member
+        return member
+
+    def _change(self, operation: str, member: Any, **changes: Any) -> None:
+        from dataclasses import replace
+
+        self._call(operation, member.user_id)
+        self.members[member.user_id] = replace(self.members[member.user_id], **changes)
+
+    def add_to_group(self, member: Any, group: str) -> None:
+        from kindred.ports import AccountRefused
+
+        if group not in self.groups:
+            raise AccountRefused("no_group")
+        current = self.members[member.user_id].groups
+        self._change(f"add:{group}", member, groups=current | {group})
+
+    def remove_from_group(self, member: Any, group: str) -> None:
+        current = self.members[member.user_id].groups
+        self._change(f"remove:{group}", member, groups=current - {group})
+
+    def disable(self, member: Any) -> None:
+        self._change("disable", member, enabled=False)
+
+    def enable(self, member: Any) -> None:
+        self._change("enable", member, enabled=True)
+
+    def delete(self, member: Any) -> None:
+        self._call("delete", member.user_id)
+        del self.members[member.user_id]
+
+    def sign_out(self, member: Any) -> None:
+        self._call("sign_out", member.user_id)

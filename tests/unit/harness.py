@@ -17,6 +17,7 @@ from kindred.services import Services
 from tests.unit.fakes import (
     FakeAccounts,
     FakeClock,
+    FakeStaffDirectory,
     FakeTokens,
     FixedSalts,
     InMemoryStore,
@@ -45,6 +46,7 @@ class FakeServices(Services):
     clock: FakeClock
     tokens: FakeTokens
     accounts: FakeAccounts
+    staff: FakeStaffDirectory
 
     @property
     def store(self) -> InMemoryStore:
@@ -89,6 +91,7 @@ def make_services(clock: FakeClock | None = None, **settings: Any) -> FakeServic
         clock=the_clock,
         tokens=FakeTokens(the_clock),
         accounts=FakeAccounts(),
+        staff=FakeStaffDirectory(),
     )
 
 
@@ -105,6 +108,7 @@ def connect(
     token_expires_at: int | None = None,
     source_ip: str = "",
     lang: str = "en",
+    coordinator: bool = False,
 ) -> str:
     """Open a connection the way $connect does, after the authorizer has said who it is."""
     from kindred.connections import connect as on_connect
@@ -120,6 +124,7 @@ def connect(
             {"lang": lang},
             token_expires_at=token_expires_at,
             source_ip=source_ip,
+            coordinator=coordinator,
         ),
     )
     return cid

@@ -316,6 +316,37 @@ def test_supervisor_group_wins_over_volunteers(
 
 
 @pytest.mark.parametrize(
+    ("groups", "coordinator"),
+    [
+        (["supervisors", "coordinators"], "true"),
+        (["supervisors"], None),
+        (["volunteers", "coordinators"], None),  # only a supervisor coordinates
+    ],
+)
+def test_a_coordinator_is_a_supervisor_in_coordinators(
+    env: JwksServer, pool_key: rsa.RSAPrivateKey, groups: list[str], coordinator: str | None
+) -> None:
+    """Given a token's groups (issue 13), when its holder connects, then the context says
+    `coordinator` only for a supervisor also in `coordinators`."""
+    token = sign(id_claims(**{"cognito:groups": groups}), pool_key)
+
+    assert check(connect_event(token))["context"].get("coordinator") == coordinator
+
+
+def test_coordinators_alone_is_no_role(
+    env: JwksServer, invoke: Any, pool_key: rsa.RSAPrivateKey
+) -> None:
+    """Given a pool user only in `coordinators`, when they connect, then 403 as no_role: the
+    group is a flag of supervisors, not a role."""
+    token = sign(id_claims(**{"cognito:groups": ["coordinators"]}), pool_key)
+
+    policy = invoke(connect_event(token))
+
+    assert effect(policy) == "Deny"
+    assert "context" not in policy
+
+
+@pytest.mark.parametrize(
     ("names", "alias"),
     [
         ({"name": None, "given_name": "Bea"}, "Bea"),

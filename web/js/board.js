@@ -12,10 +12,11 @@
   var el = K.el;
 
   var LEVEL_TAGS = {
-    concern: "Concern",
-    high: "High",
-    imminent: "IMMINENT",
+    concern: "board.level.concern",
+    high: "board.level.high",
+    imminent: "board.level.imminent",
   };
+  var t = K.t;
 
   function $(id) {
     return document.getElementById(id);
@@ -24,17 +25,17 @@
   /** "45 s", "3 min", "1 h 20 min": how long since `ms` ago. */
   function span(seconds) {
     seconds = Math.max(0, Math.round(seconds));
-    if (seconds < 60) return seconds + " s";
+    if (seconds < 60) return t("board.span.seconds", { count: seconds });
     var minutes = Math.floor(seconds / 60);
-    if (minutes < 60) return minutes + " min";
-    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+    if (minutes < 60) return t("board.span.minutes", { count: minutes });
+    return t("board.span.hours", { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
   }
 
   function queueWords(queue) {
-    if (!queue || !queue.waiting) return "Nobody is waiting.";
-    var parts = [queue.waiting === 1 ? "1 person waiting" : queue.waiting + " people waiting"];
-    parts.push("longest wait " + span(queue.longestWaitSeconds));
-    if (queue.atRisk) parts.push(queue.atRisk + " at risk");
+    if (!queue || !queue.waiting) return t("board.queue.nobody");
+    var parts = [t("board.queue.waiting", { count: queue.waiting })];
+    parts.push(t("board.queue.longest", { span: span(queue.longestWaitSeconds) }));
+    if (queue.atRisk) parts.push(t("board.queue.at_risk", { count: queue.atRisk }));
     var languages = Object.keys(queue.byLanguage || {}).map(function (code) {
       return K.languageName(code) + " " + queue.byLanguage[code];
     });
@@ -42,50 +43,55 @@
     return parts.join(" · ");
   }
 
-  function emptyRow(columns, words) {
+  function emptyRow(columns, key) {
     var row = el("tr", { className: "board-empty" });
-    row.appendChild(el("td", { colspan: String(columns) }, words));
+    row.appendChild(K.i18n.tel("td", { colspan: String(columns) }, key));
     return row;
   }
 
   function chatRow(chat, atMs, options) {
     var row = el("tr", { className: chat.escalated && !chat.supervisor ? "row-escalated" : "" });
     row.dataset.sessionId = chat.sessionId;
-    var seeker = el("th", { scope: "row" }, (chat.seeker || "A seeker") + " ");
+    var seeker = el("th", { scope: "row" });
+    seeker.appendChild(el("span", { dir: "auto" }, chat.seeker || t("board.a_seeker")));
+    seeker.appendChild(document.createTextNode(" "));
     // The same short reference as on the volunteer's panel and in the alerts.
-    seeker.appendChild(el("span", { className: "chat-ref" }, "chat " + String(chat.sessionId).slice(0, 8)));
+    seeker.appendChild(el("span", { className: "chat-ref" }, t("common.chat_ref", { ref: String(chat.sessionId).slice(0, 8) })));
     if (chat.practice) {
       row.classList.add("row-practice");
       seeker.appendChild(document.createTextNode(" "));
-      seeker.appendChild(el("span", { className: "badge badge-practice" }, "Practice"));
+      seeker.appendChild(el("span", { className: "badge badge-practice" }, t("board.practice")));
     }
     row.appendChild(seeker);
-    row.appendChild(el("td", {}, chat.volunteer || "A volunteer"));
+    row.appendChild(el("td", { dir: "auto" }, chat.volunteer || t("board.a_volunteer")));
     var started = new Date(chat.startedAt).getTime();
     row.appendChild(el("td", {}, K.clockTime(chat.startedAt) + " (" + span((atMs - started) / 1000) + ")"));
     var level = el("td", {});
     if (LEVEL_TAGS[chat.level]) {
-      level.appendChild(el("span", { className: "level-tag", "data-level": chat.level }, LEVEL_TAGS[chat.level]));
+      level.appendChild(el("span", { className: "level-tag", "data-level": chat.level }, t(LEVEL_TAGS[chat.level])));
     } else {
-      level.textContent = "None noted";
+      level.textContent = t("console.level.none");
     }
     row.appendChild(level);
     var help = el("td", {});
-    if (chat.escalated) help.appendChild(el("span", { className: "badge badge-help" }, "Asked for help"));
+    if (chat.escalated) help.appendChild(el("span", { className: "badge badge-help" }, t("board.asked_help")));
     if (chat.supervisor) {
       if (chat.escalated) help.appendChild(document.createTextNode(" "));
-      help.appendChild(el("span", { className: "badge" }, chat.supervisor + " joined"));
+      help.appendChild(el("span", { className: "badge", dir: "auto" }, t("board.supervisor_joined", { name: chat.supervisor })));
     }
-    if (!chat.escalated && !chat.supervisor) help.textContent = "None";
+    if (!chat.escalated && !chat.supervisor) help.textContent = t("board.no_supervision");
     row.appendChild(help);
     var act = el("td", {});
     var mine = options.isMine && options.isMine(chat.sessionId);
-    var label = "Join the chat of " + (chat.seeker || "a seeker") + " with " + (chat.volunteer || "a volunteer");
-    var button = el("button", { type: "button", className: "btn btn-secondary btn-small", "aria-label": label }, "Join");
+    var label = t("board.join_label", {
+      seeker: chat.seeker || t("board.a_seeker"),
+      volunteer: chat.volunteer || t("board.a_volunteer"),
+    });
+    var button = el("button", { type: "button", className: "btn btn-secondary btn-small", "aria-label": label }, t("board.join"));
     if (chat.supervisor || mine) {
       button.disabled = true;
-      button.textContent = mine ? "Yours" : "Joined";
-      button.setAttribute("aria-label", mine ? "Your own chat" : label + " (a supervisor is in it)");
+      button.textContent = mine ? t("board.yours") : t("board.joined");
+      button.setAttribute("aria-label", mine ? t("board.yours_label") : t("board.joined_label", { label: label }));
     } else {
       button.addEventListener("click", function () {
         button.disabled = true;
@@ -99,23 +105,23 @@
 
   function volunteerRow(volunteer, atMs) {
     var row = el("tr", {});
-    var name = volunteer.name + (volunteer.role === "supervisor" ? " (supervisor)" : "");
-    var who = el("th", { scope: "row" }, name);
+    var name = volunteer.role === "supervisor" ? t("common.name_supervisor", { name: volunteer.name }) : volunteer.name;
+    var who = el("th", { scope: "row", dir: "auto" }, name);
     if (volunteer.practice) {
       who.appendChild(document.createTextNode(" "));
-      who.appendChild(el("span", { className: "badge badge-practice" }, "Trainee"));
+      who.appendChild(el("span", { className: "badge badge-practice" }, t("board.trainee")));
     }
     row.appendChild(who);
-    row.appendChild(el("td", {}, volunteer.activeChats + " of " + volunteer.capacity));
+    row.appendChild(el("td", {}, t("board.chats_of", { active: volunteer.activeChats, capacity: volunteer.capacity })));
     var since = volunteer.onShiftSince ? new Date(volunteer.onShiftSince).getTime() : NaN;
     row.appendChild(
       el("td", {}, isNaN(since) ? "-" : K.clockTime(volunteer.onShiftSince) + " (" + span((atMs - since) / 1000) + ")")
     );
-    var taking = volunteer.available ? "Yes" : "No (finishing their chats)";
+    var taking = volunteer.available ? t("common.yes") : t("board.taking.finishing");
     if (volunteer.paused === "risk" && volunteer.pausedUntil) {
-      taking = "Paused until " + K.clockTime(volunteer.pausedUntil) + " (after a risk chat)";
+      taking = t("board.taking.paused", { time: K.clockTime(volunteer.pausedUntil) });
     } else if (volunteer.paused === "shift_cap") {
-      taking = "No (shift limit reached)";
+      taking = t("board.taking.shift_cap");
     }
     row.appendChild(el("td", {}, taking));
     return row;
@@ -128,26 +134,24 @@
    */
   function render(frame, options) {
     var atMs = new Date(frame.at).getTime() || Date.now();
-    $("board-updated").textContent = "Updated " + new Date(atMs).toLocaleTimeString();
+    K.i18n.text($("board-updated"), "board.updated", { time: new Date(atMs).toLocaleTimeString(K.i18n.language()) });
     $("board-queue").textContent = queueWords(frame.queue);
     var chats = $("board-chats").querySelector("tbody");
     var chatRows = (frame.chats || []).map(function (chat) {
       return chatRow(chat, atMs, options);
     });
-    chats.replaceChildren.apply(chats, chatRows.length ? chatRows : [emptyRow(6, "No chats right now.")]);
+    chats.replaceChildren.apply(chats, chatRows.length ? chatRows : [emptyRow(6, "board.no_chats")]);
     var volunteers = $("board-volunteers").querySelector("tbody");
     var volunteerRows = (frame.volunteers || []).map(function (v) {
       return volunteerRow(v, atMs);
     });
     volunteers.replaceChildren.apply(
       volunteers,
-      volunteerRows.length ? volunteerRows : [emptyRow(3, "Nobody is on shift.")]
+      volunteerRows.length ? volunteerRows : [emptyRow(3, "board.nobody_on_shift")]
     );
     var left = frame.leftOut;
     var leftOut = $("board-left-out");
-    leftOut.textContent = left
-      ? "Too many to show at once: " + left.chats + " chats and " + left.volunteers + " volunteers are not listed."
-      : "";
+    leftOut.textContent = left ? t("board.left_out", { chats: left.chats, volunteers: left.volunteers }) : "";
     K.show(leftOut, !!left);
   }
 

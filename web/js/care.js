@@ -18,16 +18,14 @@
   };
 
   var ASK_WORDS = {
-    after_risk:
-      "That was a hard chat. Take a few minutes for yourself before the next one. How are you?",
-    end_of_shift: "Thank you for your shift. How are you, now that it is over?",
-    sign_out: "Before you go: thank you for your shift. How are you?",
+    after_risk: "care.ask.after_risk",
+    end_of_shift: "care.ask.end_of_shift",
+    sign_out: "care.ask.sign_out",
   };
   var ANSWER_WORDS = {
-    ok: "Thank you for letting us know. Take good care of yourself.",
-    debrief: "Thank you for saying so. A supervisor has been told and will get in touch with you soon.",
-    nobody:
-      "No supervisor is on shift right now. Please contact your volunteer coordinator, or talk it through with someone you trust.",
+    ok: "care.answer.ok",
+    debrief: "care.answer.debrief",
+    nobody: "care.answer.nobody",
   };
 
   var console_ = null; // {send(frame) -> bool, announce(words)} from the volunteer console
@@ -48,43 +46,36 @@
   function render() {
     var line = $("care-line");
     var status = last || {};
-    var words = "";
+    var words = null; // [key, vars]
     var kind = "";
     var pauseOver = pausedUntil && pausedUntil.getTime() <= Date.now();
     if (pauseOver) pausedUntil = null;
     if (status.available && status.paused === "shift_cap") {
-      words =
-        "You have reached the end of your shift (" +
-        capHours(status) +
-        "): no new chats now; your open chats go on. Thank you. A break of at least 30 minutes starts a new shift.";
+      words = ["care.line.shift_cap", { count: capHours(status) }];
       kind = "warn";
     } else if (pausedUntil) {
-      words =
-        "Taking a few minutes: no new chats until " +
-        clock(pausedUntil.toISOString()) +
-        ". Your open chats go on.";
+      words = ["care.line.paused", { time: clock(pausedUntil.toISOString()) }];
       kind = "warn";
     } else if (status.available && reminded && status.shiftCapAt) {
-      words = "Your shift ends at " + clock(status.shiftCapAt) + ": new chats stop then.";
+      words = ["care.line.ends_at", { time: clock(status.shiftCapAt) }];
       kind = "warn";
     } else if (status.available && pauseOver) {
-      words = "Your pause is over: new chats can come again.";
+      words = ["care.line.pause_over"];
       kind = "ok";
     } else if (status.available && status.onShiftSince) {
-      words =
-        "On shift since " +
-        clock(status.onShiftSince) +
-        (status.shiftCapAt ? "; new chats stop at " + clock(status.shiftCapAt) + "." : ".");
+      words = status.shiftCapAt
+        ? ["care.line.since_until", { since: clock(status.onShiftSince), time: clock(status.shiftCapAt) }]
+        : ["care.line.since", { since: clock(status.onShiftSince) }];
     }
-    line.textContent = words;
+    if (words) K.i18n.text(line, words[0], words[1]);
+    else K.i18n.text(line, null);
     line.className = "care-line" + (kind ? " care-" + kind : "");
     K.show(line, !!words);
   }
 
   function capHours(status) {
     var ms = new Date(status.shiftCapAt).getTime() - new Date(status.onShiftSince).getTime();
-    var hours = Math.round((ms / 3600000) * 10) / 10;
-    return hours === 1 ? "1 hour" : hours + " hours";
+    return Math.round((ms / 3600000) * 10) / 10;
   }
 
   function onStatus(status) {
@@ -104,9 +95,9 @@
     }
     render();
     if (status.reminder === "shift_cap" && status.shiftCapAt) {
-      console_.announce("Your shift ends at " + clock(status.shiftCapAt) + ".");
+      console_.announce(K.t("care.announce.ends_at", { time: clock(status.shiftCapAt) }));
     } else if (status.paused === "shift_cap") {
-      console_.announce("You have reached the end of your shift: no new chats now.");
+      console_.announce(K.t("care.announce.shift_cap"));
     }
     if (status.checkin) ask(status.checkin);
   }
@@ -115,15 +106,15 @@
   function ask(mode, then) {
     asking = mode;
     afterAnswer = then || null;
-    $("checkin-text").textContent = ASK_WORDS[mode] || ASK_WORDS.end_of_shift;
-    $("checkin-answer").textContent = "";
+    K.i18n.text($("checkin-text"), ASK_WORDS[mode] || ASK_WORDS.end_of_shift);
+    K.i18n.text($("checkin-answer"), null);
     K.show($("checkin-answer"), false);
     K.show($("checkin-choices"), true);
     K.show($("checkin-skip"), mode === "sign_out");
     K.show($("checkin-close"), false);
     $("checkin-box").dataset.mode = mode;
     K.show($("checkin-box"), true);
-    console_.announce(ASK_WORDS[mode] || ASK_WORDS.end_of_shift);
+    console_.announce(K.t(ASK_WORDS[mode] || ASK_WORDS.end_of_shift));
   }
 
   function answer(state) {
@@ -144,19 +135,20 @@
   }
 
   function onCheckedIn(frame) {
-    var words =
+    var key =
       frame.state === "debrief"
         ? frame.supervisorsTold
           ? ANSWER_WORDS.debrief
           : ANSWER_WORDS.nobody
         : ANSWER_WORDS.ok;
+    var words = K.t(key);
     if (afterAnswer) {
       var proceed = afterAnswer;
       afterAnswer = null;
       proceed(words);
       return;
     }
-    $("checkin-answer").textContent = words;
+    K.i18n.text($("checkin-answer"), key);
     $("checkin-answer").className = "notice " + (frame.state === "debrief" && !frame.supervisorsTold ? "notice-warn" : "notice-ok");
     K.show($("checkin-answer"), true);
     K.show($("checkin-choices"), false);

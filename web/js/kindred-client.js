@@ -207,9 +207,11 @@
     }, 50);
   }
 
+  /** A language's name in the page's language (web/js/i18n.js), else the browser's. */
   function languageName(code) {
+    var i18n = window.Kindred && window.Kindred.i18n;
     try {
-      var names = new Intl.DisplayNames([navigator.language || "en"], { type: "language" });
+      var names = new Intl.DisplayNames([(i18n && i18n.language()) || navigator.language || "en"], { type: "language" });
       var name = names.of(code);
       if (name && name !== code) return name.charAt(0).toUpperCase() + name.slice(1);
     } catch (err) {
@@ -221,7 +223,8 @@
   function clockTime(iso) {
     var date = iso ? new Date(iso) : new Date();
     if (isNaN(date.getTime())) date = new Date();
-    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    var i18n = window.Kindred && window.Kindred.i18n;
+    return date.toLocaleTimeString(i18n ? [i18n.language()] : [], { hour: "2-digit", minute: "2-digit" });
   }
 
   /** Enter sends on a keyboard; on a touch screen it makes a new line and Send sends. */

@@ -12,11 +12,12 @@
 
   var K = window.Kindred;
   var el = K.el;
+  var t = K.t;
 
   var ctx = null; // {config, token()}: from the console
   var client = null; // the practice seeker's socket, while a practice runs
   var session = null; // the chat's id once a trainee took it
-  var trainee = "the trainee";
+  var trainee = ""; // the trainee's name, once they took the chat
   var typingTimer = null; // a `typing` was sent lately: not again until it runs out
   var shownTyping = null; // the trainee's "is typing" line clears itself
 
@@ -24,21 +25,24 @@
     return document.getElementById(id);
   }
 
-  function status(words) {
-    $("practice-status").textContent = words || "";
+  /** The status line: a catalogue key (and its values), redrawn when the language switches. */
+  function status(key, vars) {
+    K.i18n.text($("practice-status"), key || null, vars);
   }
 
-  function systemLine(words) {
+  function systemLine(key, vars) {
     var log = $("practice-log");
-    log.appendChild(el("p", { className: "msg-system" }, words));
+    log.appendChild(K.i18n.text(el("p", { className: "msg-system" }), key, vars));
     K.transcript.scrollToEnd(log);
   }
 
   function fillChoices(config) {
     var topic = $("practice-topic");
-    topic.replaceChildren(el("option", { value: "" }, "Any"));
-    (config.topics || []).forEach(function (t) {
-      topic.appendChild(el("option", { value: t.id }, t.label || t.id));
+    topic.replaceChildren(K.i18n.text(el("option", { value: "" }), "console.practice.any_topic"));
+    (config.topics || []).forEach(function (item) {
+      // The catalogue's name for the topic if it has one (as the console's own), else the site's.
+      var key = "topic." + item.id;
+      topic.appendChild(el("option", { value: item.id }, t(key) !== key ? t(key) : item.label || item.id));
     });
     var language = $("practice-language");
     language.replaceChildren();
@@ -49,7 +53,7 @@
   }
 
   /** Back to the form: the practice socket closed, the chat (if any) over. */
-  function reset(words) {
+  function reset(key) {
     if (client) client.close();
     client = null;
     session = null;
@@ -57,7 +61,7 @@
     K.show($("practice-form"), true);
     K.show($("practice-end"), false);
     $("practice-message").disabled = true;
-    status(words);
+    status(key);
   }
 
   function start(event) {
@@ -75,7 +79,7 @@
     K.show($("practice-form"), false);
     K.show($("practice-end"), true);
     $("practice-message").disabled = true;
-    status("Connecting…");
+    status("console.status.connecting");
     client = new K.Client({
       url: function () {
         return K.socketUrl(ctx.config.websocketUrl, { token: ctx.token(), practice: "1", lang: language });
@@ -87,28 +91,25 @@
       },
       onDown: function () {},
       onGiveUp: function () {
-        reset("The practice connection closed. Start again when you're ready.");
+        reset("console.practice.closed");
       },
     });
     client.connect().catch(function () {
-      reset("The practice chat could not start: only a supervisor can play the seeker.");
+      reset("console.practice.refused");
     });
   }
 
   function onFrame(frame) {
     switch (frame.type) {
       case "queued":
-        status(
-          frame.volunteersOnShift
-            ? "Waiting for a trainee to take the chat (" + frame.volunteersOnShift + " on shift)…"
-            : "Waiting: no trainee is on shift yet. The chat starts when one is."
-        );
+        if (frame.volunteersOnShift) status("console.practice.waiting", { count: frame.volunteersOnShift });
+        else status("console.practice.no_trainee");
         break;
       case "matched":
         session = frame.sessionId;
-        trainee = (frame.peer && frame.peer.alias) || "the trainee";
-        status("Practice chat with " + trainee + ". You are the person seeking help.");
-        systemLine(trainee + " took the chat.");
+        trainee = (frame.peer && frame.peer.alias) || t("console.practice.the_trainee");
+        status("console.practice.talking", { name: trainee });
+        systemLine("console.practice.took", { name: trainee });
         $("practice-message").disabled = false;
         $("practice-message").focus();
         break;
@@ -117,7 +118,7 @@
         K.transcript.addPeer($("practice-log"), trainee, frame);
         break;
       case "typing":
-        $("practice-typing").textContent = trainee + " is typing…";
+        $("practice-typing").textContent = t("common.typing", { alias: trainee });
         window.clearTimeout(shownTyping);
         shownTyping = window.setTimeout(function () {
           $("practice-typing").textContent = "";
@@ -125,16 +126,17 @@
         break;
       case "resources":
         if (frame.reason === "crisis" || frame.reason === "ended") {
-          systemLine("(A real seeker would now see the crisis lines.)");
+          systemLine("console.practice.crisis_lines");
         }
         break;
       case "ended":
-        systemLine("The practice chat ended.");
-        reset("The practice chat ended. Start another when you're ready.");
+        systemLine("console.practice.ended_line");
+        reset("console.practice.ended");
         break;
       case "error":
         if (frame.code === "not_in_chat" && !session) break;
-        status(frame.message || "Something went wrong.");
+        if (frame.message) $("practice-status").textContent = frame.message; // the server's words
+        else status("console.error.generic");
         break;
       default:
         break;
@@ -164,20 +166,20 @@
     if (client && session) {
       client.send({ action: "end", sessionId: session });
     } else {
-      reset("");
+      reset(null);
     }
   }
 
   function enter(context) {
     ctx = context;
     fillChoices(ctx.config);
-    reset("");
+    reset(null);
     K.show($("practice-chat"), false);
     K.show($("practice-box"), true);
   }
 
   function leave() {
-    reset("");
+    reset(null);
     ctx = null;
     K.show($("practice-box"), false);
   }

@@ -29,26 +29,28 @@
   var KEPT_SENT = 20; // the last texts sent, in memory only, to put back one that was refused
 
   var ERROR_WORDS = {
-    rate_limited: "You're sending messages a little fast. Please wait a moment, then try again.",
-    too_large: "That message is too long to send. Please shorten it a little.",
-    peer_gone: "The volunteer has left the chat.",
-    not_in_chat: "This chat has already ended.",
-    resume_failed:
-      "We couldn't reconnect you to your earlier chat. You can start a new one whenever you're ready.",
-    internal: "Something went wrong on our side. Please try again in a moment.",
-    closed: "Kindred is closed right now.",
-    invalid_request: "Something in that didn't go through. Please check it and try again.",
+    rate_limited: "seeker.error.rate_limited",
+    too_large: "seeker.error.too_large",
+    peer_gone: "seeker.error.peer_gone",
+    not_in_chat: "seeker.error.not_in_chat",
+    resume_failed: "seeker.error.resume_failed",
+    internal: "seeker.error.internal",
+    closed: "seeker.error.closed",
+    invalid_request: "seeker.error.invalid_request",
   };
-  var GENERIC_ERROR = "Something went wrong. Please try again in a moment.";
+  var GENERIC_ERROR = "seeker.error.generic";
 
   var ENDED_WORDS = {
-    ended_by_you: "You ended the chat.",
-    ended_by_peer: "{alias} ended the chat.",
-    peer_left: "{alias} had to leave the chat.",
-    blocked: "This chat has been closed.",
-    timed_out: "The chat ended because it was quiet for a while.",
-    transferred: "The chat has ended.",
+    ended_by_you: "seeker.ended.by_you",
+    ended_by_peer: "seeker.ended.by_peer",
+    peer_left: "seeker.ended.peer_left",
+    blocked: "seeker.ended.blocked",
+    timed_out: "seeker.ended.timed_out",
+    transferred: "seeker.ended.transferred",
   };
+
+  var t = K.t;
+  var setText = K.i18n.text;
 
   var $ = function (id) {
     return document.getElementById(id);
@@ -65,6 +67,8 @@
     lastTypingSent: 0,
     resuming: false,
     distressBefore: null, // the check-in's distress answer, for the feedback's change
+    position: null, // the last queue position and wait shown, to redraw them in another language
+    waitSeconds: null,
     supervised: false, // a supervisor from the team is in this chat (issue 12)
   };
   var typingTimer = null;
@@ -99,7 +103,6 @@
     "Africa/Lagos": "NG", "Africa/Nairobi": "KE",
   };
   var DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-  var DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
   // ---- storage --------------------------------------------------------------------------
 
@@ -155,7 +158,12 @@
   }
 
   function kindError(frame) {
-    return ERROR_WORDS[frame.code] || GENERIC_ERROR;
+    return t(ERROR_WORDS[frame.code] || GENERIC_ERROR);
+  }
+
+  /** The volunteer's alias, or words for them when there is none yet. */
+  function aliasOr(key) {
+    return state.alias || t(key);
   }
 
   // ---- connection -----------------------------------------------------------------------
@@ -175,7 +183,7 @@
       onOpen: function (info) {
         if (state.resuming || (info.reconnected && (state.view === "waiting" || state.view === "chat"))) {
           state.resuming = false;
-          notice("You're connected again.", { kind: "ok", clearAfterMs: 4000 });
+          notice(t("seeker.connected_again"), { kind: "ok", clearAfterMs: 4000 });
           // The first frame tells us whether the server took us back: `resumed` with a new
           // token, or `resume_failed`.
           client.send({ action: "ping" });
@@ -183,7 +191,7 @@
       },
       onDown: function () {
         if (state.view === "waiting" || state.view === "chat") {
-          notice("The connection dropped. Trying to reconnect you…", { kind: "warn" });
+          notice(t("seeker.connection_dropped"), { kind: "warn" });
         }
       },
     });
@@ -251,11 +259,10 @@
     var wasChatting = state.view === "chat";
     $("match-submit").disabled = false;
     if (frame.reason === "transfer") {
-      var who = state.alias || "Your volunteer";
-      $("queue-reason").textContent =
-        who + " has passed your chat to another volunteer who can help. You're at the front of the queue.";
+      var who = aliasOr("seeker.your_volunteer");
+      setText($("queue-reason"), "seeker.waiting.transferred", { alias: who });
       K.show($("queue-reason"), true);
-      if (wasChatting) addSystemLine(who + " has passed your chat to another volunteer.");
+      if (wasChatting) addSystemLine("seeker.chat.transferred", { alias: who });
     } else {
       K.show($("queue-reason"), false);
     }
@@ -274,37 +281,33 @@
       showNobody(true);
     } else if (typeof frame.volunteersOnShift === "number") {
       showNobody(false);
-      notice("A volunteer has come on shift. You'll be connected as soon as they're free.", { kind: "ok" });
+      notice(t("seeker.waiting.volunteer_on_shift"), { kind: "ok" });
     }
     if (frame.longWait) showLongWait();
   }
 
-  function positionWords(position) {
-    if (!position || position <= 1) return "You are next.";
-    var ahead = position - 1;
-    return ahead === 1 ? "1 person ahead of you." : ahead + " people ahead of you.";
-  }
-
   function showPosition(position, waitSeconds) {
-    $("queue-position").textContent = positionWords(position);
-    var wait = "";
+    state.position = position;
+    state.waitSeconds = waitSeconds;
+    if (!position || position <= 1) setText($("queue-position"), "seeker.waiting.next");
+    else setText($("queue-position"), "seeker.waiting.ahead", { count: position - 1 });
     if (typeof waitSeconds === "number" && waitSeconds > 0) {
-      var minutes = Math.max(1, Math.round(waitSeconds / 60));
-      wait = minutes === 1 ? "About a minute to wait." : "About " + minutes + " minutes to wait.";
+      setText($("queue-wait"), "seeker.waiting.minutes", { count: Math.max(1, Math.round(waitSeconds / 60)) });
+    } else {
+      setText($("queue-wait"), null);
     }
-    $("queue-wait").textContent = wait;
   }
 
   function onMatched(frame) {
     var firstVolunteer = !state.alias || state.view !== "waiting" || !$("chat-log").children.length;
     state.sessionId = frame.sessionId;
-    state.alias = (frame.peer && frame.peer.alias) || "a volunteer";
+    state.alias = (frame.peer && frame.peer.alias) || t("seeker.a_volunteer");
     state.sendSeq = 0;
     state.supervised = false;
     $("peer-alias").textContent = state.alias;
     hideTyping();
-    if (!firstVolunteer) addSystemLine("You're now talking with " + state.alias + ".");
-    else addSystemLine(state.alias + " has joined. Say hello whenever you're ready.");
+    if (!firstVolunteer) addSystemLine("seeker.chat.now_talking", { alias: state.alias });
+    else addSystemLine("seeker.chat.joined", { alias: state.alias });
     showView("chat");
     notice(null);
     $("message").focus();
@@ -312,17 +315,14 @@
 
   function onEnded(frame) {
     if (state.sessionId && frame.sessionId && frame.sessionId !== state.sessionId) return;
-    var words = (ENDED_WORDS[frame.reason] || "The chat has ended.").replace(
-      "{alias}",
-      state.alias || "The volunteer"
-    );
+    var words = ENDED_WORDS[frame.reason] || "seeker.ended.title";
     state.endedSessionId = frame.sessionId || state.sessionId;
     state.resumeToken = null;
     state.supervised = false;
     hideTyping();
     notice(null);
     K.show($("contact-box"), false);
-    $("ended-reason").textContent = words;
+    setText($("ended-reason"), words, { alias: aliasOr("seeker.the_volunteer") });
     resetFeedback();
     showCrisisPanel(false);
     showView("ended", "ended-title");
@@ -348,7 +348,7 @@
       // The chat ended while we were away (a drop the server could not bridge).
       if (frame.clientMsgId) markNotSent(frame.clientMsgId, kindError(frame));
       onEnded({ sessionId: state.sessionId, reason: "peer_left" });
-      $("ended-reason").textContent = "The chat ended while you were disconnected. We're sorry.";
+      setText($("ended-reason"), "seeker.ended.while_away");
       return;
     }
     if (frame.code === "contact_details") {
@@ -360,7 +360,7 @@
       return;
     }
     if (frame.action === "feedback") {
-      $("feedback-error").textContent = "We couldn't send your feedback. You can skip it; that's fine.";
+      $("feedback-error").textContent = t("seeker.feedback.failed");
       return;
     }
     if (frame.code === "closed") {
@@ -390,23 +390,28 @@
       var actions = el("p", { className: "line-actions" });
       if (item.phone) {
         actions.appendChild(
-          el("a", { className: "btn btn-call", href: "tel:" + item.phone.replace(/[^0-9+]/g, "") }, "Call " + item.phone)
+          el("a", { className: "btn btn-call", href: "tel:" + item.phone.replace(/[^0-9+]/g, "") }, t("common.call", { number: item.phone }))
         );
       }
       if (item.sms) {
         actions.appendChild(
-          el("a", { className: "btn btn-call", href: "sms:" + item.sms.replace(/[^0-9+]/g, "") }, "Text " + item.sms)
+          el("a", { className: "btn btn-call", href: "sms:" + item.sms.replace(/[^0-9+]/g, "") }, t("common.text", { number: item.sms }))
         );
       }
       if (item.url && /^https?:\/\//i.test(item.url)) {
-        var link = el("a", { href: item.url, target: "_blank", rel: "noopener noreferrer" }, "Website");
-        link.appendChild(el("span", { className: "visually-hidden" }, " of " + item.name + " (opens in a new tab)"));
-        actions.appendChild(link);
+        actions.appendChild(websiteLink(item.url, item.name));
       }
       if (actions.childNodes.length) li.appendChild(actions);
-      if (item.hours) li.appendChild(el("p", { className: "line-hours muted small" }, "Open " + item.hours));
+      if (item.hours) li.appendChild(el("p", { className: "line-hours muted small" }, t("seeker.lines.open", { hours: item.hours })));
       list.appendChild(li);
     });
+  }
+
+  /** "Website", and for a screen reader whose it is and that it opens a new tab. */
+  function websiteLink(url, name) {
+    var link = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, t("common.website"));
+    link.appendChild(el("span", { className: "visually-hidden" }, t("common.website_of", { name: name })));
+    return link;
   }
 
   // The lists of crisis lines on the page, each shown with the chosen country's lines.
@@ -419,9 +424,8 @@
   }
 
   function countryName(code) {
-    if (code === "INTL") return "anywhere";
     try {
-      return new Intl.DisplayNames(["en"], { type: "region" }).of(code) || code;
+      return new Intl.DisplayNames([K.i18n.language()], { type: "region" }).of(code) || code;
     } catch (err) {
       return code;
     }
@@ -473,9 +477,11 @@
       list.parentNode.insertBefore(label, list);
     }
     label.replaceChildren(
-      document.createTextNode(country ? "Lines for " + countryName(country) + ". " : "Lines that help anywhere. ")
+      document.createTextNode(
+        (country ? t("seeker.lines.for_country", { country: countryName(country) }) : t("seeker.lines.anywhere")) + " "
+      )
     );
-    var change = el("button", { type: "button", className: "link-button" }, country ? "Somewhere else?" : "Choose your country");
+    var change = el("button", { type: "button", className: "link-button" }, country ? t("seeker.lines.elsewhere") : t("seeker.lines.choose_country"));
     change.addEventListener("click", function () {
       openUrgent();
       $("country").focus();
@@ -499,17 +505,27 @@
     named.sort(function (a, b) {
       return a.name.localeCompare(b.name);
     });
-    select.appendChild(el("option", { value: "" }, "Another country (international lines)"));
+    select.replaceChildren(K.i18n.tel("option", { value: "" }, "seeker.lines.another_country"));
     named.forEach(function (entry) {
       select.appendChild(el("option", { value: entry.code }, entry.name));
     });
+    select.value = country;
+  }
+
+  function redrawLines() {
+    LINE_LISTS.forEach(function (id) {
+      if ($(id).dataset.filled) showLines(id, $(id)._items);
+    });
+  }
+
+  function wireCountries() {
+    var select = $("country");
+    if (!directory()) return;
     country = guessCountry();
     select.value = country;
     select.addEventListener("change", function () {
       country = select.value;
-      LINE_LISTS.forEach(function (id) {
-        if ($(id).dataset.filled) showLines(id, $(id)._items);
-      });
+      redrawLines();
     });
   }
 
@@ -517,14 +533,19 @@
     if (frame.reason === "crisis") {
       showLines("crisis-lines", frame.items);
       // Without a country's own line there is nobody to call yet: say so, not "straight away".
-      $("crisis-promise").textContent = linesToShow(frame.items).some(function (line) {
-        return line.phone || line.sms;
-      })
-        ? "These lines are free, confidential and can talk with you straight away."
-        : "These services list free, confidential lines near you. Choose your country to see the ones you can call or text now.";
-      $("crisis-note").textContent =
-        state.view === "chat" ? "Your chat stays open too." : state.view === "waiting" ? "You keep your place in the queue too." : "";
-      $("crisis-close").textContent = state.view === "chat" ? "Back to the chat" : "Hide these lines";
+      setText(
+        $("crisis-promise"),
+        linesToShow(frame.items).some(function (line) {
+          return line.phone || line.sms;
+        })
+          ? "seeker.crisis.promise_now"
+          : "seeker.crisis.promise_directory"
+      );
+      setText(
+        $("crisis-note"),
+        state.view === "chat" ? "seeker.crisis.chat_open" : state.view === "waiting" ? "seeker.crisis.keep_place" : null
+      );
+      setText($("crisis-close"), state.view === "chat" ? "seeker.crisis.back_to_chat" : "seeker.crisis.hide");
       showCrisisPanel(true);
     } else if (frame.reason === "ended") {
       showLines("ended-lines", frame.items);
@@ -541,7 +562,7 @@
       K.show($("hours-box"), true);
     } else {
       showLines("urgent-lines", frame.items);
-      $("urgent-status").textContent = linesToShow(frame.items).length ? "" : "No lines were found for your area.";
+      setText($("urgent-status"), linesToShow(frame.items).length ? null : "seeker.urgent.none_found");
     }
   }
 
@@ -560,7 +581,7 @@
     var was = !box.hidden;
     K.show(box, visible);
     if (visible) {
-      $("queue-wait").textContent = "";
+      setText($("queue-wait"), null);
       if (!$("nobody-lines").dataset.filled) showLines("nobody-lines", []);
       if (!was) box.focus();
     }
@@ -587,11 +608,10 @@
     }
     if ($("urgent-lines").children.length) return;
     if (!client) {
-      $("urgent-status").textContent =
-        "We can't load crisis lines just now. If you are in danger, call your local emergency number.";
+      setText($("urgent-status"), "seeker.urgent.cannot_load");
       return;
     }
-    $("urgent-status").textContent = "Looking up crisis lines…";
+    setText($("urgent-status"), "seeker.urgent.looking");
     client
       .connect()
       .then(function () {
@@ -599,8 +619,7 @@
         send({ action: "resources" });
       })
       .catch(function () {
-        $("urgent-status").textContent =
-          "We couldn't load crisis lines just now. Please call your local emergency number if you are in danger.";
+        setText($("urgent-status"), "seeker.urgent.load_failed");
       });
   }
 
@@ -679,14 +698,23 @@
     return (h < 10 ? "0" : "") + h + ":" + (m < 10 ? "0" : "") + m;
   }
 
+  /** The name of a day (0 = Monday) in the page's language. */
+  function dayName(day) {
+    // 2024-01-01 was a Monday.
+    return new Date(Date.UTC(2024, 0, 1 + day)).toLocaleDateString(K.i18n.language(), {
+      weekday: "long", timeZone: "UTC",
+    });
+  }
+
   function nextOpeningWords(next, zone) {
-    if (next.minute === undefined) return "Kindred is closed right now, and no opening is planned yet.";
-    var when =
-      next.offset === 0 ? "today" : next.offset === 1 ? "tomorrow" :
-      "on " + DAY_NAMES[next.day] + " " + new Date(next.date).getUTCDate() + " " +
-      new Date(next.date).toLocaleString("en-GB", { month: "long", timeZone: "UTC" });
-    return "Kindred is closed right now. It opens again " + when + " at " + clockWords(next.minute) +
-      " (" + zone.replace(/_/g, " ") + " time).";
+    if (next.minute === undefined) return t("seeker.hours.never");
+    var vars = { time: clockWords(next.minute), zone: zone.replace(/_/g, " ") };
+    if (next.offset === 0) return t("seeker.hours.opens_today", vars);
+    if (next.offset === 1) return t("seeker.hours.opens_tomorrow", vars);
+    vars.date = new Date(next.date).toLocaleDateString(K.i18n.language(), {
+      weekday: "long", day: "numeric", month: "long", timeZone: "UTC",
+    });
+    return t("seeker.hours.opens_on", vars);
   }
 
   function showHours() {
@@ -700,14 +728,14 @@
         ? spans.map(function (span) {
             return span[0] + "–" + span[1];
           }).join(", ")
-        : "closed";
-      list.appendChild(el("li", {}, DAY_NAMES[index] + ": " + words));
+        : t("seeker.hours.closed");
+      list.appendChild(el("li", {}, t("seeker.hours.day", { day: dayName(index), hours: words })));
     });
-    list.appendChild(el("li", { className: "muted" }, "Times are " + hours.timezone.replace(/_/g, " ") + " time."));
+    list.appendChild(el("li", { className: "muted" }, t("seeker.hours.zone", { zone: hours.timezone.replace(/_/g, " ") })));
     var now = schedule(hours);
     K.show($("hours-box"), true);
     if (now.open) {
-      $("hours-next").textContent = "Kindred is open now.";
+      $("hours-next").textContent = t("seeker.hours.open_now");
       K.show($("closed-lines-box"), false);
     } else {
       $("hours-next").textContent = nextOpeningWords(now, hours.timezone);
@@ -724,8 +752,8 @@
 
   // ---- the chat -------------------------------------------------------------------------
 
-  function addSystemLine(words) {
-    var line = el("p", { className: "msg-system" }, words);
+  function addSystemLine(key, vars) {
+    var line = K.i18n.tel("p", { className: "msg-system", dir: "auto" }, key, vars);
     $("chat-log").appendChild(line);
     scrollLog();
   }
@@ -736,7 +764,7 @@
 
   function addPeerMessage(frame) {
     hideTyping();
-    var who = frame.from === "supervisor" ? "Supervisor" : state.alias || "Volunteer";
+    var who = frame.from === "supervisor" ? t("seeker.chat.supervisor") : aliasOr("seeker.chat.volunteer");
     K.transcript.addPeer($("chat-log"), who, frame);
   }
 
@@ -745,13 +773,8 @@
     if (!state.sessionId || frame.sessionId !== state.sessionId) return;
     if (joined === !!state.supervised) return; // told again after a reconnection: said already
     state.supervised = joined;
-    addSystemLine(
-      joined
-        ? "A supervisor from our team has joined this chat to support " +
-            (state.alias || "your volunteer") +
-            ". They may write to you too."
-        : "The supervisor has left the chat. " + (state.alias || "Your volunteer") + " is still here with you."
-    );
+    if (joined) addSystemLine("seeker.chat.supervisor_joined", { alias: aliasOr("seeker.your_volunteer_lower") });
+    else addSystemLine("seeker.chat.supervisor_left", { alias: aliasOr("seeker.your_volunteer") });
   }
 
   /** The address if it is an https: link, else null (nothing else becomes a link). */
@@ -774,24 +797,22 @@
   function addReferralCard(item) {
     if (!item || typeof item.name !== "string" || !item.name) return;
     hideTyping();
-    var card = el("div", { className: "referral-card", role: "group", "aria-label": "Service shared: " + item.name });
+    var card = el("div", {
+      className: "referral-card", role: "group", "aria-label": t("seeker.referral.label", { name: item.name }),
+    });
     card.appendChild(
-      el("p", { className: "referral-from" }, (state.alias || "Your volunteer") + " shared a service that may help:")
+      el("p", { className: "referral-from", dir: "auto" }, t("seeker.referral.from", { alias: aliasOr("seeker.your_volunteer") }))
     );
     card.appendChild(el("p", { className: "referral-name", dir: "auto" }, item.name));
     if (item.description) card.appendChild(el("p", { className: "referral-desc", dir: "auto" }, item.description));
-    if (item.hours) card.appendChild(el("p", { className: "referral-hours", dir: "auto" }, "Hours: " + item.hours));
+    if (item.hours) card.appendChild(el("p", { className: "referral-hours", dir: "auto" }, t("common.hours", { hours: item.hours })));
     var actions = el("p", { className: "referral-actions" });
     var phone = dialable(item.phone);
-    if (phone) actions.appendChild(el("a", { className: "btn btn-primary btn-small", href: "tel:" + phone }, "Call " + item.phone));
+    if (phone) actions.appendChild(el("a", { className: "btn btn-primary btn-small", href: "tel:" + phone }, t("common.call", { number: item.phone })));
     var sms = dialable(item.sms);
-    if (sms) actions.appendChild(el("a", { className: "btn btn-secondary btn-small", href: "sms:" + sms }, "Text " + item.sms));
+    if (sms) actions.appendChild(el("a", { className: "btn btn-secondary btn-small", href: "sms:" + sms }, t("common.text", { number: item.sms })));
     var web = safeWebLink(item.url);
-    if (web) {
-      var link = el("a", { href: web, target: "_blank", rel: "noopener noreferrer" }, "Website");
-      link.appendChild(el("span", { className: "visually-hidden" }, " of " + item.name + " (opens in a new tab)"));
-      actions.appendChild(link);
-    }
+    if (web) actions.appendChild(websiteLink(web, item.name));
     if (actions.childNodes.length) card.appendChild(actions);
     $("chat-log").appendChild(card);
     scrollLog();
@@ -830,8 +851,7 @@
     if (sent && box.value.indexOf(sent.text) === -1) {
       box.value = box.value.trim() ? sent.text + "\n" + box.value : sent.text;
     }
-    $("contact-found").textContent =
-      frame.message || "Your message looks like it has contact details in it.";
+    $("contact-found").textContent = frame.message || t("seeker.contact.found");
     notice(null);
     showContactBox(true);
   }
@@ -854,20 +874,18 @@
       state.lastTypingSent = 0;
       showContactBox(false);
     } else {
-      notice("You're offline right now, so your message wasn't sent. It's still in the box.", {
-        kind: "warn",
-      });
+      notice(t("seeker.offline"), { kind: "warn" });
     }
     box.focus();
   }
 
   function markNotSent(clientMsgId, words) {
     K.transcript.markNotSent($("chat-log"), clientMsgId, words);
-    notice("A message wasn't sent. " + words, { kind: "warn", clearAfterMs: 8000 });
+    notice(t("seeker.not_sent", { reason: words }), { kind: "warn", clearAfterMs: 8000 });
   }
 
   function showTyping() {
-    $("typing").textContent = (state.alias || "The volunteer") + " is typing…";
+    $("typing").textContent = t("common.typing", { alias: aliasOr("seeker.the_volunteer") });
     window.clearTimeout(typingTimer);
     typingTimer = window.setTimeout(hideTyping, TYPING_SHOWN_MS);
   }
@@ -897,9 +915,7 @@
       state.lastTypingSent = 0;
       K.show($("contact-box"), false);
     } else {
-      notice("You're offline right now, so your message wasn't sent. It's still in the box.", {
-        kind: "warn",
-      });
+      notice(t("seeker.offline"), { kind: "warn" });
     }
     box.focus();
   }
@@ -924,13 +940,13 @@
 
   function onIntroInput() {
     var length = $("intro").value.length;
-    $("intro-count").textContent = length + " of 500 characters";
+    setText($("intro-count"), "seeker.form.intro_count", { count: length });
     var left = 500 - length;
     var limit = $("intro-limit");
-    if (left === 0) limit.textContent = "You've reached the 500 character limit.";
+    if (left === 0) limit.textContent = t("seeker.form.intro_full");
     else if (left <= 50 && limit.dataset.warned !== "1") {
       limit.dataset.warned = "1";
-      limit.textContent = left + " characters left.";
+      limit.textContent = t("seeker.form.intro_left", { count: left });
     } else if (left > 50) {
       limit.dataset.warned = "";
     }
@@ -964,8 +980,7 @@
     K.show($("checkin-unsure"), answer === "unsure");
     K.show($("checkin-clear"), checkinAnswers() !== null);
     if (yes && !wasShown) {
-      $("checkin-live").textContent =
-        "Crisis lines you can call or text now are shown below the question.";
+      $("checkin-live").textContent = t("seeker.checkin.lines_shown");
     } else if (!yes) {
       $("checkin-live").textContent = "";
     }
@@ -978,9 +993,9 @@
     var prefix = scale.getAttribute("data-id-prefix");
     for (var n = 0; n <= 10; n++) {
       var id = prefix + "-" + n;
-      var words = " out of 10" + (n === 0 ? ", not at all" : n === 10 ? ", the most you can imagine" : "");
+      var key = n === 0 ? "seeker.scale.least" : n === 10 ? "seeker.scale.most" : "seeker.scale.out_of_10";
       var label = el("label", { for: id }, n);
-      label.appendChild(el("span", { className: "visually-hidden" }, words));
+      label.appendChild(K.i18n.tel("span", { className: "visually-hidden" }, key));
       var item = el("span", { className: "rating-item" });
       item.appendChild(el("input", { type: "radio", id: id, name: name, value: String(n) }));
       item.appendChild(label);
@@ -1016,8 +1031,7 @@
       })
       .catch(function () {
         $("match-submit").disabled = false;
-        $("match-error").textContent =
-          "We can't reach Kindred right now. Please check your connection and try again.";
+        $("match-error").textContent = t("seeker.form.unreachable");
       });
   }
 
@@ -1033,7 +1047,7 @@
     send({ action: "end" });
     cleanSlate();
     showView("welcome", "welcome-title");
-    notice("You've left the queue. You can ask again whenever you like.", { clearAfterMs: 6000 });
+    notice(t("seeker.waiting.left"), { clearAfterMs: 6000 });
   }
 
   function resetFeedback() {
@@ -1047,7 +1061,7 @@
     event.preventDefault();
     var picked = document.querySelector("#feedback-form input[name=rating]:checked");
     if (!picked) {
-      $("feedback-error").textContent = "Please choose a number from 1 to 5, or skip.";
+      $("feedback-error").textContent = t("seeker.feedback.choose");
       $("rating-1").focus();
       return;
     }
@@ -1069,7 +1083,7 @@
     $("match-form").reset();
     onTopicChange();
     onCheckinChange();
-    $("intro-count").textContent = "0 of 500 characters";
+    setText($("intro-count"), "seeker.form.intro_count", { count: 0 });
     $("intro-limit").textContent = "";
     $("match-error").textContent = "";
   }
@@ -1086,7 +1100,7 @@
     K.show($("contact-box"), false);
     $("contact-found").textContent = "";
     $("peer-alias").textContent = "";
-    $("ended-reason").textContent = "";
+    setText($("ended-reason"), null);
     ["crisis-lines", "ended-lines", "nobody-lines", "long-wait-lines", "checkin-lines"].forEach(function (id) {
       $(id).replaceChildren();
       delete $(id).dataset.filled;
@@ -1115,7 +1129,7 @@
     if (client) client.close();
     makeClient();
     showView("welcome", "welcome-title");
-    notice("Kindred has deleted what it held about you. This page has forgotten the chat too.", {
+    notice(t("seeker.forgotten"), {
       kind: "ok",
       clearAfterMs: 8000,
     });
@@ -1158,18 +1172,44 @@
       var box = el("input", { type: "checkbox", id: id, name: "topics", value: topic.id });
       box.addEventListener("change", onTopicChange);
       wrap.appendChild(box);
-      wrap.appendChild(el("label", { for: id }, topic.label || topic.id));
+      wrap.appendChild(topicLabel(el("label", { for: id }), topic));
       topics.appendChild(wrap);
     });
     var select = $("language");
     var languages = config.languages && config.languages.length ? config.languages : ["en"];
-    var preferred = (navigator.language || "en").split("-")[0];
+    var preferred = K.i18n.language();
     languages.forEach(function (code) {
-      var option = el("option", { value: code }, K.languageName(code));
+      var option = el("option", { value: code }, K.i18n.ownName(code));
       option.lang = code;
       select.appendChild(option);
     });
     select.value = languages.indexOf(preferred) >= 0 ? preferred : languages[0];
+  }
+
+  /** A topic's label from the catalogue (topic.<id>), else the deployment's own words. */
+  function topicLabel(node, topic) {
+    var key = "topic." + topic.id;
+    if (t(key) !== key) return setText(node, key);
+    node.textContent = topic.label || topic.id;
+    return node;
+  }
+
+  /** The chat's language follows the page's (it is the `lang` the seeker connects with and
+   * what `match` asks for); a chat language with a catalogue switches the page too. */
+  function followLanguage(language) {
+    var select = $("language");
+    if (state.view === "welcome" || state.view === "loading" || state.view === "ended") {
+      if (Array.prototype.some.call(select.options, function (o) { return o.value === language; })) {
+        select.value = language;
+      }
+    }
+    // What the script drew: redrawn in the new language.
+    if (config) {
+      fillCountries();
+      redrawLines();
+      showHours();
+    }
+    if (state.view === "waiting" && state.position !== null) showPosition(state.position, state.waitSeconds);
   }
 
   function wire() {
@@ -1206,7 +1246,7 @@
     });
     $("keep-waiting").addEventListener("click", function () {
       K.show($("nobody-box"), false);
-      notice("You're still in the queue. We'll tell you here when a volunteer comes on shift.", {
+      notice(t("seeker.waiting.still"), {
         clearAfterMs: 6000,
       });
       $("waiting-title").focus();
@@ -1228,16 +1268,22 @@
       $("new-chat").focus();
     });
     $("new-chat").addEventListener("click", newChat);
+    $("language").addEventListener("change", function () {
+      var chosen = $("language").value;
+      if (K.i18n.has(chosen) && chosen !== K.i18n.language()) K.i18n.use(chosen, true);
+    });
+    K.i18n.onChange(followLanguage);
   }
 
   function start() {
     document.querySelectorAll("[data-distress]").forEach(fillDistressScale);
     wire();
-    K.loadConfig()
+    Promise.all([K.loadConfig(), K.i18n.ready])
       .then(function (loaded) {
-        config = loaded;
+        config = loaded[0];
         fillForm();
         fillCountries();
+        wireCountries();
         showHours();
         makeClient();
         var saved = restore();
@@ -1251,14 +1297,14 @@
           $("peer-alias").textContent = state.alias;
           state.resuming = true;
           if (saved.view === "chat") {
-            addSystemLine("Welcome back. Earlier messages aren't shown, to keep them private.");
+            addSystemLine("seeker.chat.welcome_back");
             showView("chat");
           } else {
-            $("queue-position").textContent = "Getting your place in the queue back…";
+            setText($("queue-position"), "seeker.waiting.getting_back");
             showView("waiting");
           }
           client.connect().catch(function () {
-            notice("Trying to reconnect you…", { kind: "warn" });
+            notice(t("seeker.reconnecting"), { kind: "warn" });
           });
         } else {
           showView("welcome");
@@ -1266,9 +1312,8 @@
       })
       .catch(function () {
         showView("loading");
-        $("loading-title").textContent = "Kindred can't start right now";
-        $("view-loading").querySelector("p").textContent =
-          "Please try again in a few minutes. If you are in immediate danger, call your local emergency number.";
+        setText($("loading-title"), "seeker.cannot_start");
+        setText($("view-loading").querySelector("p"), "seeker.cannot_start_text");
       });
   }
 

@@ -14,7 +14,7 @@
   function messageNode(who, mine, text, time) {
     var node = el("div", { className: "msg " + (mine ? "msg-mine" : "msg-peer") });
     var meta = el("p", { className: "msg-meta" });
-    meta.appendChild(el("span", { className: "msg-who" }, who));
+    meta.appendChild(el("span", { className: "msg-who", dir: "auto" }, who));
     meta.appendChild(el("span", { className: "msg-time" }, time));
     node.appendChild(meta);
     node.appendChild(el("p", { className: "msg-text", dir: "auto" }, text));
@@ -50,7 +50,7 @@
 
   /** What the reader sent, remembered by its clientMsgId in case it is refused. */
   function addMine(log, text, clientMsgId) {
-    var node = messageNode("You", true, text, K.clockTime());
+    var node = messageNode(K.t("transcript.you"), true, text, K.clockTime());
     node.dataset.clientMsgId = clientMsgId;
     log.appendChild(node);
     scrollToEnd(log);
@@ -71,7 +71,7 @@
     root.querySelectorAll(".msg-mine").forEach(function (node) {
       if (node.dataset.clientMsgId === clientMsgId) {
         node.classList.add("msg-failed");
-        node.appendChild(el("p", { className: "msg-error" }, "Not sent. " + words));
+        node.appendChild(el("p", { className: "msg-error" }, K.t("transcript.not_sent", { reason: words })));
       }
     });
   }

@@ -46,55 +46,56 @@
   var SOUND_KEY = "kindred.console.sound"; // localStorage: "on" when the volunteer wants the tone
 
   var ENDED_WORDS = {
-    ended_by_you: "You ended this chat.",
-    ended_by_peer: "{alias} ended the chat.",
-    peer_left: "{alias} left the chat.",
-    blocked: "This chat was closed by a block.",
-    transferred: "You transferred this chat. {alias} is back in the queue, ahead of others.",
-    timed_out: "The chat ended after a long quiet spell.",
+    ended_by_you: "console.ended.by_you",
+    ended_by_peer: "console.ended.by_peer",
+    peer_left: "console.ended.peer_left",
+    blocked: "console.ended.blocked",
+    transferred: "console.ended.transferred",
+    timed_out: "console.ended.timed_out",
   };
 
   var ERROR_WORDS = {
-    not_in_chat: "That chat has already ended.",
-    peer_gone: "The person has already left that chat.",
-    session_required: "Please send that from the chat's own panel.",
-    rate_limited: "That was sent a little fast. Please wait a moment and try again.",
-    too_large: "That message is too long to send. Please shorten it.",
-    not_allowed: "Your account can't do that.",
-    peer_away: "The person's connection dropped; they may come back in a moment.",
-    invalid_request: "That didn't go through. Please check it and try again.",
-    internal: "Something went wrong on the server. Please try again in a moment.",
-    contact_details: "It has contact details in it: those are never shared with a seeker.",
+    not_in_chat: "console.error.not_in_chat",
+    peer_gone: "console.error.peer_gone",
+    session_required: "console.error.session_required",
+    rate_limited: "console.error.rate_limited",
+    too_large: "console.error.too_large",
+    not_allowed: "console.error.not_allowed",
+    peer_away: "console.error.peer_away",
+    invalid_request: "console.error.invalid_request",
+    internal: "console.error.internal",
+    contact_details: "console.error.contact_details",
   };
 
   var ALERT_WORDS = {
-    risk: "Risk of suicide or self-harm",
-    report: "Chat reported",
-    escalation: "A volunteer asked for help",
-    debrief: "Debrief requested", // issue 12: a volunteer asks to talk after a hard chat or shift
+    risk: "console.alert.risk",
+    report: "console.alert.report",
+    escalation: "console.alert.escalation",
+    debrief: "console.alert.debrief", // issue 12: a volunteer asks to talk after a hard chat or shift
   };
 
   // A level is always said in words (never by colour alone); imminent says what to do.
   var LEVEL_WORDS = {
-    none: "None noted",
-    concern: "Concern",
-    high: "High",
-    imminent: "IMMINENT: act now",
+    none: "console.level.none",
+    concern: "console.level.concern",
+    high: "console.level.high",
+    imminent: "console.level.imminent",
   };
 
   var LEVEL_TAGS = {
-    concern: "Level: concern",
-    high: "Level: high",
-    imminent: "Level: IMMINENT",
+    concern: "console.level.tag.concern",
+    high: "console.level.tag.high",
+    imminent: "console.level.tag.imminent",
   };
 
   var RISK_BANNERS = {
-    concern:
-      "Risk noted (concern): this person may be thinking about suicide or self-harm. Gently ask how they are, and stay with them.",
-    high: "Risk alert (high): this person may be thinking about suicide or self-harm. They have been shown crisis lines.",
-    imminent:
-      "IMMINENT RISK: this person may be in danger right now. Tell your supervisor now and follow your imminent-risk steps. They have been shown crisis lines.",
+    concern: "console.risk.concern",
+    high: "console.risk.high",
+    imminent: "console.risk.imminent",
   };
+
+  var t = K.t;
+  var setText = K.i18n.text;
 
   var config = null;
   var client = null;
@@ -119,7 +120,10 @@
     K.announce($("announcer"), words);
   }
 
+  /** A topic's label from the catalogue (topic.<id>), else the deployment's own words. */
   function topicLabel(id) {
+    var key = "topic." + id;
+    if (t(key) !== key) return t(key);
     var topics = (config && config.topics) || [];
     for (var i = 0; i < topics.length; i += 1) if (topics[i].id === id) return topics[i].label;
     return id;
@@ -157,12 +161,11 @@
 
   /** The short reference a volunteer and a supervisor both see: "chat " and 8 characters. */
   function chatRef(sessionId) {
-    return "chat " + String(sessionId || "").slice(0, 8);
+    return t("common.chat_ref", { ref: String(sessionId || "").slice(0, 8) });
   }
 
   // ---- attention: the title count, the tone, browser notifications --------------------------
 
-  var baseTitle = document.title;
   var unreadAlerts = 0; // alerts in the list the volunteer has not looked at yet
   var audio = null; // an AudioContext, made on the volunteer's first gesture that needs it
   var lookPending = false;
@@ -192,7 +195,8 @@
 
   function renderTitle() {
     var count = unreadCount();
-    var title = (count ? "(" + count + ") " : "") + baseTitle;
+    var base = t("console.page_title");
+    var title = count ? t("console.title_count", { count: count, title: base }) : base;
     if (document.title !== title) document.title = title;
   }
 
@@ -336,20 +340,20 @@
       K.show(line, false);
       return;
     }
-    var words = {
-      granted: "Browser notifications are on while this page is in the background.",
-      denied: "Browser notifications are off for this site; the page title still counts what is new.",
-      default: "Your browser will ask whether to show notifications when you start taking chats.",
+    var key = {
+      granted: "console.notify.granted",
+      denied: "console.notify.denied",
+      default: "console.notify.default",
     }[window.Notification.permission];
-    line.textContent = words || "";
-    K.show(line, !!words);
+    setText(line, key || null);
+    K.show(line, !!key);
   }
 
   /** A notification says what happened and the seeker's alias, never what anyone wrote. */
   function notify(title, alias, onClick) {
     if (!notificationsSupported() || window.Notification.permission !== "granted") return;
     try {
-      var shown = new window.Notification(title, { body: alias || "", lang: "en" });
+      var shown = new window.Notification(title, { body: alias || "", lang: K.i18n.language() });
       shown.onclick = function () {
         window.focus();
         shown.close();
@@ -368,8 +372,10 @@
   }
 
   function alertTitle(frame) {
-    if (frame.kind === "risk") return frame.level ? "Risk alert (" + frame.level + ")" : "Risk alert";
-    return ALERT_WORDS[frame.kind] || "Alert";
+    if (frame.kind === "risk") {
+      return frame.level ? t("console.alert.risk_level", { level: levelName(frame.level) }) : t("console.alert.risk_alert");
+    }
+    return t(ALERT_WORDS[frame.kind] || "console.alert.other");
   }
 
   function startAttention() {
@@ -444,32 +450,24 @@
     });
   }
 
+  var LOGIN_ERRORS = {
+    NotAuthorizedException: "console.login_error.no_match",
+    UserNotFoundException: "console.login_error.no_match",
+    PasswordResetRequiredException: "console.login_error.reset",
+    UserNotConfirmedException: "console.login_error.unconfirmed",
+    TooManyRequestsException: "console.login_error.too_many",
+    InvalidPasswordException: "console.login_error.weak_password",
+    CodeMismatchException: "console.login_error.wrong_code",
+    EnableSoftwareTokenMFAException: "console.login_error.wrong_code",
+    ExpiredCodeException: "console.login_error.expired_code",
+    Challenge: "console.login_error.challenge",
+  };
+
   function loginErrorWords(err) {
-    switch (err && err.kind) {
-      case "NotAuthorizedException":
-      case "UserNotFoundException":
-        return "That e-mail and password don't match an account. Please check them and try again.";
-      case "PasswordResetRequiredException":
-        return "Your account needs a new password. Please ask your coordinator for a temporary one.";
-      case "UserNotConfirmedException":
-        return "Your account isn't confirmed yet. Please ask your coordinator.";
-      case "TooManyRequestsException":
-        return "Too many attempts. Please wait a minute and try again.";
-      case "InvalidPasswordException":
-        return "That password isn't accepted: use at least 12 characters with upper and lower case letters, a digit and a symbol.";
-      case "CodeMismatchException":
-      case "EnableSoftwareTokenMFAException":
-        return "That code isn't right. Codes change every 30 seconds: enter the one your app shows now.";
-      case "ExpiredCodeException":
-        return "That code has expired. Enter the one your app shows now.";
-      case "Challenge":
-        return "Kindred can't finish this sign-in here. Please ask your coordinator.";
-      default:
-        if (err && /Session|session/.test(err.message || "")) {
-          return "This sign-in took too long. Please start again.";
-        }
-        return "We couldn't reach the sign-in service. Please try again in a moment.";
-    }
+    var key = err && err.kind && LOGIN_ERRORS[err.kind];
+    if (key) return t(key);
+    if (err && /Session|session/.test(err.message || "")) return t("console.login_error.too_long");
+    return t("console.login_error.unreachable");
   }
 
   /** Show one step of the sign-in (a form id), hide the others, focus its first field. */
@@ -563,7 +561,7 @@
     var email = $("email").value.trim();
     var password = $("password").value;
     step(event, "login-submit", "login-error", email ? "password" : "email", function () {
-      if (!email || !password) throw refused("Please enter your e-mail and password.");
+      if (!email || !password) throw refused(t("console.login_error.empty"));
       pending = { email: email, session: null };
       return initiateAuth(email, password).then(onAuthAnswer);
     });
@@ -572,15 +570,15 @@
   function onNewPasswordSubmit(event) {
     var password = $("new-password").value;
     step(event, "newpw-submit", "newpw-error", "new-password", function () {
-      if (password.length < 12) throw refused("Please use at least 12 characters.");
-      if (password !== $("new-password-again").value) throw refused("The two passwords are not the same.");
+      if (password.length < 12) throw refused(t("console.login_error.short_password"));
+      if (password !== $("new-password-again").value) throw refused(t("console.login_error.not_same"));
       return respond("NEW_PASSWORD_REQUIRED", { NEW_PASSWORD: password }).then(onAuthAnswer);
     });
   }
 
   function sixDigits(id) {
     var code = $(id).value.replace(/\s+/g, "");
-    if (!/^[0-9]{6}$/.test(code)) throw refused("Please enter the 6 digits your app shows.");
+    if (!/^[0-9]{6}$/.test(code)) throw refused(t("console.login_error.six_digits"));
     return code;
   }
 
@@ -634,16 +632,15 @@
         return true;
       })
       .catch(function () {
-        notice("Your sign-in could not be renewed. Please finish your chats: you will be asked to sign in again.", {
-          kind: "warn",
-        });
+        notice(t("console.renew_failed"), { kind: "warn" });
         return false;
       });
   }
 
   function enterConsole() {
-    var name = auth.claims.name || auth.claims.given_name || auth.claims.email || "volunteer";
-    $("who").textContent = "Signed in as " + name + (isSupervisor() ? " (supervisor)" : isTrainee() ? " (trainee)" : "");
+    var name = auth.claims.name || auth.claims.given_name || auth.claims.email || t("console.a_volunteer");
+    var signedIn = isSupervisor() ? "console.signed_in_supervisor" : isTrainee() ? "console.signed_in_trainee" : "console.signed_in";
+    setText($("who"), signedIn, { name: name });
     K.show($("who"), true);
     K.show($("sign-out"), true);
     showAlertsBox(isSupervisor());
@@ -661,7 +658,7 @@
     K.show($("view-login"), false);
     K.show($("view-console"), true);
     setConnected(false);
-    $("status-text").textContent = "Connecting…";
+    setText($("status-text"), "console.status.connecting");
     connect();
     $("availability-toggle").focus();
   }
@@ -675,6 +672,7 @@
     if (K.practice) K.practice.leave();
     if (client) client.close();
     client = null;
+    K.accounts.reset();
     auth = null;
     pending = null;
     if (refreshTimer) window.clearTimeout(refreshTimer);
@@ -683,7 +681,7 @@
     available = false;
     wantAvailable = false;
     signOutArmed = false;
-    $("sign-out").textContent = "Sign out";
+    setText($("sign-out"), "console.sign_out");
     Object.keys(chats).forEach(function (id) {
       chats[id].node.remove();
     });
@@ -697,7 +695,8 @@
       $(id).querySelector("tbody").replaceChildren();
     });
     $("board-queue").textContent = "";
-    $("board-updated").textContent = "Waiting for the board…";
+    setText($("board-updated"), "board.waiting");
+    lastBoard = null;
     unreadAlerts = 0;
     renderTitle();
     updateNoChats();
@@ -717,8 +716,7 @@
     var active = activeChatCount();
     if (active && !signOutArmed) {
       signOutArmed = true;
-      $("sign-out").textContent =
-        active === 1 ? "Sign out and end your chat?" : "Sign out and end your " + active + " chats?";
+      setText($("sign-out"), "console.sign_out_armed", { count: active });
       return;
     }
     // After a shift, the check-in first (issue 12); it signs out once answered or skipped.
@@ -742,17 +740,18 @@
         setConnected(true);
         // The board comes at once, then whenever it changes (a new connection asks again).
         if (isSupervisor()) client.send({ action: "board", subscribe: true });
+        K.accounts.opened(client, auth.claims); // coordinators: the accounts list (issue 13)
         Object.keys(watching).forEach(function (id) {
-          endWatch(watching[id], "Your connection dropped, so you left this chat.");
+          endWatch(watching[id], "console.watch.dropped");
         });
         if (info.reconnected) {
           // The server ended every chat when the connection closed and made us unavailable.
           Object.keys(chats).forEach(function (id) {
             if (!chats[id].ended) {
-              markEnded(chats[id], "Your connection dropped, so this chat ended. The person was told.");
+              markEnded(chats[id], "console.ended.dropped");
             }
           });
-          notice("You're connected again.", { kind: "ok", clearAfterMs: 5000 });
+          notice(t("console.connected_again"), { kind: "ok", clearAfterMs: 5000 });
           if (wantAvailable) sendAvailability(true);
           else renderStatus({ available: false, capacity: Number($("capacity").value), activeChats: 0 });
         } else {
@@ -764,13 +763,13 @@
         setConnected(false);
         var exp = auth && auth.claims.exp;
         if (exp && exp * 1000 < Date.now()) {
-          signOut("Your sign-in has expired. Please sign in again.");
+          signOut(t("console.expired"));
           return;
         }
-        notice("The connection dropped. Reconnecting…", { kind: "warn" });
+        notice(t("console.connection_dropped"), { kind: "warn" });
       },
       onGiveUp: function () {
-        signOut("We couldn't stay connected to Kindred. Please sign in again.");
+        signOut(t("console.gave_up"));
       },
     });
     client.connect().catch(function () {
@@ -780,7 +779,7 @@
 
   function send(frame) {
     if (client && client.send(frame)) return true;
-    notice("You're offline right now; that wasn't sent. Reconnecting…", { kind: "warn" });
+    notice(t("console.offline"), { kind: "warn" });
     return false;
   }
 
@@ -826,17 +825,15 @@
     }
     var active = activeChatCount();
     var capacity = lastCapacity;
-    var words;
     if (available) {
-      words = "You're taking chats: " + active + " of " + capacity + " in progress.";
+      setText($("status-text"), "console.status.on", { active: active, capacity: capacity });
     } else if (active) {
-      words = "You're not taking new chats. " + active + (active === 1 ? " chat" : " chats") + " in progress.";
+      setText($("status-text"), "console.status.finishing", { count: active });
     } else {
-      words = "You're not taking chats.";
+      setText($("status-text"), "console.status.off");
     }
-    $("status-text").textContent = words;
     $("status-dot").className = "dot" + (available ? " dot-on" : "");
-    $("availability-toggle").textContent = available ? "Stop taking new chats" : "Start taking chats";
+    setText($("availability-toggle"), available ? "console.availability.stop" : "console.availability.start");
     $("availability-toggle").className = "btn " + (available ? "btn-secondary" : "btn-primary");
   }
 
@@ -848,7 +845,10 @@
     if (watched && onWatchFrame(watched, frame)) return;
     switch (frame.type) {
       case "board":
-        if (isSupervisor()) K.board.render(frame, { onJoin: joinChat, isMine: isOwnChat });
+        if (isSupervisor()) {
+          lastBoard = frame;
+          K.board.render(frame, { onJoin: joinChat, isMine: isOwnChat });
+        }
         break;
       case "joined":
         openWatch(frame);
@@ -861,7 +861,7 @@
         break;
       case "whisper":
         if (chat) {
-          K.transcript.addWhisper(part(chat, "log"), "Whisper from " + supervisorName(chat), frame.text, frame.sentAt);
+          K.transcript.addWhisper(part(chat, "log"), t("console.whisper.from", { name: supervisorName(chat) }), frame.text, frame.sentAt);
           noteUnreadChat(chat);
         }
         break;
@@ -888,13 +888,13 @@
         if (chat) showTyping(chat);
         break;
       case "ended":
-        if (chat) markEnded(chat, (ENDED_WORDS[frame.reason] || "The chat has ended.").replace("{alias}", chat.alias));
+        if (chat) markEnded(chat, ENDED_WORDS[frame.reason] || "console.ended.other", { alias: chat.alias });
         break;
       case "peer_away":
-        if (chat) addSystemLine(chat, chat.alias + "'s connection dropped. They may come back in a moment.");
+        if (chat) addSystemLine(chat, "console.peer_away", { alias: chat.alias });
         break;
       case "peer_back":
-        if (chat) addSystemLine(chat, chat.alias + " is back.");
+        if (chat) addSystemLine(chat, "console.peer_back", { alias: chat.alias });
         break;
       case "alert":
         onAlert(frame);
@@ -902,21 +902,24 @@
       case "assessed":
         if (chat) {
           setLevel(chat, frame.level);
-          announce("Risk level set to " + levelName(frame.level) + " for your chat with " + chat.alias + ".");
+          announce(t("console.announce.level_set", { level: levelName(frame.level), alias: chat.alias }));
         }
         pendingAssess = null;
         break;
       case "referral":
         // The card reached the person: this is the server's acknowledgement.
         if (chat && frame.item) {
-          addSystemLine(chat, "You shared " + frame.item.name + " with " + chat.alias + ".");
-          announce("Shared " + frame.item.name + " with " + chat.alias + ".");
+          addSystemLine(chat, "console.referral.shared", { name: frame.item.name, alias: chat.alias });
+          announce(t("console.referral.shared_announce", { name: frame.item.name, alias: chat.alias }));
         }
         pendingReferral = null;
         break;
       case "reported":
-        if (pendingReport) panelNotice(pendingReport, "Thank you. Your report was sent to the supervisors on shift.", "ok");
+        if (pendingReport) panelNotice(pendingReport, t("console.report.sent"), "ok");
         pendingReport = null;
+        break;
+      case "accounts":
+        K.accounts.render(frame);
         break;
       case "error":
         onError(frame);
@@ -927,9 +930,13 @@
   }
 
   function onError(frame) {
+    if (frame.action === "accounts" && frame.code !== "session_expired") {
+      K.accounts.onError(frame); // issue 13
+      return;
+    }
     if (["join", "leave", "whisper", "escalate"].indexOf(frame.action) >= 0) {
       // The server's own words say what went wrong (another supervisor joined, the chat ended).
-      notice(frame.message || ERROR_WORDS[frame.code] || "That didn't go through.", {
+      notice(frame.message || t(ERROR_WORDS[frame.code] || "console.error.failed"), {
         kind: "warn",
         clearAfterMs: 8000,
       });
@@ -937,20 +944,18 @@
     }
     if (frame.code === "session_expired") {
       // The server closes the connection next: sign in again (chats were ended for the seekers).
-      signOut(frame.message || "Your sign-in has expired. Please sign in again.");
+      signOut(frame.message || t("console.expired"));
       return;
     }
     if (frame.code === "reauth_failed") {
-      notice("Your sign-in could not be renewed. Please finish your chats: you will be asked to sign in again.", {
-        kind: "warn",
-      });
+      notice(t("console.renew_failed"), { kind: "warn" });
       return;
     }
-    var words = ERROR_WORDS[frame.code] || "Something went wrong. Please try again.";
+    var words = t(ERROR_WORDS[frame.code] || "console.error.generic");
     if (frame.code === "contact_details" && frame.clientMsgId) {
       // The server names what it found (issue 12); the message stays in the transcript, marked.
       markNotSent(frame.clientMsgId, frame.message || words);
-      notice("A message wasn't sent: it had contact details in it.", { kind: "warn", clearAfterMs: 8000 });
+      notice(t("console.contact_not_sent"), { kind: "warn", clearAfterMs: 8000 });
       return;
     }
     if (frame.action === "message" && frame.clientMsgId) {
@@ -959,17 +964,17 @@
     }
     if (frame.action === "typing" || frame.action === "ping") return;
     if (frame.action === "report" && pendingReport) {
-      panelNotice(pendingReport, "The report didn't go through. " + words, "warn");
+      panelNotice(pendingReport, t("console.report.failed", { reason: words }), "warn");
       pendingReport = null;
       return;
     }
     if (frame.action === "referral" && pendingReferral) {
-      panelNotice(pendingReferral, "The service wasn't shared. " + words, "warn");
+      panelNotice(pendingReferral, t("console.referral.failed", { reason: words }), "warn");
       pendingReferral = null;
       return;
     }
     if (frame.action === "assess" && pendingAssess) {
-      panelNotice(pendingAssess, "The risk level wasn't set. " + words, "warn");
+      panelNotice(pendingAssess, t("console.level.failed", { reason: words }), "warn");
       pendingAssess.levelEdited = false;
       setLevel(pendingAssess, pendingAssess.level); // the control shows the level as it is
       pendingAssess = null;
@@ -978,8 +983,16 @@
     notice(words, { kind: "warn", clearAfterMs: 8000 });
   }
 
+  var LEVEL_NAMES = {
+    none: "console.level.word.none",
+    concern: "console.level.word.concern",
+    high: "console.level.word.high",
+    imminent: "console.level.word.imminent",
+  };
+
+  /** A level as a word in a sentence ("high"). */
   function levelName(level) {
-    return level === "none" || !level ? "none" : level;
+    return t(LEVEL_NAMES[level] || LEVEL_NAMES.none);
   }
 
   /**
@@ -996,27 +1009,26 @@
       line.appendChild(el("span", { className: "chat-ref" }, chatRef(frame.sessionId)));
     }
     if (frame.kind === "debrief") {
-      add((frame.volunteer || "A volunteer") + " (volunteer) asks to talk with a supervisor, after a hard chat or at the end of their shift. Please get in touch with them soon.");
+      add(t("console.alert.debrief_where", { name: frame.volunteer || t("board.a_volunteer") }));
       return line;
     }
     if (chat) {
-      add("your chat with " + chat.alias + " · ");
+      add(t("console.alert.your_chat", { alias: chat.alias }) + " · ");
       addRef();
       return line;
     }
     if (!frame.sessionId) {
-      add(
-        (frame.seeker ? frame.seeker + " (seeker)" : "A seeker") +
-          " · still waiting for a volunteer, no chat yet" +
-          (frame.kind === "risk" ? " · moved ahead in the queue" : "")
-      );
+      var seeker = frame.seeker ? t("common.name_seeker", { name: frame.seeker }) : t("board.a_seeker");
+      add(t(frame.kind === "risk" ? "console.alert.waiting_moved" : "console.alert.waiting", { seeker: seeker }));
       return line;
     }
-    var who = frame.seeker ? frame.seeker + " (seeker)" : "";
-    if (frame.volunteer) who += (who ? " with " : "") + frame.volunteer + " (volunteer)";
+    var who = frame.seeker ? t("common.name_seeker", { name: frame.seeker }) : "";
+    var volunteer = frame.volunteer ? t("common.name_volunteer", { name: frame.volunteer }) : "";
+    if (who && volunteer) who = t("console.alert.with", { seeker: who, volunteer: volunteer });
+    else who = who || volunteer;
     if (who) add(who + " · ");
     addRef();
-    if (frame.startedAt) add(", started " + K.clockTime(frame.startedAt));
+    if (frame.startedAt) add(t("console.alert.started", { time: K.clockTime(frame.startedAt) }));
     return line;
   }
 
@@ -1024,7 +1036,7 @@
     var chat = frame.sessionId ? chats[frame.sessionId] : null;
     if (chat && frame.kind === "risk") {
       setLevel(chat, frame.level || "high");
-      announce("Risk level " + levelName(chat.level) + " in your chat with " + chat.alias + ".");
+      announce(t("console.announce.level_in_chat", { level: levelName(chat.level), alias: chat.alias }));
     } else if (chat && frame.kind === "escalation") {
       K.show(part(chat, "risk"), true);
       chat.node.classList.add("has-risk");
@@ -1045,16 +1057,16 @@
     item.dataset.sessionId = frame.sessionId || "";
     var head = el("p", { className: "alert-head" });
     if (level) {
-      head.appendChild(el("span", { className: "level-tag", "data-level": level }, LEVEL_TAGS[level]));
+      head.appendChild(el("span", { className: "level-tag", "data-level": level }, t(LEVEL_TAGS[level])));
       head.appendChild(document.createTextNode(" "));
     }
-    head.appendChild(el("strong", {}, ALERT_WORDS[frame.kind] || "Alert"));
+    head.appendChild(el("strong", {}, t(ALERT_WORDS[frame.kind] || "console.alert.other")));
     head.appendChild(document.createTextNode(" · " + K.clockTime(frame.at)));
     item.appendChild(head);
     item.appendChild(where);
-    if (frame.note) item.appendChild(el("p", { className: "alert-note", dir: "auto" }, "Note: " + frame.note));
+    if (frame.note) item.appendChild(el("p", { className: "alert-note", dir: "auto" }, t("console.alert.note", { note: frame.note })));
     if (frame.kind === "escalation" && isSupervisor() && frame.sessionId && !watching[frame.sessionId]) {
-      var join = el("button", { type: "button", className: "btn btn-secondary btn-small" }, "Join this chat");
+      var join = el("button", { type: "button", className: "btn btn-secondary btn-small" }, t("console.alert.join"));
       join.addEventListener("click", function () {
         join.disabled = true;
         joinChat(frame.sessionId);
@@ -1067,12 +1079,11 @@
     // (two functions, each posting in its own time): "New chat with ..." said it, with the risk
     // level, and a stale "still waiting" must not be the last thing a screen reader heard.
     if (!chat && !alreadyMine(frame)) {
+      var what = t(ALERT_WORDS[frame.kind] || "console.alert.other");
       announce(
-        (level ? "Risk level " + level + ": " : "") +
-          (ALERT_WORDS[frame.kind] || "Alert") +
-          ": " +
-          where.textContent +
-          "."
+        level
+          ? t("console.announce.alert_level", { level: levelName(level), what: what, where: where.textContent })
+          : t("console.announce.alert", { what: what, where: where.textContent })
       );
     }
   }
@@ -1122,7 +1133,7 @@
 
   function openChat(frame) {
     var node = newPanel("chat-panel-template", "chat", frame.sessionId);
-    var alias = (frame.peer && frame.peer.alias) || "Someone";
+    var alias = (frame.peer && frame.peer.alias) || t("console.someone");
     var chat = {
       sessionId: frame.sessionId,
       alias: alias,
@@ -1138,10 +1149,11 @@
     chats[frame.sessionId] = chat;
     part(chat, "alias").textContent = alias;
     part(chat, "ref").textContent = chatRef(frame.sessionId);
-    part(chat, "log").setAttribute("aria-label", "Messages with " + alias);
-    part(chat, "composer").querySelector("label").textContent = "Message to " + alias;
+    part(chat, "log").setAttribute("aria-label", t("console.panel.log_label", { alias: alias }));
+    setText(part(chat, "composer").querySelector("label"), "console.panel.message_to", { alias: alias });
     var topics = (frame.topics || []).map(topicLabel).join(", ");
-    part(chat, "topics").textContent = topics ? "Topics: " + topics : "No topic chosen";
+    if (topics) setText(part(chat, "topics"), "console.panel.topics", { topics: topics });
+    else setText(part(chat, "topics"), "console.panel.no_topic");
     if (frame.intro) {
       part(chat, "intro").textContent = frame.intro;
       K.show(part(chat, "intro-box"), true);
@@ -1157,16 +1169,16 @@
     $("chats").appendChild(node);
     updateNoChats();
     renderStatus();
-    addSystemLine(chat, "You're now talking with " + alias + ".");
+    addSystemLine(chat, "console.now_talking", { alias: alias });
     // The focus stays where the volunteer is (they may be typing in another chat): the new
     // panel is announced, counted in the title until seen, and reached by Tab or its heading.
     announce(
-      "New chat with " +
-        alias +
-        (frame.risk ? ". Risk level " + frame.risk + ": read their opening words first." : ".")
+      frame.risk
+        ? t("console.announce.new_chat_risk", { alias: alias, level: levelName(frame.risk) })
+        : t("console.announce.new_chat", { alias: alias })
     );
     noteUnreadChat(chat);
-    callAttention("chat", "New chat", alias, function () {
+    callAttention("chat", t("console.new_chat"), alias, function () {
       if (chats[chat.sessionId]) focusChat(chat);
     });
   }
@@ -1176,12 +1188,12 @@
     level = LEVEL_WORDS[level] ? level : "none";
     chat.level = level;
     part(chat, "level-now").dataset.level = level;
-    part(chat, "level-word").textContent = LEVEL_WORDS[level];
+    setText(part(chat, "level-word"), LEVEL_WORDS[level]);
     // A choice the volunteer has made in the control but not sent yet is theirs: a level
     // arriving meanwhile (an alert, the answer to an earlier `assess`) does not undo it.
     if (!chat.levelEdited) part(chat, "level-form").querySelector("select").value = level;
     var banner = part(chat, "risk");
-    if (RISK_BANNERS[level]) banner.textContent = RISK_BANNERS[level];
+    if (RISK_BANNERS[level]) setText(banner, RISK_BANNERS[level]);
     K.show(banner, level !== "none");
     chat.node.classList.toggle("has-risk", level !== "none");
     chat.node.classList.toggle("is-imminent", level === "imminent");
@@ -1201,7 +1213,7 @@
 
   function countryName(code) {
     try {
-      return new Intl.DisplayNames(["en"], { type: "region" }).of(code) || code;
+      return new Intl.DisplayNames([K.i18n.language()], { type: "region" }).of(code) || code;
     } catch (err) {
       return code;
     }
@@ -1252,20 +1264,19 @@
     if (!service) return;
     box.appendChild(el("p", { dir: "auto" }, service.description));
     var reach = [];
-    if (service.phone) reach.push("Call " + service.phone);
-    if (service.sms) reach.push("Text " + service.sms);
+    if (service.phone) reach.push(t("common.call", { number: service.phone }));
+    if (service.sms) reach.push(t("common.text", { number: service.sms }));
     if (service.url) reach.push(service.url);
     box.appendChild(el("p", { className: "small" }, reach.join(" · ")));
     box.appendChild(
       el(
         "p",
         { className: "small muted", dir: "auto" },
-        "Hours: " +
-          service.hours +
-          " · For: " +
-          (service.topics || []).map(topicLabel).join(", ") +
-          " · In: " +
-          (service.languages || []).map(K.languageName).join(", ")
+        t("console.referral.preview", {
+          hours: service.hours,
+          topics: (service.topics || []).map(topicLabel).join(", "),
+          languages: (service.languages || []).map(K.languageName).join(", "),
+        })
       )
     );
   }
@@ -1278,7 +1289,7 @@
       return !ticked.length || ticked.indexOf(code) >= 0;
     });
     var select = part(chat, "canned").querySelector("select");
-    select.appendChild(el("option", { value: "" }, "Choose a reply…"));
+    select.appendChild(K.i18n.tel("option", { value: "" }, "console.canned.choose"));
     var count = 0;
     languages.forEach(function (code) {
       var group = el("optgroup", { label: K.languageName(code) });
@@ -1417,7 +1428,7 @@
       if (send(frame)) {
         form.reset();
         closeForms();
-        panelNotice(chat, "Asking the supervisors on shift…");
+        panelNotice(chat, t("console.escalate.asking"));
         node.querySelector('[data-act="escalate"]').focus();
       }
     });
@@ -1472,9 +1483,9 @@
     return box;
   }
 
-  function addSystemLine(chat, words) {
+  function addSystemLine(chat, key, vars) {
     var log = part(chat, "log");
-    log.appendChild(el("p", { className: "msg-system" }, words));
+    log.appendChild(K.i18n.tel("p", { className: "msg-system", dir: "auto" }, key, vars));
     log.scrollTop = log.scrollHeight;
   }
 
@@ -1487,7 +1498,7 @@
 
   function addPeerMessage(chat, frame) {
     hideTyping(chat);
-    var who = frame.from === "supervisor" ? "Supervisor " + supervisorName(chat) : chat.alias;
+    var who = frame.from === "supervisor" ? t("console.supervisor_named", { name: supervisorName(chat) }) : chat.alias;
     K.transcript.addPeer(part(chat, "log"), who, frame);
   }
 
@@ -1505,7 +1516,7 @@
   }
 
   function showTyping(chat) {
-    part(chat, "typing").textContent = chat.alias + " is typing…";
+    part(chat, "typing").textContent = t("common.typing", { alias: chat.alias });
     window.clearTimeout(chat.typingTimer);
     chat.typingTimer = window.setTimeout(function () {
       hideTyping(chat);
@@ -1517,12 +1528,12 @@
     part(chat, "typing").textContent = "";
   }
 
-  function markEnded(chat, words) {
+  function markEnded(chat, key, vars) {
     if (chat.ended) return;
     chat.ended = true;
     hideTyping(chat);
     chat.node.classList.add("is-ended");
-    panelNotice(chat, words);
+    panelNotice(chat, t(key, vars));
     var composer = part(chat, "composer");
     composer.querySelectorAll("textarea, button").forEach(function (n) {
       n.disabled = true;
@@ -1543,7 +1554,7 @@
     K.show(part(chat, "block-form"), false);
     K.show(chat.node.querySelector('[data-act="close"]'), true);
     renderStatus();
-    announce("Chat with " + chat.alias + " ended.");
+    announce(t("console.announce.chat_ended", { alias: chat.alias }));
   }
 
   // ---- supervision (issue 12) -----------------------------------------------------------------
@@ -1560,7 +1571,7 @@
   function wireWhisper(panel) {
     wireTextForm(panel, part(panel, "whisper-form"), function (text) {
       if (!send({ action: "whisper", sessionId: panel.sessionId, text: text })) return false;
-      K.transcript.addWhisper(part(panel, "log"), "You, whispering", text, null, true);
+      K.transcript.addWhisper(part(panel, "log"), t("console.whisper.you"), text, null, true);
       return true;
     });
   }
@@ -1568,39 +1579,32 @@
   function onEscalated(chat, frame) {
     var words;
     if (!frame.sent) {
-      words =
-        "The supervisors were already alerted at " +
-        K.clockTime(frame.alertedAt) +
-        ". You can ask again two minutes after that.";
+      words = t("console.escalated.already", { time: K.clockTime(frame.alertedAt) });
     } else if (!frame.supervisorsOnShift) {
-      words =
-        "No supervisor is on shift right now, so nobody was alerted. Follow your own steps for getting help, and stay with the person.";
+      words = t("console.escalated.nobody");
     } else {
-      words =
-        frame.supervisorsOnShift === 1
-          ? "The supervisor on shift was alerted at " + K.clockTime(frame.alertedAt) + "."
-          : "The " + frame.supervisorsOnShift + " supervisors on shift were alerted at " + K.clockTime(frame.alertedAt) + ".";
+      words = t("console.escalated.sent", { count: frame.supervisorsOnShift, time: K.clockTime(frame.alertedAt) });
     }
     panelNotice(chat, words, frame.sent && frame.supervisorsOnShift ? "ok" : "warn");
     announce(words);
   }
 
   function onSupervisorJoined(chat, frame) {
-    chat.supervisor = frame.supervisor || "A supervisor";
+    chat.supervisor = frame.supervisor || t("console.a_supervisor");
     var here = part(chat, "supervisor-here");
-    here.textContent = chat.supervisor + " (supervisor) is in this chat.";
+    setText(here, "console.supervisor.here", { name: chat.supervisor });
     K.show(here, true);
     K.show(part(chat, "whisper-form"), true);
-    addSystemLine(chat, chat.supervisor + " (supervisor) joined. " + chat.alias + " was told a supervisor joined.");
-    announce(chat.supervisor + " joined your chat with " + chat.alias + ".");
+    addSystemLine(chat, "console.supervisor.joined", { name: chat.supervisor, alias: chat.alias });
+    announce(t("console.supervisor.joined_announce", { name: chat.supervisor, alias: chat.alias }));
   }
 
   function onSupervisorLeft(chat) {
-    var name = chat.supervisor || "The supervisor";
+    var name = chat.supervisor || t("console.the_supervisor");
     chat.supervisor = null;
     K.show(part(chat, "supervisor-here"), false);
     K.show(part(chat, "whisper-form"), false);
-    addSystemLine(chat, name + " (supervisor) left the chat.");
+    addSystemLine(chat, "console.supervisor.left", { name: name });
   }
 
   function joinChat(sessionId) {
@@ -1616,8 +1620,8 @@
     var node = newPanel("watch-panel-template", "watch", frame.sessionId);
     var watch = {
       sessionId: frame.sessionId,
-      seeker: frame.seeker || "the seeker",
-      volunteer: frame.volunteer || "the volunteer",
+      seeker: frame.seeker || t("console.the_seeker"),
+      volunteer: frame.volunteer || t("console.the_volunteer"),
       node: node,
       sendSeq: 0,
       ended: false,
@@ -1626,9 +1630,9 @@
     part(watch, "seeker").textContent = watch.seeker;
     part(watch, "volunteer").textContent = watch.volunteer;
     part(watch, "ref").textContent = chatRef(frame.sessionId);
-    part(watch, "since").textContent = "started " + K.clockTime(frame.startedAt);
+    setText(part(watch, "since"), "console.watch.started", { time: K.clockTime(frame.startedAt) });
     showWatchLevel(watch, frame.level);
-    part(watch, "log").setAttribute("aria-label", "Messages of " + watch.seeker + " and " + watch.volunteer);
+    part(watch, "log").setAttribute("aria-label", t("console.watch.log_label", { seeker: watch.seeker, volunteer: watch.volunteer }));
     wireWatch(watch);
     // An escalation's "Join this chat" is done with.
     $("alerts")
@@ -1637,13 +1641,13 @@
         var button = item.dataset.sessionId === frame.sessionId && item.querySelector("button");
         if (button) {
           button.disabled = true;
-          button.textContent = "Joined";
+          setText(button, "board.joined");
         }
       });
     $("watching").appendChild(node);
     K.show($("watching-box"), true);
-    addSystemLine(watch, "You joined. " + watch.seeker + " and " + watch.volunteer + " were told a supervisor joined.");
-    announce("You joined the chat of " + watch.seeker + " with " + watch.volunteer + ".");
+    addSystemLine(watch, "console.watch.joined", { seeker: watch.seeker, volunteer: watch.volunteer });
+    announce(t("console.watch.joined_announce", { seeker: watch.seeker, volunteer: watch.volunteer }));
     part(watch, "composer").querySelector("textarea").focus();
   }
 
@@ -1667,7 +1671,7 @@
   function showWatchLevel(watch, level) {
     level = LEVEL_WORDS[level] ? level : "none";
     part(watch, "level-now").dataset.level = level;
-    part(watch, "level-word").textContent = LEVEL_WORDS[level];
+    setText(part(watch, "level-word"), LEVEL_WORDS[level]);
     watch.node.classList.toggle("has-risk", level !== "none");
   }
 
@@ -1681,36 +1685,39 @@
       case "message":
         K.transcript.addPeer(
           log,
-          frame.from === "volunteer" ? watch.volunteer + " (volunteer)" : watch.seeker + " (seeker)",
+          frame.from === "volunteer"
+            ? t("common.name_volunteer", { name: watch.volunteer })
+            : t("common.name_seeker", { name: watch.seeker }),
           frame
         );
         return true;
       case "whisper":
-        K.transcript.addWhisper(log, "Whisper from " + watch.volunteer, frame.text, frame.sentAt);
+        K.transcript.addWhisper(log, t("console.whisper.from", { name: watch.volunteer }), frame.text, frame.sentAt);
         return true;
       case "peer_away":
-        addSystemLine(watch, watch.seeker + "'s connection dropped. They may come back in a moment.");
+        addSystemLine(watch, "console.peer_away", { alias: watch.seeker });
         return true;
       case "peer_back":
-        addSystemLine(watch, watch.seeker + " is back.");
+        addSystemLine(watch, "console.peer_back", { alias: watch.seeker });
         return true;
       case "ended":
-        endWatch(watch, "The chat has ended.");
+        endWatch(watch, "console.ended.other");
         return true;
       case "supervisor_left":
-        endWatch(watch, "You left this chat.");
+        endWatch(watch, "console.watch.left");
         return true;
       default:
         return false;
     }
   }
 
-  function endWatch(watch, words) {
+  function endWatch(watch, key) {
     if (watch.ended) return;
     watch.ended = true;
+    var words = t(key);
     watch.node.classList.add("is-ended");
     panelNotice(watch, words);
-    addSystemLine(watch, words);
+    addSystemLine(watch, key);
     ["composer", "whisper-form"].forEach(function (role) {
       part(watch, role).querySelectorAll("textarea, button").forEach(function (n) {
         n.disabled = true;
@@ -1724,13 +1731,30 @@
 
   // ---- start --------------------------------------------------------------------------------
 
+  var lastBoard = null; // the last board frame, to draw it again in another language
+
+  /** After a switch of language: what the console drew itself, drawn again. */
+  function redraw() {
+    renderTitle();
+    if (config) {
+      (config.topics || []).forEach(function (topic, index) {
+        var box = $("vol-topic-" + index);
+        if (box) box.nextElementSibling.textContent = topicLabel(topic.id);
+      });
+      document.querySelectorAll("#vol-languages input").forEach(function (box) {
+        box.nextElementSibling.textContent = K.languageName(box.value);
+      });
+    }
+    if (lastBoard && isSupervisor()) K.board.render(lastBoard, { onJoin: joinChat, isMine: isOwnChat });
+  }
+
   function fillAvailability() {
     var preferred = (navigator.language || "en").split("-")[0];
     (config.topics || []).forEach(function (topic, index) {
       var id = "vol-topic-" + index;
       var label = el("label", { className: "check", for: id });
       label.appendChild(el("input", { type: "checkbox", id: id, value: topic.id }));
-      label.appendChild(document.createTextNode(topic.label || topic.id));
+      label.appendChild(el("span", {}, topicLabel(topic.id)));
       $("vol-topics").appendChild(label);
     });
     var languages = config.languages && config.languages.length ? config.languages : ["en"];
@@ -1740,7 +1764,7 @@
       var box = el("input", { type: "checkbox", id: id, value: code });
       if (code === preferred || (languages.indexOf(preferred) < 0 && index === 0)) box.checked = true;
       label.appendChild(box);
-      label.appendChild(document.createTextNode(K.languageName(code)));
+      label.appendChild(el("span", {}, K.languageName(code)));
       $("vol-languages").appendChild(label);
     });
   }
@@ -1757,17 +1781,18 @@
     $("sign-out").addEventListener("click", onSignOutClick);
     $("sign-out").addEventListener("blur", function () {
       signOutArmed = false;
-      $("sign-out").textContent = "Sign out";
+      setText($("sign-out"), "console.sign_out");
     });
+    K.i18n.onChange(redraw);
     $("login-submit").disabled = true;
-    K.loadConfig()
+    Promise.all([K.loadConfig(), K.i18n.ready])
       .then(function (loaded) {
-        config = loaded;
+        config = loaded[0];
         fillAvailability();
         $("login-submit").disabled = false;
       })
       .catch(function () {
-        $("login-error").textContent = "The console can't start: its settings didn't load. Please reload the page.";
+        $("login-error").textContent = t("console.cannot_start");
       });
   }
 

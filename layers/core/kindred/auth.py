@@ -81,6 +81,7 @@ class Identity:
     expires_at: int = 0  # the token's `exp` (epoch seconds); 0 for an anonymous seeker
     # A supervisor playing the seeker of a practice chat (kindred.practice): role `seeker`.
     practice: bool = False
+    coordinator: bool = False  # issue 13: a supervisor also in the `coordinators` group
 
     def context(self) -> dict[str, str]:
         context = {"role": self.role, "userId": self.user_id, "alias": self.alias}
@@ -89,6 +90,8 @@ class Identity:
             context["expiresAt"] = str(self.expires_at)
         if self.practice:
             context["practice"] = "1"
+        if self.coordinator:
+            context["coordinator"] = "true"
         return context
 
 
@@ -304,8 +307,13 @@ def verify_id_token(
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise AuthError("missing_claim")
+    role = _role(claims)
     return Identity(
-        role=_role(claims), user_id=subject, alias=_alias(claims), expires_at=int(claims["exp"])
+        role=role,
+        user_id=subject,
+        alias=_alias(claims),
+        expires_at=int(claims["exp"]),
+        coordinator=_coordinator(claims, role),
     )
 
 
@@ -353,6 +361,13 @@ def _role(claims: Mapping[str, Any]) -> Role:
     if "trainees" in names:
         return "trainee"  # practice chats only (kindred.practice)
     raise AuthError("no_role")
+
+
+def _coordinator(claims: Mapping[str, Any], role: Role) -> bool:
+    """A supervisor in the `coordinators` group (issue 13). The group alone is no role: a
+    token in `coordinators` only was already refused as no_role."""
+    groups = claims.get("cognito:groups")
+    return role == "supervisor" and isinstance(groups, list) and "coordinators" in groups
 
 
 def _alias(claims: Mapping[str, Any]) -> str:

@@ -57,6 +57,8 @@ def connect(svc: Services, req: ConnectRequest) -> None:
             language=language,
             user_id=req.user_id,
             token_expires_at=req.token_expires_at,
+            # Only a supervisor can be a coordinator (issue 13), whatever the context says.
+            coordinator=req.coordinator and role == "supervisor",
         )
     elif req.practice:
         # A supervisor playing the seeker of a practice chat (kindred.practice): a new seeker

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kindred.impact import CheckinTally
 from kindred.protocol import Level, ServerFrame
@@ -399,3 +399,59 @@ class Sealer(Protocol):
 
     def seal(self, text: str) -> str: ...
     def unseal(self, sealed: str) -> str: ...
+
+
+# ---- accounts from the console (issue 13) --------------------------------------------------
+
+AccountRefusal = Literal["exists", "not_found", "no_group", "invalid", "throttled"]
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """One account of the user pool, as a coordinator manages it. `handle` is the pool's own
+    name for it (the adapter's business); `user_id` is its `sub`, the only id on the wire."""
+
+    user_id: str
+    handle: str
+    email: str
+    name: str
+    groups: frozenset[str]
+    enabled: bool
+    status: str  # Cognito's: FORCE_CHANGE_PASSWORD until the first sign-in, then CONFIRMED
+
+
+class AccountRefused(Exception):
+    """The user pool refused a change; `reason` says why, `message` may be shown to the
+    coordinator (never logged: it can hold an address)."""
+
+    def __init__(self, reason: AccountRefusal, message: str = "") -> None:
+        super().__init__(reason)
+        self.reason: AccountRefusal = reason
+        self.message = message
+
+
+class StaffDirectory(Protocol):
+    """The user pool's admin side (Cognito): only the admin function calls it."""
+
+    def list_members(self) -> list[StaffMember]:
+        """Every account of the pool, with its groups."""
+
+    def find(self, user_id: str) -> StaffMember | None:
+        """The account whose `sub` is `user_id`, with its groups; None if there is none."""
+
+    def create(self, email: str, name: str) -> StaffMember:
+        """A new account that must set its password at its first sign-in; the pool e-mails
+        it a temporary password. AccountRefused `exists` if the address has one already."""
+
+    def add_to_group(self, member: StaffMember, group: str) -> None: ...
+
+    def remove_from_group(self, member: StaffMember, group: str) -> None: ...
+
+    def disable(self, member: StaffMember) -> None: ...
+
+    def enable(self, member: StaffMember) -> None: ...
+
+    def delete(self, member: StaffMember) -> None: ...
+
+    def sign_out(self, member: StaffMember) -> None:
+        """Revoke the account's refresh tokens: no new ID token, so no `reauth`."""

@@ -6,7 +6,15 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from kindred.relayed_text import relayable
 
@@ -265,6 +273,51 @@ class Reauth(_Action):
     token: str = Field(min_length=1, max_length=16_384)  # kindred.auth.MAX_TOKEN_CHARS
 
 
+# Accounts (v2, issue 13): what a coordinator may do to a staff account, and the groups an
+# account may be in (`trainees` is issue 13's practice group; a pool without it refuses it).
+AccountOp = Literal["list", "invite", "set_group", "disable", "enable", "remove", "sign_out"]
+AccountGroup = Literal["volunteers", "supervisors", "trainees"]
+# A Cognito `sub` (a UUID): nothing else names an account on the wire.
+AccountId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[0-9A-Za-z-]+$")]
+# An address Cognito will write to: one @, no spaces, a dot in the domain.
+EmailAddress = Annotated[
+    str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
+# The name colleagues know a new account by (`name`, the console's alias); never relayed raw.
+StaffName = Annotated[
+    str, Field(min_length=1, max_length=80), AfterValidator(_no_hidden_characters)
+]
+_OP_NEEDS: dict[str, tuple[str, ...]] = {
+    "invite": ("email", "name", "group"),
+    "set_group": ("user", "group"),
+    "disable": ("user",),
+    "enable": ("user",),
+    "remove": ("user",),
+    "sign_out": ("user",),
+}
+
+
+class Accounts(_Action):
+    """Addition (v2, issue 13): a coordinator lists, invites and manages staff accounts."""
+
+    action: Literal["accounts"]
+    op: AccountOp
+    user: AccountId | None = None
+    email: EmailAddress | None = None
+    name: StaffName | None = None
+    group: AccountGroup | None = None
+    coordinator: bool | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_the_op(self) -> Accounts:
+        missing = [name for name in _OP_NEEDS.get(self.op, ()) if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"{self.op} needs {' and '.join(missing)}")
+        if self.coordinator and self.group != "supervisors":
+            raise ValueError("only a supervisor can be a coordinator")
+        return self
+
+
 ClientAction = Annotated[
     Match
     | Availability
@@ -286,7 +339,8 @@ ClientAction = Annotated[
     | Leave
     | Board
     | Ping
-    | Reauth,
+    | Reauth
+    | Accounts,
     Field(discriminator="action"),
 ]
 # Every client action's model, and its name (the `action` each accepts), read off the union.
@@ -667,6 +721,31 @@ class CheckedIn(_Frame):
     supervisorsTold: int | None = None
 
 
+class StaffAccount(_Part):
+    """Addition (v2, issue 13): one staff account as a coordinator sees it. `group` is its
+    highest role group (none: in no group, so it cannot sign in to the console); `status` is
+    Cognito's (FORCE_CHANGE_PASSWORD until the first sign-in, then CONFIRMED)."""
+
+    user: str
+    email: str
+    name: str
+    group: AccountGroup | None = None
+    coordinator: bool = False
+    enabled: bool
+    status: str
+    you: bool | None = None
+
+
+class AccountsOut(_Frame):
+    """Addition (v2, issue 13): the answer to `accounts`: what was done (`op`, to `user`),
+    and the pool's staff accounts as they now are."""
+
+    type: Literal["accounts"] = "accounts"
+    op: AccountOp
+    user: str | None = None
+    accounts: list[StaffAccount]
+
+
 class Pong(_Frame):
     type: Literal["pong"] = "pong"
 
@@ -707,6 +786,7 @@ ServerFrame = (
     | Resumed
     | Reauthed
     | CheckedIn
+    | AccountsOut
     | Pong
     | Reported
     | Thanks

@@ -93,6 +93,8 @@ class Connection:
     # Practice (issue 13, kindred.practice): a supervisor playing the seeker of a practice
     # chat (role seeker, user_id the supervisor's); matched only with a trainee.
     practice: bool = False
+    # Accounts (issue 13): a supervisor also in the `coordinators` group, who may use `accounts`.
+    coordinator: bool = False
 
     @property
     def is_staff(self) -> bool:

@@ -20,6 +20,7 @@ from kindred.ports import (
     Safeguards,
     Salts,
     Sealer,
+    StaffDirectory,
     TokenVerifier,
     VolunteerPool,
     WaitingQueue,
@@ -49,6 +50,7 @@ class Services:
     # Sessions that end (issue 11): `reauth` checks tokens, the sweeper asks after accounts.
     tokens: TokenVerifier
     accounts: Accounts
+    staff: StaffDirectory  # accounts from the console (issue 13): the admin function only
     clock: Callable[[], float] = time.time
 
     def now_ms(self) -> int:

@@ -248,6 +248,7 @@ def connection_item(conn: Connection, *, connected_at_ms: int, expires_at: int) 
             "urgentQueued": list(conn.urgent_queued_ms) or None,
             "connectedAt": connected_at_ms,
             "tokenExpiresAt": conn.token_expires_at,
+            "coordinator": True if conn.coordinator else None,
             "expiresAt": expires_at,
             "supervisorId": conn.supervisor_id,
             "practice": True if conn.practice else None,
@@ -283,6 +284,7 @@ def connection_from_item(connection_id: str, data: Mapping[str, Any]) -> Connect
         ),
         alerted_level=data.get("alertedLevel"),
         urgent_queued_ms=tuple(int(t) for t in data.get("urgentQueued", ())),
+        coordinator=bool(data.get("coordinator", False)),
         supervisor_id=data.get("supervisorId"),
         supervisors={
             name.removeprefix(_SUPERVISOR_OF): str(value)

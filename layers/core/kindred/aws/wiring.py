@@ -57,6 +57,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
     from kindred.aws.queue import SqsWorkQueue
     from kindred.aws.safeguards import DynamoSafeguards
     from kindred.aws.sealing import AesGcmSealer, SecretSalts, secret_reader
+    from kindred.aws.staff_directory import CognitoStaffDirectory
     from kindred.aws.table import Table
     from kindred.aws.tickets import DynamoTickets
     from kindred.aws.waiting_queue import DynamoQueue
@@ -65,6 +66,8 @@ def aws_services(config: Settings, session: Any = None) -> Services:
         retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5
     )
     session = session or boto3.session.Session(region_name=config.region)
+    # Made on first use: only the sweeper (ListUsers) and the admin function ask Cognito.
+    cognito = cache(lambda: session.client("cognito-idp", config=retries))
     table = Table(
         session.client("dynamodb", config=retries),
         config.table_name,
@@ -105,9 +108,9 @@ def aws_services(config: Settings, session: Any = None) -> Services:
         settings=config,
         tokens=_LazyTokens(config),
         # Only the sweeper asks Cognito (ListUsers); the client is made then.
-        accounts=CognitoAccounts(
-            lambda: session.client("cognito-idp", config=retries), config.cognito_user_pool_id
-        ),
+        accounts=CognitoAccounts(cognito, config.cognito_user_pool_id),
+        # Only the admin function manages accounts (its role alone allows it).
+        staff=CognitoStaffDirectory(cognito, config.cognito_user_pool_id),
     )
 
 
