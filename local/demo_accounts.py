@@ -1,4 +1,4 @@
-"""The demo volunteer and supervisor in the local Cognito (moto); signing in as a browser does."""
+"""The demo accounts (volunteer, supervisor, trainee) in the local Cognito (moto); signing in."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class DemoAccount:
 DEMO_ACCOUNTS = (
     DemoAccount("volunteer@example.org", "volunteers", "Demo Volunteer"),
     DemoAccount("supervisor@example.org", "supervisors", "Demo Supervisor", coordinator=True),
+    DemoAccount("trainee@example.org", "trainees", "Demo Trainee"),
 )
 
 

@@ -126,6 +126,7 @@ class World:
         expires_at: int | None = None,
         source_ip: str | None = None,
         expect: int = 200,
+        practice: bool = False,
         coordinator: bool = False,
     ) -> str:
         """A handshake that the authorizer admitted as `role`, from `source_ip` (default: an
@@ -145,6 +146,8 @@ class World:
             e["requestContext"]["authorizer"]["coordinator"] = "true"
         if expires_at is not None:  # the staff token's `exp`, as the authorizer passes it on
             e["requestContext"]["authorizer"]["expiresAt"] = str(expires_at)
+        if practice:  # a supervisor playing a seeker (kindred.practice)
+            e["requestContext"]["authorizer"]["practice"] = "1"
         e["queryStringParameters"] = {"lang": lang}
         if resume is not None:
             e["queryStringParameters"]["resume"] = resume

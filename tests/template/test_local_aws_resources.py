@@ -82,8 +82,8 @@ def test_the_user_pool_has_its_client_and_its_groups(created: dict[str, str]) ->
     """
     Given the template's Cognito pool, client and groups
     When create_resources runs against moto
-    Then the pool has the volunteers, supervisors and coordinators groups, and the client
-    signs in with a password and no secret, as the web console does
+    Then the pool has the volunteers, supervisors, coordinators and trainees groups, and the
+    client signs in with a password and no secret, as the web console does
     """
     cognito = _client("cognito-idp")
     groups = cognito.list_groups(UserPoolId=created["UserPool"])["Groups"]
@@ -95,6 +95,7 @@ def test_the_user_pool_has_its_client_and_its_groups(created: dict[str, str]) ->
     assert sorted(group["GroupName"] for group in groups) == [
         "coordinators",
         "supervisors",
+        "trainees",
         "volunteers",
     ]
     assert set(client["ExplicitAuthFlows"]) == {

@@ -354,7 +354,7 @@ def test_volunteer_accounts_are_created_by_an_admin_only(template: dict[str, Any
     When someone tries to sign up, or signs in
     Then only an admin can create accounts, usernames are e-mails, passwords have 12+
     characters, the client has no secret and does not tell whether a user exists,
-    and the volunteers and supervisors groups exist
+    and the volunteers, supervisors, coordinators and trainees groups exist
     """
     resources = template["Resources"]
     pool = resources["UserPool"]["Properties"]
@@ -373,6 +373,7 @@ def test_volunteer_accounts_are_created_by_an_admin_only(template: dict[str, Any
     assert sorted(g["Properties"]["GroupName"] for g in groups) == [
         "coordinators",
         "supervisors",
+        "trainees",
         "volunteers",
     ]
 

@@ -33,6 +33,7 @@ from kindred.records import (
     Session,
     Ticket,
     VolunteerSlot,
+    is_practice_key,
     level_rank,
 )
 from kindred.work_items import WorkItem, WorkReason
@@ -45,7 +46,7 @@ START_TIME = 1_750_000_000.0  # an arbitrary fixed "now" (epoch seconds) for the
 # What the adapter writes of a new connection, and what a resumed connection takes over.
 AT_CONNECT = (
     "connection_id role alias language user_id seeker_key state chats resume_failed"
-    " token_expires_at supervisor_id supervisors joined coordinator"
+    " token_expires_at supervisor_id supervisors joined coordinator practice"
 )
 ON_RESUME = (
     "alias language seeker_key state session_id peer_id last_session_id session_ids"
@@ -391,10 +392,14 @@ class InMemoryStore:
 
     def queue_position(self, entry_key: str) -> int:
         # Like the adapter's COUNT query (no filter): an expired entry not yet deleted counts.
-        return 1 + sum(1 for key in self.entries if key < entry_key)
+        # Practice seekers wait in a queue of their own (kindred.practice).
+        practice = is_practice_key(entry_key)
+        return 1 + sum(
+            1 for key in self.entries if key < entry_key and is_practice_key(key) == practice
+        )
 
-    def waiting(self, limit: int) -> list[QueueEntry]:
-        return self.entries.alive()[:limit]
+    def waiting(self, limit: int, *, practice: bool = False) -> list[QueueEntry]:
+        return [e for e in self.entries.alive() if e.practice == practice][:limit]
 
     def delete_queue_entry(self, entry_key: str) -> None:
         self.entries.drop(entry_key)
@@ -454,8 +459,8 @@ class InMemoryStore:
     def available_volunteers(self) -> list[VolunteerSlot]:
         return [s for s in self.slots.alive() if s.free_slots > 0]
 
-    def volunteers_on_shift(self) -> int:
-        return sum(1 for s in self.slots.alive() if s.available)
+    def volunteers_on_shift(self, *, practice: bool = False) -> int:
+        return sum(1 for s in self.slots.alive() if s.available and s.practice == practice)
 
     def remove_slot(self, connection_id: str) -> None:
         self.slots.drop(connection_id)
@@ -705,11 +710,13 @@ class InMemoryStore:
                 level=s.level,
                 escalated=s.escalated_at_ms is not None,
                 supervisor_alias=s.supervisor_alias,
+                practice=s.practice,
             )
             for s in self.sessions.alive()
             if s.active
         ]
-        return BoardView(self.entries.alive(), self.slots.alive(), rows)
+        real = [e for e in self.entries.alive() if not e.practice]  # (the adapter's QUEUE)
+        return BoardView(real, self.slots.alive(), rows)
 
     # -- blocks, reports and the sweeper's view --------------------------------------------
 

@@ -11,7 +11,10 @@ volunteers asking for help (`escalate`), supervisors joining chats, writing to b
 whispering with the volunteer and leaving, and following the board (pushed by the matcher).
 After every step the invariants below are checked against the fake store's items and
 against what each connection was told, frame by frame, in the order the frames were sent.
-ResumeMachine adds seekers coming back with `?resume=` (issue 5).
+ResumeMachine adds seekers coming back with `?resume=` (issue 5). Practice (issue 13): a
+trainee account, and supervisors playing seekers (`?practice=1`): a trainee is never matched
+with a real seeker, a real volunteer never with a practice seeker; a practice chat pauses
+nobody, alerts no supervisor and keeps no block.
 
 The model of "what each connection was told" is built from the frames alone (PROTOCOL.md), never
 from the store, so that the two can be compared:
@@ -55,7 +58,7 @@ TOPICS = ("anxiety", "grief", "work")
 LANGUAGES = ("en", "es")
 # Staff accounts: a role comes from the account's group, and one account may hold several
 # connections at once (two tabs) or come back on a new one after a disconnect.
-ACCOUNTS = {"u1": "volunteer", "u2": "volunteer", "u3": "supervisor"}
+ACCOUNTS = {"u1": "volunteer", "u2": "volunteer", "u3": "supervisor", "u4": "trainee"}
 RISKY = "I want to kill myself"
 INTROS = (None, "I have not slept for days", RISKY)
 NOTES = (None, "They would like someone who knows about grief.")
@@ -110,6 +113,7 @@ class Peer:
     joined: set[str] = field(default_factory=set)
     watched: set[str] = field(default_factory=set)
     subscribed: bool = False
+    practice: bool = False  # a supervisor playing a seeker (issue 13)
 
     @property
     def staff(self) -> bool:
@@ -127,6 +131,7 @@ class Chat:
     seeker_key: str  # the seeker's anonymous key (what a block names)
     step: int
     order: int  # in the order the chats started
+    practice: bool = False  # its seeker is a practice seeker (issue 13)
 
 
 def _in_chat_frame(frame: dict[str, Any], sid: str | None) -> dict[str, Any]:
@@ -184,6 +189,7 @@ class KindredMachine(RuleBasedStateMachine):
         event(f"joined: {min(sum(f['type'] == 'joined' for w in wire for f in w), 3)}")
         event(f"whispers: {min(sum(f['type'] == 'whisper' for w in wire for f in w), 3)}")
         event(f"boards pushed: {min(len(self.pushed_at), 3)}")
+        event(f"practice chats: {min(sum(c.practice for c in self.chats.values()), 2)}")
         metrics.clear_metrics()
 
     # ---- choosing who acts ------------------------------------------------------------------
@@ -304,6 +310,11 @@ class KindredMachine(RuleBasedStateMachine):
             assert seeker is None or seeker.away_until is None, (
                 f"{chat.seeker} was matched while away: {seeker}"
             )
+            trainee = self.peers[chat.volunteer].role == "trainee"
+            assert trainee == chat.practice, (
+                f"{chat.seeker} ({'practice' if chat.practice else 'real'} seeker) was matched "
+                f"with {chat.volunteer} ({self.peers[chat.volunteer].role})"
+            )
         # Every frame in the order it was sent, whoever it went to: a pause told to one
         # connection of an account comes before a `matched` told to another only if it was so.
         got: dict[str, list[dict[str, Any]]] = {cid: [] for cid in self.peers}
@@ -336,6 +347,7 @@ class KindredMachine(RuleBasedStateMachine):
                     seeker_key=session.seeker_key,
                     step=self.step,
                     order=len(self.chats),
+                    practice=self.peers[session.seeker_id].practice,
                 )
                 self.chats[sid] = chat
                 new.append(chat)
@@ -456,7 +468,7 @@ class KindredMachine(RuleBasedStateMachine):
             peer.levels[sid] = frame.get("risk")
         elif kind == "ended":
             assert sid in peer.chats, where
-            if peer.levels.get(sid) in care.PAUSE_LEVELS:
+            if peer.levels.get(sid) in care.PAUSE_LEVELS and not self.chats[sid].practice:
                 # A chat at high or imminent ended: RiskPauseMinutes for the account.
                 until = math.ceil(self.svc.clock()) + math.ceil(
                     self.svc.settings.risk_pause_minutes * 60
@@ -475,6 +487,11 @@ class KindredMachine(RuleBasedStateMachine):
         elif kind == "assessed":
             assert sid in peer.chats, where
             peer.levels[sid] = None if frame["level"] == "none" else frame["level"]
+        elif kind == "alert" and sid in self.chats and self.chats[sid].practice:
+            # A practice chat alerts its trainee only, as a real one would (issue 13).
+            assert sid in peer.chats and frame["kind"] == "risk", f"practice alert: {where}"
+            assert level_rank(frame["level"]) > level_rank(peer.levels[sid]), where
+            peer.levels[sid] = frame["level"]
         elif kind == "alert" and frame["kind"] == "risk" and sid in peer.chats:
             # The chat's volunteer hears of a level only when it rises above what they knew.
             assert level_rank(frame["level"]) > level_rank(peer.levels[sid]), where
@@ -524,7 +541,7 @@ class KindredMachine(RuleBasedStateMachine):
         """
         now_ms = self.svc.now_ms()
         topic_wait_ms = self.svc.settings.topic_fallback_seconds * 1000
-        waiting = self.svc.queue.waiting(1000)
+        waiting = self.svc.queue.waiting(1000) + self.svc.queue.waiting(1000, practice=True)
         # Not a paused volunteer (issue 12), as the matcher has it.
         free = [
             s for s in self.svc.pool.available_volunteers() if care.takes_new_chats(self.svc, s)
@@ -555,6 +572,7 @@ class KindredMachine(RuleBasedStateMachine):
         ),
         then_match=st.booleans(),
         watching=st.sampled_from(("no", "on shift", "following the board")),
+        practice=st.sampled_from((None, "", INTROS[1], RISKY)),
     )
     def cast(
         self,
@@ -562,12 +580,18 @@ class KindredMachine(RuleBasedStateMachine):
         staff: list[tuple[str, list[str], int]],
         then_match: bool,
         watching: str,
+        practice: str | None,
     ) -> None:
         """Every example starts where chats can happen: seekers waiting for a match and staff
         available, and maybe the matcher has run; whatever comes next is random. A supervisor
-        who takes no chats may be on shift, following the board or not (issue 12)."""
+        who takes no chats may be on shift, following the board or not (issue 12). Often, a
+        supervisor playing a seeker waits too (with this intro), and a trainee is available
+        (issue 13)."""
         for lang, intro in seekers:
             self._match(self._connect_seeker(lang), [], None, intro)
+        if practice is not None:
+            self._match(self._connect_practice_seeker("en"), [], None, practice or None)
+            self._availability(self._connect_staff("u4", "en"), True, 1, ["en"], [])
         for user, languages, capacity in staff:
             volunteer = self._connect_staff(user, languages[0])
             self._availability(volunteer, True, capacity, languages, [])
@@ -591,6 +615,20 @@ class KindredMachine(RuleBasedStateMachine):
         cid = self._new_id("s")
         connect(self.svc, ConnectRequest(cid, "", "", "", {"lang": lang}))
         self.peers[cid] = peer = Peer(cid, "seeker", key=self._key_of(cid))
+        self._observe()
+        return peer
+
+    @precondition(lambda self: len(self._open()) < MAX_OPEN)
+    @rule(lang=st.sampled_from(LANGUAGES))
+    def connect_practice_seeker(self, lang: str) -> None:
+        self._connect_practice_seeker(lang)
+
+    def _connect_practice_seeker(self, lang: str) -> Peer:
+        """The supervisor u3's console opens a practice seeker's connection (issue 13)."""
+        cid = self._new_id("p")
+        request = ConnectRequest(cid, "seeker", "u3", "Alias u3", {"lang": lang}, practice=True)
+        connect(self.svc, request)
+        self.peers[cid] = peer = Peer(cid, "seeker", key=self._key_of(cid), practice=True)
         self._observe()
         return peer
 
@@ -654,6 +692,7 @@ class KindredMachine(RuleBasedStateMachine):
         conn = self.svc.connections.get_connection(peer.cid)
         return (
             not peer.staff
+            and not peer.practice  # a practice seeker's chat ends at once (issue 13)
             and conn is not None
             and conn.state in ("waiting", "chatting")
             and conn.resume_hash is not None
@@ -676,8 +715,8 @@ class KindredMachine(RuleBasedStateMachine):
     def _may_resume(self, old: Peer) -> bool:
         """PROTOCOL.md: within the grace period after a seeker's connection dropped, a new
         connection with their (latest, unused) resume token takes the old one's place."""
-        if old.resumed_to is not None:
-            return False  # that token was used
+        if old.resumed_to is not None or old.practice:
+            return False  # that token was used, or a practice seeker's (never resumed)
         if not old.disconnected:
             return True  # dropped, and $disconnect has not run yet
         return old.away_until is not None and self.svc.clock() < old.away_until
@@ -842,7 +881,10 @@ class KindredMachine(RuleBasedStateMachine):
             assert {"type": "ended", "sessionId": chat.sid, "reason": "blocked"} in got, _describe(
                 got
             )
-            self.blocks.setdefault((chat.seeker_key, chat.user), self.step)
+            if chat.practice:  # nothing that could touch real matching is kept (issue 13)
+                assert (chat.user, chat.seeker_key) not in self.svc.store.blocks
+            else:
+                self.blocks.setdefault((chat.seeker_key, chat.user), self.step)
         else:
             assert self._errors(answer), _describe(got)
 
@@ -1223,10 +1265,12 @@ class KindredMachine(RuleBasedStateMachine):
         """The last place a waiting seeker was told (`queued`, then `position` whenever it
         changes) is its place in the queue, if among the first `position_updates` (all of
         them, here, but for seekers long away)."""
-        keys = sorted(self.svc.store.entries)
+        keys = sorted(e.queue_key for e in self.svc.queue.waiting(1000))  # the real queue
         for peer in self.peers.values():
             if peer.gone or peer.staff or peer.state != "waiting" or peer.pending is not None:
                 continue
+            if peer.practice:
+                continue  # told its place among practice seekers in `queued`, not again
             conn = self.svc.connections.get_connection(peer.cid)
             assert conn is not None and conn.queue_key in keys
             place = keys.index(conn.queue_key) + 1

@@ -57,6 +57,11 @@
     seeker.appendChild(document.createTextNode(" "));
     // The same short reference as on the volunteer's panel and in the alerts.
     seeker.appendChild(el("span", { className: "chat-ref" }, t("common.chat_ref", { ref: String(chat.sessionId).slice(0, 8) })));
+    if (chat.practice) {
+      row.classList.add("row-practice");
+      seeker.appendChild(document.createTextNode(" "));
+      seeker.appendChild(el("span", { className: "badge badge-practice" }, t("board.practice")));
+    }
     row.appendChild(seeker);
     row.appendChild(el("td", { dir: "auto" }, chat.volunteer || t("board.a_volunteer")));
     var started = new Date(chat.startedAt).getTime();
@@ -101,7 +106,12 @@
   function volunteerRow(volunteer, atMs) {
     var row = el("tr", {});
     var name = volunteer.role === "supervisor" ? t("common.name_supervisor", { name: volunteer.name }) : volunteer.name;
-    row.appendChild(el("th", { scope: "row", dir: "auto" }, name));
+    var who = el("th", { scope: "row", dir: "auto" }, name);
+    if (volunteer.practice) {
+      who.appendChild(document.createTextNode(" "));
+      who.appendChild(el("span", { className: "badge badge-practice" }, t("board.trainee")));
+    }
+    row.appendChild(who);
     row.appendChild(el("td", {}, t("board.chats_of", { active: volunteer.activeChats, capacity: volunteer.capacity })));
     var since = volunteer.onShiftSince ? new Date(volunteer.onShiftSince).getTime() : NaN;
     row.appendChild(

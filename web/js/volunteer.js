@@ -153,6 +153,12 @@
     return groups.indexOf("supervisors") >= 0;
   }
 
+  /** In training (issue 13): the console is the same, the chats are practice ones. */
+  function isTrainee() {
+    var groups = (auth && auth.claims["cognito:groups"]) || [];
+    return !isSupervisor() && groups.indexOf("volunteers") < 0 && groups.indexOf("trainees") >= 0;
+  }
+
   /** The short reference a volunteer and a supervisor both see: "chat " and 8 characters. */
   function chatRef(sessionId) {
     return t("common.chat_ref", { ref: String(sessionId || "").slice(0, 8) });
@@ -633,11 +639,21 @@
 
   function enterConsole() {
     var name = auth.claims.name || auth.claims.given_name || auth.claims.email || t("console.a_volunteer");
-    setText($("who"), isSupervisor() ? "console.signed_in_supervisor" : "console.signed_in", { name: name });
+    var signedIn = isSupervisor() ? "console.signed_in_supervisor" : isTrainee() ? "console.signed_in_trainee" : "console.signed_in";
+    setText($("who"), signedIn, { name: name });
     K.show($("who"), true);
     K.show($("sign-out"), true);
     showAlertsBox(isSupervisor());
     K.show($("board-box"), isSupervisor());
+    // A supervisor may play the seeker of a practice chat (web/js/practice.js, issue 13).
+    if (K.practice && isSupervisor()) {
+      K.practice.enter({
+        config: config,
+        token: function () {
+          return auth && auth.idToken;
+        },
+      });
+    }
     renderNotifyState();
     K.show($("view-login"), false);
     K.show($("view-console"), true);
@@ -653,6 +669,7 @@
   }
 
   function signOut(reason) {
+    if (K.practice) K.practice.leave();
     if (client) client.close();
     client = null;
     K.accounts.reset();

@@ -11,7 +11,7 @@ from kindred.events import ConnectRequest
 from kindred.observability import logger, metrics
 from kindred.services import Services
 
-_STAFF_ROLES = ("volunteer", "supervisor")
+_STAFF_ROLES = ("volunteer", "supervisor", "trainee")
 
 
 def source_of(address: str) -> str:
@@ -35,13 +35,13 @@ def admit(svc: Services, req: ConnectRequest) -> bool:
     (`MaxConnectionsPerSourcePerMinute`; 0: no budget). One conditional write; a handshake
     over the budget is counted nowhere and writes nothing.
 
-    Volunteers and supervisors are not counted (the authorizer has verified their token). A
+    Staff and practice seekers are not counted (the authorizer has verified their token). A
     resume counts like any connect: a resume token is checked only after the budget, so a
     script cannot use made-up tokens to go round it, and a seeker whose resume was refused
     keeps their token and their place for the grace period and can try again next minute.
     """
     limit = svc.settings.max_connections_per_source_per_minute
-    if limit == 0 or req.role in _STAFF_ROLES or not req.source_ip:
+    if limit == 0 or req.role in _STAFF_ROLES or req.practice or not req.source_ip:
         return True
     now = svc.clock()
     day = time.strftime("%Y-%m-%d", time.gmtime(now))

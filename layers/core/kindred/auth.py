@@ -21,7 +21,7 @@ from jwt import PyJWK, PyJWKSet
 from kindred.config import Settings
 from kindred.observability import logger, metrics
 
-Role = Literal["seeker", "volunteer", "supervisor"]
+Role = Literal["seeker", "volunteer", "supervisor", "trainee"]
 
 Reason = Literal[
     "not_configured",  # no Cognito client id or issuer: no token can be checked
@@ -38,13 +38,15 @@ Reason = Literal[
     "wrong_audience",
     "not_id_token",  # an access token (token_use access) or another kind
     "missing_claim",
-    "no_role",  # a valid token, but in neither the volunteers nor the supervisors group
+    "no_role",  # a valid token, but in none of the supervisors, volunteers, trainees groups
+    "practice_without_token",  # `?practice=1` with no token: only a supervisor plays a seeker
+    "not_supervisor",  # `?practice=1` with a valid token that is not a supervisor's
     "bad_origin",
 ]
 
 # API Gateway answers 403 to a Deny policy and 401 to the exception "Unauthorized". A
 # token that is not valid is 401; a valid caller who may not connect from here is 403.
-FORBIDDEN_REASONS: Final[frozenset[Reason]] = frozenset({"no_role", "bad_origin"})
+FORBIDDEN_REASONS: Final[frozenset[Reason]] = frozenset({"no_role", "bad_origin", "not_supervisor"})
 
 ALGORITHM: Final = "RS256"
 LEEWAY_SECONDS: Final = 5
@@ -77,6 +79,8 @@ class Identity:
     user_id: str = ""
     alias: str = ""
     expires_at: int = 0  # the token's `exp` (epoch seconds); 0 for an anonymous seeker
+    # A supervisor playing the seeker of a practice chat (kindred.practice): role `seeker`.
+    practice: bool = False
     coordinator: bool = False  # issue 13: a supervisor also in the `coordinators` group
 
     def context(self) -> dict[str, str]:
@@ -84,6 +88,8 @@ class Identity:
         if self.expires_at:
             # A string: API Gateway passes context values on as strings anyway.
             context["expiresAt"] = str(self.expires_at)
+        if self.practice:
+            context["practice"] = "1"
         if self.coordinator:
             context["coordinator"] = "true"
         return context
@@ -352,6 +358,8 @@ def _role(claims: Mapping[str, Any]) -> Role:
         return "supervisor"
     if "volunteers" in names:
         return "volunteer"
+    if "trainees" in names:
+        return "trainee"  # practice chats only (kindred.practice)
     raise AuthError("no_role")
 
 
@@ -448,10 +456,15 @@ def authorize(
             return _policy(DENIED_PRINCIPAL, "Deny", method_arn)
 
     tokens = _query_values(event, "token")
-    if not tokens:
+    # Any `practice` parameter asks for a practice seeker's connection: never anonymous, and
+    # never a plain seeker instead (who believed they practised would meet a real volunteer).
+    practice = bool(_query_values(event, "practice"))
+    if not tokens and not practice:
         identity = ANONYMOUS_SEEKER
     else:
         try:
+            if not tokens:
+                raise AuthError("practice_without_token")
             if len(tokens) > 1:
                 raise AuthError("ambiguous_token")
             identity = verify_id_token(
@@ -460,6 +473,8 @@ def authorize(
                 issuer=settings.issuer,
                 client_id=settings.cognito_client_id,
             )
+            if practice:
+                identity = _practice_seeker(identity)
         except AuthError as exc:
             _refused(exc, log_keys)
             if exc.status == 403:
@@ -469,11 +484,18 @@ def authorize(
     logger.info(
         "connect allowed", extra={**log_keys, "role": identity.role, "user_id": identity.user_id}
     )
-    metrics.add_dimension(name="role", value=identity.role)
+    metrics.add_dimension(name="role", value="practice" if identity.practice else identity.role)
     metrics.add_metric(name="ConnectAllowed", unit=MetricUnit.Count, value=1)
     policy = _policy(identity.user_id or ANONYMOUS_PRINCIPAL, "Allow", method_arn)
     policy["context"] = identity.context()
     return policy
+
+
+def _practice_seeker(staff: Identity) -> Identity:
+    """A supervisor's connection that plays the seeker of a practice chat."""
+    if staff.role != "supervisor":
+        raise AuthError("not_supervisor")
+    return Identity(role="seeker", user_id=staff.user_id, alias=staff.alias, practice=True)
 
 
 def _refused(error: AuthError, log_keys: Mapping[str, str]) -> AuthError:

@@ -108,6 +108,7 @@ def _volunteer_row(svc: Services, slot: VolunteerSlot) -> BoardVolunteer:
         onShiftSince=status.onShiftSince,
         pausedUntil=status.pausedUntil,
         paused=status.paused,
+        practice=True if slot.practice else None,
     )
 
 
@@ -150,6 +151,7 @@ def board_frame(svc: Services, view: BoardView) -> BoardOut:
             level=c.level,
             escalated=c.escalated,
             supervisor=c.supervisor_alias or None,
+            practice=True if c.practice else None,
         )
         for c in rows
     ]

@@ -11,6 +11,7 @@ from kindred import (
     care,
     matching,
     positions,
+    practice,
     referrals,
     return_keys,
     seeker_checkin,
@@ -21,7 +22,7 @@ from kindred.chat_end import end_session, leave
 from kindred.contact_details import contact_details_in
 from kindred.crisis import alert_report, level_of, on_assessed, on_chat_signal
 from kindred.events import MessageRequest
-from kindred.observability import logger, metrics
+from kindred.observability import logger, metrics, unmetered
 from kindred.ports import RateLimited
 from kindred.protocol import (
     Assess,
@@ -84,6 +85,7 @@ def handle(svc: Services, req: MessageRequest, routes: frozenset[str]) -> dict[s
     an error becomes an `error` frame to the sender, nothing else."""
     action_name: str | None = None
     client_msg_id: str | None = None
+    muted = False  # what a practice chat's sides do is never counted (kindred.practice)
     try:
         if req.route_key not in routes:
             raise ProtocolError("unknown_action", "This action is not served here.")
@@ -116,11 +118,14 @@ def handle(svc: Services, req: MessageRequest, routes: frozenset[str]) -> dict[s
             # The first action of a connection that came with `?resume=`: its outcome first,
             # then the action is served as usual.
             conn = _tell_resume_outcome(svc, conn, action_name)
-        _HANDLERS[type(action)](svc, conn, action)
+        muted = practice.in_practice(conn)
+        with unmetered(muted):
+            _HANDLERS[type(action)](svc, conn, action)
     except ProtocolError as exc:
         exc.action = exc.action or action_name
         exc.client_msg_id = exc.client_msg_id or client_msg_id
-        metrics.add_metric(name=f"Error_{exc.code}", unit="Count", value=1)
+        with unmetered(muted):
+            metrics.add_metric(name=f"Error_{exc.code}", unit="Count", value=1)
         logger.info("refused", extra={"code": exc.code, "action": exc.action})
         svc.notifier.send(req.connection_id, exc.frame())
     except Exception:
@@ -438,6 +443,10 @@ def _report(svc: Services, conn: Connection, action: Report) -> None:
         raise ProtocolError("not_in_chat", "There is no chat of yours to report.", action="report")
     expires = int(svc.clock()) + svc.settings.report_retention_days * 86400
     side = "seeker" if conn.connection_id == session.seeker_id else "volunteer"
+    if session.practice:
+        # Answered as any report, but nothing is kept and nobody is alerted (kindred.practice).
+        svc.notifier.send(conn.connection_id, Reported())
+        return
     # One report per side and chat: a repeat is answered the same, and tells nobody again.
     first = svc.safeguards.put_report(session.session_id, side, action.reason, conn.role, expires)
     svc.notifier.send(conn.connection_id, Reported())
@@ -452,7 +461,7 @@ def _block(svc: Services, conn: Connection, action: Block) -> None:
     # The block is an item of its own, for BLOCK_RETENTION_DAYS, keyed by what outlives a
     # connection (the volunteer's account, the seeker's key): the matcher checks it. The
     # seeker's connection also keeps it, so their next queue entry carries it.
-    if session.volunteer_user_id and session.seeker_key:
+    if session.volunteer_user_id and session.seeker_key and not session.practice:
         expires = int(svc.clock()) + svc.settings.block_retention_days * 86400
         svc.safeguards.put_block(session.volunteer_user_id, session.seeker_key, expires)
     svc.connections.add_blocked_user(session.seeker_id, session.volunteer_user_id)
@@ -474,7 +483,10 @@ def _feedback(svc: Services, conn: Connection, action: Feedback) -> None:
     metrics.add_metric(name="FeedbackRating", unit="Count", value=action.rating)
     metrics.add_metric(name="FeedbackGiven", unit="Count", value=1)
     svc.notifier.send(conn.connection_id, Thanks())
-    seeker_checkin.count(svc, seeker_checkin.after_tally(action.distress, action.distressBefore))
+    if not conn.practice:
+        seeker_checkin.count(
+            svc, seeker_checkin.after_tally(action.distress, action.distressBefore)
+        )
 
 
 def _resources(svc: Services, conn: Connection, action: Resources) -> None:
@@ -525,7 +537,7 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
     priority = priority_for(session.level, otherwise=PRIORITY_URGENT)
     entry = QueueEntry(
         connection_id=seeker_id,
-        queue_key=queue_key(priority, now_ms, seeker_id),
+        queue_key=queue_key(priority, now_ms, seeker_id, practice=session.practice),
         priority=priority,
         enqueued_at_ms=now_ms,
         # What the seeker asked for in `match`, not their connection's default.
@@ -551,7 +563,8 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
     svc.notifier.send(conn.connection_id, Ended(sessionId=session_id, reason="transferred"))
     if ended.supervisor_id is not None:
         svc.notifier.send(ended.supervisor_id, Ended(sessionId=session_id, reason="transferred"))
-    care.after_chat(svc, session)  # a transferred risk chat pauses its volunteer too
+    if practice.counted(session):
+        care.after_chat(svc, session)  # a transferred risk chat pauses its volunteer too
     if seeker.away_until is None:
         token, ticket = new_ticket(svc)
         delivered, head = matching.tell_queued(svc, seeker_id, entry, token, reason="transfer")

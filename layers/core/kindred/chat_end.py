@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kindred import board, care, positions
 from kindred.observability import metrics
+from kindred.practice import counted
 from kindred.protocol import Ended, EndReason
 from kindred.records import Connection, Session
 from kindred.services import Services
@@ -26,7 +27,8 @@ def end_session(
     ended = svc.chats.end_chat(session)
     if ended is None:
         return False
-    metrics.add_metric(name="ChatsEnded", unit="Count", value=1)
+    if counted(session):
+        metrics.add_metric(name="ChatsEnded", unit="Count", value=1)
     # (The chat as it ended: read again if it changed meanwhile, a resumed seeker for one.)
     for side in (ended.seeker_id, ended.volunteer_id):
         reason = reason_for_ender if side == by else reason_for_other
@@ -36,8 +38,10 @@ def end_session(
         svc.notifier.send(
             ended.supervisor_id, Ended(sessionId=session.session_id, reason=reason_for_other)
         )
-    # After a chat at high or imminent risk, its volunteer's pause (kindred.care).
-    care.after_chat(svc, session)
+    # After a chat at high or imminent risk, its volunteer's pause (kindred.care); never a
+    # trainee's after practice: the risk was played, and a pause would stop their training.
+    if counted(session):
+        care.after_chat(svc, session)
     if session.level is not None and (by != session.seeker_id or reason_for_ender is not None):
         # A chat in which a risk was seen ends, whoever ended it: the seeker leaves with the
         # crisis lines ("If you need someone now"). Not when their socket is gone for good.

@@ -10,7 +10,8 @@ from pydantic import TypeAdapter, ValidationError
 from kindred import board, care, edges, supervision
 from kindred.chat_end import leave
 from kindred.events import ConnectRequest, DisconnectRequest
-from kindred.observability import logger, metrics
+from kindred.observability import logger, metrics, unmetered
+from kindred.practice import in_practice
 from kindred.protocol import LanguageTag, PeerAway, PeerBack, Role
 from kindred.records import Connection, queue_key
 from kindred.resume_tickets import resume_hash
@@ -25,7 +26,11 @@ _NOUNS = (
     "River", "Meadow", "Harbor", "Willow", "Sparrow", "Lantern", "Cedar", "Pebble",
     "Morning", "Garden", "Island", "Brook", "Maple", "Comet", "Valley", "Heron",
 )  # fmt: skip
-_STAFF_ROLES: tuple[Role, ...] = ("volunteer", "supervisor")
+_STAFF_ROLES: dict[str, Role] = {
+    "volunteer": "volunteer",
+    "supervisor": "supervisor",
+    "trainee": "trainee",
+}
 _language = TypeAdapter(LanguageTag)
 
 
@@ -44,8 +49,7 @@ def _language_of(query: dict[str, str], default: str) -> str:
 def connect(svc: Services, req: ConnectRequest) -> None:
     """Record the new connection; the authorizer has already decided who it is."""
     language = _language_of(req.query, svc.settings.default_language)
-    if req.role in _STAFF_ROLES:
-        role: Role = "supervisor" if req.role == "supervisor" else "volunteer"
+    if (role := _STAFF_ROLES.get(req.role)) is not None:
         conn = Connection(
             connection_id=req.connection_id,
             role=role,
@@ -55,6 +59,18 @@ def connect(svc: Services, req: ConnectRequest) -> None:
             token_expires_at=req.token_expires_at,
             # Only a supervisor can be a coordinator (issue 13), whatever the context says.
             coordinator=req.coordinator and role == "supervisor",
+        )
+    elif req.practice:
+        # A supervisor playing the seeker of a practice chat (kindred.practice): a new seeker
+        # each time (no resume), whose every action is practice.
+        conn = Connection(
+            connection_id=req.connection_id,
+            role="seeker",
+            alias=seeker_alias(),
+            language=language,
+            user_id=req.user_id,
+            seeker_key=secrets.token_urlsafe(16),
+            practice=True,
         )
     else:
         token = req.query.get("resume", "")
@@ -74,8 +90,9 @@ def connect(svc: Services, req: ConnectRequest) -> None:
     svc.connections.put_connection(conn)
     if conn.role == "supervisor":
         svc.pool.join_shift(conn.connection_id)
-    metrics.add_metric(name="Connections", unit="Count", value=1)
-    logger.info("connected", extra={"role": conn.role})
+    with unmetered(conn.practice):
+        metrics.add_metric(name="Connections", unit="Count", value=1)
+    logger.info("connected", extra={"role": conn.role, "practice": conn.practice})
 
 
 def _resume(svc: Services, connection_id: str, token: str) -> bool:
@@ -89,6 +106,7 @@ def _resume(svc: Services, connection_id: str, token: str) -> bool:
     if (
         old is None
         or old.role != "seeker"
+        or old.practice  # a practice seeker's place is never taken over by a real one
         or old.seeker_key != found[1]
         or old.resume_hash != token_hash
         or (old.away_until is not None and old.away_until <= int(svc.clock()))
@@ -153,7 +171,8 @@ def disconnect(svc: Services, req: DisconnectRequest) -> None:
         # The state changed under us (matched, ended): read it again.
     else:
         return
-    release(svc, conn)
+    with unmetered(in_practice(conn)):
+        release(svc, conn)
     logger.info("disconnected", extra={"role": conn.role, "status": req.status_code})
 
 
@@ -161,6 +180,7 @@ def _keeps_a_place(conn: Connection) -> bool:
     """A seeker waiting or in a chat, holding a resume token, may come back to it."""
     return (
         conn.role == "seeker"
+        and not conn.practice  # a practice seeker never resumes: their chat ends at once
         and conn.state in ("waiting", "chatting")
         and conn.resume_hash is not None
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from kindred import board
 from kindred.observability import logger, metrics
+from kindred.practice import counted
 from kindred.protocol import Alert, AlertKind, Level, ResourcesOut, ResourcesReason, iso_time
 from kindred.records import Connection, LevelChange, Session
 from kindred.safety import assess, crisis_lines
@@ -118,8 +119,11 @@ def _alert_rise(svc: Services, session: Session, *, alert_volunteer: bool) -> No
     alert = chat_alert(svc, "risk", session)
     if alert_volunteer:
         svc.notifier.send(session.volunteer_id, alert)
-    _alert_supervisors(svc, alert, skip=session.volunteer_id)
+    if counted(session):  # a practice chat's trainee hears it as in a real one; nobody else
+        _alert_supervisors(svc, alert, skip=session.volunteer_id)
 
 
 def alert_report(svc: Services, session: Session) -> None:
+    if not counted(session):
+        return
     _alert_supervisors(svc, chat_alert(svc, "report", session))

@@ -33,6 +33,7 @@ class ConnectRequest:
     query: dict[str, str] = field(default_factory=dict)
     token_expires_at: int | None = None  # staff: the ID token's `exp`, from the authorizer
     source_ip: str = ""  # for the connection budget only (kindred.admission): never stored
+    practice: bool = False  # a supervisor playing a seeker (kindred.practice), per the authorizer
     coordinator: bool = False  # issue 13: the authorizer found the `coordinators` group
 
 
@@ -62,6 +63,7 @@ def connect_request(event: dict[str, Any]) -> ConnectRequest:
         query=dict(model.query_string_parameters or {}),
         token_expires_at=_epoch_seconds(auth.get("expiresAt")),
         source_ip=str(model.request_context.identity.source_ip.network_address),
+        practice=str(auth.get("practice", "")) == "1",
         coordinator=str(auth.get("coordinator", "")) == "true",
     )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 
-from kindred import board, care, edges, positions, return_keys, seeker_checkin
+from kindred import board, care, edges, positions, practice, return_keys, seeker_checkin
 from kindred.chat_end import end_session
 from kindred.crisis import level_of, on_waiting_seeker_at_risk, send_crisis_lines
-from kindred.observability import logger, metrics
+from kindred.observability import logger, metrics, unmetered
 from kindred.ports import Conflict
 from kindred.protocol import Availability, Match, Matched, Peer, ProtocolError, Queued
 from kindred.records import (
@@ -53,7 +53,8 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     if conn.state == "chatting":
         raise ProtocolError("already_in_chat", "You are already in a chat.", action="match")
     try:
-        edges.refuse_if_closed(svc)
+        if not conn.practice:  # practice needs no opening hours (kindred.practice)
+            edges.refuse_if_closed(svc)
     except ProtocolError:
         send_crisis_lines(svc, conn.connection_id, "closed")
         raise
@@ -70,7 +71,7 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     asked = return_keys.on_match(svc, conn, action, language)
     entry = QueueEntry(
         connection_id=conn.connection_id,
-        queue_key=queue_key(priority, now_ms, conn.connection_id),
+        queue_key=queue_key(priority, now_ms, conn.connection_id, practice=conn.practice),
         priority=priority,
         enqueued_at_ms=now_ms,
         language=language,
@@ -97,17 +98,19 @@ def request_match(svc: Services, conn: Connection, action: Match) -> None:
     )
     metrics.add_metric(name="SeekersQueued", unit="Count", value=1)
     if level is not None:
-        # Supervisors hear of a waiting seeker once per level rise, however often they queue.
+        # Supervisors hear of a waiting seeker once per level rise, however often they queue;
+        # never of a practice seeker (who is a supervisor).
         rose = level_rank(level) > level_rank(conn.alerted_level)
         svc.connections.note_urgent_queueing(
             conn.connection_id, urgent_log, level if rose else None
         )
-        on_waiting_seeker_at_risk(svc, conn, level, alert_supervisors=rose)
+        on_waiting_seeker_at_risk(svc, conn, level, alert_supervisors=rose and not conn.practice)
     positions.after_joining(svc, entry.queue_key, head)
     svc.work.nudge("seeker_waiting")
     board.changed(svc)
-    # Counted once the seeker is in the queue: a refused `match` counts nothing.
-    seeker_checkin.count(svc, seeker_checkin.before_tally(action.checkin))
+    # Counted once the seeker is in the queue: a refused `match` counts nothing; practice never.
+    if not conn.practice:
+        seeker_checkin.count(svc, seeker_checkin.before_tally(action.checkin))
     waits = waits_for_a_topic(entry) or return_keys.waits_for_the_same(entry)
     if waits and svc.settings.topic_fallback_seconds > 0:
         # If no volunteer with their topic (or the one they asked for) comes, nothing else
@@ -152,11 +155,12 @@ def tell_queued(
     positions.after_joining, which the caller runs once it has said all it has to say).
     """
     position, head = positions.place_of(svc, entry.queue_key)
-    on_shift = svc.pool.volunteers_on_shift()
+    # A practice seeker's are the trainees on shift; the pace of real matches is not theirs.
+    on_shift = svc.pool.volunteers_on_shift(practice=entry.practice)
     # With nobody on shift there is no wait to estimate: none is guessed.
     wait = (
         positions.estimated_wait(svc.queue.match_pace(), position, svc.now_ms())
-        if on_shift
+        if on_shift and not entry.practice
         else None
     )
     delivered = svc.notifier.send(
@@ -195,7 +199,7 @@ def set_availability(svc: Services, conn: Connection, action: Availability) -> N
     )
     slot = svc.pool.set_availability(conn, offer, care=shift)
     was_available = before is not None and before.available
-    if slot.available != was_available:
+    if slot.available != was_available and not slot.practice:  # a trainee is no news to seekers
         edges.after_shift_change(svc, available=slot.available)
     # `status` last: when the volunteer hears it, the waiting seekers have heard the news.
     # Going off shift, the console asks how they are.
@@ -246,6 +250,7 @@ def topic_fit(entry: QueueEntry, slot: VolunteerSlot) -> int:
 def _fits(entry: QueueEntry, slot: VolunteerSlot, any_topic: bool) -> bool:
     return (
         slot.free_slots > 0
+        and practice.pairs_with(entry, slot)
         and entry.language in slot.languages
         and slot.user_id not in entry.blocked_users
         and (any_topic or topic_fit(entry, slot) != OTHER_TOPICS)
@@ -367,6 +372,7 @@ def run_matcher(svc: Services) -> int:
     started = attempted = 0
     first_read: list[QueueEntry] | None = None
     checked: dict[Pair, bool] = {}
+    slots: list[VolunteerSlot] = []
     for _ in range(ROUND_PASSES):
         waiting = svc.queue.waiting(ROUND_SEEKERS)
         if first_read is None:
@@ -399,6 +405,31 @@ def run_matcher(svc: Services) -> int:
         positions.after_matching(svc, first_read, ROUND_SEEKERS, pace)
     if attempted:
         board.changed(svc)
+    if any(s.practice for s in slots):
+        with unmetered():
+            run_practice_matcher(svc)
+    return started
+
+
+def run_practice_matcher(svc: Services) -> int:
+    """Match waiting practice seekers with trainees' free slots (kindred.practice): as the
+    real matcher does, but on the practice queue, with no pace, positions or blocks."""
+    started = 0
+    topic_wait_ms = svc.settings.topic_fallback_seconds * 1000
+    for _ in range(ROUND_PASSES):
+        waiting = svc.queue.waiting(ROUND_SEEKERS, practice=True)
+        slots = [
+            s
+            for s in svc.pool.available_volunteers()
+            if s.practice and care.takes_new_chats(svc, s)
+        ]
+        pairs = plan_pairs(waiting, slots, now_ms=svc.now_ms(), topic_wait_ms=topic_wait_ms)
+        won = sum(1 for entry, slot in pairs if start_chat(svc, entry, slot))
+        started += won
+        if won == len(pairs) and len(pairs) < ROUND_SEEKERS:
+            break
+    if started:
+        board.changed(svc)
     return started
 
 
@@ -417,18 +448,28 @@ def start_chat(svc: Services, entry: QueueEntry, slot: VolunteerSlot) -> bool:
         started_at_ms=svc.now_ms(),
         language=entry.language,
         level=entry.level,
+        practice=entry.practice,
     )
     try:
         svc.chats.create_chat(Pairing(entry, slot, session, care.shift_since_after_ms(svc)))
     except Conflict:
         return False
-    if not _announce(svc, entry, session, slot):
-        return False
-    return_keys.after_chat_started(svc, entry, slot)
-    waited = max(0, session.started_at_ms - entry.enqueued_at_ms) / 1000
-    metrics.add_metric(name="ChatsStarted", unit="Count", value=1)
-    metrics.add_metric(name="WaitSeconds", unit="Seconds", value=waited)
-    logger.info("matched", extra={"session": session.session_id, "waited_s": round(waited, 1)})
+    with unmetered(session.practice):
+        if not _announce(svc, entry, session, slot):
+            return False
+        waited = max(0, session.started_at_ms - entry.enqueued_at_ms) / 1000
+        metrics.add_metric(name="ChatsStarted", unit="Count", value=1)
+        metrics.add_metric(name="WaitSeconds", unit="Seconds", value=waited)
+    if not session.practice:
+        return_keys.after_chat_started(svc, entry, slot)
+    logger.info(
+        "matched",
+        extra={
+            "session": session.session_id,
+            "waited_s": round(waited, 1),
+            "practice": session.practice,
+        },
+    )
     return True
 
 
@@ -461,7 +502,9 @@ def _announce(svc: Services, entry: QueueEntry, session: Session, slot: Voluntee
         requeue = replace(
             entry,
             priority=priority,
-            queue_key=queue_key(priority, entry.enqueued_at_ms, entry.connection_id),
+            queue_key=queue_key(
+                priority, entry.enqueued_at_ms, entry.connection_id, practice=entry.practice
+            ),
         )
         if svc.chats.end_chat(session, requeue=requeue):
             svc.pool.remove_slot(session.volunteer_id)

@@ -33,7 +33,7 @@ class TableView:
     """Everything the sweeper looks at, read in one pass over the table."""
 
     connections: list[Connection]
-    queue: list[QueueEntry]
+    queue: list[QueueEntry]  # practice seekers' too (QueueEntry.practice)
     slots: list[VolunteerSlot]
     shift: list[str]
     active_sessions: list[Session]
@@ -139,8 +139,9 @@ class WaitingQueue(Protocol):
     def queue_position(self, entry_key: str) -> int:
         """1 + how many waiting seekers are ahead of this queue key."""
 
-    def waiting(self, limit: int) -> list[QueueEntry]:
-        """The waiting seekers in serving order (priority, then time)."""
+    def waiting(self, limit: int, *, practice: bool = False) -> list[QueueEntry]:
+        """The waiting seekers in serving order (priority, then time); with `practice`, the
+        practice seekers instead, who wait apart (kindred.practice)."""
 
     def delete_queue_entry(self, entry_key: str) -> None:
         """Remove a queue entry whose connection is gone."""
@@ -170,8 +171,9 @@ class VolunteerPool(Protocol):
 
     def available_volunteers(self) -> list[VolunteerSlot]: ...
 
-    def volunteers_on_shift(self) -> int:
-        """Volunteers and supervisors available now, whatever their topics or free slots."""
+    def volunteers_on_shift(self, *, practice: bool = False) -> int:
+        """Volunteers and supervisors available now, whatever their topics or free slots;
+        with `practice`, the trainees instead (kindred.practice)."""
 
     def remove_slot(self, connection_id: str) -> None: ...
 

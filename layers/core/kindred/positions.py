@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kindred.protocol import Position
-from kindred.records import MatchPace, QueueEntry
+from kindred.records import MatchPace, QueueEntry, is_practice_key
 from kindred.services import Services
 
 # (entry, its position now) -> its position before the change; None when unknown (not told).
@@ -78,6 +78,8 @@ def after_matching(
 
 def after_leaving(svc: Services, left_key: str) -> int:
     """A seeker left the queue: everyone who was behind them moved up one place."""
+    if is_practice_key(left_key):
+        return 0  # practice seekers are not told their place again (kindred.practice)
     return tell_changed_positions(svc, lambda e, p: p + 1 if e.queue_key > left_key else p)
 
 
@@ -87,6 +89,8 @@ def place_of(svc: Services, new_key: str) -> tuple[int, list[QueueEntry]]:
     One Query either way: the head (first `position_updates`) if they are in it, else a count
     of those ahead.
     """
+    if is_practice_key(new_key):  # their own queue's count; the real queue is never read
+        return svc.queue.queue_position(new_key), []
     limit = svc.settings.position_updates
     head = svc.queue.waiting(limit) if limit > 0 else []
     for position, entry in enumerate(head, start=1):

@@ -20,7 +20,7 @@ from kindred.relayed_text import relayable
 
 MAX_FRAME_BYTES = 32 * 1024
 
-Role = Literal["seeker", "volunteer", "supervisor"]
+Role = Literal["seeker", "volunteer", "supervisor", "trainee"]
 ReportReason = Literal["harassment", "unsafe", "spam", "other"]
 EndReason = Literal[
     "ended_by_you", "ended_by_peer", "peer_left", "blocked", "transferred", "timed_out"
@@ -635,6 +635,7 @@ class BoardVolunteer(_Part):
     onShiftSince: str | None = None  # while on shift (kindred.care)
     pausedUntil: str | None = None  # while a risk pause runs
     paused: PauseReason | None = None  # why no new chat comes now: `risk` or `shift_cap`
+    practice: Literal[True] | None = None  # a trainee: takes practice chats only (issue 13)
 
 
 class BoardChat(_Part):
@@ -645,6 +646,7 @@ class BoardChat(_Part):
     level: Level | None = None
     escalated: bool
     supervisor: str | None = None
+    practice: Literal[True] | None = None  # a practice chat (issue 13)
 
 
 class BoardLeftOut(_Part):

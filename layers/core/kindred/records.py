@@ -90,6 +90,9 @@ class Connection:
     supervisor_id: str | None = None  # seeker: the supervisor joined to their chat
     supervisors: dict[str, str] = field(default_factory=dict)  # staff: session -> supervisor
     joined: dict[str, JoinedChat] = field(default_factory=dict)  # supervisor: chats joined
+    # Practice (issue 13, kindred.practice): a supervisor playing the seeker of a practice
+    # chat (role seeker, user_id the supervisor's); matched only with a trainee.
+    practice: bool = False
     # Accounts (issue 13): a supervisor also in the `coordinators` group, who may use `accounts`.
     coordinator: bool = False
     # Coming back (issue 13): the hash of the return key this seeker opted in to (kept across
@@ -98,7 +101,7 @@ class Connection:
 
     @property
     def is_staff(self) -> bool:
-        return self.role in ("volunteer", "supervisor")
+        return self.role in ("volunteer", "supervisor", "trainee")
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,11 @@ class QueueEntry:
     # with `sameVolunteer`, waited for until the topic fallback is over.
     return_hash: str | None = None
     preferred_user: str | None = None
+
+    @property
+    def practice(self) -> bool:
+        """A practice seeker's entry (kindred.practice): its key says so."""
+        return is_practice_key(self.queue_key)
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,11 @@ class VolunteerSlot:
     def free_slots(self) -> int:
         return max(0, self.capacity - self.active) if self.available else 0
 
+    @property
+    def practice(self) -> bool:
+        """A trainee's slot: it takes practice chats only (kindred.practice)."""
+        return self.role == "trainee"
+
 
 @dataclass(frozen=True)
 class CareRecord:
@@ -210,6 +223,7 @@ class Session:
     supervisor_id: str | None = None
     supervisor_alias: str = ""
     escalated_at_ms: int | None = None
+    practice: bool = False  # a practice chat: a trainee and a supervisor playing the seeker
 
 
 @dataclass(frozen=True)
@@ -256,11 +270,25 @@ class ChatRow:
     level: Level | None = None
     escalated: bool = False
     supervisor_alias: str = ""
+    practice: bool = False
 
 
-def queue_key(priority: int, enqueued_at_ms: int, connection_id: str) -> str:
+# A practice seeker's queue key starts with this (kindred.practice): the key alone tells which
+# queue the entry is in, wherever it is held (a connection's `queue_key`).
+PRACTICE_KEY_PREFIX = "practice#"
+
+
+def queue_key(
+    priority: int, enqueued_at_ms: int, connection_id: str, *, practice: bool = False
+) -> str:
     """The sort key that orders the waiting queue: priority, then time, then connection."""
-    return f"{priority}#{enqueued_at_ms:015d}#{connection_id}"
+    key = f"{priority}#{enqueued_at_ms:015d}#{connection_id}"
+    return PRACTICE_KEY_PREFIX + key if practice else key
+
+
+def is_practice_key(key: str) -> bool:
+    """Whether a queue key is a practice seeker's (kept apart from the real queue)."""
+    return key.startswith(PRACTICE_KEY_PREFIX)
 
 
 # The pace of matches is counted in fixed windows of this length (see MatchPace).

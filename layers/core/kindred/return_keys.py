@@ -53,7 +53,7 @@ def on_match(svc: Services, conn: Connection, action: Match, language: str) -> A
     """What the seeker's return key asks for; reads only (nothing is written for a `match`
     that is refused). The volunteer is asked for only if their account has a slot on shift
     in the seeker's language and this seeker has not blocked them."""
-    if not action.returnKey or not enabled(svc):
+    if not action.returnKey or not enabled(svc) or conn.practice:  # practice leads nowhere
         return Asked(same_volunteer=False if action.sameVolunteer else None)
     hashed = return_hash(action.returnKey)
     if not action.sameVolunteer:
@@ -100,6 +100,10 @@ def remember(svc: Services, conn: Connection, action: Remember) -> None:
     if not enabled(svc):
         raise ProtocolError(
             "not_allowed", "Return keys are turned off on this service.", action="remember"
+        )
+    if conn.practice:
+        raise ProtocolError(
+            "not_allowed", "A practice chat keeps no return key.", action="remember"
         )
     session_id = action.sessionId or conn.session_id or conn.last_session_id or ""
     mine = {conn.session_id, conn.last_session_id, *conn.session_ids} - {None}

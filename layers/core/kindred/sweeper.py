@@ -354,6 +354,8 @@ def repair_queue(run: Sweep) -> None:
                 positions.after_leaving(svc, entry.queue_key)
                 run.done["queue_entries_removed"] += 1
             continue
+        if entry.practice:
+            continue  # never a long wait, nor the alarm's (kindred.practice): only repaired
         waiting.append(entry)
         if not entry.away and run.now_ms - entry.enqueued_at_ms >= fallback_ms:
             overdue = True

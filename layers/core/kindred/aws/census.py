@@ -33,7 +33,7 @@ def _sort_into(view: TableView, d: Mapping[str, Any]) -> None:
     pk, sk = str(d["pk"]), str(d["sk"])
     if (connection_id := layout.connection_id_of(pk, sk)) is not None:
         view.connections.append(layout.connection_from_item(connection_id, d))
-    elif pk == layout.QUEUE_PK:
+    elif pk in (layout.QUEUE_PK, layout.PRACTICE_QUEUE_PK):
         view.queue.append(layout.queue_entry_from_item(d))
     elif pk == layout.POOL_PK:
         view.slots.append(layout.slot_from_item(d))

@@ -59,7 +59,7 @@ class DynamoChats(TableAdapter):
         return [
             {
                 "Delete": {
-                    "Key": layout.key(layout.QUEUE_PK, entry.queue_key),
+                    "Key": layout.queue_entry_key(entry.queue_key),
                     # A seeker whose socket dropped is not matched while away.
                     "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(away)",
                 }

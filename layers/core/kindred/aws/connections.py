@@ -121,7 +121,7 @@ class DynamoConnections(TableAdapter):
             ops.append(
                 {
                     "Update": {
-                        "Key": layout.key(layout.QUEUE_PK, conn.queue_key),
+                        "Key": layout.queue_entry_key(conn.queue_key),
                         "UpdateExpression": "SET away = :true",
                         "ConditionExpression": "attribute_exists(pk)",
                         "ExpressionAttributeValues": layout.attribute_values({":true": True}),

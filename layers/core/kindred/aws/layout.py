@@ -10,6 +10,7 @@ One DynamoDB table; an item is told by its keys (`pk`, `sk`):
 | a block | `BLOCK#<volunteer's user id>` | `SEEKER#<seeker key>` |
 | a report (one per side of a chat) | `REPORT#<session id>` | `BY#<side>` (`seeker`, `volunteer`) |
 | a waiting seeker | `QUEUE` | the queue key (priority, time, connection id) |
+| a practice seeker waiting (kindred.practice) | `PRACTICE` | `practice#<queue key>` |
 | a volunteer's slot | `POOL` | connection id |
 | a supervisor on shift | `SHIFT` | connection id |
 | a staff account's shift and pause (kindred.care) | `CARE#<user id>` | `CARE` |
@@ -50,9 +51,12 @@ from kindred.records import (
     QueueEntry,
     Session,
     VolunteerSlot,
+    is_practice_key,
 )
 
 QUEUE_PK = "QUEUE"
+# Practice seekers wait apart (issue 13): no count, position or read of the real queue sees them.
+PRACTICE_QUEUE_PK = "PRACTICE"
 BOARD_PK = "BOARD"
 BOARD_STATE_SK = "STATE"
 POOL_PK = "POOL"
@@ -141,6 +145,16 @@ def impact_month_key(month: str) -> dict[str, Any]:
 def care_key(user_id: str) -> dict[str, Any]:
     """A staff account's care record (its shift and pause)."""
     return key(_CARE + user_id, CARE_SK)
+
+
+def queue_pk(*, practice: bool) -> str:
+    """The partition of the real queue, or of the practice seekers' (kindred.practice)."""
+    return PRACTICE_QUEUE_PK if practice else QUEUE_PK
+
+
+def queue_entry_key(queue_key: str) -> dict[str, Any]:
+    """A queue entry's key: its queue key says which queue it is in."""
+    return key(queue_pk(practice=is_practice_key(queue_key)), queue_key)
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:
@@ -258,6 +272,7 @@ def connection_item(conn: Connection, *, connected_at_ms: int, expires_at: int) 
             "expiresAt": expires_at,
             "supervisorId": conn.supervisor_id,
             "returnHash": conn.return_hash,
+            "practice": True if conn.practice else None,
             **{supervisor_attr(sid): sup for sid, sup in conn.supervisors.items()},
             **{joined_attr(sid): joined_value(sides) for sid, sides in conn.joined.items()},
         }
@@ -303,13 +318,14 @@ def connection_from_item(connection_id: str, data: Mapping[str, Any]) -> Connect
             for name, value in data.items()
             if name.startswith(_JOINED)
         },
+        practice=bool(data.get("practice", False)),
     )
 
 
 def queue_entry_item(entry: QueueEntry, *, expires_at: int) -> dict[str, Any]:
     return to_item(
         {
-            "pk": QUEUE_PK,
+            "pk": queue_pk(practice=entry.practice),
             "sk": entry.queue_key,
             "connectionId": entry.connection_id,
             "priority": entry.priority,
@@ -414,6 +430,7 @@ def new_session_item(session: Session, *, expires_at: int) -> dict[str, Any]:
             "active": True,
             "lang": session.language,
             "level": session.level,
+            "practice": True if session.practice else None,
             "expiresAt": expires_at,
         }
     )
@@ -437,6 +454,7 @@ def session_from_item(session_id: str, d: Mapping[str, Any]) -> Session:
         supervisor_id=d.get("supervisorId"),
         supervisor_alias=d.get("supervisorAlias", ""),
         escalated_at_ms=int(d["escalatedAt"]) if d.get("escalatedAt") is not None else None,
+        practice=bool(d.get("practice", False)),
     )
 
 
@@ -452,6 +470,7 @@ def chat_row_item(session: Session, *, expires_at: int) -> dict[str, Any]:
             "startedAt": session.started_at_ms,
             "level": session.level,
             "levelSeq": 0,
+            "practice": True if session.practice else None,
             "expiresAt": expires_at,
         }
     )
@@ -466,6 +485,7 @@ def chat_row_from_item(d: Mapping[str, Any]) -> ChatRow:
         level=d.get("level"),
         escalated=bool(d.get("escalated", False)),
         supervisor_alias=d.get("supervisorAlias", ""),
+        practice=bool(d.get("practice", False)),
     )
 
 

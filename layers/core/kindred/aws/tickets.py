@@ -114,13 +114,13 @@ class DynamoTickets(TableAdapter):
             {"Put": {"Item": item}},
         ]
         if old.state == "waiting" and old.queue_key and new.queue_key:
-            data = self.table.get(layout.key(layout.QUEUE_PK, old.queue_key))
+            data = self.table.get(layout.queue_entry_key(old.queue_key))
             if data is None:
                 return None
             ops.append(
                 {
                     "Delete": {
-                        "Key": layout.key(layout.QUEUE_PK, old.queue_key),
+                        "Key": layout.queue_entry_key(old.queue_key),
                         "ConditionExpression": "attribute_exists(pk)",
                     }
                 }

@@ -6,7 +6,14 @@ from typing import Any
 
 from kindred.aws import layout
 from kindred.aws.table import Table, TableAdapter
-from kindred.records import PACE_WINDOW_MS, Connection, MatchPace, QueueEntry, Ticket
+from kindred.records import (
+    PACE_WINDOW_MS,
+    Connection,
+    MatchPace,
+    QueueEntry,
+    Ticket,
+    is_practice_key,
+)
 
 
 def put_entry(table: Table, entry: QueueEntry) -> dict[str, Any]:
@@ -28,7 +35,8 @@ def _next_window(old_start: Any, old_count: Any, count: int, now_ms: int) -> Mat
 
 
 class DynamoQueue(TableAdapter):
-    """Implements kindred.ports.WaitingQueue: the partition QUEUE, sorted by the queue key."""
+    """Implements kindred.ports.WaitingQueue: the partition QUEUE (PRACTICE for practice
+    seekers), sorted by the queue key."""
 
     def enqueue(self, entry: QueueEntry, ticket: Ticket, replaces: str | None = None) -> None:
         resume_hash = ticket.resume_hash
@@ -71,7 +79,7 @@ class DynamoQueue(TableAdapter):
             [
                 {
                     "Delete": {
-                        "Key": layout.key(layout.QUEUE_PK, conn.queue_key),
+                        "Key": layout.queue_entry_key(conn.queue_key),
                         "ConditionExpression": "attribute_exists(pk)",
                     }
                 },
@@ -95,7 +103,7 @@ class DynamoQueue(TableAdapter):
             "TableName": self.table.name,
             "KeyConditionExpression": "pk = :pk AND sk < :sk",
             "ExpressionAttributeValues": layout.attribute_values(
-                {":pk": layout.QUEUE_PK, ":sk": entry_key}
+                {":pk": layout.queue_pk(practice=is_practice_key(entry_key)), ":sk": entry_key}
             ),
             "Select": "COUNT",
         }
@@ -106,18 +114,18 @@ class DynamoQueue(TableAdapter):
                 return count + 1
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
-    def waiting(self, limit: int) -> list[QueueEntry]:
+    def waiting(self, limit: int, *, practice: bool = False) -> list[QueueEntry]:
         return [
             layout.queue_entry_from_item(d)
-            for d in self.table.query_partition(layout.QUEUE_PK, limit)
+            for d in self.table.query_partition(layout.queue_pk(practice=practice), limit)
         ]
 
     def delete_queue_entry(self, entry_key: str) -> None:
-        self.table.delete(layout.key(layout.QUEUE_PK, entry_key))
+        self.table.delete(layout.queue_entry_key(entry_key))
 
     def mark_long_wait(self, entry_key: str) -> bool:
         return self.table.update_if(
-            layout.key(layout.QUEUE_PK, entry_key),
+            layout.queue_entry_key(entry_key),
             UpdateExpression="SET longWait = :yes",
             ConditionExpression="attribute_exists(pk) AND attribute_not_exists(longWait)",
             ExpressionAttributeValues=layout.attribute_values({":yes": True}),
