@@ -434,3 +434,25 @@ def test_a_practice_chat_keeps_no_return_key(svc: FakeServices) -> None:
     assert (refusal["type"], refusal["code"]) == ("error", "not_allowed")
     assert dict(svc.store.return_links) == {}
     assert svc.conn("p1").return_hash is None
+
+
+def test_a_practice_escalation_reaches_only_the_supervisor_playing_the_seeker(
+    svc: FakeServices,
+) -> None:
+    """Given two supervisors on shift, one of whom plays the seeker of a trainee's practice
+    chat, when the trainee asks a supervisor for help, then only the player's console gets
+    the `escalation` alert, marked practice, the trainee hears `escalated` as in a real chat,
+    and no Escalations metric is counted."""
+    connect(svc, "boss", "supervisor", user_id="sup-1", alias="Sam")
+    connect(svc, "other", "supervisor", user_id="sup-2", alias="Ola")
+    session = practice_chat(svc)
+    metrics.clear_metrics()
+
+    send(svc, "t1", {"action": "escalate", "sessionId": session, "note": "Practising"})
+
+    [alert] = [f for f in svc.notifier.take("boss") if f["type"] == "alert"]
+    assert (alert["kind"], alert["practice"], alert["note"]) == ("escalation", True, "Practising")
+    assert [f for f in svc.notifier.take("other") if f["type"] == "alert"] == []
+    [answer] = svc.notifier.take("t1")
+    assert (answer["type"], answer["sent"]) == ("escalated", True)
+    assert "Escalations" not in metrics.metric_set

@@ -46,6 +46,7 @@ def chat_alert(svc: Services, kind: AlertKind, session: Session) -> Alert:
         volunteer=session.volunteer_alias or None,
         seeker=session.seeker_alias or None,
         startedAt=iso_time(session.started_at_ms / 1000) if session.started_at_ms else None,
+        practice=True if session.practice else None,
     )
 
 

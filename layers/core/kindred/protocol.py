@@ -561,6 +561,7 @@ class Alert(_Frame):
     seeker: str | None = None  # the seeker's alias
     startedAt: str | None = None  # when the chat started
     note: str | None = None  # kind `escalation`: the volunteer's note, relayed, never stored
+    practice: bool | None = None  # a practice chat's (issue 13): only its player is told
 
 
 class Assessed(_Frame):

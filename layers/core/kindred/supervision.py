@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from kindred import board
 from kindred.crisis import chat_alert
 from kindred.observability import logger, metrics
+from kindred.practice import counted
 from kindred.protocol import (
     Escalated,
     Join,
@@ -28,7 +29,7 @@ from kindred.protocol import (
     iso_time,
     now_iso,
 )
-from kindred.records import Connection, JoinedChat
+from kindred.records import Connection, JoinedChat, Session
 from kindred.services import Services
 
 # A volunteer's `escalate` of the same chat alerts the supervisors again only this long after
@@ -122,6 +123,8 @@ def escalate(svc: Services, conn: Connection, session_id: str, note: str | None)
     alert = chat_alert(svc, "escalation", found.session).model_copy(update={"note": note})
     # A supervisor taking chats who escalates their own chat is not alerted by it.
     supervisors = [s for s in svc.pool.on_shift_supervisors() if s != conn.connection_id]
+    if not counted(found.session):
+        supervisors = _players(svc, found.session, supervisors)
     for supervisor in supervisors:
         svc.notifier.send(supervisor, alert)
     svc.notifier.send(
@@ -133,13 +136,27 @@ def escalate(svc: Services, conn: Connection, session_id: str, note: str | None)
             supervisorsOnShift=len(supervisors),
         ),
     )
-    metrics.add_metric(name="Escalations", unit="Count", value=1)
+    if counted(found.session):
+        metrics.add_metric(name="Escalations", unit="Count", value=1)
     # The note is never logged: only that it came, and to how many.
     logger.info(
         "escalated",
         extra={"session": session_id, "supervisors": len(supervisors), "note": note is not None},
     )
     board.changed(svc)
+
+
+def _players(svc: Services, session: Session, supervisors: list[str]) -> list[str]:
+    """Of these supervisors' connections, those of the account playing a practice chat's
+    seeker: a trainee's practice escalation reaches them, never another supervisor."""
+    player = svc.connections.get_connection(session.seeker_id)
+    if player is None or not player.user_id:
+        return []
+    return [
+        cid
+        for cid in supervisors
+        if (staff := svc.connections.get_connection(cid)) and staff.user_id == player.user_id
+    ]
 
 
 # ---- join and leave ------------------------------------------------------------------------
