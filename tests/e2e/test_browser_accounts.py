@@ -129,6 +129,22 @@ def test_a_coordinator_invites_a_volunteer_who_signs_in_and_takes_a_chat(
     again.get_by_label("Password", exact=True).fill(CHOSEN)
     again.get_by_role("button", name="Sign in").click()
     expect(again.locator("#login-error")).not_to_be_empty()
+
+    # The section in Spanish: a switch redraws what the script drew too (rows, buttons, the
+    # select's name, the message, the armed Remove).
+    console.get_by_label("Language of this page").select_option("es")
+    expect(console.get_by_role("region", name="Cuentas")).to_be_visible()
+    expect(console.locator("#accounts-message")).to_contain_text("Cuenta desactivada")
+    expect(_row(console, "Nia")).to_contain_text("Desactivada")
+    expect(
+        _row(console, "Nia").get_by_role("button", name="¿Eliminar a Nia para siempre?")
+    ).to_be_visible()
+    volunteer_row = _row(console, "Demo Volunteer")
+    expect(volunteer_row.get_by_label("Grupo de Demo Volunteer")).to_be_visible()
+    expect(volunteer_row.get_by_role("button", name="Guardar el grupo")).to_be_visible()
+    expect(_row(console, "Demo Supervisor")).to_contain_text("Supervisor/a, coordinador/a")
+    assert a11y_problems(console) == []
+    screenshot(console, "accounts-spanish")
     assert_clean(coordinator_ctx, seeker_ctx)
 
 
@@ -144,4 +160,7 @@ def test_the_accounts_section_fits_a_phone(
     expect(_row(console, "Demo Volunteer")).to_be_visible()
     assert horizontal_overflow(console) == 0
     screenshot(console, "accounts-phone")
+    # The table scrolls inside its frame: its controls, scrolled into view, wrap cleanly.
+    console.locator("#accounts-box .table-wrap").evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+    screenshot(console, "accounts-phone-controls")
     assert_clean(phone)

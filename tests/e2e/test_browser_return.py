@@ -3,7 +3,8 @@ who opted in meets the same volunteer again, and one who did not cannot be linke
 
 Two volunteers on shift (the demo volunteer and supervisor). Debian's Chromium under
 Playwright, as in test_browser.py. Screenshots: test-artifacts/return-optin.png,
-return-choice.png, return-same-volunteer.png, return-not-linked.png.
+return-optin-spanish.png, return-choice.png, return-choice-spanish.png,
+return-same-volunteer.png, return-not-linked.png.
 """
 
 from __future__ import annotations
@@ -44,6 +45,20 @@ def _end(page: Page) -> None:
     expect(page.get_by_role("heading", name="The chat has ended")).to_be_visible()
 
 
+def _in_spanish(page: Page, name: str, label: str) -> None:
+    """Switches the page to Spanish: the return key's words are redrawn; a screenshot."""
+    page.get_by_label("Language of this page").select_option("es")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_label(label)).to_be_visible()
+    assert a11y_problems(page) == []
+    screenshot(page, name)
+
+
+def _back_in_english(page: Page) -> None:
+    page.get_by_label("Idioma de esta página").select_option("en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
 def test_a_seeker_who_opted_in_meets_the_same_volunteer_and_one_who_did_not_is_not_linked(
     new_context: Any, web_url: str, local_stack: E2EStack
 ) -> None:
@@ -80,6 +95,11 @@ def test_a_seeker_who_opted_in_meets_the_same_volunteer_and_one_who_did_not_is_n
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", stored["key"])  # 256 bits, base64url
     assert a11y_problems(page) == []
     screenshot(page, "return-optin")
+    _in_spanish(page, "return-optin-spanish", "Guardar una clave en este dispositivo")
+    expect(page.locator("#return-optin-status")).to_contain_text("Guardada en este dispositivo")
+    expect(page.locator("#return-optin-hint")).to_contain_text(re.compile(r"durante \d+ días;"))
+    _back_in_english(page)
+    expect(page.locator("#return-optin-status")).to_contain_text("Kept on this device")
 
     [link] = _return_items(local_stack)
     assert set(link) == {"pk", "sk", "userId", "expiresAt"}
@@ -93,6 +113,10 @@ def test_a_seeker_who_opted_in_meets_the_same_volunteer_and_one_who_did_not_is_n
     expect(choice).to_be_checked()
     expect(page.get_by_label("Anyone who is free")).not_to_be_checked()
     screenshot(page, "return-choice")
+    _in_spanish(page, "return-choice-spanish", f"Hablar otra vez con {met}, si está de turno")
+    expect(page.locator("#return-box legend")).to_have_text(f"La última vez hablaste con {met}")
+    _back_in_english(page)
+    expect(choice).to_be_checked()
     assert _ask(page, web_url) == met
     seeker_sends(page, "It's me again.")
     # The other volunteer was free all along: one console had both chats, the other none.

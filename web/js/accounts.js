@@ -4,47 +4,64 @@
  * connection opens and the ID token says so, this asks the server for the list (`accounts`,
  * op `list`); the section is shown only once the server has answered with an `accounts`
  * frame (docs/protocol.md, "Accounts"): the server is the judge, the token only a hint. Every
- * change answers the new list. Names and addresses are set as text, never as HTML.
+ * change answers the new list. Names and addresses are set as text, never as HTML. The words
+ * come from the catalogue (web/i18n/, "console.accounts.*"), set with Kindred.i18n.text and
+ * attr, so that a switch of language redraws them.
  */
 (function () {
   "use strict";
 
   var K = window.Kindred;
   var el = K.el;
+  var setText = K.i18n.text;
   var client = null;
   var armed = null; // the Remove button waiting for its confirmation
 
-  var GROUP_NAMES = { volunteers: "Volunteer", supervisors: "Supervisor", trainees: "Trainee" };
-  var STATUS_NAMES = {
-    FORCE_CHANGE_PASSWORD: "Invited: has not signed in yet",
-    CONFIRMED: "Active",
-    RESET_REQUIRED: "Must reset their password",
+  var GROUP_WORDS = {
+    volunteers: "console.accounts.group.volunteers",
+    supervisors: "console.accounts.group.supervisors",
+    trainees: "console.accounts.group.trainees",
+  };
+  var STATUS_WORDS = {
+    FORCE_CHANGE_PASSWORD: "console.accounts.status.invited",
+    CONFIRMED: "console.accounts.status.active",
+    RESET_REQUIRED: "console.accounts.status.reset",
   };
   var DONE_WORDS = {
-    invite: "Invitation sent: Cognito e-mailed a temporary password. At their first sign-in they choose a password and set up their authenticator app.",
-    set_group: "Group changed. It applies from their next sign-in.",
-    disable: "Account disabled and signed out: they cannot sign in, and any open console closes within a minute.",
-    enable: "Account enabled: they can sign in again.",
-    remove: "Account removed.",
-    sign_out: "Signed out everywhere: their console cannot renew its sign-in and closes within the hour; disable the account to close it at once.",
+    invite: "console.accounts.done.invite",
+    set_group: "console.accounts.done.set_group",
+    disable: "console.accounts.done.disable",
+    enable: "console.accounts.done.enable",
+    remove: "console.accounts.done.remove",
+    sign_out: "console.accounts.done.sign_out",
   };
   var ERROR_WORDS = {
-    not_allowed: "Your account can't do that.",
-    invalid_request: "That didn't go through. Please check it and try again.",
-    rate_limited: "Too many changes at once, or Cognito's e-mail limit was reached. Please try again later.",
-    session_expired: "Your sign-in has expired. Please sign in again.",
-    internal: "Something went wrong on the server. Please try again in a moment.",
+    not_allowed: "console.error.not_allowed",
+    invalid_request: "console.error.invalid_request",
+    rate_limited: "console.accounts.error.rate_limited",
+    session_expired: "console.expired",
+    internal: "console.error.internal",
   };
 
   function $(id) {
     return document.getElementById(id);
   }
 
-  function say(words, kind) {
+  /** The section's message: a catalogue key (redrawn on a switch), or none to hide it. */
+  function say(key, kind) {
     var box = $("accounts-message");
     box.className = "notice notice-" + (kind || "ok");
+    setText(box, key || null);
+    K.show(box, !!key);
+  }
+
+  /** The server's own words for an error (as the rest of the console shows them). */
+  function sayServer(words) {
+    var box = $("accounts-message");
+    box.className = "notice notice-warn";
+    setText(box, null);
     box.textContent = words;
-    K.show(box, !!words);
+    K.show(box, true);
   }
 
   function send(frame) {
@@ -66,7 +83,7 @@
     armed = null;
     K.show($("accounts-box"), false);
     $("accounts-table").querySelector("tbody").replaceChildren();
-    say("");
+    say(null);
   }
 
   function render(frame) {
@@ -76,7 +93,7 @@
     var body = $("accounts-table").querySelector("tbody");
     body.replaceChildren.apply(body, rows);
     if (frame.op && frame.op !== "list") {
-      say(DONE_WORDS[frame.op] || "Done.", "ok");
+      say(DONE_WORDS[frame.op] || "console.accounts.done.other", "ok");
       if (frame.op === "invite") $("invite-form").reset();
     }
     setBusy(false);
@@ -85,7 +102,8 @@
   function onError(frame) {
     setBusy(false);
     if (frame.code === "not_allowed" && $("accounts-box").hidden) return; // not a coordinator
-    say(frame.message || ERROR_WORDS[frame.code] || "That didn't go through.", "warn");
+    if (frame.message) sayServer(frame.message);
+    else say(ERROR_WORDS[frame.code] || "console.error.failed", "warn");
   }
 
   function setBusy(busy) {
@@ -94,86 +112,110 @@
 
   function act(frame) {
     setBusy(true);
-    say("");
+    say(null);
     send(frame);
+  }
+
+  function groupKey(group) {
+    return GROUP_WORDS[group] || "console.accounts.group.none";
   }
 
   function row(account) {
     var tr = el("tr", { "data-user": account.user });
     var who = el("td");
-    who.appendChild(el("span", { dir: "auto" }, account.name || "(no name)"));
-    if (account.you) who.appendChild(el("span", { className: "hint" }, " (you)"));
+    if (account.name) who.appendChild(el("span", { dir: "auto" }, account.name));
+    else who.appendChild(K.i18n.tel("span", {}, "console.accounts.no_name"));
+    if (account.you) {
+      who.appendChild(document.createTextNode(" "));
+      who.appendChild(K.i18n.tel("span", { className: "hint" }, "console.accounts.you"));
+    }
     tr.appendChild(who);
     tr.appendChild(el("td", { dir: "auto" }, account.email));
-    var group = (GROUP_NAMES[account.group] || "No group") + (account.coordinator ? ", coordinator" : "");
-    tr.appendChild(el("td", { className: "account-group" }, group));
-    var status = account.enabled ? STATUS_NAMES[account.status] || account.status : "Disabled";
-    tr.appendChild(el("td", { className: "account-status" }, status));
+    var group = el("td", { className: "account-group" });
+    if (account.coordinator) {
+      setText(group, "console.accounts.group_coordinator", { group: { key: groupKey(account.group) } });
+    } else {
+      setText(group, groupKey(account.group));
+    }
+    tr.appendChild(group);
+    var status = el("td", { className: "account-status" });
+    var statusKey = account.enabled ? STATUS_WORDS[account.status] : "console.accounts.status.disabled";
+    if (statusKey) setText(status, statusKey);
+    else status.textContent = account.status; // a state Cognito added later: its own name
+    tr.appendChild(status);
     var actions = el("td", { className: "account-actions" });
     if (!account.you) actions.appendChild(controls(account));
     tr.appendChild(actions);
     return tr;
   }
 
-  function button(label, onClick) {
-    var b = el("button", { type: "button", className: "btn btn-secondary" }, label);
+  function button(key, onClick) {
+    var b = K.i18n.tel("button", { type: "button", className: "btn btn-secondary" }, key);
     b.addEventListener("click", onClick);
     return b;
   }
 
+  /** A row's controls in two lines that wrap on their own: the group (select, coordinator,
+   * save), then what changes the account (sign out, disable or enable, remove). */
   function controls(account) {
-    var box = el("div", { className: "account-controls" });
-    var label = "Group of " + (account.name || account.email);
-    var select = el("select", { "aria-label": label, className: "account-group-select" });
-    ["volunteers", "supervisors", "trainees"].forEach(function (g) {
-      var option = el("option", { value: g }, GROUP_NAMES[g]);
+    var who = account.name || account.email;
+    var groupLine = el("div", { className: "account-controls-line" });
+    var select = el("select", { className: "account-group-select" });
+    K.i18n.attr(select, "aria-label", "console.accounts.group_of", { name: who });
+    Object.keys(GROUP_WORDS).forEach(function (g) {
+      var option = K.i18n.tel("option", { value: g }, GROUP_WORDS[g]);
       if (g === account.group) option.selected = true;
       select.appendChild(option);
     });
     var coordinator = el("input", { type: "checkbox", className: "account-coordinator" });
     coordinator.checked = !!account.coordinator;
-    var coordinatorLabel = el("label", {}, " coordinator");
-    coordinatorLabel.prepend(coordinator);
+    var coordinatorLabel = el("label", { className: "account-coordinator-label" });
+    coordinatorLabel.appendChild(coordinator);
+    coordinatorLabel.appendChild(K.i18n.tel("span", {}, "console.accounts.coordinator"));
     function coordinatorAllowed() {
       coordinator.disabled = select.value !== "supervisors";
       if (coordinator.disabled) coordinator.checked = false;
     }
     select.addEventListener("change", coordinatorAllowed);
     coordinatorAllowed();
-    box.appendChild(select);
-    box.appendChild(coordinatorLabel);
-    box.appendChild(
-      button("Save group", function () {
+    groupLine.appendChild(select);
+    groupLine.appendChild(coordinatorLabel);
+    groupLine.appendChild(
+      button("console.accounts.save_group", function () {
         act({ op: "set_group", user: account.user, group: select.value, coordinator: coordinator.checked });
       })
     );
+    var accountLine = el("div", { className: "account-controls-line" });
     if (account.enabled) {
-      box.appendChild(
-        button("Sign out everywhere", function () {
+      accountLine.appendChild(
+        button("console.accounts.sign_out", function () {
           act({ op: "sign_out", user: account.user });
         })
       );
-      box.appendChild(
-        button("Disable", function () {
+      accountLine.appendChild(
+        button("console.accounts.disable", function () {
           act({ op: "disable", user: account.user });
         })
       );
     } else {
-      box.appendChild(
-        button("Enable", function () {
+      accountLine.appendChild(
+        button("console.accounts.enable", function () {
           act({ op: "enable", user: account.user });
         })
       );
-      var remove = button("Remove", function () {
+      var remove = button("console.accounts.remove", function () {
         if (armed !== remove) {
           armed = remove;
-          remove.textContent = "Remove " + (account.name || account.email) + " for good?";
+          setText(remove, "console.accounts.remove_confirm", { name: who });
           return;
         }
         act({ op: "remove", user: account.user });
       });
-      box.appendChild(remove);
+      accountLine.appendChild(remove);
     }
+    var box = el("div", { className: "account-controls" });
+    box.appendChild(groupLine);
+    box.appendChild(accountLine);
     return box;
   }
 
@@ -182,7 +224,7 @@
     var email = $("invite-email").value.trim();
     var name = $("invite-name").value.trim();
     if (!email || !name) {
-      say("Please give their e-mail address and the name colleagues know them by.", "warn");
+      say("console.accounts.invite_missing", "warn");
       return;
     }
     act({ op: "invite", email: email, name: name, group: $("invite-group").value });

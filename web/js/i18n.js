@@ -5,9 +5,10 @@
  * ...}, chosen by Intl.PluralRules). English is the fallback for a key a catalogue lacks.
  * Static HTML names its key: data-i18n="key" (the element's text) and
  * data-i18n-attr="placeholder:key; aria-label:key" (attributes); templates too. A text the
- * script sets is set with text(node, key, vars), which marks the node the same way, so that a
- * switch of language redraws everything on the page at once. A new string: one key in each
- * catalogue and one call, t("key") or text(node, "key").
+ * script sets is set with text(node, key, vars) (an attribute with attr(node, name, key, vars)),
+ * which marks the node the same way, so that a switch of language redraws everything on the
+ * page at once. A new string: one key in each catalogue and one call, t("key") or
+ * text(node, "key").
  * The language: the one the reader chose on this device (localStorage, only once they chose),
  * else the first of the browser's languages with a catalogue, else English.
  */
@@ -103,14 +104,31 @@
     return node;
   }
 
+  /** Sets the node's attribute `name` (aria-label, placeholder, title) to t(key, vars) and
+   * marks it as data-i18n-attr does, so that a switch redraws it too. */
+  function attr(node, name, key, vars) {
+    var pairs = String(node.dataset.i18nAttr || "")
+      .split(";")
+      .filter(function (pair) {
+        return pair.indexOf(":") > 0 && pair.split(":")[0].trim() !== name;
+      });
+    pairs.push(name + ":" + key);
+    node.dataset.i18nAttr = pairs.join("; ");
+    if (vars) node.dataset.i18nAttrVars = JSON.stringify(vars);
+    else delete node.dataset.i18nAttrVars;
+    node.setAttribute(name, t(key, vars));
+    return node;
+  }
+
   /** An element (Kindred.el) whose text is t(key, vars), redrawn on a switch. */
   function tel(tag, attrs, key, vars) {
     return text(K.el(tag, attrs), key, vars);
   }
 
-  function varsOf(node) {
+  function varsOf(node, which) {
+    var json = node.dataset[which || "i18nVars"];
     try {
-      return node.dataset.i18nVars ? JSON.parse(node.dataset.i18nVars) : undefined;
+      return json ? JSON.parse(json) : undefined;
     } catch (err) {
       return undefined;
     }
@@ -122,9 +140,10 @@
       node.textContent = t(node.dataset.i18n, varsOf(node));
     });
     root.querySelectorAll("[data-i18n-attr]").forEach(function (node) {
+      var vars = varsOf(node, "i18nAttrVars");
       node.dataset.i18nAttr.split(";").forEach(function (pair) {
         var bits = pair.split(":");
-        if (bits.length === 2 && bits[0].trim()) node.setAttribute(bits[0].trim(), t(bits[1].trim()));
+        if (bits.length === 2 && bits[0].trim()) node.setAttribute(bits[0].trim(), t(bits[1].trim(), vars));
       });
     });
     root.querySelectorAll("template").forEach(function (template) {
@@ -196,6 +215,7 @@
     ready: ready,
     t: t,
     text: text,
+    attr: attr,
     tel: tel,
     apply: apply,
     use: use,

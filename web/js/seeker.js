@@ -351,20 +351,24 @@
     return (config && Number(config.returnKeyDays)) || 0;
   }
 
-  function setReturnAlias(alias) {
-    document.querySelectorAll("[data-return-alias]").forEach(function (node) {
-      node.textContent = alias || "the same volunteer";
-    });
+  /** The volunteer's alias as a catalogue value: their name, else the words `key` for them. */
+  function aliasVar(alias, key) {
+    return alias || { key: key };
   }
 
   /** The start page: with a key kept from an earlier chat, the choice of the same volunteer. */
   function showReturnChoice() {
     returnRecord = K.returnKey.load(returnDays());
     K.show($("return-box"), !!returnRecord);
-    if (!returnRecord) return;
-    $("return-alias").textContent = returnRecord.alias || "a volunteer";
-    setReturnAlias(returnRecord.alias);
-    $("return-same").checked = true;
+    // Without a key, the words for anyone: no alias of an earlier chat stays in the page.
+    var alias = returnRecord ? returnRecord.alias : "";
+    setText($("return-legend"), "seeker.return.last_time", {
+      alias: aliasVar(alias, "seeker.return.a_volunteer"),
+    });
+    setText($("return-same-label"), "seeker.return.same", {
+      alias: aliasVar(alias, "seeker.return.the_same_volunteer"),
+    });
+    if (returnRecord) $("return-same").checked = true;
   }
 
   /** The feedback screen: the opt-in, off unless this chat already went with the key. */
@@ -372,9 +376,11 @@
     var offered = allowed && returnDays() > 0 && !!state.endedSessionId;
     K.show($("return-optin"), offered);
     if (!offered) return;
-    setReturnAlias(state.alias);
-    $("return-days").textContent = String(returnDays());
-    $("return-optin-status").textContent = "";
+    setText($("return-keep-label"), "seeker.return.keep", {
+      alias: aliasVar(state.alias, "seeker.return.the_same_volunteer"),
+    });
+    setText($("return-optin-hint"), "seeker.return.keep_hint", { count: returnDays() });
+    setText($("return-optin-status"), null);
     $("return-keep").checked = !!(state.sentReturnKey && returnRecord);
   }
 
@@ -383,7 +389,7 @@
     if (!$("return-keep").checked) {
       K.returnKey.drop();
       returnRecord = null;
-      status.textContent = "The key is removed from this device.";
+      setText(status, "seeker.return.removed");
       return;
     }
     // One key per device: an earlier one is pointed at this chat's volunteer.
@@ -398,16 +404,17 @@
       K.returnKey.drop();
       returnRecord = null;
       $("return-keep").checked = false;
-      status.textContent = "We couldn't keep a key on this device. You can still come back any time.";
+      setText(status, "seeker.return.not_kept");
       return;
     }
-    status.textContent = "Keeping a key…";
+    setText(status, "seeker.return.keeping");
   }
 
   function onRemembered(frame) {
-    $("return-optin-status").textContent =
-      "Kept on this device. Next time, within " + frame.days + " days, you can ask for " +
-      (state.alias || "the same volunteer") + " again.";
+    setText($("return-optin-status"), "seeker.return.kept", {
+      count: Number(frame.days) || returnDays(),
+      alias: aliasVar(state.alias, "seeker.return.the_same_volunteer"),
+    });
   }
 
   function showSameVolunteer(same) {
@@ -416,10 +423,8 @@
       K.show(line, false);
       return;
     }
-    var who = (returnRecord && returnRecord.alias) || "Your volunteer";
-    line.textContent = same
-      ? who + " is on shift. We'll wait a little for them, then the first volunteer who is free will talk with you."
-      : who + " isn't free to take chats right now, so the first volunteer who is free will talk with you.";
+    var who = aliasVar(returnRecord && returnRecord.alias, "seeker.return.your_volunteer");
+    setText(line, same ? "seeker.return.on_shift" : "seeker.return.not_free", { alias: who });
     K.show(line, true);
   }
 
@@ -452,7 +457,7 @@
       K.returnKey.drop();
       returnRecord = null;
       $("return-keep").checked = false;
-      $("return-optin-status").textContent = "We couldn't keep a key for this chat.";
+      setText($("return-optin-status"), "seeker.return.not_kept_chat");
       return;
     }
     if (frame.action === "feedback") {
@@ -1386,7 +1391,7 @@
       K.returnKey.drop();
       returnRecord = null;
       K.show($("return-box"), false);
-      notice("The key is removed from this device.", { kind: "ok", clearAfterMs: 6000 });
+      notice(t("seeker.return.removed"), { kind: "ok", clearAfterMs: 6000 });
     });
   }
 
