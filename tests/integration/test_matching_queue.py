@@ -42,23 +42,24 @@ def _items(prefix: str) -> list[dict[str, Any]]:
 def test_a_seeker_waits_for_their_topic_then_a_delayed_work_item_matches_them(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Given a deployment whose topic wait is 1 s and a free volunteer who lists only anxiety,
-    when a seeker asks about grief, then `match` sends a work item delayed by 1 s; the matcher
+    """Given a deployment whose topic wait is 3 s (long enough that a loaded machine runs the
+    matcher inside it) and a free volunteer who lists only anxiety,
+    when a seeker asks about grief, then `match` sends a work item delayed by 3 s; the matcher
     run on what is queued now leaves the seeker waiting; once the delayed item is delivered,
     the matcher gives them that volunteer."""
-    _configure(monkeypatch, TOPIC_FALLBACK_SECONDS="1")
+    _configure(monkeypatch, TOPIC_FALLBACK_SECONDS="3")
     vol = _volunteer(world, "anxious", topics=["anxiety"])
     seeker = world.connect()
     with record_aws_calls() as calls:
         world.send(seeker, {"action": "match", "topics": ["grief"]})
     sent = [params for service, op, params in calls if (service, op) == ("sqs", "SendMessage")]
-    assert [p.get("DelaySeconds") for p in sent] == [None, 1]
+    assert [p.get("DelaySeconds") for p in sent] == [None, 3]
 
     world.run_matcher()
     assert world.types(seeker) == ["queued"]
     assert world.frames(vol) == []
 
-    time.sleep(1.2)
+    time.sleep(3.2)
     assert world.run_matcher() == 1  # one batch: the delayed work item
     assert world.types(seeker) == ["matched"]
     assert world.types(vol) == ["matched"]
