@@ -18,7 +18,6 @@ from kindred import ports
 from kindred.impact import CheckinTally, month_after
 from kindred.ports import BoardView, Conflict, PushStart, RateLimited, TableView
 from kindred.protocol import Level, ServerFrame
-from kindred.rate_tally import RateTally
 from kindred.records import (
     PACE_WINDOW_MS,
     CareRecord,
@@ -176,7 +175,6 @@ class InMemoryStore:
         self._care_ttl = care_ttl
         self.conns: Shelf[str, Connection] = Shelf(self._now)
         self.rate_logs: dict[str, tuple[int, ...]] = {}  # connection id -> times, newest first
-        self.tally = RateTally()  # the rate guard's part in the instance's memory, not stored
         self.entries: Shelf[str, QueueEntry] = Shelf(self._now)  # by queue key
         self.slots: Shelf[str, VolunteerSlot] = Shelf(self._now)
         self.on_shift: Shelf[str, str] = Shelf(self._now)
@@ -225,7 +223,6 @@ class InMemoryStore:
 
     def _forget(self, connection_id: str) -> None:
         self.rate_logs.pop(connection_id, None)
-        self.tally.forget(connection_id)
         self.conns.drop(connection_id)
 
     # -- connections -----------------------------------------------------------------------
@@ -246,28 +243,14 @@ class InMemoryStore:
     def count_action(
         self, connection_id: str, *, now_ms: int, limit: int, window_ms: int
     ) -> Connection | None:
-        # Like the adapter: a read when the log is empty in the window and this instance
-        # keeps nothing unwritten (the action is kept), else one conditional update of the
-        # log with this action and the kept one.
-        window_start = now_ms - window_ms
-        kept = self.tally.unwritten(connection_id, window_start)
+        # Like the adapter: one conditional update of a log of `limit` times, no read.
         log = self.rate_logs.get(connection_id, ())
-        if not kept and not self.tally.wrote_recently(connection_id, window_start):
-            conn = self.conns.live(connection_id)
-            if conn is None:
-                return None
-            if not log or log[0] <= window_start:
-                self.tally.admit_unwritten(connection_id, now_ms)
-                return conn
-        times = (now_ms, *kept)
-        n = len(times)
-        full = n > limit or (len(log) > limit - n and log[limit - n] > window_start)
+        full = len(log) >= limit and log[limit - 1] > now_ms - window_ms
         if full or self.conns.expires.get(connection_id, 0) <= now_ms // 1000:
             if self.conns.live(connection_id) is None:
                 return None
             raise RateLimited(connection_id)
-        self.rate_logs[connection_id] = (*times, *log)[:limit]
-        self.tally.written(connection_id, now_ms)
+        self.rate_logs[connection_id] = (now_ms, *log)[:limit]
         return self.conns.live(connection_id)
 
     def add_blocked_user(self, connection_id: str, user_id: str) -> bool:

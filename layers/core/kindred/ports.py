@@ -77,8 +77,7 @@ class Connections(Protocol):
     def count_action(
         self, connection_id: str, *, now_ms: int, limit: int, window_ms: int
     ) -> Connection | None:
-        """The connection, once its action is counted: a read while the connection is quiet,
-        a conditional write once it is busy (kindred.rate_tally).
+        """The connection, once its action is counted: one conditional write, no read.
 
         Raises RateLimited (and writes nothing) if `limit` actions were already counted in
         the `window_ms` before `now_ms`; None if the connection is gone (no write).

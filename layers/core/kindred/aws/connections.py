@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from kindred.aws import layout
-from kindred.aws.table import Table, TableAdapter
+from kindred.aws.table import TableAdapter
 from kindred.ports import RateLimited
 from kindred.protocol import Level
-from kindred.rate_tally import RateTally
 from kindred.records import Connection
 
 # The rate log on a connection item: rl0 is the time (epoch ms) of its latest counted action,
@@ -47,72 +46,31 @@ class DynamoConnections(TableAdapter):
     def delete_connection(self, connection_id: str) -> None:
         self.table.delete(layout.conn_key(connection_id))
 
-    def __init__(self, table: Table) -> None:
-        super().__init__(table)
-        self.tally = RateTally()  # this instance's own part of the rate guard
-
     def count_action(
         self, connection_id: str, *, now_ms: int, limit: int, window_ms: int
     ) -> Connection | None:
-        """Count this action against the connection's rate log; return the connection.
+        """One UpdateItem: count this action in the connection's rate log and return the item.
 
-        The log is attributes rl0 .. rl{limit-1}: the times of the latest counted actions,
-        newest first. A connection whose log holds nothing in the window, and of which this
-        instance holds no unwritten action (kindred.rate_tally), is read (one strongly
-        consistent GetItem, 1 RRU) and the action admitted on that read: the instance keeps
-        it, and writes it with the connection's next action here. Otherwise (the connection
-        is busy) one conditional UpdateItem writes this action, and the kept one, into the
-        log (1 WRU), as a shift of n = 1 or 2 entries:
+        The log is `limit` attributes rl0 .. rl{limit-1}, the times of the latest counted
+        actions, newest first. Each counted action shifts it by one (DynamoDB evaluates every
+        operand of an update expression against the item as it was before the update, so
+        `rl1 = rl0` takes the old rl0), and the condition admits the action only if the
+        oldest entry, the limit-th latest counted action, lies outside the window:
 
-            SET rl0 = :now [, rl1 = :kept], rl{n} = if_not_exists(rl0, :zero), ...
+            SET rl0 = :now, rl1 = if_not_exists(rl0, :zero), ..., rlN = if_not_exists(rlN-1, :zero)
             IF attribute_exists(pk) AND expiresAt > :nowSeconds
-               AND (attribute_not_exists(rl{limit-n}) OR rl{limit-n} <= :windowStart)
+               AND (attribute_not_exists(rlN) OR rlN <= :windowStart)
 
-        (DynamoDB evaluates every operand against the item as it was, so `rl2 = rl0` takes
-        the old rl0), admitting the action only if the log then holds at most `limit` times
-        in the window; concurrent writers are serialised by DynamoDB on the one item. A
-        refused action writes nothing and does not count. When the condition fails,
+        with N = limit - 1 and :windowStart = now - window: at most `limit` counted actions in
+        any window, exactly, with concurrent actions serialised by DynamoDB on the one item.
+        A refused action writes nothing and does not count. When the condition fails,
         ReturnValuesOnConditionCheckFailure=ALL_OLD tells why: no item, or one past its
         expiry, is a gone connection; otherwise the log is full.
-
-        The count is exact while a connection's frames reach one instance at a time; each
-        other instance that serves one of its frames while the log is empty can admit one
-        more (bench/results/cost.md, "The guard").
         """
-        window_start = now_ms - window_ms
-        with self.tally.hold(connection_id):
-            kept = self.tally.unwritten(connection_id, window_start)
-            if not kept and not self.tally.wrote_recently(connection_id, window_start):
-                data = self.table.get(layout.conn_key(connection_id))
-                if data is None:
-                    return None
-                if int(data.get(f"{RATE_LOG}0", 0)) <= window_start:
-                    self.tally.admit_unwritten(connection_id, now_ms)
-                    return layout.connection_from_item(connection_id, data)
-            conn = self._write_log(connection_id, now_ms, limit, window_start, kept)
-            self.tally.written(connection_id, now_ms)
-            return conn
-
-    def _write_log(
-        self, connection_id: str, now_ms: int, limit: int, window_start: int, kept: tuple[int, ...]
-    ) -> Connection | None:
-        """The conditional UpdateItem of count_action: this action and `kept` into the log."""
-        times = (now_ms, *kept)
-        n = len(times)
-        if n > limit:  # a limit of 1 with one action kept: refused, nothing written
-            if self.table.get(layout.conn_key(connection_id)) is None:
-                return None
-            raise RateLimited(connection_id)
-        values: dict[str, Any] = {":zero": 0, ":nowSeconds": now_ms // 1000}
-        values[":windowStart"] = window_start
-        shifts = []
-        for i, at in enumerate(times):
-            values[f":t{i}"] = at
-            shifts.append(f"{RATE_LOG}{i} = :t{i}")
-        shifts += [
-            f"{RATE_LOG}{i} = if_not_exists({RATE_LOG}{i - n}, :zero)" for i in range(n, limit)
+        last = f"{RATE_LOG}{limit - 1}"
+        shifts = [f"{RATE_LOG}0 = :now"] + [
+            f"{RATE_LOG}{i} = if_not_exists({RATE_LOG}{i - 1}, :zero)" for i in range(1, limit)
         ]
-        last = f"{RATE_LOG}{limit - n}"
         outcome = self.table.update_if(
             layout.conn_key(connection_id),
             UpdateExpression="SET " + ", ".join(shifts),
@@ -120,7 +78,14 @@ class DynamoConnections(TableAdapter):
                 f"attribute_exists(pk) AND expiresAt > :nowSeconds"
                 f" AND (attribute_not_exists({last}) OR {last} <= :windowStart)"
             ),
-            ExpressionAttributeValues=layout.attribute_values(values),
+            ExpressionAttributeValues=layout.attribute_values(
+                {
+                    ":now": now_ms,
+                    ":zero": 0,
+                    ":nowSeconds": now_ms // 1000,
+                    ":windowStart": now_ms - window_ms,
+                }
+            ),
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
