@@ -13,7 +13,9 @@ gateway, the @connections API, the SQS poller and the web server. It yields an E
                 config["cognito"]["endpoint"] with config["cognito"]["clientId"], as the page does
     stack       the running local.stack.LocalStack (gateway, functions, client(service) ...)
 
-The names above are stable: the browser tests use them too.
+The names above are stable: the browser tests use them too. A module whose stack needs other
+template parameters names them in a module-level STACK_PARAMETERS (test_browser_mfa.py: MFA
+required); the others run with tests/e2e/ws.py's E2E_PARAMETERS.
 
 The stack's handlers run on threads of this process and read os.environ, which the stack
 sets when it starts and restores when it stops. The root conftest's autouse `_isolated_env`
