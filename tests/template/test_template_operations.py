@@ -482,8 +482,12 @@ def test_every_parameter_is_explained_in_the_operations_guide(template: dict[str
 
 @pytest.mark.parametrize(
     ("log_level", "application", "system"),
-    [("DEBUG", "DEBUG", "DEBUG"), ("INFO", "INFO", "WARN"), ("WARNING", "WARN", "WARN")]
-    + [("ERROR", "ERROR", "WARN")],
+    [
+        ("DEBUG", "DEBUG", "DEBUG"),
+        ("INFO", "INFO", "WARN"),
+        ("WARNING", "WARN", "WARN"),
+        ("ERROR", "ERROR", "WARN"),
+    ],
 )
 def test_every_function_logs_json_without_lambdas_own_lines_unless_debug(
     template: dict[str, Any],
