@@ -532,4 +532,7 @@ def _dynamodb_checks(action: str, params: Mapping[str, Any]) -> list[tuple[str, 
         return sorted(set(pairs))
     if action in ("BatchGetItem", "BatchWriteItem"):
         return [(action, table) for table in sorted(params.get("RequestItems", {}))]
-    return [(action, str(params.get("TableName", "*")))]
+    table = str(params.get("TableName", "*"))
+    if params.get("IndexName"):  # IAM checks a Query of an index on the index's ARN
+        return [(action, f"{table}/index/{params['IndexName']}")]
+    return [(action, table)]

@@ -167,9 +167,11 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "sqs:SendMessage": {QUEUE},
         "ssm:GetParameter": {KEY},
     },
-    # One Scan a run; sockets asked after (GET) and closed; staff accounts asked after.
+    # What is open (the Census index, its items, the open partitions); sockets asked after
+    # (GET) and closed; staff accounts asked after.
     "SweeperFunction": {
-        **_table("GetItem", "UpdateItem", "DeleteItem", "Query", "Scan"),
+        **_table("GetItem", "UpdateItem", "DeleteItem", "BatchGetItem"),
+        "dynamodb:Query": {TABLE, repr({"Fn::Sub": "${KindredTable.Arn}/index/Census"})},
         **_connections("POST", "DELETE", "GET"),
         "sqs:SendMessage": {QUEUE},
         "cognito-idp:ListUsers": {POOL},
@@ -285,7 +287,9 @@ def test_every_table_item_can_expire(template: dict[str, Any]) -> None:
     """
     Given the table
     When an item's expiresAt passes
-    Then DynamoDB's TTL deletes it; the table is on demand, encrypted, keyed pk/sk, no index
+    Then DynamoDB's TTL deletes it; the table is on demand, encrypted, keyed pk/sk, with one
+    index: the sweeper's sparse, keys-only index of connection items (what it holds expires
+    with them), and no local index
     """
     (table,) = resources_of_type(template, "AWS::DynamoDB::Table").values()
     properties = table["Properties"]
@@ -297,7 +301,17 @@ def test_every_table_item_can_expire(template: dict[str, Any]) -> None:
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
-    assert "GlobalSecondaryIndexes" not in properties
+    assert properties["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": "Census",
+            "KeySchema": [
+                {"AttributeName": "census", "KeyType": "HASH"},
+                {"AttributeName": "pk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
+    ]
+    assert "LocalSecondaryIndexes" not in properties
 
 
 def test_both_queues_are_encrypted(template: dict[str, Any]) -> None:
