@@ -54,7 +54,7 @@ LATENCY_MS = {
     "apigatewaymanagementapi.DeleteConnection": 20.0,
     "apigatewaymanagementapi.GetConnection": 15.0,
     "sqs.SendMessage": 10.0,
-    "secretsmanager.GetSecretValue": 25.0,
+    "ssm.GetParameter": 15.0,
 }
 DEFAULT_LATENCY_MS = 10.0
 # DynamoDB deletes an expired item "typically within a few days": until then a Scan reads it.
@@ -336,6 +336,25 @@ class Usage:
         return sum(cost for _, _, cost in self.lines(scale))
 
 
+def _census_index_writes(call: Any) -> int:
+    """Writes to the sweeper's keys-only index of connection items that a call makes: one for
+    each connection item put or deleted (an update changes no key of it, so none)."""
+    if call.service != "dynamodb":
+        return 0
+    ops: list[tuple[str, dict[str, Any]]] = []
+    if call.operation == "TransactWriteItems":
+        ops = [next(iter(op.items())) for op in call.params.get("TransactItems", [])]
+    elif call.operation in ("PutItem", "DeleteItem"):
+        ops = [(call.operation.removesuffix("Item"), call.params)]
+    count = 0
+    for kind, body in ops:
+        deleted_pk = str(body.get("Key", {}).get("pk", {}).get("S", ""))
+        put_item = body.get("Item") or {}
+        put = kind == "Put" and "census" in put_item
+        count += put or (kind == "Delete" and deleted_pk.startswith("CONN#"))
+    return count
+
+
 def summarise(
     stack: InProcessStack,
     conversations: list[Conversation],
@@ -389,6 +408,16 @@ def summarise(
                 "DynamoDB reads: the sweeper's reads of what a conversation keeps open",
                 sweep_rru * 1000,
                 prices.DDB_READ_UNIT.cost(sweep_rru * 1000),
+            )
+        )
+    # The sweeper's index (Census) is written when a connection item is created or deleted.
+    index_writes = sum(_census_index_writes(call) for call in calls) / n
+    if index_writes:
+        lines.append(
+            (
+                "DynamoDB writes: the sweeper's index of connection items (created, deleted)",
+                index_writes * 1000,
+                prices.DDB_WRITE_UNIT.cost(index_writes * 1000),
             )
         )
     total = sum(cost for _, _, cost in lines)
@@ -626,8 +655,9 @@ def idle_month(
             f"Schedule {name}",
             per_month,
             per_month * run["usd_per_run"],
-            f"{run['expression']}; one run on an empty table: {run['describe']} (Lambda "
-            "request and duration, the call, its logs)",
+            f"{run['expression']}; one warm run on an empty table: {run['describe']}, "
+            f"{run['modelled_ms']:.0f} ms modelled, {run['log_bytes']} log bytes (Lambda request "
+            "and duration, the calls, the logs)",
             per_month * run["usd_per_run_with_always_free_tier"],
         )
 
@@ -649,6 +679,7 @@ def idle_month(
         "usd_per_month": round(total, 4),
         "usd_per_month_with_always_free_tier": round(total_free, 4),
         "usd_per_month_without_dashboard_and_alarms": round(total - optional, 4),
+        "schedules": schedule_runs,
     }
 
 
@@ -705,7 +736,7 @@ def _sweep_rru(stack: InProcessStack, function: str, event: dict[str, Any]) -> f
 
 
 def schedule_costs(stack: InProcessStack, issuer: TokenIssuer) -> dict[str, dict[str, Any]]:
-    """Each scheduled function run once on the empty stack (what one run costs), then once
+    """Each scheduled function run on the empty stack (what one warm run costs), then once
     with one chat open: the reads a run adds for each open chat (`rru_per_open_chat`)."""
     from local.scheduler import schedules
 
@@ -715,10 +746,11 @@ def schedule_costs(stack: InProcessStack, issuer: TokenIssuer) -> dict[str, dict
     for schedule in schedules(stack.template):
         if not schedule.enabled or not schedule.period:
             continue
-        event = _scheduled_event()
-        stack.invoke(
-            schedule.function, "schedule", json.loads(schedule.input) if schedule.input else event
-        )
+        event = json.loads(schedule.input) if schedule.input else _scheduled_event()
+        # Priced warm: a schedule every few minutes finds its instance still there (the
+        # first run's cold start, building the clients, is not what a run costs).
+        stack.invoke(schedule.function, "schedule", event)
+        stack.invoke(schedule.function, "schedule", event)
         inv = stack.invocations[-1]
         mb = memory[schedule.function]
         rru = wru = 0.0
@@ -746,6 +778,8 @@ def schedule_costs(stack: InProcessStack, issuer: TokenIssuer) -> dict[str, dict
             "usd_per_run_with_always_free_tier": dynamo_usd,
             "describe": ", ".join(f"{v} {k}" for k, v in sorted(ops.items())) or "no AWS call",
             "log_bytes": inv.log_bytes + platform,
+            "wall_ms": round(inv.wall_s * 1000, 1),
+            "modelled_ms": round(modelled_ms(inv, mb), 1),
             "empty_run_rru": rru,
         }
     if runs:
@@ -912,8 +946,9 @@ def assumptions(scenario: Scenario, summary: dict[str, Any]) -> list[str]:
         "assumed in-region latency per AWS call (DynamoDB 4-15 ms, PostToConnection 20 ms, "
         "SQS 10 ms); the total priced on the raw wall time under moto is printed too. "
         "Measured on Python " + sys.version.split()[0] + " x86-64 here, not 3.13 on Graviton.",
-        "Warm functions: the cold start's calls (one GetSecretValue per instance that seals or "
-        "unseals) and INIT duration are not in the per-conversation figures (see bench.coldstart).",
+        "Warm functions: the cold start's calls (one ssm GetParameter of the sealing key per "
+        "instance that seals or unseals) and INIT duration are not in the per-conversation "
+        "figures (see bench.coldstart).",
         "DynamoDB: units computed from each call (strongly consistent reads, 1 RRU per 4 KB; "
         "writes 1 WRU per KB of the largest item seen, "
         f"{summary['largest_item_bytes']} bytes, so 1 WRU; 2 per item in a transaction; failed "
@@ -961,7 +996,7 @@ def main(argv: list[str] | None = None) -> int:
         schedule_runs = schedule_costs(stack, issuer)
         warm = run_conversation(stack, issuer, scenario, 0)  # cold starts, not counted
         cold_calls = Counter(
-            c.key for inv in warm.invocations for c in inv.calls if c.service == "secretsmanager"
+            c.key for inv in warm.invocations for c in inv.calls if c.service == "ssm"
         )
         conversations = [
             run_conversation(stack, issuer, scenario, i + 1) for i in range(args.conversations)

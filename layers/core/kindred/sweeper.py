@@ -263,6 +263,9 @@ def _gone_sockets(run: Sweep, ids: list[str]) -> list[str]:
     order = run.rotation.order(ids)
     gone: list[str] = []
     checked = 0
+    if not order:  # nothing to ask after: no pool of threads either
+        run.rotation.resume_after = None
+        return gone
     with ThreadPoolExecutor(max_workers=CHECK_WORKERS, thread_name_prefix="sweep") as pool:
         while checked < len(order) and not run.budget.checks_spent():
             chunk = order[checked : checked + CHECK_CHUNK]
