@@ -485,8 +485,8 @@ def test_every_parameter_is_explained_in_the_operations_guide(template: dict[str
     [
         ("DEBUG", "DEBUG", "DEBUG"),
         ("INFO", "INFO", "WARN"),
-        ("WARNING", "WARN", "WARN"),
-        ("ERROR", "ERROR", "WARN"),
+        ("WARNING", "INFO", "WARN"),
+        ("ERROR", "INFO", "WARN"),
     ],
 )
 def test_every_function_logs_json_without_lambdas_own_lines_unless_debug(
@@ -499,9 +499,10 @@ def test_every_function_logs_json_without_lambdas_own_lines_unless_debug(
     """
     Given the LogLevel parameter
     When any function is deployed
-    Then Lambda writes its logs in JSON, keeps the application's lines from LogLevel up
-    (Powertools' Logger takes AWS_LAMBDA_LOG_LEVEL first) and drops its own START, END and
-    REPORT lines (INFO system logs) unless LogLevel is DEBUG
+    Then Lambda writes its logs in JSON and drops its own START, END and REPORT lines (INFO
+    system logs) unless LogLevel is DEBUG; it keeps the application's lines from INFO up (from
+    DEBUG with LogLevel DEBUG), never fewer, because it takes a line without a level (the
+    metrics' EMF lines) for INFO; the functions' own level stays LogLevel
     """
     functions = resources_of_type(transformed, "AWS::Lambda::Function")
     assert functions
@@ -515,6 +516,8 @@ def test_every_function_logs_json_without_lambdas_own_lines_unless_debug(
         assert config["LogFormat"] == "JSON", logical_id
         assert _condition(template, config["ApplicationLogLevel"], parameters) == application
         assert _condition(template, config["SystemLogLevel"], parameters) == system
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
     assert set(template["Parameters"]["LogLevel"]["AllowedValues"]) == {
         "DEBUG",
         "INFO",
