@@ -57,7 +57,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
     from kindred.aws.queue import SqsWorkQueue
     from kindred.aws.return_links import DynamoReturnLinks
     from kindred.aws.safeguards import DynamoSafeguards
-    from kindred.aws.sealing import AesGcmSealer, SecretSalts, secret_reader
+    from kindred.aws.sealing import AesGcmSealer, SecretSalts, key_reader
     from kindred.aws.staff_directory import CognitoStaffDirectory
     from kindred.aws.table import Table
     from kindred.aws.tickets import DynamoTickets
@@ -82,12 +82,10 @@ def aws_services(config: Settings, session: Any = None) -> Services:
         )
     )
     work = SqsWorkQueue(session.client("sqs", config=retries), config.match_queue_url)
-    # The secret is fetched only when a text is first sealed or unsealed, or a salt first
+    # The key is fetched only when a text is first sealed or unsealed, or a salt first
     # derived: the chat function's relay never pays for the client or the call.
     secret = cache(
-        secret_reader(
-            lambda: session.client("secretsmanager", config=retries), config.sealing_secret_arn
-        )
+        key_reader(lambda: session.client("ssm", config=retries), config.sealing_key_parameter)
     )
     sealer = AesGcmSealer(secret)
     # Keyword by keyword, so that mypy checks each adapter against its port.
