@@ -68,7 +68,39 @@ def _probe(body: str) -> str:
     return _PROBE_START + body + _PROBE_END
 
 
-# A function's import and init (`layer` and `app` filled in with str.format).
+# What each function's first request builds before its first network call, beyond its
+# import: the clients its commonest request calls (built on first use since issue 14;
+# tests/integration/test_cold_clients.py checks on moto that the request builds exactly
+# these) and, for a client frame, its action's model (validators are built on first parse).
+FIRST_REQUESTS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    "AdminFunction": (
+        "`accounts` list",
+        ("dynamodb", "cognito-idp", "apigatewaymanagementapi"),
+        '{"action": "accounts", "op": "list"}',
+    ),
+    "AuthorizerFunction": ("a seeker's handshake", (), None),
+    "ChatFunction": (
+        "`message` in a chat",
+        ("dynamodb", "apigatewaymanagementapi"),
+        '{"action": "message", "text": "hello", "sessionId": "s-1", "seq": 1}',
+    ),
+    "ConnectFunction": ("a seeker's `$connect`", ("dynamodb", "secretsmanager"), None),
+    "DisconnectFunction": ("an idle connection's `$disconnect`", ("dynamodb",), None),
+    "MatchFunction": (
+        "a seeker's `match` with an intro",
+        ("dynamodb", "sqs", "apigatewaymanagementapi", "secretsmanager"),
+        '{"action": "match", "topics": ["anxiety"], "intro": "hi"}',
+    ),
+    "MatcherFunction": (
+        "a pass that starts a chat",
+        ("dynamodb", "apigatewaymanagementapi", "secretsmanager"),
+        None,
+    ),
+    "SweeperFunction": ("a run with nothing to repair", ("dynamodb",), None),
+}
+
+# A function's import and init (`layer`, `app`, `clients` and `frame` filled in with
+# str.format).
 _FUNCTION = r"""
 started = time.perf_counter()
 sys.path.insert(0, {layer!r})
@@ -81,19 +113,18 @@ clients = {{}}
 from kindred.config import settings
 config = settings()
 names = vars(module)
-if "services" in names:
-    # services() imports boto3 itself: importing it first, to time each client, moves
-    # nothing out of this measure. A function without services() never imports it here.
-    import boto3.session
-    _client = boto3.session.Session.client
-    def timed_client(self, name, *args, **kwargs):
+if "services" in names or "frame_handler" in names:
+    # The first request's Services, and the clients it calls, each timed.
+    from kindred.aws.wiring import process_clients, services
+    services()
+    built = process_clients()
+    for service in {clients!r}:
         t = time.perf_counter()
-        try:
-            return _client(self, name, *args, **kwargs)
-        finally:
-            clients[name] = round((time.perf_counter() - t) * 1000, 2)
-    boto3.session.Session.client = timed_client
-    names["services"]()
+        built[service].get()
+        clients[service] = round((time.perf_counter() - t) * 1000, 2)
+if {frame!r} is not None:
+    from kindred.protocol import parse_action
+    parse_action({frame!r})
 if "auth" in names:
     names["auth"].cached_jwks(config.jwks_url)
 """
@@ -180,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: dict[str, dict[str, Any]] = {}
     for name, app in sorted(functions.items()):
-        code = _probe(_FUNCTION.format(layer=str(LAYER), app=str(app)))
+        _request, clients, frame = FIRST_REQUESTS[name]
+        code = _probe(
+            _FUNCTION.format(layer=str(LAYER), app=str(app), clients=clients, frame=frame)
+        )
         figures = measure(code, env, args.repeats)
         figures["ratio_to_baseline"] = round(figures["total_ms"] / baseline["total_ms"], 2)
         results[name] = figures
