@@ -84,16 +84,16 @@ FIRST_REQUESTS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
         ("dynamodb", "apigatewaymanagementapi"),
         '{"action": "message", "text": "hello", "sessionId": "s-1", "seq": 1}',
     ),
-    "ConnectFunction": ("a seeker's `$connect`", ("dynamodb", "secretsmanager"), None),
+    "ConnectFunction": ("a seeker's `$connect`", ("dynamodb", "ssm"), None),
     "DisconnectFunction": ("an idle connection's `$disconnect`", ("dynamodb",), None),
     "MatchFunction": (
         "a seeker's `match` with an intro",
-        ("dynamodb", "sqs", "apigatewaymanagementapi", "secretsmanager"),
+        ("dynamodb", "sqs", "apigatewaymanagementapi", "ssm"),
         '{"action": "match", "topics": ["anxiety"], "intro": "hi"}',
     ),
     "MatcherFunction": (
         "a pass that starts a chat",
-        ("dynamodb", "apigatewaymanagementapi", "secretsmanager"),
+        ("dynamodb", "apigatewaymanagementapi", "ssm"),
         None,
     ),
     "SweeperFunction": ("a run with nothing to repair", ("dynamodb",), None),
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "checked on moto by tests/integration/test_cold_clients.py; clients are built on "
         "first use since issue 14), and the parse of its frame (each action's validator is "
         "built on its first parse); for the authorizer, its JWKS cache object. No network "
-        "call (the JWKS and the sealing secret are fetched on first use, not counted), nor "
+        "call (the JWKS and the sealing key are fetched on first use, not counted), nor "
         "what a rare route imports on its first use.",
         "Interpreter start-up is not included (it is the same for all, and Lambda's runtime "
         "has its own). Heaviest imports: self time summed by top-level package from "

@@ -54,7 +54,7 @@ LATENCY_MS = {
     "apigatewaymanagementapi.DeleteConnection": 20.0,
     "apigatewaymanagementapi.GetConnection": 15.0,
     "sqs.SendMessage": 10.0,
-    "secretsmanager.GetSecretValue": 25.0,
+    "ssm.GetParameter": 15.0,
 }
 DEFAULT_LATENCY_MS = 10.0
 # DynamoDB deletes an expired item "typically within a few days": until then a Scan reads it.
@@ -310,7 +310,7 @@ class Usage:
         self.lambda_requests += 1
         self.gb_s_modelled += prices.lambda_gb_seconds(modelled_ms(inv, memory_mb), memory_mb)
         self.gb_s_wall += prices.lambda_gb_seconds(inv.wall_s * 1000, memory_mb)
-        self.log_bytes += inv.log_bytes + PLATFORM_LOG_BYTES
+        self.log_bytes += inv.log_bytes  # JSON format, system logs at WARN: no START/END/REPORT
 
     def lines(self, scale: float) -> list[tuple[str, float, float]]:
         """(line, quantity, USD), every quantity multiplied by `scale`."""
@@ -334,6 +334,25 @@ class Usage:
 
     def usd(self, scale: float) -> float:
         return sum(cost for _, _, cost in self.lines(scale))
+
+
+def _census_index_writes(call: Any) -> int:
+    """Writes to the sweeper's keys-only index of connection items that a call makes: one for
+    each connection item put or deleted (an update changes no key of it, so none)."""
+    if call.service != "dynamodb":
+        return 0
+    ops: list[tuple[str, dict[str, Any]]] = []
+    if call.operation == "TransactWriteItems":
+        ops = [next(iter(op.items())) for op in call.params.get("TransactItems", [])]
+    elif call.operation in ("PutItem", "DeleteItem"):
+        ops = [(call.operation.removesuffix("Item"), call.params)]
+    count = 0
+    for kind, body in ops:
+        deleted_pk = str(body.get("Key", {}).get("pk", {}).get("S", ""))
+        put_item = body.get("Item") or {}
+        put = kind == "Put" and "census" in put_item
+        count += put or (kind == "Delete" and deleted_pk.startswith("CONN#"))
+    return count
 
 
 def summarise(
@@ -373,22 +392,32 @@ def summarise(
             prices.APIGW_CONNECTION_MINUTE.cost(wait_minutes * 1000),
         ),
     ]
-    # Scheduled full-table Scans (the sweeper) read every item this conversation keeps in the
-    # table, once a run, for as long as it is there.
+    # The sweeper's reads of what this conversation keeps open, once a run while it is open
+    # (measured: a run with one chat open, less a run with nothing open; schedule_costs).
     byte_minutes = sum(c.byte_minutes for c in conversations) / n
+    open_minutes = scenario.wait_minutes + scenario.chat_minutes
     sweep_rru = 0.0
     sweep_rru_every_5_min = 0.0
     for run in schedule_runs.values():
-        if run["scans_table"]:
-            per_4kb = 1.0 if run["scan_consistent"] else 0.5
-            sweep_rru += byte_minutes / run["period_minutes"] / 4096 * per_4kb
-            sweep_rru_every_5_min += byte_minutes / max(5.0, run["period_minutes"]) / 4096 * per_4kb
+        share = run.get("rru_per_open_chat", 0.0)
+        sweep_rru += share * open_minutes / run["period_minutes"]
+        sweep_rru_every_5_min += share * open_minutes / max(5.0, run["period_minutes"])
     if sweep_rru:
         lines.append(
             (
-                "DynamoDB reads: scheduled Scans of the items a conversation keeps",
+                "DynamoDB reads: the sweeper's reads of what a conversation keeps open",
                 sweep_rru * 1000,
                 prices.DDB_READ_UNIT.cost(sweep_rru * 1000),
+            )
+        )
+    # The sweeper's index (Census) is written when a connection item is created or deleted.
+    index_writes = sum(_census_index_writes(call) for call in calls) / n
+    if index_writes:
+        lines.append(
+            (
+                "DynamoDB writes: the sweeper's index of connection items (created, deleted)",
+                index_writes * 1000,
+                prices.DDB_WRITE_UNIT.cost(index_writes * 1000),
             )
         )
     total = sum(cost for _, _, cost in lines)
@@ -561,6 +590,14 @@ def idle_month(
         prices.SECRET_MONTH,
         "$0.40 per secret-month, whether read or not",
     )
+    keys = _resources(template, "Custom::SealingKey")
+    line(
+        "SSM parameter: the sealing key (SecureString, standard)",
+        len(keys),
+        0.0,
+        "standard parameters and their API calls cost nothing; under the AWS managed key "
+        "aws/ssm (no monthly fee); made by a custom resource whose function runs at deploy only",
+    )
 
     alarms = _resources(template, "AWS::CloudWatch::Alarm")
     billed_metrics = sum(alarm_metrics(a) for a in alarms.values())
@@ -606,8 +643,9 @@ def idle_month(
         "SQS: the event source's empty long polls",
         round(polls),
         prices.SQS_REQUEST.cost(polls),
-        f"{pollers_total} pollers x one 20 s ReceiveMessage each (Lambda keeps 5 pollers when "
-        "MaximumConcurrency is set, 2 otherwise); free under SQS's 1M requests a month",
+        f"{pollers_total} pollers x one 20 s ReceiveMessage each (an idle mapping scales down "
+        "to 2 pollers, 5 with MaximumConcurrency set: Lambda guide, services-sqs-scaling); "
+        "free under SQS's 1M requests a month",
         prices.SQS_REQUEST.cost(max(0.0, polls - 1e6)),
     )
 
@@ -617,8 +655,9 @@ def idle_month(
             f"Schedule {name}",
             per_month,
             per_month * run["usd_per_run"],
-            f"{run['expression']}; one run on an empty table: {run['describe']} (Lambda "
-            "request and duration, the call, its logs)",
+            f"{run['expression']}; one warm run on an empty table: {run['describe']}, "
+            f"{run['modelled_ms']:.0f} ms modelled, {run['log_bytes']} log bytes (Lambda request "
+            "and duration, the calls, the logs)",
             per_month * run["usd_per_run_with_always_free_tier"],
         )
 
@@ -634,36 +673,84 @@ def idle_month(
         line(item, 0, 0.0, note)
     total = sum(x["usd"] for x in lines)
     total_free = sum(x["usd_with_always_free_tier"] for x in lines)
+    optional = sum(x["usd"] for x in lines if x["item"].startswith(OPTIONAL_LINES))
     return {
         "lines": lines,
         "usd_per_month": round(total, 4),
         "usd_per_month_with_always_free_tier": round(total_free, 4),
+        "usd_per_month_without_dashboard_and_alarms": round(total - optional, 4),
+        "schedules": schedule_runs,
     }
 
 
-def schedule_costs(stack: InProcessStack) -> dict[str, dict[str, Any]]:
-    """Each scheduled function run once on the empty stack: what one run costs."""
+# The idle lines that CreateDashboard=false and CreateAlarms=false leave out.
+OPTIONAL_LINES = ("CloudWatch alarms", "CloudWatch dashboards")
+
+
+def platform_log_bytes(template: dict[str, Any]) -> int:
+    """Lambda's own START/END/REPORT lines per invocation: none when the functions' system
+    logs are at WARN (Globals LoggingConfig, the parameters' defaults), as they are."""
+    config = ((template.get("Globals") or {}).get("Function") or {}).get("LoggingConfig")
+    if not config:
+        return PLATFORM_LOG_BYTES  # Lambda's text format writes them all
+    wanted = conditions(template)
+    level = config.get("SystemLogLevel", "INFO")
+    while isinstance(level, dict) and "Fn::If" in level:
+        name, when_true, when_false = level["Fn::If"]
+        level = when_true if wanted[name] else when_false
+    return PLATFORM_LOG_BYTES if str(level) in ("TRACE", "DEBUG", "INFO") else 0
+
+
+def _scheduled_event() -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "bench",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
+
+
+def _open_chat(stack: InProcessStack, issuer: TokenIssuer) -> tuple[str, str]:
+    """A volunteer and a seeker in a chat (the state a conversation keeps open longest)."""
+    env = stack.environment
+    token = issuer.pool_token(env, user="sweep@example.org", name="Sam", group="volunteers")
+    volunteer = stack.open(token=token)
+    stack.send(volunteer, {"action": "availability", "available": True, "capacity": 1})
+    stack.run_event_sources()
+    seeker = stack.open(query="lang=en")
+    stack.send(seeker, {"action": "match"})
+    stack.run_event_sources()
+    if not any(f.get("type") == "matched" for f in stack.frames(seeker)):
+        raise RuntimeError("the sweeper's measure: the chat did not start")
+    return volunteer, seeker
+
+
+def _sweep_rru(stack: InProcessStack, function: str, event: dict[str, Any]) -> float:
+    stack.invoke(function, "schedule", event)
+    return sum(dynamo_units(c, 1024)[0] for c in stack.invocations[-1].calls)
+
+
+def schedule_costs(stack: InProcessStack, issuer: TokenIssuer) -> dict[str, dict[str, Any]]:
+    """Each scheduled function run on the empty stack (what one warm run costs), then once
+    with one chat open: the reads a run adds for each open chat (`rru_per_open_chat`)."""
     from local.scheduler import schedules
 
     runs: dict[str, dict[str, Any]] = {}
     memory = memory_of(stack)
+    platform = platform_log_bytes(stack.template)
     for schedule in schedules(stack.template):
         if not schedule.enabled or not schedule.period:
             continue
-        event = {
-            "version": "0",
-            "id": "bench",
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": "123456789012",
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "region": "us-east-1",
-            "resources": [],
-            "detail": {},
-        }
-        stack.invoke(
-            schedule.function, "schedule", json.loads(schedule.input) if schedule.input else event
-        )
+        event = json.loads(schedule.input) if schedule.input else _scheduled_event()
+        # Priced warm: a schedule every few minutes finds its instance still there (the
+        # first run's cold start, building the clients, is not what a run costs).
+        stack.invoke(schedule.function, "schedule", event)
+        stack.invoke(schedule.function, "schedule", event)
         inv = stack.invocations[-1]
         mb = memory[schedule.function]
         rru = wru = 0.0
@@ -674,7 +761,7 @@ def schedule_costs(stack: InProcessStack) -> dict[str, dict[str, Any]]:
         lambda_usd = prices.LAMBDA_REQUEST.cost(1) + prices.LAMBDA_ARM_GB_SECOND.cost(
             prices.lambda_gb_seconds(modelled_ms(inv, mb), mb)
         )
-        logs_usd = prices.CW_LOGS_INGESTED_GB.cost((inv.log_bytes + PLATFORM_LOG_BYTES) / 1e9)
+        logs_usd = prices.CW_LOGS_INGESTED_GB.cost((inv.log_bytes + platform) / 1e9)
         dynamo_usd = prices.DDB_READ_UNIT.cost(rru) + prices.DDB_WRITE_UNIT.cost(wru)
         usd = lambda_usd + logs_usd + dynamo_usd
         ops = Counter(c.key for c in inv.calls)
@@ -690,7 +777,23 @@ def schedule_costs(stack: InProcessStack) -> dict[str, dict[str, Any]]:
             # DynamoDB has no free tier.
             "usd_per_run_with_always_free_tier": dynamo_usd,
             "describe": ", ".join(f"{v} {k}" for k, v in sorted(ops.items())) or "no AWS call",
+            "log_bytes": inv.log_bytes + platform,
+            "wall_ms": round(inv.wall_s * 1000, 1),
+            "modelled_ms": round(modelled_ms(inv, mb), 1),
+            "empty_run_rru": rru,
         }
+    if runs:
+        volunteer, seeker = _open_chat(stack, issuer)
+        for schedule in schedules(stack.template):
+            if schedule.name in runs:
+                event = json.loads(schedule.input) if schedule.input else _scheduled_event()
+                open_rru = _sweep_rru(stack, schedule.function, event)
+                runs[schedule.name]["rru_per_open_chat"] = max(
+                    0.0, open_rru - runs[schedule.name]["empty_run_rru"]
+                )
+        stack.close(seeker)
+        stack.close(volunteer)
+        stack.run_event_sources()
     return runs
 
 
@@ -800,12 +903,19 @@ def report(summary: dict[str, Any], idle: dict[str, Any], scenario: Scenario, ar
             ]
             + [
                 (
-                    "**total** (target < $1)",
+                    "**total**",
                     "",
                     f"**{idle['usd_per_month']:.2f}**",
                     f"**{idle['usd_per_month_with_always_free_tier']:.2f}**",
                     "",
-                )
+                ),
+                (
+                    "**total with CreateDashboard=false, CreateAlarms=false** (target <= $0.15)",
+                    "",
+                    f"**{idle['usd_per_month_without_dashboard_and_alarms']:.3f}**",
+                    "",
+                    "",
+                ),
             ],
         )
     )
@@ -836,8 +946,9 @@ def assumptions(scenario: Scenario, summary: dict[str, Any]) -> list[str]:
         "assumed in-region latency per AWS call (DynamoDB 4-15 ms, PostToConnection 20 ms, "
         "SQS 10 ms); the total priced on the raw wall time under moto is printed too. "
         "Measured on Python " + sys.version.split()[0] + " x86-64 here, not 3.13 on Graviton.",
-        "Warm functions: the cold start's calls (one GetSecretValue per instance that seals or "
-        "unseals) and INIT duration are not in the per-conversation figures (see bench.coldstart).",
+        "Warm functions: the cold start's calls (one ssm GetParameter of the sealing key per "
+        "instance that seals or unseals) and INIT duration are not in the per-conversation "
+        "figures (see bench.coldstart).",
         "DynamoDB: units computed from each call (strongly consistent reads, 1 RRU per 4 KB; "
         "writes 1 WRU per KB of the largest item seen, "
         f"{summary['largest_item_bytes']} bytes, so 1 WRU; 2 per item in a transaction; failed "
@@ -848,10 +959,12 @@ def assumptions(scenario: Scenario, summary: dict[str, Any]) -> list[str]:
         "SQS: each SendMessage is one request per 64 KB; each matcher batch costs the event "
         "source one ReceiveMessage and one DeleteMessageBatch; its empty polls are in the idle "
         "month. Each nudge is delivered in its own batch (they are seconds to minutes apart).",
-        "Scheduled Scans (the sweeper reads the whole table every minute, eventually "
-        "consistent: 0.5 RRU per 4 KB): every item a conversation creates is read by each Scan "
-        "while it is in the table: during the chat, and what it leaves (the session item) until "
-        "TTL deletes it, assumed 48 h after its expiresAt (AWS: typically within a few days).",
+        "The sweeper (every minute) reads what is open, eventually consistent: the "
+        "connections' index, the queues, pool, shift and board partitions, and the open "
+        "connections' and chats' items (BatchGetItem: 0.5 RRU an item). A conversation's share "
+        "is measured: one run with a chat open less one run with nothing open, times the "
+        "minutes of the wait and the chat (an upper bound: the seeker's first minute has no "
+        "chat yet). What a conversation leaves (the ended chat's item) is no longer read.",
         "CloudWatch Logs: every byte the functions print (Powertools JSON logs, EMF metric "
         f"blobs) plus Lambda's START/END/REPORT lines ({PLATFORM_LOG_BYTES} bytes) per invocation.",
         "No free tier is applied per conversation; list prices of " + prices.RETRIEVED + ".",
@@ -880,10 +993,10 @@ def main(argv: list[str] | None = None) -> int:
             extra_env={"COGNITO_JWKS_URL": issuer.url},
         ) as stack,
     ):
-        schedule_runs = schedule_costs(stack)
+        schedule_runs = schedule_costs(stack, issuer)
         warm = run_conversation(stack, issuer, scenario, 0)  # cold starts, not counted
         cold_calls = Counter(
-            c.key for inv in warm.invocations for c in inv.calls if c.service == "secretsmanager"
+            c.key for inv in warm.invocations for c in inv.calls if c.service == "ssm"
         )
         conversations = [
             run_conversation(stack, issuer, scenario, i + 1) for i in range(args.conversations)
@@ -925,7 +1038,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Ratio to the floor: {summary['ratio_to_floor']:.2f}x (target <= 1.5). "
         f"Idle month: ${idle['usd_per_month']:.2f} list, "
-        f"${idle['usd_per_month_with_always_free_tier']:.2f} with always-free tiers (target < $1)."
+        f"${idle['usd_per_month_with_always_free_tier']:.2f} with always-free tiers, "
+        f"${idle['usd_per_month_without_dashboard_and_alarms']:.3f} list without the dashboard "
+        "and alarms (target <= $0.15)."
     )
     print(
         f"Priced on the raw wall time under moto instead: "

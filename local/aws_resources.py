@@ -1,4 +1,4 @@
-"""Creates template.yaml's tables, queues, secrets and user pools in a local AWS (moto) for dev."""
+"""Creates template.yaml's tables, queues, sealing key and user pools in local AWS (moto)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import json
 import secrets
-import string
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -180,17 +179,6 @@ def resolved(
 # ---------------------------------------------------------------- creating resources
 
 
-def _random_secret(spec: Mapping[str, Any]) -> str:
-    """A random value shaped like GenerateSecretString asks (length, punctuation)."""
-    alphabet = string.ascii_letters + string.digits
-    if not spec.get("ExcludePunctuation"):
-        alphabet += string.punctuation
-    excluded = str(spec.get("ExcludeCharacters", ""))
-    alphabet = "".join(ch for ch in alphabet if ch not in excluded)
-    length = int(spec.get("PasswordLength", 32))
-    return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
 def _pick(props: Mapping[str, Any], *names: str) -> dict[str, Any]:
     return {name: props[name] for name in names if name in props}
 
@@ -266,19 +254,18 @@ def _create_queue(
     }
 
 
-def _create_secret(
+def _create_sealing_key(
     clients: Clients, logical_id: str, props: dict[str, Any], stack: str
 ) -> dict[str, str]:
-    manager = clients("secretsmanager")
-    name = str(props.get("Name") or f"{stack}-{logical_id}")
-    value = props.get("SecretString") or _random_secret(props.get("GenerateSecretString") or {})
-    try:
-        arn = manager.create_secret(Name=name, SecretString=str(value))["ARN"]
-    except manager.exceptions.ResourceExistsException:
-        arn = manager.describe_secret(SecretId=name)[
-            "ARN"
-        ]  # keep its value: sealed data stays readable
-    return {logical_id: arn, f"{logical_id}.Id": arn}
+    """What the SealingKey custom resource's function does at deploy: an SSM SecureString with
+    a random value (kept if there: what it sealed stays readable)."""
+    ssm = clients("ssm")
+    name = str(props["Name"])
+    with contextlib.suppress(ssm.exceptions.ParameterAlreadyExists):
+        ssm.put_parameter(
+            Name=name, Value=secrets.token_urlsafe(48), Type="SecureString", Overwrite=False
+        )
+    return {logical_id: name}
 
 
 _POOL_SETTINGS = (
@@ -377,7 +364,7 @@ def _create_user_pool_group(
 _CREATORS: dict[str, Callable[[Clients, str, dict[str, Any], str], dict[str, str]]] = {
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SQS::Queue": _create_queue,
-    "AWS::SecretsManager::Secret": _create_secret,
+    "Custom::SealingKey": _create_sealing_key,
     "AWS::Cognito::UserPool": _create_user_pool,
     "AWS::Cognito::UserPoolClient": _create_user_pool_client,
     "AWS::Cognito::UserPoolGroup": _create_user_pool_group,
@@ -393,12 +380,12 @@ def create_resources(
     stack_name: str = DEFAULT_STACK_NAME,
     parameters: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Create the template's tables, queues, secrets and Cognito pools, clients and groups.
+    """Create the template's tables, queues, sealing key and Cognito pools, clients and groups.
 
     `session` is a boto3 Session (default: one with dummy credentials, so only moto answers);
     `endpoint_url` names a moto server (None: in-process `mock_aws`). Calling it again against
     the same server reuses what exists. Returns logical id -> physical id (table name, queue
-    URL, secret ARN, pool id, client id, group name), "<LogicalId>.<Attribute>" for the
+    URL, parameter name, pool id, client id, group name), "<LogicalId>.<Attribute>" for the
     attributes !GetAtt may ask for (Arn, QueueName ...), and the pseudo parameters
     (AWS::Region ...) and "AWS::StackName": all that function_environment needs.
     """
@@ -431,8 +418,10 @@ def create_resources(
     while pending:
         progressed = False
         for logical_id, resource in list(pending.items()):
+            raw = dict(resource.get("Properties") or {})
+            raw.pop("ServiceToken", None)  # a custom resource's function: made here instead
             try:
-                props = resolver.resolve(resource.get("Properties") or {})
+                props = resolver.resolve(raw)
             except UnresolvedReferenceError:
                 continue
             physical.update(_CREATORS[resource["Type"]](clients, logical_id, props, stack_name))

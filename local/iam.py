@@ -4,9 +4,9 @@ Lambda runs a function with its execution role's credentials. Locally every func
 one process, so `LocalIam` creates each role in moto (the template's inline statements, with
 every reference resolved), assumes it with STS, and hands out a boto3 session per function;
 `enforced()` then turns on moto's IAM access control, so a call outside the caller's role
-fails with AccessDenied, as in AWS. moto checks DynamoDB, Secrets Manager and Cognito calls
+fails with AccessDenied, as in AWS. moto checks DynamoDB, SSM and Cognito calls
 against the resource "*" and authorises a transaction as one action; `enforced()` gives it
-the table, secret and pool ARNs, and checks a transaction item by item (PutItem, UpdateItem,
+the table, parameter and pool ARNs, and checks a transaction item by item (PutItem, UpdateItem,
 DeleteItem, ConditionCheckItem), as IAM does. The @connections API is API Gateway's, not
 moto's: `connections_denial` checks `execute-api:ManageConnections` for it. Every check is
 recorded, so a test can find a grant that no call used.
@@ -421,8 +421,8 @@ def _moto_patches(iam: LocalIam) -> list[tuple[Any, str, Any]]:
     from moto.cognitoidp.responses import CognitoIdpResponse
     from moto.dynamodb.responses import DynamoHandler
     from moto.iam.access_control import IAMRequest
-    from moto.secretsmanager.responses import SecretsManagerResponse
     from moto.sqs.responses import SQSResponse
+    from moto.ssm.responses import SimpleSystemManagerResponse
 
     original_check = IAMRequest.check_action_permitted
 
@@ -474,7 +474,7 @@ def _moto_patches(iam: LocalIam) -> list[tuple[Any, str, Any]]:
         (IAMRequest, "check_action_permitted", check_action_permitted),
         (DynamoHandler, "_authenticate_and_authorize_normal_action", authorize_dynamodb),
         (SQSResponse, "_authenticate_and_authorize_normal_action", authorize_sqs),
-        (SecretsManagerResponse, "_determine_resource", _secret_resource),
+        (SimpleSystemManagerResponse, "_determine_resource", _parameter_resource),
         (CognitoIdpResponse, "_determine_resource", _pool_resource),
         *((Api, _CONNECTION_METHODS[verb], guarded(verb)) for verb in _CONNECTION_METHODS),
     ]
@@ -492,12 +492,15 @@ _CONNECTION_METHODS = {
 }
 
 
-def _secret_resource(handler: Any) -> str:
-    """The secret's ARN (moto checks Secrets Manager calls against "*")."""
-    secret_id = str(json.loads(handler.body or "{}").get("SecretId", ""))
-    if secret_id.startswith("arn:") or not secret_id:
-        return secret_id or "*"
-    return f"arn:aws:secretsmanager:{handler.region}:{handler.current_account}:secret:{secret_id}"
+def _parameter_resource(handler: Any) -> str:
+    """The SSM parameter's ARN (moto checks SSM calls against "*"); a name's leading "/" is
+    not repeated in it, as in AWS."""
+    name = str(json.loads(handler.body or "{}").get("Name", ""))
+    if not name:
+        return "*"
+    if name.startswith("arn:"):
+        return name
+    return f"arn:aws:ssm:{handler.region}:{handler.current_account}:parameter/{name.lstrip('/')}"
 
 
 def _pool_resource(handler: Any) -> str:
@@ -529,4 +532,7 @@ def _dynamodb_checks(action: str, params: Mapping[str, Any]) -> list[tuple[str, 
         return sorted(set(pairs))
     if action in ("BatchGetItem", "BatchWriteItem"):
         return [(action, table) for table in sorted(params.get("RequestItems", {}))]
-    return [(action, str(params.get("TableName", "*")))]
+    table = str(params.get("TableName", "*"))
+    if params.get("IndexName"):  # IAM checks a Query of an index on the index's ARN
+        return [(action, f"{table}/index/{params['IndexName']}")]
+    return [(action, table)]

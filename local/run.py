@@ -113,7 +113,8 @@ def _print_invitation(invitation: Invitation) -> None:
 def _banner(stack: LocalStack) -> str:
     width = max(len(a.email) for a in DEMO_ACCOUNTS)
     logins = "\n".join(
-        f"    {a.email:<{width}}  {DEMO_PASSWORD}   ({a.group})" for a in DEMO_ACCOUNTS
+        f"    {a.email:<{width}}  {DEMO_PASSWORD}   ({a.group}{', coordinators' * a.coordinator})"
+        for a in DEMO_ACCOUNTS
     )
     return (
         "\nKindred is running locally.\n"

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from kindred.aws.sealing import create_key, delete_key
 from local.iam import LocalIam
 from tests.integration.chats import start_chat
 from tests.world import World
@@ -233,6 +234,15 @@ def _admin_paths(world: World) -> None:
     accounts(op="remove", user=user)
 
 
+def _sealing_key_paths(iam: LocalIam) -> None:
+    """The SealingKey custom resource's calls at deploy, on its function's role: the stack's
+    delete removes the key, its create makes one (both what functions/sealing_key does)."""
+    ssm = iam.session("SealingKeyFunction").client("ssm")
+    name = os.environ["SEALING_KEY_PARAMETER"]
+    delete_key(ssm, name)
+    create_key(ssm, name)
+
+
 def _token_of(world: World, cid: str, seen: list[dict[str, Any]]) -> str:
     frames = world.all_frames(cid)
     return str([f for f in frames if "resumeToken" in f][-1]["resumeToken"])
@@ -250,6 +260,7 @@ def test_no_role_grants_an_action_its_function_never_calls(
     _return_key_paths(world)
     _care_paths(world, monkeypatch)
     _a_grace_longer_than_sqs_can_delay(world, monkeypatch)
+    _sealing_key_paths(iam)
     refused = [c for c in iam.checks() if not c.allowed]
     assert refused == []
     unused = iam.unused_grants()

@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from local.aws_resources import (
+    DEFAULT_STACK_NAME,
     UnresolvedReferenceError,
     create_resources,
     function_environment,
@@ -134,16 +135,19 @@ def test_the_demo_volunteer_can_sign_in_with_the_created_client(created: dict[st
     assert auth["AuthenticationResult"]["IdToken"]
 
 
-def test_the_sealing_secret_has_a_random_64_character_value(created: dict[str, str]) -> None:
+def test_the_sealing_key_is_a_random_secure_string(created: dict[str, str]) -> None:
     """
-    Given the template's GenerateSecretString
+    Given the template's SealingKey custom resource
     When create_resources runs against moto
-    Then the secret holds 64 random letters and digits
+    Then, as its function does at deploy, an SSM SecureString holds 64 random URL-safe
+    characters (48 bytes) under the stack's name
     """
-    value = _client("secretsmanager").get_secret_value(SecretId=created["SealingSecret"])
+    parameter = _client("ssm").get_parameter(Name=created["SealingKey"], WithDecryption=True)
 
-    assert len(value["SecretString"]) == 64
-    assert value["SecretString"].isalnum()
+    assert created["SealingKey"] == f"/{DEFAULT_STACK_NAME}/sealing-key"
+    assert parameter["Parameter"]["Type"] == "SecureString"
+    assert len(parameter["Parameter"]["Value"]) == 64
+    assert parameter["Parameter"]["Value"].replace("-", "").replace("_", "").isalnum()
 
 
 def test_running_it_again_reuses_what_exists(created: dict[str, str]) -> None:
@@ -173,7 +177,7 @@ def test_every_function_gets_the_globals_fully_resolved(created: dict[str, str])
         "TABLE_NAME": created["KindredTable"],
         "MATCH_QUEUE_URL": created["MatchQueue"],
         "WEBSOCKET_ENDPOINT": LOCAL_ENDPOINT,
-        "SEALING_SECRET_ARN": created["SealingSecret"],
+        "SEALING_KEY_PARAMETER": created["SealingKey"],
         "ALLOWED_ORIGINS": "http://localhost:8080,http://127.0.0.1:8080",
         "COGNITO_USER_POOL_ID": created["UserPool"],
         "COGNITO_CLIENT_ID": created["UserPoolClient"],

@@ -478,3 +478,49 @@ def test_every_parameter_is_explained_in_the_operations_guide(template: dict[str
     doc = OPERATIONS_DOC.read_text(encoding="utf-8")
 
     assert [name for name in template["Parameters"] if f"`{name}`" not in doc] == []
+
+
+@pytest.mark.parametrize(
+    ("log_level", "application", "system"),
+    [
+        ("DEBUG", "DEBUG", "DEBUG"),
+        ("INFO", "INFO", "WARN"),
+        ("WARNING", "INFO", "WARN"),
+        ("ERROR", "INFO", "WARN"),
+    ],
+)
+def test_every_function_logs_json_without_lambdas_own_lines_unless_debug(
+    template: dict[str, Any],
+    transformed: dict[str, Any],
+    log_level: str,
+    application: str,
+    system: str,
+) -> None:
+    """
+    Given the LogLevel parameter
+    When any function is deployed
+    Then Lambda writes its logs in JSON and drops its own START, END and REPORT lines (INFO
+    system logs) unless LogLevel is DEBUG; it keeps the application's lines from INFO up (from
+    DEBUG with LogLevel DEBUG), never fewer, because it takes a line without a level (the
+    metrics' EMF lines) for INFO; the functions' own level stays LogLevel
+    """
+    functions = resources_of_type(transformed, "AWS::Lambda::Function")
+    assert functions
+    parameters = _parameters(template, LogLevel=log_level)
+    holds = {
+        name: bool(_condition(template, node, parameters))
+        for name, node in template["Conditions"].items()
+    }
+    for logical_id, function in functions.items():
+        config = _resolve_ifs(function["Properties"]["LoggingConfig"], holds)
+        assert config["LogFormat"] == "JSON", logical_id
+        assert _condition(template, config["ApplicationLogLevel"], parameters) == application
+        assert _condition(template, config["SystemLogLevel"], parameters) == system
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+    assert set(template["Parameters"]["LogLevel"]["AllowedValues"]) == {
+        "DEBUG",
+        "INFO",
+        "WARNING",
+        "ERROR",
+    }

@@ -53,7 +53,7 @@ FAKE_RESOURCES = {
     "AWS::StackName": "kindred-test",
     "KindredTable": "kindred-test-table",
     "MatchQueue": "https://sqs.us-east-1.amazonaws.com/123456789012/kindred-test-match",
-    "SealingSecret": "arn:aws:secretsmanager:us-east-1:123456789012:secret:kindred-seal-AbCdEf",
+    "SealingKey": "/kindred-test/sealing-key",
     "UserPool": "us-east-1_TestPool1",
     "UserPoolClient": "testclientid0123456789",
 }
@@ -183,7 +183,7 @@ def test_every_function_gets_every_setting_from_globals(template: dict[str, Any]
         "TABLE_NAME",
         "MATCH_QUEUE_URL",
         "WEBSOCKET_ENDPOINT",
-        "SEALING_SECRET_ARN",
+        "SEALING_KEY_PARAMETER",
         "ALLOWED_ORIGINS",
         "COGNITO_USER_POOL_ID",
         "COGNITO_CLIENT_ID",

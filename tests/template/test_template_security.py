@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,7 +89,7 @@ def test_functions_have_no_managed_policy_but_their_logs(transformed: dict[str, 
     """
     roles = resources_of_type(transformed, "AWS::IAM::Role")
 
-    assert len(roles) == 8  # one per function
+    assert len(roles) == 9  # one per function
     for logical_id, role in roles.items():
         assert role["Properties"]["ManagedPolicyArns"] == [BASIC_EXECUTION_ROLE], logical_id
 
@@ -104,7 +105,12 @@ def test_the_authorizer_can_do_nothing_but_log(transformed: dict[str, Any]) -> N
 
 TABLE = repr({"Fn::GetAtt": ["KindredTable", "Arn"]})
 QUEUE = repr({"Fn::GetAtt": ["MatchQueue", "Arn"]})
-SECRET = repr({"Ref": "SealingSecret"})
+KEY = repr(
+    {
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/"
+        "${AWS::StackName}/sealing-key"
+    }
+)
 POOL = repr({"Fn::GetAtt": ["UserPool", "Arn"]})
 
 
@@ -127,7 +133,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         **_table("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
         **_connections("POST", "DELETE"),
         "sqs:SendMessage": {QUEUE},
-        "secretsmanager:GetSecretValue": {SECRET},
+        "ssm:GetParameter": {KEY},
     },
     # The grace period and its delayed work item; a volunteer's seekers told.
     "DisconnectFunction": {
@@ -141,7 +147,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         **_table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
         **_connections("POST"),
         "sqs:SendMessage": {QUEUE},
-        "secretsmanager:GetSecretValue": {SECRET},
+        "ssm:GetParameter": {KEY},
     },
     # Consumes the queue (the event source polls on its role), reads blocks in a batch,
     # unseals intros and notes, sends a grace's work item on.
@@ -152,22 +158,26 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "sqs:ReceiveMessage": {QUEUE},
         "sqs:DeleteMessage": {QUEUE},
         "sqs:GetQueueAttributes": {QUEUE},
-        "secretsmanager:GetSecretValue": {SECRET},
+        "ssm:GetParameter": {KEY},
     },
     # The chat actions; forget and session_expired close the socket; a transfer note sealed.
     "ChatFunction": {
         **_table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
         **_connections("POST", "DELETE"),
         "sqs:SendMessage": {QUEUE},
-        "secretsmanager:GetSecretValue": {SECRET},
+        "ssm:GetParameter": {KEY},
     },
-    # One Scan a run; sockets asked after (GET) and closed; staff accounts asked after.
+    # What is open (the Census index, its items, the open partitions); sockets asked after
+    # (GET) and closed; staff accounts asked after.
     "SweeperFunction": {
-        **_table("GetItem", "UpdateItem", "DeleteItem", "Query", "Scan"),
+        **_table("GetItem", "UpdateItem", "DeleteItem", "BatchGetItem"),
+        "dynamodb:Query": {TABLE, repr({"Fn::Sub": "${KindredTable.Arn}/index/Census"})},
         **_connections("POST", "DELETE", "GET"),
         "sqs:SendMessage": {QUEUE},
         "cognito-idp:ListUsers": {POOL},
     },
+    # At deploy only (the SealingKey custom resource): the key made, and deleted with the stack.
+    "SealingKeyFunction": {"ssm:PutParameter": {KEY}, "ssm:DeleteParameter": {KEY}},
     # Accounts from the console (issue 13): the sender's item (a coordinator's?), the answer,
     # and Cognito's admin calls on this pool, which no other role has.
     "AdminFunction": {
@@ -277,7 +287,9 @@ def test_every_table_item_can_expire(template: dict[str, Any]) -> None:
     """
     Given the table
     When an item's expiresAt passes
-    Then DynamoDB's TTL deletes it; the table is on demand, encrypted, keyed pk/sk, no index
+    Then DynamoDB's TTL deletes it; the table is on demand, encrypted, keyed pk/sk, with one
+    index: the sweeper's sparse, keys-only index of connection items (what it holds expires
+    with them), and no local index
     """
     (table,) = resources_of_type(template, "AWS::DynamoDB::Table").values()
     properties = table["Properties"]
@@ -289,7 +301,17 @@ def test_every_table_item_can_expire(template: dict[str, Any]) -> None:
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
-    assert "GlobalSecondaryIndexes" not in properties
+    assert properties["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": "Census",
+            "KeySchema": [
+                {"AttributeName": "census", "KeyType": "HASH"},
+                {"AttributeName": "pk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
+    ]
+    assert "LocalSecondaryIndexes" not in properties
 
 
 def test_both_queues_are_encrypted(template: dict[str, Any]) -> None:
@@ -332,8 +354,10 @@ def test_the_matcher_consumes_the_queue_in_small_reportable_batches(
     """
     Given the matcher's event source
     When work items arrive
-    Then it gets batches of up to 10 within 1 s, reports failures item by item, runs at most
-    2 at once, and reserves no concurrency (new accounts cannot)
+    Then it gets batches of up to 10 within 1 s, reports failures item by item, sets no
+    maximum concurrency (with one, Lambda keeps 5 pollers on the idle queue instead of 2: the
+    matching transaction serialises concurrent passes), and reserves no concurrency (new
+    accounts cannot)
     """
     (mapping,) = resources_of_type(template, "AWS::Lambda::EventSourceMapping").values()
     properties = mapping["Properties"]
@@ -343,7 +367,8 @@ def test_the_matcher_consumes_the_queue_in_small_reportable_batches(
     assert properties["BatchSize"] == 10
     assert properties["MaximumBatchingWindowInSeconds"] == 1
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert properties["ScalingConfig"] == {"MaximumConcurrency": 2}
+    assert "ScalingConfig" not in properties
+    assert "ProvisionedPollerConfig" not in properties  # dedicated pollers are billed per hour
     for logical_id, function in resources_of_type(template, "AWS::Serverless::Function").items():
         assert "ReservedConcurrentExecutions" not in function["Properties"], logical_id
 
@@ -378,14 +403,28 @@ def test_volunteer_accounts_are_created_by_an_admin_only(template: dict[str, Any
     ]
 
 
-def test_the_sealing_secret_is_generated_at_deploy(template: dict[str, Any]) -> None:
+def test_the_sealing_key_is_made_at_deploy_and_costs_nothing_kept(
+    template: dict[str, Any],
+) -> None:
     """
-    Given the sealing secret
+    Given the sealing key
     When the stack is created
-    Then Secrets Manager generates a 64-character value: no secret is in the template
+    Then a custom resource makes it (an SSM SecureString, which CloudFormation cannot make)
+    under the name every function reads, no key is in the template, and there is no
+    Secrets Manager secret ($0.40 a month) nor a KMS key of our own ($1 a month)
     """
-    secret = template["Resources"]["SealingSecret"]["Properties"]
+    resources = template["Resources"]
+    key = resources["SealingKey"]
+    name = {"Fn::Sub": "/${AWS::StackName}/sealing-key"}
 
-    assert "SecretString" not in secret
-    assert secret["GenerateSecretString"]["PasswordLength"] == 64
-    assert secret["GenerateSecretString"]["ExcludePunctuation"] is True
+    assert key["Type"] == "Custom::SealingKey"
+    assert key["Properties"] == {
+        "ServiceToken": {"Fn::GetAtt": ["SealingKeyFunction", "Arn"]},
+        "Name": name,
+    }
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["SEALING_KEY_PARAMETER"] == name
+    kinds = {r["Type"] for r in resources.values()}
+    assert not kinds & {"AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::SSM::Parameter"}
+    assert "schedule" not in json.dumps(resources["SealingKeyFunction"]).lower()
+    assert "Events" not in resources["SealingKeyFunction"]["Properties"]

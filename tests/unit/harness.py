@@ -34,7 +34,7 @@ STORAGE_PORTS = (
 def literal_settings(**overrides: Any) -> Settings:
     """Settings from literal values: nothing is read from the environment."""
     values = {"table_name": "t", "match_queue_url": "q", "websocket_endpoint": "https://x"}
-    values |= {"sealing_secret_arn": "s", "region": "us-east-1"}
+    values |= {"sealing_key_parameter": "s", "region": "us-east-1"}
     return Settings(**(values | overrides))
 
 

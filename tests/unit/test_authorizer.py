@@ -161,7 +161,7 @@ def set_env(monkeypatch: pytest.MonkeyPatch, jwks_url: str, **extra: str) -> Non
         "TABLE_NAME": "kindred-test",
         "MATCH_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/kindred-match",
         "WEBSOCKET_ENDPOINT": "https://abcdef1234.execute-api.eu-west-1.amazonaws.com/prod",
-        "SEALING_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kindred",
+        "SEALING_KEY_PARAMETER": "/kindred/sealing-key",
         "AWS_REGION": REGION,
         "COGNITO_USER_POOL_ID": POOL_ID,
         "COGNITO_CLIENT_ID": CLIENT_ID,

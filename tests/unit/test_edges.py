@@ -185,7 +185,7 @@ def test_a_bad_schedule_stops_the_function_with_a_clear_error(
         "TABLE_NAME": "t",
         "MATCH_QUEUE_URL": "q",
         "WEBSOCKET_ENDPOINT": "https://x",
-        "SEALING_SECRET_ARN": "arn",
+        "SEALING_KEY_PARAMETER": "/k",
         "AWS_REGION": "eu-west-1",
         "OPENING_HOURS": json.dumps(raw),
     }

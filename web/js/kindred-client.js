@@ -2,13 +2,16 @@
  *
  * One socket per tab; every frame is one JSON object (docs/protocol.md). The client
  * reconnects with backoff after a dropped connection, asks the page for the URL each time
- * (so a seeker can add ?resume=<token>), and pings every 5 minutes to stay under the
- * gateway's 10-minute idle limit. It never touches the DOM and never stores anything.
+ * (so a seeker can add ?resume=<token>), and pings only after 5 minutes without sending a
+ * frame, to stay under the gateway's 10-minute idle limit: a chat's own frames keep the
+ * socket alive, so an active chat sends no ping. It never touches the DOM and never stores
+ * anything.
  */
 (function () {
   "use strict";
 
-  var PING_EVERY_MS = 5 * 60 * 1000;
+  var PING_EVERY_MS = 5 * 60 * 1000; // a ping after this long without a frame sent
+  var PING_CHECK_MS = 30 * 1000; // how often the client looks whether one is due
   var BACKOFF_FIRST_MS = 1000;
   var BACKOFF_MAX_MS = 30000;
 
@@ -47,6 +50,7 @@
     this.failures = 0;
     this.retryTimer = null;
     this.pingTimer = null;
+    this.lastSentAt = 0; // Date.now() of the latest frame sent on this socket
     this.waiters = [];
   }
 
@@ -140,9 +144,10 @@
   Client.prototype._startPing = function () {
     var self = this;
     this._stopPing();
+    this.lastSentAt = Date.now(); // the handshake counts as activity
     this.pingTimer = window.setInterval(function () {
-      self.send({ action: "ping" });
-    }, PING_EVERY_MS);
+      if (Date.now() - self.lastSentAt >= PING_EVERY_MS) self.send({ action: "ping" });
+    }, PING_CHECK_MS);
   };
 
   Client.prototype._stopPing = function () {
@@ -154,6 +159,7 @@
   Client.prototype.send = function (frame) {
     if (!this.isOpen()) return false;
     this.ws.send(JSON.stringify(frame));
+    this.lastSentAt = Date.now();
     return true;
   };
 

@@ -972,7 +972,6 @@
     }
     if (sendMessage(text, true)) {
       box.value = "";
-      state.lastTypingSent = 0;
       showContactBox(false);
     } else {
       notice(t("seeker.offline"), { kind: "warn" });
@@ -1013,7 +1012,6 @@
     if (!text) return;
     if (sendMessage(text)) {
       box.value = "";
-      state.lastTypingSent = 0;
       K.show($("contact-box"), false);
     } else {
       notice(t("seeker.offline"), { kind: "warn" });

@@ -1371,7 +1371,6 @@
 
     var box = wireTextForm(chat, part(chat, "composer"), function (text) {
       if (!sendMessage(chat, text)) return false;
-      chat.lastTypingSent = 0;
       return true;
     });
     box.addEventListener("input", function () {

@@ -24,7 +24,7 @@ class Settings(BaseModel):
     websocket_endpoint: str = Field(
         min_length=1
     )  # https://{api}.execute-api.{region}.amazonaws.com/{stage}
-    sealing_secret_arn: str = Field(min_length=1)  # Secrets Manager secret sealing intros and notes
+    sealing_key_parameter: str = Field(min_length=1)  # SSM SecureString sealing intros, notes
     region: str = Field(min_length=1)
     allowed_origins: tuple[str, ...] = ()
     cognito_user_pool_id: str = ""
@@ -108,7 +108,7 @@ _ENV = {
     "table_name": "TABLE_NAME",
     "match_queue_url": "MATCH_QUEUE_URL",
     "websocket_endpoint": "WEBSOCKET_ENDPOINT",
-    "sealing_secret_arn": "SEALING_SECRET_ARN",
+    "sealing_key_parameter": "SEALING_KEY_PARAMETER",
     "region": "AWS_REGION",
     "allowed_origins": "ALLOWED_ORIGINS",
     "cognito_user_pool_id": "COGNITO_USER_POOL_ID",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -37,6 +38,10 @@ def unmetered(on: bool = True) -> Iterator[None]:
         _unmetered.reset(token)
 
 
+# Lambda's ApplicationLogLevel (AWS_LAMBDA_LOG_LEVEL) stays at INFO, so that the metrics' EMF
+# lines, which carry no level, are never dropped; Powertools would take it before LogLevel
+# (POWERTOOLS_LOG_LEVEL), so it is set aside here: the functions log from LogLevel up.
+os.environ.pop("AWS_LAMBDA_LOG_LEVEL", None)
 # Never log events or frames: they can carry what a seeker wrote. Log ids and outcomes only.
 logger = Logger(service="kindred", log_uncaught_exceptions=True)
 metrics: Metrics = _Metrics(namespace="Kindred", service="kindred")

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # kindred.auth imports PyJWT: only `reauth` pays for it, not 
 
 @dataclass(frozen=True)
 class TableView:
-    """Everything the sweeper looks at, read in one pass over the table."""
+    """Everything the sweeper looks at: what is open, read once a run (kindred.aws.census)."""
 
     connections: list[Connection]
     queue: list[QueueEntry]  # practice seekers' too (QueueEntry.practice)

@@ -21,6 +21,11 @@ One DynamoDB table; an item is told by its keys (`pk`, `sk`):
 | an active chat as the board shows it | `BOARD` | `CHAT#<session id>` |
 | a return key's link to a volunteer (issue 13) | `RETURN#<SHA-256 of the key>` | `RETURN` |
 
+A connection item also carries `census` = `CONN`: the key of the sparse, keys-only index
+`Census` (`census`, `pk`), which holds the connection items and nothing else, so that the
+sweeper finds every open connection with one Query (kindred.aws.census) instead of a Scan.
+Only a connection's creation and deletion write to the index: its updates change no key.
+
 An item's other attributes are spelled by the codecs below: each record of kindred.records
 becomes an item (`*_item`, in DynamoDB's low-level form, ready for PutItem) and an item read back
 (plain values, as `from_item` gives them) becomes a record (`*_from_item`). The adapters
@@ -81,6 +86,10 @@ _CARE = "CARE#"
 _MINUTE = "MINUTE#"
 IMPACT_PK = "IMPACT"
 _MONTH = "MONTH#"
+
+# The sparse index of connection items (its partition key's one value is CONN_SK).
+CENSUS_INDEX = "Census"
+CENSUS_ATTR = "census"
 
 _CHAT_ROW = "CHAT#"
 _SUPERVISOR_OF = "sup#"
@@ -249,6 +258,7 @@ def connection_item(conn: Connection, *, connected_at_ms: int, expires_at: int) 
         {
             "pk": _CONN + conn.connection_id,
             "sk": CONN_SK,
+            CENSUS_ATTR: CONN_SK,
             "role": conn.role,
             "alias": conn.alias,
             "lang": conn.language,

@@ -1,11 +1,13 @@
-"""The Sealer (AES-GCM) and the Salts (HMAC), keyed from the deployment's Secrets Manager secret."""
+"""The Sealer (AES-GCM) and the Salts (HMAC), keyed from the deployment's SSM SecureString key."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
+import secrets
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any
@@ -17,7 +19,7 @@ _SALT_CONTEXT = b"kindred-daily-salt-v1"
 
 
 class AesGcmSealer:
-    """Implements kindred.ports.Sealer; the secret is read once, on first use."""
+    """Implements kindred.ports.Sealer; the key is read once, on first use."""
 
     def __init__(self, secret: Callable[[], str]) -> None:
         self._secret = secret
@@ -55,10 +57,34 @@ class SecretSalts:
         return self._salts[day]
 
 
-def secret_reader(client: Callable[[], Any], secret_arn: str) -> Callable[[], str]:
-    """A callable that fetches the sealing secret (one GetSecretValue per cold start)."""
+def key_reader(client: Callable[[], Any], parameter: str) -> Callable[[], str]:
+    """A callable that fetches the sealing key (one ssm:GetParameter, decrypted by SSM with
+    the AWS managed key, per cold start that seals, unseals or salts)."""
 
     def read() -> str:
-        return str(client().get_secret_value(SecretId=secret_arn)["SecretString"])
+        answer = client().get_parameter(Name=parameter, WithDecryption=True)
+        return str(answer["Parameter"]["Value"])
 
     return read
+
+
+def create_key(ssm: Any, parameter: str) -> None:
+    """Make the deployment's sealing key (the SealingKey custom resource, at deploy only): a
+    standard SecureString parameter under the AWS managed key aws/ssm, which costs nothing
+    to keep or read. A key already there is kept (a retried Create), so what it sealed stays
+    readable."""
+    with contextlib.suppress(ssm.exceptions.ParameterAlreadyExists):
+        ssm.put_parameter(
+            Name=parameter,
+            Description="Kindred: the key sealing a waiting seeker's intro and a transfer note",
+            Value=secrets.token_urlsafe(48),
+            Type="SecureString",
+            Tier="Standard",
+            Overwrite=False,
+        )
+
+
+def delete_key(ssm: Any, parameter: str) -> None:
+    """Delete the sealing key with its stack (gone already: nothing to do)."""
+    with contextlib.suppress(ssm.exceptions.ParameterNotFound):
+        ssm.delete_parameter(Name=parameter)

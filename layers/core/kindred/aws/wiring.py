@@ -62,7 +62,7 @@ def aws_services(
     from kindred.aws.queue import SqsWorkQueue
     from kindred.aws.return_links import DynamoReturnLinks
     from kindred.aws.safeguards import DynamoSafeguards
-    from kindred.aws.sealing import AesGcmSealer, SecretSalts, secret_reader
+    from kindred.aws.sealing import AesGcmSealer, SecretSalts, key_reader
     from kindred.aws.staff_directory import CognitoStaffDirectory
     from kindred.aws.table import Table
     from kindred.aws.tickets import DynamoTickets
@@ -104,9 +104,9 @@ def aws_services(
         client("apigatewaymanagementapi", endpoint_url=config.websocket_endpoint)
     )
     work = SqsWorkQueue(client("sqs"), config.match_queue_url)
-    # The secret is fetched only when a text is first sealed or unsealed, or a salt first
+    # The key is fetched only when a text is first sealed or unsealed, or a salt first
     # derived: the chat function's relay never pays for the client or the call.
-    secret = cache(secret_reader(client("secretsmanager").get, config.sealing_secret_arn))
+    secret = cache(key_reader(client("ssm").get, config.sealing_key_parameter))
     sealer = AesGcmSealer(secret)
     # Keyword by keyword, so that mypy checks each adapter against its port.
     return Services(
