@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from bench.common import (
@@ -98,8 +99,52 @@ FIRST_REQUESTS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     ),
     "SweeperFunction": ("a run with nothing to repair", ("dynamodb",), None),
 }
+# Run at deploy only (the SealingKey custom resource), never on a request: not timed.
+DEPLOY_ONLY = frozenset({"SealingKeyFunction"})
 
-# A function's import and init (`layer`, `app`, `clients` and `frame` filled in with
+# The API Gateway event each function's first request comes in, read by kindred.events
+# (`<kind>_request`) before anything else: its validator is built on the first event.
+EVENT_KIND = {
+    "AdminFunction": "message",
+    "ChatFunction": "message",
+    "MatchFunction": "message",
+    "ConnectFunction": "connect",
+    "DisconnectFunction": "disconnect",
+}
+
+
+def sample_event(kind: str) -> str:
+    """A WebSocket event of `kind` as API Gateway sends it (JSON), for kindred.events."""
+    context = {
+        "extendedRequestId": "x",
+        "requestTime": "07/Dec/2026:03:00:00 +0000",
+        "stage": "prod",
+        "connectedAt": 1796612400000,
+        "requestTimeEpoch": 1796612400000,
+        "identity": {"sourceIp": "203.0.113.7", "userAgent": "Mozilla/5.0"},
+        "requestId": "r-1",
+        "domainName": "example.execute-api.us-east-1.amazonaws.com",
+        "connectionId": "c-1",
+        "apiId": "example",
+        "messageDirection": "IN",
+    }
+    headers = {"Origin": "https://example.org"}
+    event: dict[str, Any] = {"isBase64Encoded": False}
+    if kind == "message":
+        context |= {"routeKey": "message", "eventType": "MESSAGE", "messageId": "m-1"}
+        event |= {"body": '{"action": "ping"}'}
+    elif kind == "connect":
+        context |= {"routeKey": "$connect", "eventType": "CONNECT"}
+        context["authorizer"] = {"role": "seeker", "userId": "", "alias": ""}
+        event |= {"headers": headers, "multiValueHeaders": {"Origin": [headers["Origin"]]}}
+    else:
+        context |= {"routeKey": "$disconnect", "eventType": "DISCONNECT"}
+        context |= {"disconnectStatusCode": 1001, "disconnectReason": "Going away"}
+        event |= {"headers": headers, "multiValueHeaders": {"Origin": [headers["Origin"]]}}
+    return json.dumps(event | {"requestContext": context})
+
+
+# A function's import and init (`layer`, `app`, `clients`, `event` and `frame` filled in with
 # str.format).
 _FUNCTION = r"""
 started = time.perf_counter()
@@ -122,6 +167,10 @@ if "services" in names or "frame_handler" in names:
         t = time.perf_counter()
         built[service].get()
         clients[service] = round((time.perf_counter() - t) * 1000, 2)
+if {event!r} is not None:
+    import kindred.events
+    kind, sample = {event!r}
+    getattr(kindred.events, kind + "_request")(json.loads(sample))
 if {frame!r} is not None:
     from kindred.protocol import parse_action
     parse_action({frame!r})
@@ -137,6 +186,16 @@ import boto3
 imported = time.perf_counter()
 boto3.session.Session(region_name="us-east-1").client("dynamodb")
 """
+
+
+def function_probe(name: str, app: Path) -> str:
+    """The probe of function `name` (its app.py at `app`): import, then its first request."""
+    _request, clients, frame = FIRST_REQUESTS[name]
+    kind = EVENT_KIND.get(name)
+    event = (kind, sample_event(kind)) if kind else None
+    return _probe(
+        _FUNCTION.format(layer=str(LAYER), app=str(app), clients=clients, event=event, frame=frame)
+    )
 
 
 def _env(function_env: dict[str, str]) -> dict[str, str]:
@@ -209,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         functions = {
             name: (fn.code_dir / (fn.handler.rpartition(".")[0].replace(".", "/") + ".py"))
             for name, fn in stack.functions.items()
+            if name not in DEPLOY_ONLY
         }
         environment = dict(stack.environment)
 
@@ -221,10 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: dict[str, dict[str, Any]] = {}
     for name, app in sorted(functions.items()):
-        _request, clients, frame = FIRST_REQUESTS[name]
-        code = _probe(
-            _FUNCTION.format(layer=str(LAYER), app=str(app), clients=clients, frame=frame)
-        )
+        code = function_probe(name, app)
         figures = measure(code, env, args.repeats, beside=_probe(_BASELINE))
         figures["ratio_to_baseline"] = round(figures["total_ms"] / figures["baseline_ms"], 2)
         results[name] = figures

@@ -42,9 +42,7 @@ def _volunteer(world: World) -> str:
     return vid
 
 
-def test_a_seekers_connect_builds_the_table_and_key_clients(
-    world: World, built: list[str]
-) -> None:
+def test_a_seekers_connect_builds_the_table_and_key_clients(world: World, built: list[str]) -> None:
     _first(world, "connect", built, world.connect)
 
 
