@@ -457,13 +457,10 @@ def summarise(
             prices.DDB_WRITE_UNIT.cost(counted_writes * per)
             - prices.DDB_READ_UNIT.cost(counted_writes * per)
         ),
-        "no START/END/REPORT lines (LoggingConfig LogFormat JSON, SystemLogLevel WARN)": (
-            prices.CW_LOGS_INGESTED_GB.cost(len(invocations) * PLATFORM_LOG_BYTES * per / 1e9)
-        ),
         "no `ping` while the chat is active (the page pings even when it sent a frame)": sum(
             kind_usage[k].usd(per) for k in kind_usage if k.endswith(" ping")
         ),
-        "scheduled Scans at most every 5 minutes (the sweeper runs every minute)": (
+        "the sweeper at most every 5 minutes (it runs every minute)": (
             prices.DDB_READ_UNIT.cost((sweep_rru - sweep_rru_every_5_min) * 1000)
         ),
     }
@@ -846,7 +843,7 @@ def report(summary: dict[str, Any], idle: dict[str, Any], scenario: Scenario, ar
                 ("Lambda invocations", f"{pc['lambda_invocations']:.0f}"),
                 ("DynamoDB RRU / WRU", f"{pc['dynamodb_rru']:.1f} / {pc['dynamodb_wru']:.1f}"),
                 ("SQS requests (sends + event source)", f"{pc['sqs_requests']:.0f}"),
-                ("log bytes (with Lambda's START/END/REPORT lines)", f"{pc['log_bytes']:,.0f}"),
+                ("log bytes (no START/END/REPORT lines)", f"{pc['log_bytes']:,.0f}"),
             ]
             + [(f"`{op}`", f"{v:g}") for op, v in pc["aws_calls_per_conversation"].items()],
         )
@@ -965,8 +962,19 @@ def assumptions(scenario: Scenario, summary: dict[str, Any]) -> list[str]:
         "is measured: one run with a chat open less one run with nothing open, times the "
         "minutes of the wait and the chat (an upper bound: the seeker's first minute has no "
         "chat yet). What a conversation leaves (the ended chat's item) is no longer read.",
+        "The sweeper's keys-only index (Census) is written once when a connection item is put "
+        "and once when it is deleted; the item's updates (the rate log on every frame) change "
+        "neither its key nor a projected attribute and write nothing there: the DynamoDB "
+        "Developer Guide says a table write that needs no update of a global secondary index "
+        "consumes no write capacity from it, and lists an index write for an update only when "
+        "it sets, changes or removes the index's key or changes an attribute projected into "
+        "it (keys-only: the keys alone) "
+        "(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html, "
+        '"Write capacity units"; the page counts capacity units, on-demand bills the same '
+        "writes as request units).",
         "CloudWatch Logs: every byte the functions print (Powertools JSON logs, EMF metric "
-        f"blobs) plus Lambda's START/END/REPORT lines ({PLATFORM_LOG_BYTES} bytes) per invocation.",
+        "blobs); Lambda's START/END/REPORT lines are not written (LoggingConfig: JSON format, "
+        f"system logs at WARN; {PLATFORM_LOG_BYTES} bytes an invocation in the text format).",
         "No free tier is applied per conversation; list prices of " + prices.RETRIEVED + ".",
     ]
 

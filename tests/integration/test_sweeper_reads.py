@@ -84,3 +84,61 @@ def test_a_run_reads_what_is_open_and_never_an_ended_chat(world: World) -> None:
     queried = {_partition_of(p) for op, p in reads if op == "Query" and not p.get("IndexName")}
     assert queried >= OPEN_PARTITIONS
     assert not {q for q in queried if q.startswith(("REPORT#", "BLOCK#", "CARE#", "SESSION#"))}
+
+
+def _writes(
+    calls: list[tuple[str, str, dict[str, Any]]],
+) -> list[tuple[str, dict[str, Any]]]:
+    """Every item write in these calls as (Put, Update or Delete, its parameters)."""
+    writes: list[tuple[str, dict[str, Any]]] = []
+    for service, op, params in calls:
+        if service != "dynamodb":
+            continue
+        if op == "TransactWriteItems":
+            writes += [next(iter(item.items())) for item in params["TransactItems"]]
+        elif op == "BatchWriteItem":
+            for requests in params["RequestItems"].values():
+                for request in requests:
+                    kind, body = next(iter(request.items()))
+                    writes.append((kind.removesuffix("Request"), body))
+        elif op in ("PutItem", "UpdateItem", "DeleteItem"):
+            writes.append((op.removesuffix("Item"), params))
+    return writes
+
+
+def test_a_conversation_writes_the_census_index_only_when_a_connection_comes_and_goes(
+    world: World,
+) -> None:
+    """
+    Given a seeker and a volunteer in a chat: messages, typing, a ping, the end, both gone
+    When every write they cause is looked at
+    Then `census` (the key of the sweeper's keys-only index) is set only by the Put of a
+    connection item, and no update of any item names it: so only a connection's creation
+    and deletion write to the index (what bench-cost counts, $0.0025 per 1,000)
+    """
+    with record_aws_calls() as calls:
+        seeker, vol, _ = start_chat(world)
+        for n in range(3):
+            world.send(seeker, {"action": "typing"})
+            world.send(seeker, {"action": "message", "text": f"hello {n}"})
+            world.send(vol, {"action": "message", "text": f"hi {n}"})
+        world.send(vol, {"action": "ping"})
+        world.send(seeker, {"action": "end"})
+        world.disconnect(seeker)
+        world.disconnect(vol)
+        world.sweep()
+
+    writes = _writes(calls)
+    puts = [body["Item"] for kind, body in writes if kind == "Put"]
+    census_puts = [item for item in puts if layout.CENSUS_ATTR in item]
+    assert len(census_puts) == 2  # the two connections, on $connect
+    assert all(item["sk"]["S"] == layout.CONN_SK for item in census_puts)
+    assert all(item["pk"]["S"].startswith("CONN#") for item in census_puts)
+    updates = [body for kind, body in writes if kind == "Update"]
+    assert any(body["Key"]["pk"]["S"].startswith("CONN#") for body in updates)
+    for body in updates:
+        names = set(body.get("ExpressionAttributeNames", {}).values())
+        assert layout.CENSUS_ATTR not in names
+        assert layout.CENSUS_ATTR not in body.get("UpdateExpression", "")
+    deleted = [body["Key"]["pk"]["S"] for kind, body in writes if kind == "Delete"]
+    assert {f"CONN#{seeker}", f"CONN#{vol}"} <= set(deleted)

@@ -411,13 +411,15 @@ def test_the_sealing_key_is_made_at_deploy_and_costs_nothing_kept(
     When the stack is created
     Then a custom resource makes it (an SSM SecureString, which CloudFormation cannot make)
     under the name every function reads, no key is in the template, and there is no
-    Secrets Manager secret ($0.40 a month) nor a KMS key of our own ($1 a month)
+    Secrets Manager secret ($0.40 a month) nor a KMS key of our own ($1 a month); it is made
+    after its function's log group (a run before would create the group, and the stack's fail)
     """
     resources = template["Resources"]
     key = resources["SealingKey"]
     name = {"Fn::Sub": "/${AWS::StackName}/sealing-key"}
 
     assert key["Type"] == "Custom::SealingKey"
+    assert key["DependsOn"] == "SealingKeyLogGroup"
     assert key["Properties"] == {
         "ServiceToken": {"Fn::GetAtt": ["SealingKeyFunction", "Arn"]},
         "Name": name,
