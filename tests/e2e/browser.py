@@ -79,17 +79,29 @@ class Watched:
         route.continue_()
 
 
-def watched_context(browser: Browser, *, phone: bool = False, locale: str = "en-US") -> Watched:
-    if phone:
-        context = browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale=locale
-        )
-    else:
-        context = browser.new_context(viewport=DESKTOP, locale=locale)
+def watched_context(
+    browser: Browser, *, phone: bool = False, locale: str = "en-US", zone: str | None = None
+) -> Watched:
+    """A new context (a phone or a desktop, a locale, a time zone) whose pages are watched."""
+    context = browser.new_context(
+        viewport=PHONE if phone else DESKTOP,
+        device_scale_factor=2 if phone else 1,
+        is_mobile=phone,
+        has_touch=phone,
+        locale=locale,
+        timezone_id=zone,
+    )
     context.set_default_timeout(10_000)
     watched = Watched(context)
     context.route("**/*", watched.route_offsite)
     return watched
+
+
+def assert_clean(*watched: Watched) -> None:
+    """No console errors, no page errors, nothing fetched from another site."""
+    for w in watched:
+        assert w.errors == [], w.errors
+        assert w.offsite == [], w.offsite
 
 
 def screenshot(page: Page, name: str) -> Path:

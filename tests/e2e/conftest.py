@@ -13,7 +13,9 @@ gateway, the @connections API, the SQS poller and the web server. It yields an E
                 config["cognito"]["endpoint"] with config["cognito"]["clientId"], as the page does
     stack       the running local.stack.LocalStack (gateway, functions, client(service) ...)
 
-The names above are stable: the browser tests use them too.
+The names above are stable: the browser tests use them too. A module whose stack needs other
+template parameters names them in a module-level STACK_PARAMETERS (test_browser_mfa.py: MFA
+required); the others run with tests/e2e/ws.py's E2E_PARAMETERS.
 
 The stack's handlers run on threads of this process and read os.environ, which the stack
 sets when it starts and restores when it stops. The root conftest's autouse `_isolated_env`
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from local.demo_accounts import DEMO_PASSWORD
 from local.stack import LocalStack, Ports
@@ -41,6 +43,9 @@ from tests.e2e.browser import CHROMIUM, Watched, launch, watched_context
 from tests.e2e.ws import E2E_PARAMETERS
 
 FREE_PORTS = Ports(web=0, ws=0, aws=0, connections=0)
+# How long expect() waits in every browser test: a board is pushed 2 s after a change, through
+# the poller. One setting for all: expect's options are global to the process.
+expect.set_options(timeout=15_000)
 
 
 @dataclass
@@ -70,7 +75,7 @@ def _isolated_env() -> None:
 
 def running_e2e_stack(parameters: Mapping[str, str]) -> Iterator[E2EStack]:
     """The local stack on free ports with exactly these template parameters, stopped at the
-    end: what a module's `local_stack` fixture yields from (this file's, or a module's own)."""
+    end: what the `local_stack` fixture yields from."""
     stack = LocalStack(ports=FREE_PORTS, parameters=dict(parameters)).start()
     try:
         yield E2EStack(
@@ -85,9 +90,11 @@ def running_e2e_stack(parameters: Mapping[str, str]) -> Iterator[E2EStack]:
 
 
 @pytest.fixture(scope="module")
-def local_stack() -> Iterator[E2EStack]:
-    """The local stack on free ports, for the tests of one module (see the module docstring)."""
-    yield from running_e2e_stack(E2E_PARAMETERS)
+def local_stack(request: pytest.FixtureRequest) -> Iterator[E2EStack]:
+    """The local stack on free ports, for the tests of one module (see the module docstring):
+    with the module's own template parameters where it names them in STACK_PARAMETERS (MFA
+    required, the risk pause on), else E2E_PARAMETERS."""
+    yield from running_e2e_stack(getattr(request.module, "STACK_PARAMETERS", E2E_PARAMETERS))
 
 
 # ---- the browser tests (test_browser*.py) ------------------------------------------------------

@@ -12,20 +12,17 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from playwright.sync_api import Locator, Page, WebSocketRoute, expect
+from playwright.sync_api import WebSocketRoute, expect
 
+from tests.e2e import people
 from tests.e2e.browser import (
     EXIT_URL,
-    Watched,
     a11y_problems,
+    assert_clean,
     horizontal_overflow,
     screenshot,
 )
 
-VOLUNTEER = "volunteer@example.org"
-SUPERVISOR = "supervisor@example.org"
-PASSWORD = "Kindred-Local-1"
-CRISIS_TEXT = "I want to kill myself"
 # The final detector rates this imminent (an overdose just taken); see the levels test below.
 IMMINENT_TEXT = "I took a whole bottle of pills an hour ago and I'm starting to feel dizzy"
 # What the volunteer's panel says of each level, and the tag of a supervisor's alert.
@@ -34,64 +31,6 @@ ALERT_TAGS = {"concern": "Level: concern", "high": "Level: high", "imminent": "L
 HTML_PAYLOAD = (
     '<img src=x onerror="window.__injected = 1"><b>bold</b><script>window.__injected = 2</script>'
 )
-
-expect.set_options(timeout=10_000)
-
-
-def assert_clean(*watched: Watched) -> None:
-    """No console errors, no page errors, nothing fetched from another site."""
-    for w in watched:
-        assert w.errors == [], w.errors
-        assert w.offsite == [], w.offsite
-
-
-# ---- what people do ------------------------------------------------------------------------
-
-
-def sign_in(page: Page, web_url: str, email: str = VOLUNTEER, *, available: bool = True) -> None:
-    page.goto(urljoin(web_url, "volunteer.html"))
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Your availability")).to_be_visible()
-    if available:
-        page.get_by_role("button", name="Start taking chats").click()
-        expect(page.locator("#status-text")).to_contain_text("You're taking chats")
-
-
-def ask_for_volunteer(page: Page, web_url: str, intro: str, topic: str = "Anxiety") -> None:
-    page.goto(web_url)
-    page.get_by_label(topic, exact=True).check()
-    page.get_by_label("Anything you'd like your volunteer to know first?").fill(intro)
-    page.get_by_role("button", name="Talk to a volunteer").click()
-
-
-def seeker_sends(page: Page, text: str) -> None:
-    page.get_by_label("Your message").fill(text)
-    page.locator("#composer").get_by_role("button", name="Send").click()
-
-
-def chat_panel(console: Page) -> Locator:
-    return console.locator(".chat-panel").last
-
-
-def volunteer_sends(console: Page, text: str) -> None:
-    panel = chat_panel(console)
-    panel.get_by_label(re.compile("^Message to ")).fill(text)
-    panel.get_by_role("button", name="Send").click()
-
-
-def matched_pair(new_context: Any, web_url: str, intro: str, *, phone: bool = False) -> Any:
-    """A signed-in, available volunteer and a seeker who asked for someone: both matched."""
-    volunteer = new_context()
-    seeker = new_context(phone=phone)
-    console = volunteer.new_page()
-    sign_in(console, web_url)
-    page = seeker.new_page()
-    ask_for_volunteer(page, web_url, intro)
-    expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
-    expect(chat_panel(console)).to_be_visible()
-    return volunteer, console, seeker, page
 
 
 def ask_for_country(country: str) -> Any:
@@ -118,11 +57,11 @@ def test_a_seeker_and_a_volunteer_chat_in_two_browsers(new_context: Any, web_url
     """Given a volunteer who signed in through the form and is available,
     When a seeker picks a topic, writes an intro and asks,
     Then both see the match, the volunteer sees the intro, and messages go both ways."""
-    volunteer, console, seeker, page = matched_pair(
+    volunteer, console, seeker, page = people.matched_pair(
         new_context, web_url, "Work has been overwhelming lately."
     )
 
-    panel = chat_panel(console)
+    panel = people.chat_panel(console)
     expect(panel.locator("[data-role=intro]")).to_have_text("Work has been overwhelming lately.")
     expect(panel.locator("[data-role=topics]")).to_contain_text("Anxiety")
     alias = page.locator("#peer-alias").inner_text()
@@ -134,13 +73,13 @@ def test_a_seeker_and_a_volunteer_chat_in_two_browsers(new_context: Any, web_url
     page.locator("#composer").get_by_role("button", name="Send").click()
     expect(panel.locator(".msg-peer .msg-text")).to_have_text(["Hello, is anyone there?"])
 
-    volunteer_sends(console, "Hi, I'm here and I'm listening. What's been happening?")
+    people.volunteer_sends(console, "Hi, I'm here and I'm listening. What's been happening?")
     expect(page.locator(".msg-peer .msg-text")).to_have_text(
         ["Hi, I'm here and I'm listening. What's been happening?"]
     )
     expect(page.locator(".msg-peer .msg-who")).to_have_text([alias])
 
-    seeker_sends(page, "Thank you. It's mostly deadlines.")
+    people.seeker_sends(page, "Thank you. It's mostly deadlines.")
     expect(panel.locator(".msg-peer .msg-text")).to_have_text(
         ["Hello, is anyone there?", "Thank you. It's mostly deadlines."]
     )
@@ -154,9 +93,7 @@ def test_a_seeker_and_a_volunteer_chat_in_two_browsers(new_context: Any, web_url
     page.get_by_role("button", name="End chat").click()
     expect(page.get_by_role("heading", name="The chat has ended")).to_be_visible()
     expect(panel.locator("[data-role=panel-notice]")).to_contain_text("ended the chat")
-    page.get_by_label("4", exact=True).check()
-    page.get_by_role("button", name="Send feedback").click()
-    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    people.seeker_rates(page, 4)
     assert_clean(volunteer, seeker)
 
 
@@ -167,15 +104,15 @@ def test_a_crisis_message_shows_crisis_lines_and_alerts_volunteer_and_supervisor
     When the seeker writes that they want to kill themselves,
     Then the seeker sees the crisis panel (focused, with tel: links),
     and the volunteer and the supervisor see the risk alert."""
-    volunteer, console, seeker, page = matched_pair(
+    volunteer, console, seeker, page = people.matched_pair(
         new_context, web_url, "I don't know who else to talk to.", phone=True
     )
     supervisor = new_context()
     shift = supervisor.new_page()
-    sign_in(shift, web_url, SUPERVISOR, available=False)
+    people.sign_in(shift, web_url, people.SUPERVISOR, available=False)
     expect(shift.get_by_role("heading", name="Alerts from all chats")).to_be_visible()
 
-    seeker_sends(page, CRISIS_TEXT)
+    people.seeker_sends(page, people.CRISIS_TEXT)
 
     crisis = page.locator("#crisis-panel")
     expect(crisis).to_be_visible()
@@ -187,8 +124,8 @@ def test_a_crisis_message_shows_crisis_lines_and_alerts_volunteer_and_supervisor
     )
     screenshot(page, "seeker-crisis-phone")
 
-    expect(chat_panel(console).locator("[data-role=risk]")).to_be_visible()
-    expect(chat_panel(console)).to_have_class(re.compile(r"\bhas-risk\b"))
+    expect(people.chat_panel(console).locator("[data-role=risk]")).to_be_visible()
+    expect(people.chat_panel(console)).to_have_class(re.compile(r"\bhas-risk\b"))
     expect(shift.locator("#alerts li").first).to_contain_text("Risk of suicide or self-harm")
     for p in (page, console, shift):
         assert a11y_problems(p) == []
@@ -196,7 +133,7 @@ def test_a_crisis_message_shows_crisis_lines_and_alerts_volunteer_and_supervisor
     # The chat goes on.
     page.get_by_role("button", name="Back to the chat").click()
     expect(page.get_by_label("Your message")).to_be_focused()
-    volunteer_sends(console, "Thank you for telling me. I'm here with you.")
+    people.volunteer_sends(console, "Thank you for telling me. I'm here with you.")
     expect(page.locator(".msg-peer .msg-text").last).to_have_text(
         "Thank you for telling me. I'm here with you."
     )
@@ -221,11 +158,11 @@ def test_an_imminent_message_and_the_volunteers_judgement_show_the_level_to_both
     expected = assess(IMMINENT_TEXT).level
     supervisor = new_context()
     shift = supervisor.new_page()
-    sign_in(shift, web_url, SUPERVISOR, available=False)
-    volunteer, console, seeker, page = matched_pair(
+    people.sign_in(shift, web_url, people.SUPERVISOR, available=False)
+    volunteer, console, seeker, page = people.matched_pair(
         new_context, web_url, "I don't know where to start."
     )
-    panel = chat_panel(console)
+    panel = people.chat_panel(console)
     seeker_alias = panel.locator("[data-role=alias]").inner_text().strip()
     session_id = panel.get_attribute("data-session-id") or ""
     level_now = panel.locator("[data-role=level-now]")
@@ -233,7 +170,7 @@ def test_an_imminent_message_and_the_volunteers_judgement_show_the_level_to_both
     expect(level_now).to_contain_text("None noted")
     who = f"{seeker_alias} (seeker) with Demo Volunteer (volunteer)"
 
-    seeker_sends(page, IMMINENT_TEXT)
+    people.seeker_sends(page, IMMINENT_TEXT)
     expect(panel.locator(".msg-peer .msg-text")).to_have_text([IMMINENT_TEXT])
     if expected is not None:
         expect(level_now).to_have_attribute("data-level", expected)
@@ -286,14 +223,16 @@ def test_quick_exit_leaves_nothing_behind(new_context: Any, web_url: str) -> Non
     When they press Quick exit,
     Then the chat ends for the volunteer, the tab is on the neutral site, going back does
     not return to the chat, and no storage or cookie of the page is left."""
-    volunteer, console, seeker, page = matched_pair(new_context, web_url, "Just need to talk.")
-    seeker_sends(page, "Someone might see my screen.")
+    volunteer, console, seeker, page = people.matched_pair(
+        new_context, web_url, "Just need to talk."
+    )
+    people.seeker_sends(page, "Someone might see my screen.")
     assert page.evaluate("sessionStorage.length") > 0  # the resume token, before the exit
 
     page.get_by_role("button", name="Quick exit").click()
     page.wait_for_url(EXIT_URL)
     assert seeker.exits == [EXIT_URL]
-    expect(chat_panel(console).locator("[data-role=panel-notice]")).to_be_visible()
+    expect(people.chat_panel(console).locator("[data-role=panel-notice]")).to_be_visible()
 
     state = seeker.context.storage_state()
     assert state["cookies"] == []
@@ -313,12 +252,12 @@ def test_quick_exit_leaves_nothing_behind(new_context: Any, web_url: str) -> Non
 def test_html_in_messages_and_intro_is_shown_as_text(new_context: Any, web_url: str) -> None:
     """Given a chat, When either side writes HTML (in a message, or in the intro),
     Then it shows as the literal characters: no element is created, no script runs."""
-    volunteer, console, seeker, page = matched_pair(new_context, web_url, HTML_PAYLOAD)
-    panel = chat_panel(console)
+    volunteer, console, seeker, page = people.matched_pair(new_context, web_url, HTML_PAYLOAD)
+    panel = people.chat_panel(console)
     expect(panel.locator("[data-role=intro]")).to_have_text(HTML_PAYLOAD)
 
-    seeker_sends(page, HTML_PAYLOAD)
-    volunteer_sends(console, HTML_PAYLOAD)
+    people.seeker_sends(page, HTML_PAYLOAD)
+    people.volunteer_sends(console, HTML_PAYLOAD)
 
     expect(panel.locator(".msg-peer .msg-text")).to_have_text([HTML_PAYLOAD])
     expect(page.locator(".msg-peer .msg-text")).to_have_text([HTML_PAYLOAD])
@@ -362,11 +301,11 @@ def test_pages_pass_basic_accessibility_checks_without_console_errors(
     console.goto(urljoin(web_url, "volunteer.html"))
     expect(console.get_by_label("E-mail")).to_be_visible()
     assert a11y_problems(console) == []
-    console.get_by_label("E-mail").fill(VOLUNTEER)
+    console.get_by_label("E-mail").fill(people.VOLUNTEER)
     console.get_by_label("Password", exact=True).fill("not-the-password")
     console.get_by_role("button", name="Sign in").click()
     expect(console.locator("#login-error")).to_contain_text("don't match")
-    sign_in(console, web_url, available=False)
+    people.sign_in(console, web_url, available=False)
     assert a11y_problems(console) == []
     screenshot(page, "seeker-welcome-desktop")
     screenshot(console, "volunteer-console-desktop")
@@ -378,18 +317,18 @@ def test_pages_pass_basic_accessibility_checks_without_console_errors(
 def test_phone_width_has_no_sideways_scrolling(new_context: Any, web_url: str) -> None:
     """At 375 px wide, neither page scrolls sideways: welcome, chat with a long unbroken
     word, the volunteer console with a chat."""
-    volunteer, console, seeker, page = matched_pair(
+    volunteer, console, seeker, page = people.matched_pair(
         new_context, web_url, "On my phone.", phone=True
     )
     long_word = "a" * 300
-    seeker_sends(page, long_word)
-    volunteer_sends(console, "https://example.org/" + "x" * 200)
+    people.seeker_sends(page, long_word)
+    people.volunteer_sends(console, "https://example.org/" + "x" * 200)
     expect(page.locator(".msg-peer")).to_have_count(1)
     assert horizontal_overflow(page) == 0
     screenshot(page, "seeker-chat-phone")
 
     phone_console = new_context(phone=True).new_page()
-    sign_in(phone_console, web_url, SUPERVISOR, available=False)
+    people.sign_in(phone_console, web_url, people.SUPERVISOR, available=False)
     assert horizontal_overflow(phone_console) == 0
     screenshot(phone_console, "volunteer-console-phone")
 
@@ -414,7 +353,7 @@ def test_the_seeker_page_orders_messages_by_seq_and_resumes_after_a_drop(
     the page reconnects by itself with ?resume=<the latest resume token>."""
     volunteer = new_context()
     console = volunteer.new_page()
-    sign_in(console, web_url)
+    people.sign_in(console, web_url)
     seeker = new_context()
     page = seeker.new_page()
     sockets: list[WebSocketRoute] = []
@@ -440,13 +379,13 @@ def test_the_seeker_page_orders_messages_by_seq_and_resumes_after_a_drop(
         server.on_message(from_server)
 
     page.route_web_socket(re.compile(r"^wss?://"), intercept)
-    ask_for_volunteer(page, web_url, "Testing the order of things.")
+    people.ask_for_volunteer(page, web_url, "Testing the order of things.")
     expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
-    expect(chat_panel(console)).to_be_visible()
+    expect(people.chat_panel(console)).to_be_visible()
     assert page.evaluate("sessionStorage.length") > 0
 
-    volunteer_sends(console, "First, hello.")
-    volunteer_sends(console, "Second, how are you?")
+    people.volunteer_sends(console, "First, hello.")
+    people.volunteer_sends(console, "Second, how are you?")
     expect(page.locator(".msg-peer .msg-text")).to_have_text(
         ["First, hello.", "Second, how are you?"]
     )

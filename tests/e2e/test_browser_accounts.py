@@ -12,35 +12,20 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import Watched, a11y_problems, horizontal_overflow, screenshot
-from tests.e2e.conftest import E2EStack, running_e2e_stack
-from tests.e2e.test_browser import (
-    SUPERVISOR,
-    ask_for_volunteer,
-    assert_clean,
-    chat_panel,
-    seeker_sends,
-    sign_in,
-    volunteer_sends,
-)
+from tests.e2e import people
+from tests.e2e.browser import Watched, a11y_problems, assert_clean, horizontal_overflow, screenshot
+from tests.e2e.conftest import E2EStack
 from tests.e2e.test_browser_mfa import fresh_code
 
 NEW = "nia.invited@example.org"
 CHOSEN = "Chosen-By-Nia-3!"
-expect.set_options(timeout=10_000)
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> Iterator[E2EStack]:
-    """This module's own local stack, MFA required as the template's default."""
-    yield from running_e2e_stack({"VolunteerMfa": "ON"})
+# This module's own local stack (tests/e2e/conftest.py): MFA required, as the template's default.
+STACK_PARAMETERS = {"VolunteerMfa": "ON"}
 
 
 def _outbox(web_url: str) -> list[dict[str, Any]]:
@@ -62,7 +47,7 @@ def test_a_coordinator_invites_a_volunteer_who_signs_in_and_takes_a_chat(
     Then Nia takes the chat; the coordinator sees Nia active; once disabled, Nia cannot sign in."""
     coordinator_ctx: Watched = new_context()
     console = coordinator_ctx.new_page()
-    sign_in(console, web_url, SUPERVISOR, available=False)
+    people.sign_in(console, web_url, people.SUPERVISOR, available=False)
     accounts = console.get_by_role("region", name="Accounts")
     expect(accounts).to_be_visible()
     expect(_row(console, "Demo Volunteer")).to_contain_text("Volunteer")
@@ -81,10 +66,7 @@ def test_a_coordinator_invites_a_volunteer_who_signs_in_and_takes_a_chat(
     temporary = invitation["temporary_password"]
     new_ctx: Watched = new_context()
     nia = new_ctx.new_page()
-    nia.goto(urljoin(web_url, "volunteer.html"))
-    nia.get_by_label("E-mail").fill(NEW)
-    nia.get_by_label("Password", exact=True).fill(temporary)
-    nia.get_by_role("button", name="Sign in").click()
+    people.enter_credentials(nia, web_url, NEW, temporary)
     expect(nia.get_by_role("heading", name="Choose your password")).to_be_visible()
     nia.get_by_label("New password", exact=True).fill(CHOSEN)
     nia.get_by_label("New password again").fill(CHOSEN)
@@ -101,19 +83,19 @@ def test_a_coordinator_invites_a_volunteer_who_signs_in_and_takes_a_chat(
 
     seeker_ctx: Watched = new_context()
     page = seeker_ctx.new_page()
-    ask_for_volunteer(page, web_url, "I had a rough week")
+    people.ask_for_volunteer(page, web_url, "I had a rough week")
     expect(page.get_by_role("heading", name=re.compile("^You're talking with Nia"))).to_be_visible()
-    expect(chat_panel(nia)).to_be_visible()
-    seeker_sends(page, "hello, are you there?")
-    expect(chat_panel(nia)).to_contain_text("hello, are you there?")
-    volunteer_sends(nia, "I'm here. I'm Nia.")
+    expect(people.chat_panel(nia)).to_be_visible()
+    people.seeker_sends(page, "hello, are you there?")
+    expect(people.chat_panel(nia)).to_contain_text("hello, are you there?")
+    people.volunteer_sends(nia, "I'm here. I'm Nia.")
     expect(page.locator(".msg-peer .msg-text")).to_have_text(["I'm here. I'm Nia."])
     expect(page.locator(".msg-peer .msg-who")).to_have_text(["Nia"])
     screenshot(nia, "accounts-invited-volunteer-in-chat")
 
     # The coordinator reloads the list: Nia is active now; then disables the account.
     console.reload()
-    sign_in(console, web_url, SUPERVISOR, available=False)
+    people.sign_in(console, web_url, people.SUPERVISOR, available=False)
     expect(_row(console, "Nia")).to_contain_text("Active")
     _row(console, "Nia").get_by_role("button", name="Disable").click()
     expect(console.locator("#accounts-message")).to_contain_text("Account disabled")
@@ -124,10 +106,7 @@ def test_a_coordinator_invites_a_volunteer_who_signs_in_and_takes_a_chat(
     screenshot(console, "accounts-disabled")
 
     again = new_context().new_page()
-    again.goto(urljoin(web_url, "volunteer.html"))
-    again.get_by_label("E-mail").fill(NEW)
-    again.get_by_label("Password", exact=True).fill(CHOSEN)
-    again.get_by_role("button", name="Sign in").click()
+    people.enter_credentials(again, web_url, NEW, CHOSEN)
     expect(again.locator("#login-error")).not_to_be_empty()
 
     # The section in Spanish: a switch redraws what the script drew too (rows, buttons, the
@@ -155,7 +134,7 @@ def test_the_accounts_section_fits_a_phone(
     console does not scroll sideways."""
     phone: Watched = new_context(phone=True)
     console = phone.new_page()
-    sign_in(console, web_url, SUPERVISOR, available=False)
+    people.sign_in(console, web_url, people.SUPERVISOR, available=False)
     expect(console.get_by_role("region", name="Accounts")).to_be_visible()
     expect(_row(console, "Demo Volunteer")).to_be_visible()
     assert horizontal_overflow(console) == 0

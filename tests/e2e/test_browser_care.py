@@ -9,32 +9,16 @@ Screenshots: test-artifacts/care-pause.png, test-artifacts/care-debrief-alert.pn
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import a11y_problems, screenshot
-from tests.e2e.conftest import E2EStack, running_e2e_stack
-from tests.e2e.test_browser import (
-    CRISIS_TEXT,
-    SUPERVISOR,
-    assert_clean,
-    chat_panel,
-    matched_pair,
-    seeker_sends,
-    sign_in,
-)
+from tests.e2e import people
+from tests.e2e.browser import a11y_problems, assert_clean, screenshot
 
-expect.set_options(timeout=10_000)
 RISK_PAUSE_MINUTES = 5
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> Iterator[E2EStack]:
-    """The local stack with the risk pause of the template's default (5 minutes)."""
-    yield from running_e2e_stack({"RiskPauseMinutes": str(RISK_PAUSE_MINUTES)})
+# This module's own local stack: the risk pause of the template's default (5 minutes).
+STACK_PARAMETERS = {"RiskPauseMinutes": str(RISK_PAUSE_MINUTES)}
 
 
 def test_after_a_risk_chat_the_volunteer_pauses_checks_in_and_the_supervisor_hears_it(
@@ -48,17 +32,17 @@ def test_after_a_risk_chat_the_volunteer_pauses_checks_in_and_the_supervisor_hea
     requested" with the volunteer's name, and no chat or seeker."""
     supervisor = new_context()
     shift = supervisor.new_page()
-    sign_in(shift, web_url, SUPERVISOR, available=False)
-    volunteer, console, seeker, page = matched_pair(
+    people.sign_in(shift, web_url, people.SUPERVISOR, available=False)
+    volunteer, console, seeker, page = people.matched_pair(
         new_context, web_url, "It has been a really hard week."
     )
 
-    seeker_sends(page, CRISIS_TEXT)
-    expect(chat_panel(console).locator("[data-role=risk]")).to_be_visible()
+    people.seeker_sends(page, people.CRISIS_TEXT)
+    expect(people.chat_panel(console).locator("[data-role=risk]")).to_be_visible()
     page.get_by_role("button", name="Back to the chat").click()
     page.get_by_role("button", name="End chat").click()
 
-    expect(chat_panel(console)).to_contain_text("ended the chat")
+    expect(people.chat_panel(console)).to_contain_text("ended the chat")
     care = console.locator("#care-line")
     expect(care).to_be_visible()
     expect(care).to_contain_text("Taking a few minutes: no new chats until ")
@@ -88,7 +72,7 @@ def test_after_a_risk_chat_the_volunteer_pauses_checks_in_and_the_supervisor_hea
     expect(alert).to_contain_text("Debrief requested")
     expect(alert).to_contain_text("Demo Volunteer (volunteer) asks to talk with a supervisor")
     expect(alert).not_to_contain_text("seeker")
-    expect(alert).not_to_contain_text(CRISIS_TEXT)
+    expect(alert).not_to_contain_text(people.CRISIS_TEXT)
     assert a11y_problems(shift) == []
     screenshot(shift, "care-debrief-alert")
     assert_clean(volunteer, seeker, supervisor)
@@ -99,7 +83,7 @@ def test_signing_out_after_a_shift_asks_the_check_in_first(new_context: Any, web
     how they are first; "I'm OK" signs them out, with a word of thanks."""
     volunteer = new_context()
     console = volunteer.new_page()
-    sign_in(console, web_url)
+    people.sign_in(console, web_url)
     console.get_by_role("button", name="Sign out").click()
     checkin = console.get_by_role("region", name="How are you?")
     expect(checkin).to_contain_text("Before you go")

@@ -16,17 +16,10 @@ from playwright.sync_api import Page, expect
 
 from kindred.aws.layout import impact_month_key
 from kindred.impact import month_of
-from tests.e2e.browser import a11y_problems, horizontal_overflow, screenshot
+from tests.e2e import people
+from tests.e2e.browser import a11y_problems, assert_clean, horizontal_overflow, screenshot
 from tests.e2e.conftest import E2EStack
-from tests.e2e.test_browser import (
-    assert_clean,
-    chat_panel,
-    seeker_sends,
-    sign_in,
-    volunteer_sends,
-)
 
-expect.set_options(timeout=10_000)
 # What would show a check-in answer on the volunteer's console (its risk banner may say
 # "thinking about suicide", as for any risk: not the question, not an answer).
 ANSWER_WORDS = re.compile(r"distress|out of 10|not sure|suicide right now", re.IGNORECASE)
@@ -65,7 +58,7 @@ def test_a_seeker_answers_before_chats_ends_and_answers_after(
     start = _totals(local_stack)
     volunteer, seeker = new_context(), new_context()
     console = volunteer.new_page()
-    sign_in(console, web_url)
+    people.sign_in(console, web_url)
     page = seeker.new_page()
     page.goto(web_url)
 
@@ -82,11 +75,11 @@ def test_a_seeker_answers_before_chats_ends_and_answers_after(
     page.get_by_role("button", name="Talk to a volunteer").click()
 
     expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
-    panel = chat_panel(console)
+    panel = people.chat_panel(console)
     expect(panel).to_be_visible()
     expect(panel.locator("[data-role=risk]")).to_be_hidden()  # "not sure" is no signal
-    seeker_sends(page, "Hi. It's exams, mostly.")
-    volunteer_sends(console, "Thanks for reaching out. Tell me about the exams.")
+    people.seeker_sends(page, "Hi. It's exams, mostly.")
+    people.volunteer_sends(console, "Thanks for reaching out. Tell me about the exams.")
     expect(page.locator(".msg-peer .msg-text")).to_have_count(1)
     assert not ANSWER_WORDS.search(console.locator("main").inner_text())
     # The check-in form is cleared as soon as the seeker is in the queue.
@@ -133,7 +126,7 @@ def test_a_yes_shows_the_lines_at_once_and_the_volunteer_sees_the_chat_as_high(
     chat shows the level High, as a high signal in the intro would; the page never overflows."""
     volunteer, seeker = new_context(), new_context(phone=True)
     console = volunteer.new_page()
-    sign_in(console, web_url)
+    people.sign_in(console, web_url)
     page = seeker.new_page()
     page.goto(web_url)
 
@@ -153,7 +146,7 @@ def test_a_yes_shows_the_lines_at_once_and_the_volunteer_sees_the_chat_as_high(
     page.get_by_role("button", name="Talk to a volunteer").click()
     expect(page.locator("#crisis-panel")).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
-    panel = chat_panel(console)
+    panel = people.chat_panel(console)
     expect(panel.locator("[data-role=risk]")).to_be_visible()
     level_now = panel.locator("[data-role=level-now]")
     expect(level_now).to_have_attribute("data-level", "high")

@@ -19,24 +19,10 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import (
-    Watched,
-    a11y_problems,
-    screenshot,
-)
-from tests.e2e.test_browser import (
-    CRISIS_TEXT,
-    SUPERVISOR,
-    ask_for_volunteer,
-    assert_clean,
-    chat_panel,
-    seeker_sends,
-    sign_in,
-    volunteer_sends,
-)
+from tests.e2e import people
+from tests.e2e.browser import Watched, a11y_problems, assert_clean, screenshot
 
 TITLE = "Kindred: volunteer console"
-expect.set_options(timeout=10_000)
 
 # The test decides whether the page is hidden and whether it has the focus.
 LOOK_JS = """
@@ -160,7 +146,7 @@ def screenshot_with_title(page: Page, name: str) -> Path:
 
 def seeker_arrives(new_context: Any, web_url: str, intro: str) -> Page:
     page: Page = new_context().new_page()
-    ask_for_volunteer(page, web_url, intro)
+    people.ask_for_volunteer(page, web_url, intro)
     expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
     return page
 
@@ -168,7 +154,7 @@ def seeker_arrives(new_context: Any, web_url: str, intro: str) -> Page:
 def crisis_level() -> str:
     from kindred.safety import assess
 
-    level = assess(CRISIS_TEXT).level
+    level = assess(people.CRISIS_TEXT).level
     assert level is not None, "the crisis detector no longer reads CRISIS_TEXT as a risk"
     return str(level)
 
@@ -189,7 +175,7 @@ def test_the_title_counts_a_new_chat_and_an_alert_while_hidden_and_clears_when_t
     level = crisis_level()
     watched = console_context(new_context, web_url, notifications=True)
     console = watched.new_page()
-    sign_in(console, web_url, SUPERVISOR, available=False)
+    people.sign_in(console, web_url, people.SUPERVISOR, available=False)
     expect(console).to_have_title(TITLE)
     expect(console.get_by_label("Sound")).not_to_be_checked()  # off until the volunteer says
     console.get_by_label("Sound").check()
@@ -200,8 +186,8 @@ def test_the_title_counts_a_new_chat_and_an_alert_while_hidden_and_clears_when_t
     tones_before = tones(console)
 
     look(console, hidden=True, focused=False)
-    seeker = seeker_arrives(new_context, web_url, CRISIS_TEXT)
-    panel = chat_panel(console)
+    seeker = seeker_arrives(new_context, web_url, people.CRISIS_TEXT)
+    panel = people.chat_panel(console)
     expect(panel).to_be_visible()
     alias = panel.locator("[data-role=alias]").inner_text().strip()
     expect(console).to_have_title(titled(2))
@@ -225,7 +211,7 @@ def test_the_title_counts_a_new_chat_and_an_alert_while_hidden_and_clears_when_t
 
     # Away again: the seeker's message counts; no tone, no notification for a message.
     look(console, hidden=True, focused=False)
-    seeker_sends(seeker, "Are you still there?")
+    people.seeker_sends(seeker, "Are you still there?")
     expect(panel.locator(".msg-peer .msg-text")).to_have_text(["Are you still there?"])
     expect(console).to_have_title(titled(1))
     assert all("still there" not in n["title"] + n["body"] for n in notifications(console))
@@ -239,7 +225,7 @@ def test_the_title_counts_a_new_chat_and_an_alert_while_hidden_and_clears_when_t
 
     # Looking at it: a new message is seen as it arrives.
     look(console, hidden=False, focused=True)
-    seeker_sends(seeker, "Thank you for staying.")
+    people.seeker_sends(seeker, "Thank you for staying.")
     expect(panel.locator(".msg-peer .msg-text").last).to_have_text("Thank you for staying.")
     expect(console).to_have_title(TITLE)
     assert len(notifications(console)) == 2
@@ -257,7 +243,7 @@ def test_notifications_are_asked_for_only_when_the_volunteer_starts_taking_chats
     hidden, and goes both ways, with no notification. The Sound choice outlives a reload."""
     watched = console_context(new_context, web_url, notifications=False)
     console = watched.new_page()
-    sign_in(console, web_url, available=False)
+    people.sign_in(console, web_url, available=False)
     assert console.evaluate("Notification.permission") == "default"
     assert console.evaluate("window.__notifications.asked") == 0
     expect(console.locator("#notify-state")).to_contain_text("will ask")
@@ -271,9 +257,9 @@ def test_notifications_are_asked_for_only_when_the_volunteer_starts_taking_chats
 
     look(console, hidden=True, focused=False)
     seeker = seeker_arrives(new_context, web_url, "Rough week, would like to talk.")
-    expect(chat_panel(console)).to_be_visible()
+    expect(people.chat_panel(console)).to_be_visible()
     expect(console).to_have_title(titled(1))
-    volunteer_sends(console, "Hi, I'm here. What's been going on?")
+    people.volunteer_sends(console, "Hi, I'm here. What's been going on?")
     expect(seeker.locator(".msg-peer .msg-text")).to_have_text(
         ["Hi, I'm here. What's been going on?"]
     )
@@ -304,7 +290,7 @@ def test_a_new_chat_or_an_alert_neither_scrolls_the_page_nor_takes_the_focus(
     watched = console_context(new_context, web_url, notifications=True)
     console = watched.new_page()
     console.set_viewport_size({"width": 720, "height": 760})
-    sign_in(console, web_url, SUPERVISOR, available=False)
+    people.sign_in(console, web_url, people.SUPERVISOR, available=False)
     console.get_by_label("Sound").check()
     tones_before = tones(console)
     console.get_by_label("Chats at once").select_option("2")
@@ -332,7 +318,7 @@ def test_a_new_chat_or_an_alert_neither_scrolls_the_page_nor_takes_the_focus(
     assert before > 0, "the page should be scrolled for this test to mean anything"
     reply_top = reply.evaluate("(box) => box.getBoundingClientRect().top")
 
-    seeker_arrives(new_context, web_url, CRISIS_TEXT)
+    seeker_arrives(new_context, web_url, people.CRISIS_TEXT)
     expect(console.locator(".chat-panel")).to_have_count(2)
     second_alias = console.locator(".chat-panel").nth(1).locator("[data-role=alias]").inner_text()
     expect(console.locator("#alerts li").first).to_contain_text(second_alias)
@@ -361,27 +347,27 @@ def test_the_volunteers_panel_and_the_supervisors_alert_name_the_same_chat(
     local stacks of later test modules share)."""
     supervisor = new_context()
     shift = supervisor.new_page()
-    sign_in(shift, web_url, SUPERVISOR, available=False)
+    people.sign_in(shift, web_url, people.SUPERVISOR, available=False)
     volunteer = new_context()
     console = volunteer.new_page()
-    sign_in(console, web_url)
+    people.sign_in(console, web_url)
     seeker = seeker_arrives(new_context, web_url, "Things have been heavy.")
 
-    panel = chat_panel(console)
+    panel = people.chat_panel(console)
     session_id = panel.get_attribute("data-session-id") or ""
     assert len(session_id) >= 8
     ref = f"chat {session_id[:8]}"
     expect(panel.locator(".panel-head [data-role=ref]")).to_have_text(ref)
     alias = panel.locator("[data-role=alias]").inner_text().strip()
 
-    seeker_sends(seeker, CRISIS_TEXT)
+    people.seeker_sends(seeker, people.CRISIS_TEXT)
     alert = shift.locator("#alerts li").first
     expect(alert).to_contain_text("Risk of suicide or self-harm")
     expect(alert.locator(".chat-ref")).to_have_text(ref)
     expect(alert).to_contain_text(f"{alias} (seeker) with Demo Volunteer (volunteer) · {ref}")
 
     waiting = new_context().new_page()
-    ask_for_volunteer(waiting, web_url, CRISIS_TEXT)
+    people.ask_for_volunteer(waiting, web_url, people.CRISIS_TEXT)
     expect(shift.locator("#alerts li")).to_have_count(2)
     newest = shift.locator("#alerts li").first
     expect(newest).to_contain_text(

@@ -12,19 +12,11 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser import a11y_problems, screenshot
-from tests.e2e.test_browser import (
-    assert_clean,
-    chat_panel,
-    matched_pair,
-    seeker_sends,
-    volunteer_sends,
-)
+from tests.e2e import people
+from tests.e2e.browser import a11y_problems, assert_clean, screenshot
 
 PHONE_TEXT = "Could you text me later? My number is 07700 900123"
 EMAIL_TEXT = "You can also write to me at sam.volunteer@example.org"
-
-expect.set_options(timeout=10_000)
 
 
 def test_a_seeker_is_told_why_and_may_send_anyway(new_context: Any, web_url: str) -> None:
@@ -37,10 +29,10 @@ def test_a_seeker_is_told_why_and_may_send_anyway(new_context: Any, web_url: str
     Then the volunteer's panel shows the message, the box is empty and the notice gone.
     When the volunteer writes an e-mail address,
     Then the console marks it "Not sent" naming an e-mail address, and the seeker never gets it."""
-    volunteer, console, seeker, page = matched_pair(new_context, web_url, "Things are hard.")
-    panel = chat_panel(console)
+    volunteer, console, seeker, page = people.matched_pair(new_context, web_url, "Things are hard.")
+    panel = people.chat_panel(console)
 
-    seeker_sends(page, PHONE_TEXT)
+    people.seeker_sends(page, PHONE_TEXT)
     notice = page.locator("#contact-box")
     expect(notice).to_be_visible()
     expect(notice).to_be_focused()
@@ -60,7 +52,7 @@ def test_a_seeker_is_told_why_and_may_send_anyway(new_context: Any, web_url: str
     expect(page.locator("#chat-log .msg-failed")).to_have_count(0)
     screenshot(page, "contact-details-seeker-sent-anyway")
 
-    volunteer_sends(console, EMAIL_TEXT)
+    people.volunteer_sends(console, EMAIL_TEXT)
     refused = panel.locator(".msg-mine.msg-failed")
     expect(refused).to_have_count(1)
     expect(refused.locator(".msg-error")).to_have_text(
@@ -69,7 +61,7 @@ def test_a_seeker_is_told_why_and_may_send_anyway(new_context: Any, web_url: str
     expect(console.locator("#notice")).to_contain_text("it had contact details in it")
     screenshot(console, "contact-details-console-refused")
     # The seeker gets the volunteer's next message, never the refused one.
-    volunteer_sends(console, "I'm still here with you.")
+    people.volunteer_sends(console, "I'm still here with you.")
     expect(page.locator("#chat-log .msg-peer .msg-text")).to_have_text(["I'm still here with you."])
 
     assert a11y_problems(page) == []
@@ -81,10 +73,10 @@ def test_a_seeker_may_change_the_message_instead(new_context: Any, web_url: str)
     """Given a seeker whose message was refused for an Instagram name,
     When they press "Change my message", edit it and send it,
     Then the notice goes, the edited message reaches the volunteer, and the first one never."""
-    volunteer, console, seeker, page = matched_pair(
+    volunteer, console, seeker, page = people.matched_pair(
         new_context, web_url, "I feel alone.", phone=True
     )
-    seeker_sends(page, "add me on insta @sam_92 so we can keep talking")
+    people.seeker_sends(page, "add me on insta @sam_92 so we can keep talking")
     notice = page.locator("#contact-box")
     expect(page.locator("#contact-found")).to_contain_text("a social media username")
     screenshot(page, "contact-details-seeker-phone")
@@ -94,7 +86,7 @@ def test_a_seeker_may_change_the_message_instead(new_context: Any, web_url: str)
     expect(box).to_be_focused()
     box.fill("Can we keep talking here a bit longer?")
     page.locator("#composer").get_by_role("button", name="Send").click()
-    expect(chat_panel(console).locator(".msg-peer .msg-text")).to_have_text(
+    expect(people.chat_panel(console).locator(".msg-peer .msg-text")).to_have_text(
         ["Can we keep talking here a bit longer?"]
     )
     assert_clean(volunteer, seeker)

@@ -15,16 +15,8 @@ from urllib.parse import urljoin
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import Watched
-from tests.e2e.test_browser import (
-    assert_clean,
-    chat_panel,
-    matched_pair,
-    seeker_sends,
-    volunteer_sends,
-)
-
-expect.set_options(timeout=10_000)
+from tests.e2e import people
+from tests.e2e.browser import Watched, assert_clean
 
 RECORD_VIOLATIONS_JS = """
 (() => {
@@ -94,23 +86,21 @@ def test_a_whole_chat_on_both_pages_raises_no_violation(new_context: Any, web_ur
     def watched_new_context(**kwargs: Any) -> Watched:
         return recorded(new_context(**kwargs))
 
-    volunteer, console, seeker, page = matched_pair(
+    volunteer, console, seeker, page = people.matched_pair(
         watched_new_context, web_url, "Work has been overwhelming lately."
     )
-    panel = chat_panel(console)
+    panel = people.chat_panel(console)
     expect(panel.locator("[data-role=intro]")).to_have_text("Work has been overwhelming lately.")
-    seeker_sends(page, "Hello, is anyone there?")
+    people.seeker_sends(page, "Hello, is anyone there?")
     expect(panel.locator(".msg-peer .msg-text")).to_have_text(["Hello, is anyone there?"])
-    volunteer_sends(console, "I'm here and listening.")
+    people.volunteer_sends(console, "I'm here and listening.")
     expect(page.locator(".msg-peer .msg-text")).to_have_text(["I'm here and listening."])
     page.get_by_role("button", name="Need urgent help?").click()
     expect(page.locator("#urgent-panel")).to_be_visible()
     page.get_by_role("button", name="Close").first.click()
     page.get_by_role("button", name="End chat").click()
     expect(page.get_by_role("heading", name="The chat has ended")).to_be_visible()
-    page.get_by_label("4", exact=True).check()
-    page.get_by_role("button", name="Send feedback").click()
-    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    people.seeker_rates(page, 4)
 
     for each in (page, console):
         assert meta_policy(each) == PAGE_POLICY

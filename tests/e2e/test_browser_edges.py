@@ -22,20 +22,15 @@ from playwright.sync_api import Browser, Page, expect
 from websockets.sync.client import ClientConnection, connect
 
 from local.stack import LocalStack
+from tests.e2e import people
 from tests.e2e.browser import (
     ARTIFACTS,
-    DESKTOP,
-    PHONE,
     Watched,
     a11y_problems,
     screenshot,
+    watched_context,
 )
 from tests.e2e.ws import WAIT, running_stack
-
-VOLUNTEER = "volunteer@example.org"
-CRISIS_TEXT = "I want to kill myself"
-
-expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="module")
@@ -52,19 +47,9 @@ def pages(browser: Browser) -> Iterator[Any]:
     made: list[Watched] = []
 
     def make(*, phone: bool = False, locale: str = "en-US", zone: str | None = None) -> Page:
-        context = browser.new_context(
-            viewport=PHONE if phone else DESKTOP,
-            device_scale_factor=2 if phone else 1,
-            is_mobile=phone,
-            has_touch=phone,
-            locale=locale,
-            timezone_id=zone,
-        )
-        context.set_default_timeout(10_000)
-        watched = Watched(context)
-        context.route("**/*", watched.route_offsite)
+        watched = watched_context(browser, phone=phone, locale=locale, zone=zone)
         made.append(watched)
-        return context.new_page()
+        return watched.new_page()
 
     yield make
     for watched in made:
@@ -74,7 +59,7 @@ def pages(browser: Browser) -> Iterator[Any]:
 
 
 def _volunteer(stack: LocalStack, *, languages: list[str] | None = None) -> ClientConnection:
-    token = stack.id_token(VOLUNTEER)
+    token = stack.id_token(people.VOLUNTEER)
     ws = connect(f"{stack.ws_url}?token={token}", origin=stack.web_origin, open_timeout=WAIT)  # type: ignore[arg-type]
     frame: dict[str, Any] = {"action": "availability", "available": True}
     if languages:
@@ -120,7 +105,7 @@ def _chat_with_crisis_text(
     _ask(page, stack.web_url, intro)
     matched = _until(volunteer, "matched")
     expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
-    _send(page, CRISIS_TEXT)
+    _send(page, people.CRISIS_TEXT)
     expect(page.locator("#crisis-panel")).to_be_visible()
     return matched
 
@@ -229,7 +214,7 @@ def test_a_risk_chat_ends_with_the_lines_above_the_rating_and_a_clean_slate_afte
         expect(page.locator("#topics input:checked")).to_have_count(0)
         expect(page.locator("#chat-log > *")).to_have_count(0)
         expect(page.locator("#ended-lines li")).to_have_count(0)
-        expect(page.locator("body")).not_to_contain_text(CRISIS_TEXT)
+        expect(page.locator("body")).not_to_contain_text(people.CRISIS_TEXT)
         expect(page.locator("body")).not_to_contain_text("Things have been really bad")
 
         _ask(page, stack.web_url, "Second time")

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_browser import ask_for_volunteer, chat_panel, seeker_sends, sign_in
+from tests.e2e import people
 
 
 def _record_sent(page: Page) -> list[str]:
@@ -33,11 +33,11 @@ def test_an_active_chat_sends_no_ping_and_typing_at_most_every_3_s(
     own frames keep the socket alive), And when they then send nothing for 6 minutes, one
     `ping` keeps the socket under API Gateway's 10-minute idle limit."""
     console = new_context().new_page()
-    sign_in(console, web_url)
+    people.sign_in(console, web_url)
     page = new_context().new_page()
     page.clock.install()
     sent = _record_sent(page)
-    ask_for_volunteer(page, web_url, "I just need to talk for a bit.")
+    people.ask_for_volunteer(page, web_url, "I just need to talk for a bit.")
     expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
     # Installed, the clock still flows with real time; paused, it moves only when the test
     # moves it (else a slow machine's real seconds would add to the test's).
@@ -52,15 +52,15 @@ def test_an_active_chat_sends_no_ping_and_typing_at_most_every_3_s(
     box.press_sequentially("!")
     assert sent.count("typing") == 2
     page.locator("#composer").get_by_role("button", name="Send").click()
-    expect(chat_panel(console).locator(".msg-peer .msg-text")).to_have_count(1)
+    expect(people.chat_panel(console).locator(".msg-peer .msg-text")).to_have_count(1)
     box.press_sequentially("O")  # the next message begins within 3 s of the last `typing`
     assert sent.count("typing") == 2
     box.fill("")
 
     for minute in range(12):
-        seeker_sends(page, f"Still here, minute {minute}.")
+        people.seeker_sends(page, f"Still here, minute {minute}.")
         page.clock.run_for(60_000)
-    expect(chat_panel(console).locator(".msg-peer .msg-text")).to_have_count(13)
+    expect(people.chat_panel(console).locator(".msg-peer .msg-text")).to_have_count(13)
     assert sent.count("ping") == 0
 
     page.clock.run_for(6 * 60_000)

@@ -16,27 +16,19 @@ import base64
 import hmac
 import struct
 import time
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urljoin
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import Watched, a11y_problems, screenshot
-from tests.e2e.conftest import E2EStack, running_e2e_stack
-from tests.e2e.test_browser import assert_clean
+from tests.e2e import people
+from tests.e2e.browser import Watched, a11y_problems, assert_clean, screenshot
+from tests.e2e.conftest import E2EStack
 
 EMAIL = "new.volunteer@example.org"
 TEMPORARY = "Temporary-Pass-1"
 CHOSEN = "Chosen-By-Ana-2!"
-expect.set_options(timeout=10_000)
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> Iterator[E2EStack]:
-    """This module's own local stack, MFA required as the template's default."""
-    yield from running_e2e_stack({"VolunteerMfa": "ON"})
+# This module's own local stack (tests/e2e/conftest.py): MFA required, as the template's default.
+STACK_PARAMETERS = {"VolunteerMfa": "ON"}
 
 
 def totp(secret: str, at: float | None = None) -> str:
@@ -87,10 +79,7 @@ def test_a_new_volunteer_sets_a_password_and_mfa_then_gets_on_shift(
     watched: Watched = new_context()
     console: Page = watched.new_page()
 
-    console.goto(urljoin(web_url, "volunteer.html"))
-    console.get_by_label("E-mail").fill(EMAIL)
-    console.get_by_label("Password", exact=True).fill(TEMPORARY)
-    console.get_by_role("button", name="Sign in").click()
+    people.enter_credentials(console, web_url, EMAIL, TEMPORARY)
 
     expect(console.get_by_role("heading", name="Choose your password")).to_be_visible()
     console.get_by_label("New password", exact=True).fill(CHOSEN)

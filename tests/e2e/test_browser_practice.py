@@ -14,17 +14,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser import a11y_problems, screenshot
-from tests.e2e.test_browser import (
-    CRISIS_TEXT,
-    SUPERVISOR,
-    assert_clean,
-    chat_panel,
-    sign_in,
-    volunteer_sends,
-)
-
-expect.set_options(timeout=15_000)  # a board is pushed 2 s after a change, through the poller
+from tests.e2e import people
+from tests.e2e.browser import a11y_problems, assert_clean, screenshot
 
 TRAINEE = "trainee@example.org"
 INTRO = "I'd like to talk about how my week at work went."
@@ -42,14 +33,14 @@ def test_a_trainees_practice_chat(new_context: Any, web_url: str) -> None:
     the supervisors' list; both see the chat end."""
     training = new_context()
     console = training.new_page()
-    sign_in(console, web_url, TRAINEE)
+    people.sign_in(console, web_url, TRAINEE)
     expect(console.locator("#who")).to_have_text("Signed in as Demo Trainee (trainee)")
     expect(console.locator("#practice-box")).to_be_hidden()
     expect(console.locator("#board-box")).to_be_hidden()
 
     supervising = new_context()
     shift = supervising.new_page()
-    sign_in(shift, web_url, SUPERVISOR, available=False)
+    people.sign_in(shift, web_url, people.SUPERVISOR, available=False)
     box = shift.locator("#practice-box")
     expect(box).to_be_visible()
     box.get_by_label(re.compile("^Topic")).select_option(label="Anxiety")
@@ -57,25 +48,25 @@ def test_a_trainees_practice_chat(new_context: Any, web_url: str) -> None:
     box.get_by_role("button", name="Start a practice chat").click()
 
     # The trainee takes it as any chat.
-    panel = chat_panel(console)
+    panel = people.chat_panel(console)
     expect(panel).to_be_visible()
     expect(panel.locator("[data-role=intro]")).to_have_text(INTRO)
     expect(panel.locator("[data-role=risk]")).to_be_hidden()
     expect(shift.locator("#practice-status")).to_have_text(
         "Practice chat with Demo Trainee. You are the person seeking help."
     )
-    volunteer_sends(console, REPLY)
+    people.volunteer_sends(console, REPLY)
     expect(shift.locator("#practice-log .msg-peer .msg-text")).to_have_text([REPLY])
     shift.get_by_label("Message as the seeker").fill(ANSWER)
     shift.locator("#practice-composer").get_by_role("button", name="Send").click()
     expect(panel.locator(".msg-peer .msg-text")).to_have_text([ANSWER])
 
     # A risk in practice shows the trainee exactly what a real one would; no supervisor hears.
-    shift.get_by_label("Message as the seeker").fill(CRISIS_TEXT)
+    shift.get_by_label("Message as the seeker").fill(people.CRISIS_TEXT)
     shift.locator("#practice-composer").get_by_role("button", name="Send").click()
     expect(panel.locator("[data-role=risk]")).to_be_visible()
     expect(panel.locator("[data-role=level-word]")).to_have_text("High")
-    expect(panel.locator(".msg-peer .msg-text").last).to_have_text(CRISIS_TEXT)
+    expect(panel.locator(".msg-peer .msg-text").last).to_have_text(people.CRISIS_TEXT)
     screenshot(console, "practice-trainee")
 
     # The board: the chat and the trainee marked; nobody in the real queue.

@@ -15,16 +15,9 @@ from typing import Any
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from kindred.referrals import find
-from tests.e2e.browser import a11y_problems, screenshot
-from tests.e2e.test_browser import (
-    HTML_PAYLOAD,
-    ask_for_volunteer,
-    assert_clean,
-    chat_panel,
-    sign_in,
-)
-
-expect.set_options(timeout=10_000)
+from tests.e2e import people
+from tests.e2e.browser import a11y_problems, assert_clean, screenshot
+from tests.e2e.test_browser import HTML_PAYLOAD
 
 # A frame a compromised or buggy server could send: markup for text, links of other schemes.
 FORGED = {
@@ -45,14 +38,14 @@ def _pair(new_context: Any, web_url: str) -> tuple[Any, Page, Any, Page]:
     volunteer = new_context()
     seeker = new_context()
     console = volunteer.new_page()
-    sign_in(console, web_url)
+    people.sign_in(console, web_url)
     page = seeker.new_page()
     return volunteer, console, seeker, page
 
 
 def _matched(page: Page, console: Page) -> None:
     expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
-    expect(chat_panel(console)).to_be_visible()
+    expect(people.chat_panel(console)).to_be_visible()
 
 
 def test_a_volunteer_shares_a_service_and_the_seeker_sees_a_card_with_safe_links(
@@ -83,9 +76,9 @@ def test_a_volunteer_shares_a_service_and_the_seeker_sees_a_card_with_safe_links
         server.on_message(from_server)
 
     page.route_web_socket(re.compile(r"^wss?://"), intercept)
-    ask_for_volunteer(page, web_url, "My dad died last month.", topic="Grief and loss")
+    people.ask_for_volunteer(page, web_url, "My dad died last month.", topic="Grief and loss")
     _matched(page, console)
-    panel = chat_panel(console)
+    panel = people.chat_panel(console)
 
     panel.get_by_role("button", name="Share a service").click()
     service = panel.get_by_label("Service to share")
@@ -143,9 +136,9 @@ def test_a_volunteer_edits_a_quick_reply_and_the_seeker_gets_the_edited_words(
     Then the reply went into the message box after "Hello." and nothing reached the seeker
     until Send; the seeker gets the edited message, once."""
     volunteer, console, seeker, page = _pair(new_context, web_url)
-    ask_for_volunteer(page, web_url, "I can't stop worrying.")
+    people.ask_for_volunteer(page, web_url, "I can't stop worrying.")
     _matched(page, console)
-    panel = chat_panel(console)
+    panel = people.chat_panel(console)
     box = panel.get_by_label(re.compile("^Message to "))
 
     box.fill("Hello. ")

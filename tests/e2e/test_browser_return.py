@@ -14,11 +14,10 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import a11y_problems, screenshot
+from tests.e2e import people
+from tests.e2e.browser import a11y_problems, assert_clean, screenshot
 from tests.e2e.conftest import E2EStack
-from tests.e2e.test_browser import SUPERVISOR, VOLUNTEER, assert_clean, seeker_sends, sign_in
 
-expect.set_options(timeout=10_000)
 STORE = "kindred.returnKey"  # web/js/return-key.js
 
 
@@ -74,15 +73,15 @@ def test_a_seeker_who_opted_in_meets_the_same_volunteer_and_one_who_did_not_is_n
     entry but the first seeker's carries a key's hash."""
     staff = [new_context(), new_context()]
     consoles = [watched.new_page() for watched in staff]
-    sign_in(consoles[0], web_url, VOLUNTEER)
-    sign_in(consoles[1], web_url, SUPERVISOR)
+    people.sign_in(consoles[0], web_url, people.VOLUNTEER)
+    people.sign_in(consoles[1], web_url, people.SUPERVISOR)
 
     # -- the first seeker: a chat, and the opt-in on the feedback screen -----------------------
     first = new_context()
     page = first.new_page()
     page.goto(web_url)
     met = _ask(page, web_url)
-    seeker_sends(page, "Thank you for listening last time.")
+    people.seeker_sends(page, "Thank you for listening last time.")
     _end(page)
     keep = page.get_by_label(re.compile(r"^Keep a key on this device so you can ask for\s"))
     expect(keep).to_be_visible()
@@ -118,7 +117,7 @@ def test_a_seeker_who_opted_in_meets_the_same_volunteer_and_one_who_did_not_is_n
     _back_in_english(page)
     expect(choice).to_be_checked()
     assert _ask(page, web_url) == met
-    seeker_sends(page, "It's me again.")
+    people.seeker_sends(page, "It's me again.")
     # The other volunteer was free all along: one console had both chats, the other none.
     assert sorted(c.locator(".chat-panel").count() > 0 for c in consoles) == [False, True]
     screenshot(page, "return-same-volunteer")

@@ -16,19 +16,17 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import a11y_problems, screenshot
-from tests.e2e.test_browser import PASSWORD, SUPERVISOR, VOLUNTEER, assert_clean, chat_panel
+from tests.e2e import people
+from tests.e2e.browser import a11y_problems, assert_clean, screenshot
 
 CRISIS_TEXT_ES = "ya no quiero vivir, quiero matarme"
 
-expect.set_options(timeout=10_000)
 
-
-def sign_in_in_spanish(page: Page, web_url: str, email: str = VOLUNTEER) -> None:
+def sign_in_in_spanish(page: Page, web_url: str, email: str = people.VOLUNTEER) -> None:
     page.goto(urljoin(web_url, "volunteer.html"))
     expect(page.locator("html")).to_have_attribute("lang", "es")
     page.get_by_label("Correo electrónico").fill(email)
-    page.get_by_label("Contraseña", exact=True).fill(PASSWORD)
+    page.get_by_label("Contraseña", exact=True).fill(people.PASSWORD)
     page.get_by_role("button", name="Iniciar sesión").click()
     expect(page.get_by_role("heading", name="Tu disponibilidad")).to_be_visible()
     expect(page.get_by_label("Español")).to_be_checked()
@@ -83,7 +81,7 @@ def test_the_spanish_seeker_page_end_to_end(new_context: Any, web_url: str) -> N
     assert match and match[0]["language"] == "es" and match[0]["topics"] == ["anxiety"]
     expect(page.locator(".msg-system").first).to_contain_text("se ha unido. Saluda cuando quieras.")
 
-    panel = chat_panel(console)
+    panel = people.chat_panel(console)
     expect(panel.locator("[data-role=intro]")).to_have_text("Últimamente el trabajo me supera.")
     expect(panel.locator("[data-role=topics]")).to_have_text("Temas: Ansiedad")
     expect(panel.get_by_role("button", name="Terminar el chat")).to_be_visible()
@@ -128,9 +126,7 @@ def test_the_spanish_seeker_page_end_to_end(new_context: Any, web_url: str) -> N
     expect(page.get_by_role("group", name="¿Cuánto te ayudó este chat?")).to_be_visible()
     expect(panel.locator("[data-role=panel-notice]")).to_contain_text("terminó el chat")
     screenshot(page, "seeker-spanish-ended")
-    page.get_by_label("4", exact=True).check()
-    page.get_by_role("button", name="Enviar opinión").click()
-    expect(page.get_by_role("heading", name="Gracias")).to_be_visible()
+    people.seeker_rates(page, 4, send="Enviar opinión", thanks="Gracias")
     assert_clean(volunteer, seeker)
 
 
@@ -166,10 +162,7 @@ def test_the_language_switches_on_both_pages_and_is_remembered(
 
     volunteer = new_context()
     console = volunteer.new_page()
-    console.goto(urljoin(web_url, "volunteer.html"))
-    console.get_by_label("E-mail").fill(SUPERVISOR)
-    console.get_by_label("Password", exact=True).fill(PASSWORD)
-    console.get_by_role("button", name="Sign in").click()
+    people.enter_credentials(console, web_url, people.SUPERVISOR)
     expect(console.get_by_role("heading", name="The board")).to_be_visible()
     expect(console.locator("#board-queue")).to_have_text("Nobody is waiting.")
     expect(console).to_have_title("Kindred: volunteer console")

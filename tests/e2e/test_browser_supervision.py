@@ -14,18 +14,8 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import a11y_problems, screenshot
-from tests.e2e.test_browser import (
-    SUPERVISOR,
-    ask_for_volunteer,
-    assert_clean,
-    chat_panel,
-    seeker_sends,
-    sign_in,
-    volunteer_sends,
-)
-
-expect.set_options(timeout=15_000)  # a board is pushed 2 s after a change, through the poller
+from tests.e2e import people
+from tests.e2e.browser import a11y_problems, assert_clean, screenshot
 
 NOTE = "They said they feel unsafe at home tonight. Could someone look in?"
 WHISPER = "Can you help me ask about where they will sleep tonight?"
@@ -47,18 +37,18 @@ def test_a_supervisor_is_asked_joins_whispers_and_leaves(new_context: Any, web_u
     "Supervisor", and never a whisper."""
     supervising = new_context()
     shift = supervising.new_page()
-    sign_in(shift, web_url, SUPERVISOR, available=False)
+    people.sign_in(shift, web_url, people.SUPERVISOR, available=False)
     expect(shift.locator("#board-box")).to_be_visible()
     expect(shift.locator("#board-queue")).to_have_text("Nobody is waiting.")
 
     volunteering = new_context()
     console = volunteering.new_page()
-    sign_in(console, web_url)
+    people.sign_in(console, web_url)
     seeking = new_context()
     page = seeking.new_page()
-    ask_for_volunteer(page, web_url, "I don't feel safe at home.")
+    people.ask_for_volunteer(page, web_url, "I don't feel safe at home.")
     expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
-    panel = chat_panel(console)
+    panel = people.chat_panel(console)
     expect(panel).to_be_visible()
     alias = panel.locator("[data-role=alias]").inner_text().strip()
 
@@ -106,8 +96,8 @@ def test_a_supervisor_is_asked_joins_whispers_and_leaves(new_context: Any, web_u
     expect(row.get_by_role("button", name=re.compile("^Join the chat"))).to_be_disabled()
 
     # Both sides write: the supervisor reads each, labelled; nothing from before the join.
-    seeker_sends(page, "Thank you for being here.")
-    volunteer_sends(console, "We're both here with you.")
+    people.seeker_sends(page, "Thank you for being here.")
+    people.volunteer_sends(console, "We're both here with you.")
     expect(watch.locator(".msg-peer .msg-who")).to_have_text(
         [f"{alias} (seeker)", "Demo Volunteer (volunteer)"]
     )
@@ -147,7 +137,7 @@ def test_a_supervisor_is_asked_joins_whispers_and_leaves(new_context: Any, web_u
     )
     expect(panel.locator("[data-role=supervisor-here]")).to_be_hidden()
     expect(panel.locator("[data-role=whisper-form]")).to_be_hidden()
-    seeker_sends(page, "Okay.")
+    people.seeker_sends(page, "Okay.")
     expect(panel.locator(".msg-peer .msg-text").last).to_have_text("Okay.")
     assert page.locator(".msg-whisper").count() == 0
     screenshot(page, "supervision-seeker-notices")

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.e2e.conftest import E2EStack, running_e2e_stack
+from tests.e2e.conftest import E2EStack
 from tests.e2e.test_websocket import Peer, matched_pair, open_peer  # noqa: F401  (a fixture)
 from tests.e2e.ws import E2E_PARAMETERS
 
@@ -22,14 +21,11 @@ from tests.e2e.ws import E2E_PARAMETERS
 LIMIT, WINDOW_S = 30, 60
 RATE, SECONDS = 100, 10  # the flood: 100 frames a second for 10 s
 SETTLE = 120  # seconds to wait, after the flood, for every frame's outcome
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> Iterator[E2EStack]:
-    """The local stack with the limit above."""
-    yield from running_e2e_stack(
-        {**E2E_PARAMETERS, "RateLimitActions": str(LIMIT), "RateLimitWindowSeconds": str(WINDOW_S)}
-    )
+STACK_PARAMETERS = {
+    **E2E_PARAMETERS,
+    "RateLimitActions": str(LIMIT),
+    "RateLimitWindowSeconds": str(WINDOW_S),
+}
 
 
 def _collect(peer: Peer, wanted: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:

@@ -590,7 +590,7 @@ class KindredMachine(RuleBasedStateMachine):
         for lang, intro in seekers:
             self._match(self._connect_seeker(lang), [], None, intro)
         if practice is not None:
-            self._match(self._connect_practice_seeker("en"), [], None, practice or None)
+            self._match(self._connect_seeker("en", practice=True), [], None, practice or None)
             self._availability(self._connect_staff("u4", "en"), True, 1, ["en"], [])
         for user, languages, capacity in staff:
             volunteer = self._connect_staff(user, languages[0])
@@ -611,24 +611,22 @@ class KindredMachine(RuleBasedStateMachine):
     def connect_seeker(self, lang: str) -> None:
         self._connect_seeker(lang)
 
-    def _connect_seeker(self, lang: str) -> Peer:
-        cid = self._new_id("s")
-        connect(self.svc, ConnectRequest(cid, "", "", "", {"lang": lang}))
-        self.peers[cid] = peer = Peer(cid, "seeker", key=self._key_of(cid))
-        self._observe()
-        return peer
-
     @precondition(lambda self: len(self._open()) < MAX_OPEN)
     @rule(lang=st.sampled_from(LANGUAGES))
     def connect_practice_seeker(self, lang: str) -> None:
-        self._connect_practice_seeker(lang)
+        self._connect_seeker(lang, practice=True)
 
-    def _connect_practice_seeker(self, lang: str) -> Peer:
-        """The supervisor u3's console opens a practice seeker's connection (issue 13)."""
-        cid = self._new_id("p")
-        request = ConnectRequest(cid, "seeker", "u3", "Alias u3", {"lang": lang}, practice=True)
+    def _connect_seeker(self, lang: str, *, practice: bool = False) -> Peer:
+        """An anonymous seeker's connection; or, `practice`, the one the supervisor u3's console
+        opens to play a seeker (issue 13)."""
+        if practice:
+            cid = self._new_id("p")
+            request = ConnectRequest(cid, "seeker", "u3", "Alias u3", {"lang": lang}, practice=True)
+        else:
+            cid = self._new_id("s")
+            request = ConnectRequest(cid, "", "", "", {"lang": lang})
         connect(self.svc, request)
-        self.peers[cid] = peer = Peer(cid, "seeker", key=self._key_of(cid), practice=True)
+        self.peers[cid] = peer = Peer(cid, "seeker", key=self._key_of(cid), practice=practice)
         self._observe()
         return peer
 

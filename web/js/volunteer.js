@@ -74,25 +74,20 @@
     debrief: "console.alert.debrief", // issue 12: a volunteer asks to talk after a hard chat or shift
   };
 
-  // A level is always said in words (never by colour alone); imminent says what to do.
-  var LEVEL_WORDS = {
-    none: "console.level.none",
-    concern: "console.level.concern",
-    high: "console.level.high",
-    imminent: "console.level.imminent",
+  // What each risk level says: its words on a panel (a level is always said in words, never by
+  // colour alone; imminent says what to do), and for a level above none an alert's tag and the
+  // panel's banner.
+  var LEVELS = {
+    none: { words: "console.level.none" },
+    concern: { words: "console.level.concern", tag: "console.level.tag.concern", banner: "console.risk.concern" },
+    high: { words: "console.level.high", tag: "console.level.tag.high", banner: "console.risk.high" },
+    imminent: { words: "console.level.imminent", tag: "console.level.tag.imminent", banner: "console.risk.imminent" },
   };
 
-  var LEVEL_TAGS = {
-    concern: "console.level.tag.concern",
-    high: "console.level.tag.high",
-    imminent: "console.level.tag.imminent",
-  };
-
-  var RISK_BANNERS = {
-    concern: "console.risk.concern",
-    high: "console.risk.high",
-    imminent: "console.risk.imminent",
-  };
+  /** What `level` says (LEVELS), or null for a level this page does not know. */
+  function levelOf(level) {
+    return Object.prototype.hasOwnProperty.call(LEVELS, level) ? LEVELS[level] : null;
+  }
 
   var t = K.t;
   var setText = K.i18n.text;
@@ -1052,12 +1047,13 @@
     showAlertsBox(true);
     K.show($("alerts-empty"), false);
     var where = alertWhere(frame, chat);
-    var level = frame.kind === "risk" && LEVEL_TAGS[frame.level] ? frame.level : null;
+    var known = frame.kind === "risk" ? levelOf(frame.level) : null;
+    var level = known && known.tag ? frame.level : null;
     var item = el("li", { className: "alert-" + frame.kind + (level ? " alert-level-" + level : "") });
     item.dataset.sessionId = frame.sessionId || "";
     var head = el("p", { className: "alert-head" });
     if (level) {
-      head.appendChild(el("span", { className: "level-tag", "data-level": level }, t(LEVEL_TAGS[level])));
+      head.appendChild(el("span", { className: "level-tag", "data-level": level }, t(LEVELS[level].tag)));
       head.appendChild(document.createTextNode(" "));
     }
     head.appendChild(el("strong", {}, t(ALERT_WORDS[frame.kind] || "console.alert.other")));
@@ -1185,15 +1181,15 @@
 
   /** Show the chat's risk level: the words, the banner, the control's value, the border. */
   function setLevel(chat, level) {
-    level = LEVEL_WORDS[level] ? level : "none";
+    level = levelOf(level) ? level : "none";
     chat.level = level;
     part(chat, "level-now").dataset.level = level;
-    setText(part(chat, "level-word"), LEVEL_WORDS[level]);
+    setText(part(chat, "level-word"), LEVELS[level].words);
     // A choice the volunteer has made in the control but not sent yet is theirs: a level
     // arriving meanwhile (an alert, the answer to an earlier `assess`) does not undo it.
     if (!chat.levelEdited) part(chat, "level-form").querySelector("select").value = level;
     var banner = part(chat, "risk");
-    if (RISK_BANNERS[level]) setText(banner, RISK_BANNERS[level]);
+    if (LEVELS[level].banner) setText(banner, LEVELS[level].banner);
     K.show(banner, level !== "none");
     chat.node.classList.toggle("has-risk", level !== "none");
     chat.node.classList.toggle("is-imminent", level === "imminent");
@@ -1668,9 +1664,9 @@
   }
 
   function showWatchLevel(watch, level) {
-    level = LEVEL_WORDS[level] ? level : "none";
+    level = levelOf(level) ? level : "none";
     part(watch, "level-now").dataset.level = level;
-    setText(part(watch, "level-word"), LEVEL_WORDS[level]);
+    setText(part(watch, "level-word"), LEVELS[level].words);
     watch.node.classList.toggle("has-risk", level !== "none");
   }
 
