@@ -366,10 +366,19 @@ def main(argv: list[str] | None = None) -> int:
         "init: what the function's commonest first request builds before its first network "
         "call: settings(), services() and the clients that request calls (FIRST_REQUESTS, "
         "checked on moto by tests/integration/test_cold_clients.py; clients are built on "
-        "first use since issue 14), and the parse of its frame (each action's validator is "
-        "built on its first parse); for the authorizer, its JWKS cache object. No network "
-        "call (the JWKS and the sealing key are fetched on first use, not counted), nor "
-        "what a rare route imports on its first use.",
+        "first use since issue 14), the parse of its API Gateway event (kindred.events) and "
+        "of its frame (each validator is built on its first parse); for the authorizer, its "
+        "JWKS cache object. No network call (the JWKS and the sealing key are fetched on "
+        "first use, not counted), nor what a route imports on its first use after that "
+        "call: the crisis detector and the contact-details patterns (the first text read), "
+        "cryptography (the first seal or unseal), a rare route's module (the chat "
+        "function's `match`, `transfer`, `resources`, `referral`, `feedback`, `block`, "
+        "`forget`, `remember`); the match function imports kindred.matching with its app.",
+        "The layer's own code (kindred) has no bytecode here, as in Lambda (the layer ships "
+        "none, and /opt is read-only): each run compiles it. Its dependencies (pydantic, "
+        "Powertools) run from this venv's bytecode, which the layer does not ship either "
+        "(pip --no-compile): in Lambda they are compiled at every cold start too, which this "
+        "bench does not count. SealingKeyFunction runs at deploy only: not timed.",
         "Interpreter start-up is not included (it is the same for all, and Lambda's runtime "
         "has its own). Heaviest imports: self time summed by top-level package from "
         "`python -X importtime` (kindred's modules by module).",
