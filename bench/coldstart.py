@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from bench.common import (
@@ -53,10 +54,12 @@ def peak_mb():
 """
 
 _PROBE_END = r"""
-ready = time.perf_counter()
+ready, ready_cpu = time.perf_counter(), time.process_time()
 print(json.dumps({
     "import_ms": (imported - started) * 1000,
     "init_ms": (ready - imported) * 1000,
+    "cpu_import_ms": (imported_cpu - started_cpu) * 1000,
+    "cpu_ms": (ready_cpu - started_cpu) * 1000,
     "modules": len(sys.modules),
     "max_rss_mb": peak_mb(),
     "clients_ms": clients,
@@ -68,32 +71,111 @@ def _probe(body: str) -> str:
     return _PROBE_START + body + _PROBE_END
 
 
-# A function's import and init (`layer` and `app` filled in with str.format).
+# What each function's first request builds before its first network call, beyond its
+# import: the clients its commonest request calls (built on first use since issue 14;
+# tests/integration/test_cold_clients.py checks on moto that the request builds exactly
+# these) and, for a client frame, its action's model (validators are built on first parse).
+FIRST_REQUESTS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    "AdminFunction": (
+        "`accounts` list",
+        ("dynamodb", "cognito-idp", "apigatewaymanagementapi"),
+        '{"action": "accounts", "op": "list"}',
+    ),
+    "AuthorizerFunction": ("a seeker's handshake", (), None),
+    "ChatFunction": (
+        "`message` in a chat",
+        ("dynamodb", "apigatewaymanagementapi"),
+        '{"action": "message", "text": "hello", "sessionId": "s-1", "seq": 1}',
+    ),
+    "ConnectFunction": ("a seeker's `$connect`", ("dynamodb", "ssm"), None),
+    "DisconnectFunction": ("an idle connection's `$disconnect`", ("dynamodb",), None),
+    "MatchFunction": (
+        "a seeker's `match` with an intro",
+        ("dynamodb", "sqs", "apigatewaymanagementapi", "ssm"),
+        '{"action": "match", "topics": ["anxiety"], "intro": "hi"}',
+    ),
+    "MatcherFunction": (
+        "a pass that starts a chat",
+        ("dynamodb", "apigatewaymanagementapi", "ssm"),
+        None,
+    ),
+    "SweeperFunction": ("a run with nothing to repair", ("dynamodb",), None),
+}
+# Run at deploy only (the SealingKey custom resource), never on a request: not timed.
+DEPLOY_ONLY = frozenset({"SealingKeyFunction"})
+
+# The API Gateway event each function's first request comes in, read by kindred.events
+# (`<kind>_request`) before anything else: its validator is built on the first event.
+EVENT_KIND = {
+    "AdminFunction": "message",
+    "ChatFunction": "message",
+    "MatchFunction": "message",
+    "ConnectFunction": "connect",
+    "DisconnectFunction": "disconnect",
+}
+
+
+def sample_event(kind: str) -> str:
+    """A WebSocket event of `kind` as API Gateway sends it (JSON), for kindred.events."""
+    context = {
+        "extendedRequestId": "x",
+        "requestTime": "07/Dec/2026:03:00:00 +0000",
+        "stage": "prod",
+        "connectedAt": 1796612400000,
+        "requestTimeEpoch": 1796612400000,
+        "identity": {"sourceIp": "203.0.113.7", "userAgent": "Mozilla/5.0"},
+        "requestId": "r-1",
+        "domainName": "example.execute-api.us-east-1.amazonaws.com",
+        "connectionId": "c-1",
+        "apiId": "example",
+        "messageDirection": "IN",
+    }
+    headers = {"Origin": "https://example.org"}
+    event: dict[str, Any] = {"isBase64Encoded": False}
+    if kind == "message":
+        context |= {"routeKey": "message", "eventType": "MESSAGE", "messageId": "m-1"}
+        event |= {"body": '{"action": "ping"}'}
+    elif kind == "connect":
+        context |= {"routeKey": "$connect", "eventType": "CONNECT"}
+        context["authorizer"] = {"role": "seeker", "userId": "", "alias": ""}
+        event |= {"headers": headers, "multiValueHeaders": {"Origin": [headers["Origin"]]}}
+    else:
+        context |= {"routeKey": "$disconnect", "eventType": "DISCONNECT"}
+        context |= {"disconnectStatusCode": 1001, "disconnectReason": "Going away"}
+        event |= {"headers": headers, "multiValueHeaders": {"Origin": [headers["Origin"]]}}
+    return json.dumps(event | {"requestContext": context})
+
+
+# A function's import and init (`layer`, `app`, `clients`, `event` and `frame` filled in with
+# str.format).
 _FUNCTION = r"""
-started = time.perf_counter()
+started, started_cpu = time.perf_counter(), time.process_time()
 sys.path.insert(0, {layer!r})
 import importlib.util
 spec = importlib.util.spec_from_file_location("app", {app!r})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
-imported = time.perf_counter()
+imported, imported_cpu = time.perf_counter(), time.process_time()
 clients = {{}}
 from kindred.config import settings
 config = settings()
 names = vars(module)
-if "services" in names:
-    # services() imports boto3 itself: importing it first, to time each client, moves
-    # nothing out of this measure. A function without services() never imports it here.
-    import boto3.session
-    _client = boto3.session.Session.client
-    def timed_client(self, name, *args, **kwargs):
+if "services" in names or "frame_handler" in names:
+    # The first request's Services, and the clients it calls, each timed.
+    from kindred.aws.wiring import process_clients, services
+    services()
+    built = process_clients()
+    for service in {clients!r}:
         t = time.perf_counter()
-        try:
-            return _client(self, name, *args, **kwargs)
-        finally:
-            clients[name] = round((time.perf_counter() - t) * 1000, 2)
-    boto3.session.Session.client = timed_client
-    names["services"]()
+        built[service].get()
+        clients[service] = round((time.perf_counter() - t) * 1000, 2)
+if {event!r} is not None:
+    import kindred.events
+    kind, sample = {event!r}
+    getattr(kindred.events, kind + "_request")(json.loads(sample))
+if {frame!r} is not None:
+    from kindred.protocol import parse_action
+    parse_action({frame!r})
 if "auth" in names:
     names["auth"].cached_jwks(config.jwks_url)
 """
@@ -101,11 +183,21 @@ if "auth" in names:
 # The baseline: boto3 and one client, none timed on its own.
 _BASELINE = r"""
 clients = {}
-started = time.perf_counter()
+started, started_cpu = time.perf_counter(), time.process_time()
 import boto3
-imported = time.perf_counter()
+imported, imported_cpu = time.perf_counter(), time.process_time()
 boto3.session.Session(region_name="us-east-1").client("dynamodb")
 """
+
+
+def function_probe(name: str, app: Path) -> str:
+    """The probe of function `name` (its app.py at `app`): import, then its first request."""
+    _request, clients, frame = FIRST_REQUESTS[name]
+    kind = EVENT_KIND.get(name)
+    event = (kind, sample_event(kind)) if kind else None
+    return _probe(
+        _FUNCTION.format(layer=str(LAYER), app=str(app), clients=clients, event=event, frame=frame)
+    )
 
 
 def _env(function_env: dict[str, str]) -> dict[str, str]:
@@ -142,8 +234,18 @@ def heaviest(importtime_stderr: str, top: int = 8) -> list[tuple[str, float]]:
     return sorted(by_package.items(), key=lambda kv: -kv[1])[:top]
 
 
-def measure(code: str, env: dict[str, str], repeats: int) -> dict[str, Any]:
-    runs = [_run(code, env)[0] for _ in range(repeats)]
+def measure(
+    code: str, env: dict[str, str], repeats: int, beside: str | None = None
+) -> dict[str, Any]:
+    """The figures of `code`; with `beside` (the baseline), each run alternates with one of
+    it, so that both see the same load of the shared machine (`baseline_ms`: their median)."""
+    runs, besides, besides_cpu = [], [], []
+    for _ in range(repeats):
+        runs.append(_run(code, env)[0])
+        if beside is not None:
+            done = _run(beside, env)[0]
+            besides.append(done["import_ms"] + done["init_ms"])
+            besides_cpu.append(done["cpu_ms"])
     totals = [r["import_ms"] + r["init_ms"] for r in runs]
     _, stderr = _run(code, env, importtime=True)
     last = runs[-1]
@@ -152,10 +254,14 @@ def measure(code: str, env: dict[str, str], repeats: int) -> dict[str, Any]:
         "init_ms": round(median(r["init_ms"] for r in runs), 1),
         "total_ms": round(median(totals), 1),
         "total_ms_min": round(min(totals), 1),
+        "cpu_ms": round(median(r["cpu_ms"] for r in runs), 1),
+        "cpu_import_ms": round(median(r["cpu_import_ms"] for r in runs), 1),
         "modules": last["modules"],
         "max_rss_mb": round(last["max_rss_mb"], 1),
         "clients_ms": last["clients_ms"],
         "heaviest_ms": [(name, round(ms, 1)) for name, ms in heaviest(stderr)],
+        "baseline_ms": round(median(besides), 1) if besides else None,
+        "baseline_cpu_ms": round(median(besides_cpu), 1) if besides_cpu else None,
     }
 
 
@@ -168,10 +274,12 @@ def main(argv: list[str] | None = None) -> int:
         functions = {
             name: (fn.code_dir / (fn.handler.rpartition(".")[0].replace(".", "/") + ".py"))
             for name, fn in stack.functions.items()
+            if name not in DEPLOY_ONLY
         }
         environment = dict(stack.environment)
 
     env = _env(environment)
+    load_before = os.getloadavg()
     baseline = measure(_probe(_BASELINE), env, args.repeats)
     print(
         f"baseline (import boto3 + one DynamoDB client): {baseline['total_ms']:.0f} ms "
@@ -180,16 +288,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: dict[str, dict[str, Any]] = {}
     for name, app in sorted(functions.items()):
-        code = _probe(_FUNCTION.format(layer=str(LAYER), app=str(app)))
-        figures = measure(code, env, args.repeats)
-        figures["ratio_to_baseline"] = round(figures["total_ms"] / baseline["total_ms"], 2)
+        code = function_probe(name, app)
+        figures = measure(code, env, args.repeats, beside=_probe(_BASELINE))
+        figures["ratio_to_baseline"] = round(figures["total_ms"] / figures["baseline_ms"], 2)
+        figures["cpu_ratio_to_baseline"] = round(figures["cpu_ms"] / figures["baseline_cpu_ms"], 2)
         results[name] = figures
         print(
             f"{name}: import {figures['import_ms']:.0f} ms + init {figures['init_ms']:.0f} ms "
-            f"= {figures['total_ms']:.0f} ms ({figures['ratio_to_baseline']:.2f}x baseline)",
+            f"= {figures['total_ms']:.0f} ms ({figures['ratio_to_baseline']:.2f}x baseline); "
+            f"CPU {figures['cpu_ms']:.0f} ms ({figures['cpu_ratio_to_baseline']:.2f}x)",
             flush=True,
         )
     elapsed = time.monotonic() - started
+    load = (*load_before, *os.getloadavg())
 
     rows = [
         (
@@ -197,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{baseline['import_ms']:.0f}",
             f"{baseline['init_ms']:.0f}",
             f"{baseline['total_ms']:.0f} (min {baseline['total_ms_min']:.0f})",
+            "1.00x",
+            f"{baseline['cpu_ms']:.0f}",
             "1.00x",
             baseline["modules"],
             f"{baseline['max_rss_mb']:.0f}",
@@ -213,7 +326,9 @@ def main(argv: list[str] | None = None) -> int:
                 else ""
             ),
             f"{f['total_ms']:.0f} (min {f['total_ms_min']:.0f})",
-            f"{f['ratio_to_baseline']:.2f}x",
+            f"{f['ratio_to_baseline']:.2f}x (of {f['baseline_ms']:.0f})",
+            f"{f['cpu_ms']:.0f}",
+            f"**{f['cpu_ratio_to_baseline']:.2f}x** (of {f['baseline_cpu_ms']:.0f})",
             f["modules"],
             f"{f['max_rss_mb']:.0f}",
             ", ".join(f"{n} {ms:.0f}" for n, ms in f["heaviest_ms"][:8]),
@@ -227,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
             "init ms (clients built)",
             "total ms, median",
             "vs baseline",
+            "CPU ms, median",
+            "CPU vs baseline",
             "modules",
             "max RSS MB",
             "heaviest imports (self ms)",
@@ -234,13 +351,34 @@ def main(argv: list[str] | None = None) -> int:
         rows,
     )
     notes = [
+        "vs baseline: the row's median over the median of as many baseline runs, each run "
+        "alternating with one of the row's (both see the same load of the shared machine).",
+        "CPU: the same span's process CPU time (time.process_time), which the other sessions "
+        "of a shared machine barely move: a cold start is CPU-bound (no network here, the "
+        "files in the page cache), so its CPU ratio is the wall ratio of a quiet machine. "
+        f"Load average (1, 5, 15 min) {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the "
+        f"start, {load[3]:.2f} {load[4]:.2f} {load[5]:.2f} at the end, on "
+        f"{os.cpu_count()} cores.",
         f"Median of {args.repeats} fresh interpreters per row (min in brackets); Python "
         f"{sys.version.split()[0]} on this x86-64 machine, not Python 3.13 on Graviton: "
         "read the ratios, not the absolute times.",
         "import: exec of the function's app.py with the layer on sys.path (Lambda's INIT). "
-        "init: settings() plus services() (every boto3 client the adapters build) or, for the "
-        "authorizer, its JWKS cache object; no network call (the JWKS and the sealing secret "
-        "are fetched on first use, not counted).",
+        "init: what the function's commonest first request builds before its first network "
+        "call: settings(), services() and the clients that request calls (FIRST_REQUESTS, "
+        "checked on moto by tests/integration/test_cold_clients.py; clients are built on "
+        "first use since issue 14), the parse of its API Gateway event (kindred.events) and "
+        "of its frame (each validator is built on its first parse); for the authorizer, its "
+        "JWKS cache object. No network call (the JWKS and the sealing key are fetched on "
+        "first use, not counted), nor what a route imports on its first use after that "
+        "call: the crisis detector and the contact-details patterns (the first text read), "
+        "cryptography (the first seal or unseal), a rare route's module (the chat "
+        "function's `match`, `transfer`, `resources`, `referral`, `feedback`, `block`, "
+        "`forget`, `remember`); the match function imports kindred.matching with its app.",
+        "The layer's own code (kindred) has no bytecode here, as in Lambda (the layer ships "
+        "none, and /opt is read-only): each run compiles it. Its dependencies (pydantic, "
+        "Powertools) run from this venv's bytecode, which the layer does not ship either "
+        "(pip --no-compile): in Lambda they are compiled at every cold start too, which this "
+        "bench does not count. SealingKeyFunction runs at deploy only: not timed.",
         "Interpreter start-up is not included (it is the same for all, and Lambda's runtime "
         "has its own). Heaviest imports: self time summed by top-level package from "
         "`python -X importtime` (kindred's modules by module).",
@@ -258,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
             "baseline": baseline,
             "functions": results,
             "repeats": args.repeats,
+            "load_average": load,
             "elapsed_seconds": round(elapsed, 1),
             "notes": notes,
         },

@@ -3,6 +3,8 @@
 A function of its own (not the chat function) for its role: it seals intros and queues work.
 """
 
+# Its routes' module, imported with the app (kindred.chat imports it on a first `match`).
+import kindred.matching  # noqa: F401
 from kindred.aws.frames import frame_handler
 
 # Exactly the template's routes to MatchFunction (tests/template checks it).

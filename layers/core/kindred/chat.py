@@ -6,21 +6,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from kindred import (
-    board,
-    care,
-    matching,
-    positions,
-    practice,
-    referrals,
-    return_keys,
-    seeker_checkin,
-    sessions,
-    supervision,
-)
+from kindred import board, care, positions, practice, sessions, supervision
 from kindred.chat_end import end_session, leave
-from kindred.contact_details import contact_details_in
-from kindred.crisis import alert_report, level_of, on_assessed, on_chat_signal
+from kindred.crisis import alert_report, crisis_lines, level_of, on_assessed, on_chat_signal
 from kindred.events import MessageRequest
 from kindred.observability import logger, metrics, unmetered
 from kindred.ports import RateLimited
@@ -74,7 +62,6 @@ from kindred.records import (
     queue_key,
 )
 from kindred.resume_tickets import new_ticket
-from kindred.safety import crisis_lines
 from kindred.services import Services
 
 OK: dict[str, Any] = {"statusCode": 200}
@@ -258,11 +245,20 @@ def _session(svc: Services, session_id: str, action: str) -> Session:
 # ---- the actions -----------------------------------------------------------------------------
 
 
+# The modules of routes the chat function rarely or never serves (matching is the match
+# function's, which imports it with its app) are imported by their route's first frame, not in
+# every cold start (issue 14).
+
+
 def _match(svc: Services, conn: Connection, action: Match) -> None:
+    from kindred import matching
+
     matching.request_match(svc, conn, action)
 
 
 def _availability(svc: Services, conn: Connection, action: Availability) -> None:
+    from kindred import matching
+
     matching.set_availability(svc, conn, action)
 
 
@@ -327,6 +323,9 @@ def _refused_for_contact_details(
     message is still read for risk: someone at risk who also wrote a number raises the signal."""
     if conn.role == "seeker" and action.share:
         return False
+    # Its patterns compile on the first message a process reads, not in every cold start.
+    from kindred.contact_details import contact_details_in
+
     kinds = contact_details_in(action.text)
     if not kinds:
         return False
@@ -465,6 +464,8 @@ def _block(svc: Services, conn: Connection, action: Block) -> None:
         expires = int(svc.clock()) + svc.settings.block_retention_days * 86400
         svc.safeguards.put_block(session.volunteer_user_id, session.seeker_key, expires)
     svc.connections.add_blocked_user(session.seeker_id, session.volunteer_user_id)
+    from kindred import return_keys
+
     return_keys.after_block(svc, conn, session)
     end_session(
         svc, session, by=conn.connection_id, reason_for_ender="blocked", reason_for_other="blocked"
@@ -484,6 +485,8 @@ def _feedback(svc: Services, conn: Connection, action: Feedback) -> None:
     metrics.add_metric(name="FeedbackGiven", unit="Count", value=1)
     svc.notifier.send(conn.connection_id, Thanks())
     if not conn.practice:
+        from kindred import seeker_checkin
+
         seeker_checkin.count(
             svc, seeker_checkin.after_tally(action.distress, action.distressBefore)
         )
@@ -495,6 +498,8 @@ def _resources(svc: Services, conn: Connection, action: Resources) -> None:
     country = action.country or svc.settings.default_country
     items = crisis_lines(country)
     if action.topic:
+        from kindred import referrals
+
         found = referrals.for_topic(country, conn.language, action.topic)
         items += [referrals.as_resource(item) for item in found]
     svc.notifier.send(conn.connection_id, ResourcesOut(items=items, reason="requested"))
@@ -508,6 +513,8 @@ def _referral(svc: Services, conn: Connection, action: Referral) -> None:
         raise ProtocolError(
             "not_allowed", "Only the volunteer in a chat can send a referral.", action="referral"
         )
+    from kindred import referrals
+
     item = referrals.find(action.id)
     if item is None:
         raise ProtocolError(
@@ -566,6 +573,8 @@ def _transfer(svc: Services, conn: Connection, action: Transfer) -> None:
     if practice.counted(session):
         care.after_chat(svc, session)  # a transferred risk chat pauses its volunteer too
     if seeker.away_until is None:
+        from kindred import matching
+
         token, ticket = new_ticket(svc)
         delivered, head = matching.tell_queued(svc, seeker_id, entry, token, reason="transfer")
         # The new token replaces the one the seeker holds only if it reached them: a socket
@@ -626,10 +635,18 @@ def _forget(svc: Services, conn: Connection, action: Forget) -> None:
     for user_id in sorted(volunteers - {""}):
         svc.safeguards.delete_block(user_id, conn.seeker_key)
     # A return key's link (issue 13): the one the connection holds, and the one it names.
+    from kindred import return_keys
+
     return_keys.on_forget(svc, conn, action)
     svc.connections.delete_connection(conn.connection_id)
     svc.notifier.send(conn.connection_id, Forgotten())
     svc.notifier.close(conn.connection_id)
+
+
+def _remember(svc: Services, conn: Connection, action: Remember) -> None:
+    from kindred import return_keys
+
+    return_keys.remember(svc, conn, action)
 
 
 _HANDLERS: dict[type[Any], Callable[[Services, Connection, Any], None]] = {
@@ -653,5 +670,5 @@ _HANDLERS: dict[type[Any], Callable[[Services, Connection, Any], None]] = {
     Whisper: _whisper,
     Leave: supervision.leave,
     Board: board.watch,
-    Remember: return_keys.remember,
+    Remember: _remember,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from functools import cache
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -31,7 +32,13 @@ _STAFF_ROLES: dict[str, Role] = {
     "supervisor": "supervisor",
     "trainee": "trainee",
 }
-_language = TypeAdapter(LanguageTag)
+
+
+@cache
+def _language() -> TypeAdapter[str]:
+    """The `lang` query's validator, built on a process's first $connect (only the connect
+    function reads it; the others import this module for `release` and `disconnect`)."""
+    return TypeAdapter(LanguageTag)
 
 
 def seeker_alias() -> str:
@@ -41,7 +48,7 @@ def seeker_alias() -> str:
 
 def _language_of(query: dict[str, str], default: str) -> str:
     try:
-        return _language.validate_python(query.get("lang", default))
+        return _language().validate_python(query.get("lang", default))
     except ValidationError:
         return default
 

@@ -8,13 +8,42 @@ at the first signal of each chat (or the first rise the volunteer sets), at most
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kindred import board
 from kindred.observability import logger, metrics
 from kindred.practice import counted
-from kindred.protocol import Alert, AlertKind, Level, ResourcesOut, ResourcesReason, iso_time
+from kindred.protocol import (
+    Alert,
+    AlertKind,
+    Level,
+    ResourceItem,
+    ResourcesOut,
+    ResourcesReason,
+    iso_time,
+)
 from kindred.records import Connection, LevelChange, Session
-from kindred.safety import assess, crisis_lines
 from kindred.services import Services
+
+if TYPE_CHECKING:
+    from kindred.safety import Assessment
+
+
+# The detector (kindred.safety: its rules, its net, their regular expressions) is imported by
+# the first text read or crisis lines sent, not in every cold start (issue 14): the functions
+# that never read a seeker's words import this module only to alert.
+def assess(text: str | None) -> Assessment:
+    """kindred.safety.assess: the detector's reading of a text."""
+    from kindred.safety import assess as detect
+
+    return detect(text)
+
+
+def crisis_lines(country: str | None) -> list[ResourceItem]:
+    """kindred.safety.crisis_lines: the crisis lines of a country."""
+    from kindred.safety import crisis_lines as lines
+
+    return lines(country)
 
 
 def level_of(text: str | None) -> Level | None:

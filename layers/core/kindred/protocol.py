@@ -1,17 +1,14 @@
 """The wire format: pydantic models of every client action and server frame (PROTOCOL.md v1)."""
 
-from __future__ import annotations
-
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -116,7 +113,7 @@ RelayedId = Annotated[str, AfterValidator(_no_hidden_characters)]
 
 class _Action(BaseModel):
     # strict: JSON types as the protocol gives them; "5" is not 5, 1 is not true, 1.0 not 1.
-    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True, defer_build=True)
 
 
 class SeekerCheckin(BaseModel):
@@ -124,7 +121,7 @@ class SeekerCheckin(BaseModel):
     never be lost for want of the other answer; `{}` is a check-in skipped). Kept only as
     monthly totals (kindred.seeker_checkin); `suicidalNow: yes` is a `high` risk signal."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True, defer_build=True)
 
     distress: Distress | None = None
     suicidalNow: SuicidalNow | None = None
@@ -326,7 +323,7 @@ class Accounts(_Action):
     coordinator: bool | None = None
 
     @model_validator(mode="after")
-    def _fields_of_the_op(self) -> Accounts:
+    def _fields_of_the_op(self) -> "Accounts":
         missing = [name for name in _OP_NEEDS.get(self.op, ()) if getattr(self, name) is None]
         if missing:
             raise ValueError(f"{self.op} needs {' and '.join(missing)}")
@@ -363,10 +360,15 @@ ClientAction = Annotated[
 ]
 # Every client action's model, and its name (the `action` each accepts), read off the union.
 ACTION_TYPES: tuple[type[_Action], ...] = get_args(get_args(ClientAction)[0])
-ACTIONS: frozenset[str] = frozenset(
-    name for model in ACTION_TYPES for name in get_args(model.model_fields["action"].annotation)
-)
-_client_action: TypeAdapter[ClientAction] = TypeAdapter(ClientAction)
+# Each action's model by its name: a frame is validated by its own model alone (the union's
+# discriminator, done by hand), so a process builds a model's validator when it first parses
+# that action, not the whole union's at import (the cold start).
+_MODEL_OF: dict[str, type[_Action]] = {
+    name: model
+    for model in ACTION_TYPES
+    for name in get_args(model.model_fields["action"].annotation)
+}
+ACTIONS: frozenset[str] = frozenset(_MODEL_OF)
 
 
 class ProtocolError(Exception):
@@ -388,7 +390,7 @@ class ProtocolError(Exception):
         self.client_msg_id = client_msg_id
         self.opens_at = opens_at  # `closed`: when the service opens next (ISO 8601)
 
-    def frame(self) -> ErrorFrame:
+    def frame(self) -> "ErrorFrame":
         return ErrorFrame(
             code=self.code,
             message=self.message,
@@ -398,11 +400,13 @@ class ProtocolError(Exception):
         )
 
 
-def _describe(exc: ValidationError) -> str:
+def _describe(exc: ValidationError, action: str) -> str:
     """Name the failing fields without echoing their values (they may be what a seeker wrote)."""
     parts = []
     for err in exc.errors(include_url=False, include_input=False):
-        loc = [str(p) for p in err["loc"] if not str(p).isdigit() or len(err["loc"]) > 1]
+        # Located as the discriminated union locates it: the action's tag, then the fields.
+        at = (action, *err["loc"])
+        loc = [str(p) for p in at if not str(p).isdigit() or len(at) > 1]
         # The discriminator's own tag is the first loc element; it is not a field.
         field = ".".join(loc[1:] if len(loc) > 1 else loc) or "frame"
         parts.append(f"{field}: {err['msg']}")
@@ -431,11 +435,12 @@ def parse_action(body: str | None) -> ClientAction:
             client_msg_id=client_msg_id,
         )
     try:
-        return _client_action.validate_python(data)
+        parsed = _MODEL_OF[action].model_validate(data)
     except ValidationError as exc:
         raise ProtocolError(
-            "invalid_request", _describe(exc), action=action, client_msg_id=client_msg_id
+            "invalid_request", _describe(exc, action), action=action, client_msg_id=client_msg_id
         ) from None
+    return cast(ClientAction, parsed)
 
 
 # ---- server frames -------------------------------------------------------------------------
@@ -444,7 +449,7 @@ def parse_action(body: str | None) -> ClientAction:
 class _Part(BaseModel):
     """A server frame, or a piece of one: never changed once made."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class _Frame(_Part):

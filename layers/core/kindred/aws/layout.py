@@ -44,8 +44,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
+from kindred.aws.attributes import deserialize, serialize
 from kindred.impact import CHANGE_VALUES, DISTRESS_VALUES, SUICIDAL_ANSWERS, CheckinTally
 from kindred.records import (
     CareRecord,
@@ -226,23 +225,20 @@ def resume_hash_of(pk: str) -> str | None:
 
 # -- items: DynamoDB's typed values ----------------------------------------------------------
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     """An item in DynamoDB's low-level form; a None value is left out (absent, not null)."""
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+    return {k: serialize(v) for k, v in values.items() if v is not None}
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """An item (or its returned attributes) as plain values."""
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+    return {k: deserialize(v) for k, v in item.items()}
 
 
 def attribute_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """ExpressionAttributeValues in DynamoDB's low-level form."""
-    return {k: _serializer.serialize(v) for k, v in values.items()}
+    return {k: serialize(v) for k, v in values.items()}
 
 
 # -- the codecs: a record to its item and back -------------------------------------------------

@@ -10,9 +10,10 @@ import os
 import secrets
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _CONTEXT = b"kindred-queue-text-v1"
 _SALT_CONTEXT = b"kindred-daily-salt-v1"
@@ -26,6 +27,9 @@ class AesGcmSealer:
 
     @cached_property
     def _aead(self) -> AESGCM:
+        # cryptography on the first seal or unseal only: the relay's cold start never pays it.
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         key = hashlib.sha256(_CONTEXT + self._secret().encode()).digest()
         return AESGCM(key)
 

@@ -36,12 +36,16 @@ class _LazyTokens:
         return CognitoTokens(self._config).verify(token)
 
 
-def aws_services(config: Settings, session: Any = None) -> Services:
-    """The AWS adapters for these settings, on `session`'s credentials (default: Lambda's).
+def aws_services(
+    config: Settings, session: Any = None, *, clients: dict[str, Any] | None = None
+) -> Services:
+    """The AWS adapters for these settings, on `session`'s credentials (a boto3 Session;
+    default: Lambda's, through botocore alone: boto3 is never imported).
 
-    boto3 honours AWS_ENDPOINT_URL, which the local stack sets to its moto server.
+    Every client is built on first use (kindred.aws.clients): a request builds only the
+    clients its route calls. botocore honours AWS_ENDPOINT_URL, which the local stack sets to
+    its moto server. `clients`, if given, receives each client (built or not) by service.
     """
-    import boto3
     from botocore.config import Config
 
     # Imported on first use: the cold start.
@@ -50,6 +54,7 @@ def aws_services(config: Settings, session: Any = None) -> Services:
     from kindred.aws.board import DynamoBoard
     from kindred.aws.census import DynamoCensus
     from kindred.aws.chats import DynamoChats
+    from kindred.aws.clients import LazyClient
     from kindred.aws.connections import DynamoConnections
     from kindred.aws.gateway import GatewayNotifier
     from kindred.aws.impact import DynamoImpact
@@ -66,27 +71,42 @@ def aws_services(config: Settings, session: Any = None) -> Services:
     retries = Config(
         retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5
     )
-    session = session or boto3.session.Session(region_name=config.region)
-    # Made on first use: only the sweeper (ListUsers) and the admin function ask Cognito.
-    cognito = cache(lambda: session.client("cognito-idp", config=retries))
+    if session is None:
+        import botocore.session
+
+        session = botocore.session.get_session()
+
+        def make(service: str, **options: Any) -> Any:
+            return session.create_client(
+                service, region_name=config.region, config=retries, **options
+            )
+    else:
+
+        def make(service: str, **options: Any) -> Any:
+            return session.client(service, config=retries, **options)
+
+    def client(service: str, **options: Any) -> LazyClient:
+        lazy = LazyClient(service, lambda: make(service, **options))
+        if clients is not None:
+            clients[service] = lazy
+        return lazy
+
+    # Only the sweeper (ListUsers) and the admin function ask Cognito.
+    cognito = client("cognito-idp")
     table = Table(
-        session.client("dynamodb", config=retries),
+        client("dynamodb"),
         config.table_name,
         connection_ttl=config.connection_ttl_seconds,
         session_ttl=config.session_retention_hours * 3600 + config.connection_ttl_seconds,
         care_ttl=care_kept_seconds(config),
     )
     notifier = GatewayNotifier(
-        session.client(
-            "apigatewaymanagementapi", endpoint_url=config.websocket_endpoint, config=retries
-        )
+        client("apigatewaymanagementapi", endpoint_url=config.websocket_endpoint)
     )
-    work = SqsWorkQueue(session.client("sqs", config=retries), config.match_queue_url)
+    work = SqsWorkQueue(client("sqs"), config.match_queue_url)
     # The key is fetched only when a text is first sealed or unsealed, or a salt first
     # derived: the chat function's relay never pays for the client or the call.
-    secret = cache(
-        key_reader(lambda: session.client("ssm", config=retries), config.sealing_key_parameter)
-    )
+    secret = cache(key_reader(client("ssm").get, config.sealing_key_parameter))
     sealer = AesGcmSealer(secret)
     # Keyword by keyword, so that mypy checks each adapter against its port.
     return Services(
@@ -108,9 +128,9 @@ def aws_services(config: Settings, session: Any = None) -> Services:
         settings=config,
         tokens=_LazyTokens(config),
         # Only the sweeper asks Cognito (ListUsers); the client is made then.
-        accounts=CognitoAccounts(cognito, config.cognito_user_pool_id),
+        accounts=CognitoAccounts(cognito.get, config.cognito_user_pool_id),
         # Only the admin function manages accounts (its role alone allows it).
-        staff=CognitoStaffDirectory(cognito, config.cognito_user_pool_id),
+        staff=CognitoStaffDirectory(cognito.get, config.cognito_user_pool_id),
     )
 
 
@@ -120,9 +140,20 @@ def services() -> Services:
     return given() if given is not None else _process_services()
 
 
+# This process's clients by service, built or not (bench.coldstart builds a request's own).
+_process_clients: dict[str, Any] = {}
+
+
+def process_clients() -> dict[str, Any]:
+    """The clients of this process's services (kindred.aws.clients.LazyClient) by service."""
+    _process_services()
+    return dict(_process_clients)
+
+
 @cache
 def _process_services() -> Services:
-    return aws_services(settings())
+    _process_clients.clear()
+    return aws_services(settings(), clients=_process_clients)
 
 
 def reset_services() -> None:
