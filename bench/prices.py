@@ -35,6 +35,7 @@ _LAMBDA = "https://aws.amazon.com/lambda/pricing/"
 _DDB = "https://aws.amazon.com/dynamodb/pricing/on-demand/"
 _SQS = "https://aws.amazon.com/sqs/pricing/"
 _SM = "https://aws.amazon.com/secrets-manager/pricing/"
+_SSM = "https://aws.amazon.com/systems-manager/pricing/ (Parameter Store)"
 _CW = "https://aws.amazon.com/cloudwatch/pricing/"
 _COGNITO = "https://aws.amazon.com/cognito/pricing/"
 
@@ -99,6 +100,11 @@ SQS_CHUNK_BYTES = 64 * 1024
 # ---- Secrets Manager
 SECRET_MONTH = Price(0.40, 1, "secret-month", _SM, "prorated by the hour")
 SECRETS_API_CALL = Price(0.05, 10_000, "API call", _SM)
+
+# ---- Systems Manager Parameter Store (the sealing key since issue 14)
+SSM_STANDARD_CALL = Price(
+    0.0, 10_000, "API call", _SSM, "standard parameters at standard throughput: no charge"
+)
 
 # ---- CloudWatch
 CW_ALARM_METRIC_MONTH = Price(
@@ -188,6 +194,7 @@ PRICES: dict[str, Price] = {
     "SQS request": SQS_REQUEST,
     "Secrets Manager secret": SECRET_MONTH,
     "Secrets Manager API call": SECRETS_API_CALL,
+    "SSM Parameter Store API call (standard)": SSM_STANDARD_CALL,
     "CloudWatch alarm metric": CW_ALARM_METRIC_MONTH,
     "CloudWatch dashboard": CW_DASHBOARD_MONTH,
     "CloudWatch Logs ingestion": CW_LOGS_INGESTED_GB,
