@@ -202,13 +202,13 @@ def test_blocks_left_unread_are_read_again_and_never_taken_for_none(
     """Given DynamoDB leaving the block lookup unprocessed (throttled), when the matcher asks
     which pairs are blocked, then the keys are asked for again until read; if they never are,
     the lookup fails rather than answer "not blocked"."""
-    from kindred.aws import safeguards
+    from kindred.aws import safeguards, table
     from kindred.aws.table import Table
 
     def adapter(client: _Throttled) -> safeguards.DynamoSafeguards:
         return safeguards.DynamoSafeguards(Table(client, "t", connection_ttl=600, session_ttl=600))
 
-    monkeypatch.setattr(safeguards.time, "sleep", lambda _: None)
+    monkeypatch.setattr(table.time, "sleep", lambda _: None)  # the back-off of Table.batch_get
     pair = {("volunteer-sub", "seeker-key")}
     twice = _Throttled(times=2)
     store = adapter(twice)

@@ -1,91 +1,27 @@
-"""API Gateway WebSocket events, validated as Powertools' models do, into what a handler needs."""
+"""API Gateway WebSocket events, parsed with Powertools' models into what a handler needs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.networks import IPvAnyNetwork
-
-# Powertools' API Gateway WebSocket event models (aws_lambda_powertools.utilities.parser.models
-# .apigw_websocket), field for field (tests/unit/test_events.py compares them). Powertools'
-# build their validators when the module is imported, all of them; these build each on its
-# first event, so a function builds only the one of the three it is sent (issue 14). Validated
-# as Powertools' `parse` validates (the model's validator; a bad event raises ValidationError).
-_LATER = ConfigDict(defer_build=True)
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayWebSocketConnectEventModel,
+    APIGatewayWebSocketConnectEventRequestContext,
+    APIGatewayWebSocketDisconnectEventModel,
+    APIGatewayWebSocketMessageEventModel,
+)
+from pydantic import Field
 
 
-class _Identity(BaseModel):
-    model_config = _LATER
-
-    source_ip: IPvAnyNetwork = Field(alias="sourceIp")
-    user_agent: str | None = Field(None, alias="userAgent")
+class _ConnectContext(APIGatewayWebSocketConnectEventRequestContext):
+    authorizer: dict[str, Any] = Field(default_factory=dict)
 
 
-class _RequestContext(BaseModel):
-    model_config = _LATER
-
-    extended_request_id: str = Field(alias="extendedRequestId")
-    request_time: str = Field(alias="requestTime")
-    stage: str = Field(alias="stage")
-    connected_at: datetime = Field(alias="connectedAt")
-    request_time_epoch: datetime = Field(alias="requestTimeEpoch")
-    identity: _Identity = Field(alias="identity")
-    request_id: str = Field(alias="requestId")
-    domain_name: str = Field(alias="domainName")
-    connection_id: str = Field(alias="connectionId")
-    api_id: str = Field(alias="apiId")
-
-
-class _MessageContext(_RequestContext):
-    route_key: str = Field(alias="routeKey")
-    message_id: str = Field(alias="messageId")
-    event_type: Literal["MESSAGE"] = Field(alias="eventType")
-    message_direction: Literal["IN", "OUT"] = Field(alias="messageDirection")
-
-
-class _ConnectContext(_RequestContext):
-    route_key: Literal["$connect"] = Field(alias="routeKey")
-    event_type: Literal["CONNECT"] = Field(alias="eventType")
-    message_direction: Literal["IN"] = Field(alias="messageDirection")
-    authorizer: dict[str, Any] = Field(default_factory=dict)  # Kindred's: the authorizer's verdict
-
-
-class _DisconnectContext(_RequestContext):
-    route_key: Literal["$disconnect"] = Field(alias="routeKey")
-    disconnect_status_code: int = Field(alias="disconnectStatusCode")
-    event_type: Literal["DISCONNECT"] = Field(alias="eventType")
-    message_direction: Literal["IN"] = Field(alias="messageDirection")
-    disconnect_reason: str = Field(alias="disconnectReason")
-
-
-class _ConnectEvent(BaseModel):
-    model_config = _LATER
-
-    headers: dict[str, str] = Field(alias="headers")
-    multi_value_headers: dict[str, list[str]] = Field(alias="multiValueHeaders")
+class _ConnectEvent(APIGatewayWebSocketConnectEventModel):
     request_context: _ConnectContext = Field(alias="requestContext")
-    is_base64_encoded: bool = Field(alias="isBase64Encoded")
     query_string_parameters: dict[str, str] | None = Field(None, alias="queryStringParameters")
-
-
-class _DisconnectEvent(BaseModel):
-    model_config = _LATER
-
-    headers: dict[str, str] = Field(alias="headers")
-    multi_value_headers: dict[str, list[str]] = Field(alias="multiValueHeaders")
-    request_context: _DisconnectContext = Field(alias="requestContext")
-    is_base64_encoded: bool = Field(alias="isBase64Encoded")
-
-
-class _MessageEvent(BaseModel):
-    model_config = _LATER
-
-    request_context: _MessageContext = Field(alias="requestContext")
-    is_base64_encoded: bool = Field(alias="isBase64Encoded")
-    body: str | type[BaseModel] | None = Field(None, alias="body")
 
 
 @dataclass(frozen=True)
@@ -117,7 +53,7 @@ class MessageRequest:
 
 def connect_request(event: dict[str, Any]) -> ConnectRequest:
     """The $connect event: connection id, the authorizer's verdict and the query string."""
-    model = _ConnectEvent.model_validate(event)
+    model = parse(event=event, model=_ConnectEvent)
     auth = model.request_context.authorizer
     return ConnectRequest(
         connection_id=model.request_context.connection_id,
@@ -141,7 +77,7 @@ def _epoch_seconds(value: Any) -> int | None:
 
 
 def disconnect_request(event: dict[str, Any]) -> DisconnectRequest:
-    model = _DisconnectEvent.model_validate(event)
+    model = parse(event=event, model=APIGatewayWebSocketDisconnectEventModel)
     ctx = model.request_context
     return DisconnectRequest(
         connection_id=ctx.connection_id,
@@ -151,7 +87,7 @@ def disconnect_request(event: dict[str, Any]) -> DisconnectRequest:
 
 
 def message_request(event: dict[str, Any]) -> MessageRequest:
-    model = _MessageEvent.model_validate(event)
+    model = parse(event=event, model=APIGatewayWebSocketMessageEventModel)
     body = model.body if isinstance(model.body, str) else None
     return MessageRequest(
         connection_id=model.request_context.connection_id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +10,6 @@ from kindred.aws.table import TableAdapter
 from kindred.ports import TableView
 
 # BatchGetItem reads at most 100 keys; what DynamoDB leaves unread is asked again this often.
-BATCH = 100
 BATCH_READ_ATTEMPTS = 5
 
 
@@ -69,21 +67,6 @@ class DynamoCensus(TableAdapter):
         return self.table.query_partition(pk, consistent=False)
 
     def _items(self, keys: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """The live items of these keys, 100 a BatchGetItem, eventually consistent."""
-        name = self.table.name
-        for start in range(0, len(keys), BATCH):
-            request: dict[str, Any] = {name: {"Keys": keys[start : start + BATCH]}}
-            for attempt in range(BATCH_READ_ATTEMPTS):
-                if attempt:
-                    time.sleep(0.05 * 2**attempt)  # what DynamoDB left unread, with back-off
-                resp = self.table.client.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(name, []):
-                    data = layout.from_item(item)
-                    if self.table.alive(data):
-                        yield data
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            else:
-                # The run fails (and says so in the errors alarm); the next one reads again.
-                raise RuntimeError("the open connections or chats could not be read")
+        """The live items of these keys. If some cannot be read, the run fails (and says so in
+        the errors alarm); the next one reads again."""
+        return self.table.batch_get(keys, attempts=BATCH_READ_ATTEMPTS)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 from kindred.aws import layout
 from kindred.aws.table import TableAdapter
 
@@ -20,27 +17,13 @@ class DynamoSafeguards(TableAdapter):
     def blocked_pairs(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
         wanted = sorted(pairs)
         blocked: set[tuple[str, str]] = set()
-        name = self.table.name
-        for start in range(0, len(wanted), 100):  # BatchGetItem's limit
-            keys = [layout.block_key(user, seeker) for user, seeker in wanted[start : start + 100]]
-            request: dict[str, Any] = {
-                name: {"Keys": keys, "ProjectionExpression": "pk, sk, expiresAt"}
-            }
-            for attempt in range(BATCH_READ_ATTEMPTS):
-                if attempt:
-                    time.sleep(0.05 * 2**attempt)  # what DynamoDB left unread, with back-off
-                resp = self.table.client.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(name, []):
-                    data = layout.from_item(item)
-                    if self.table.alive(data):
-                        blocked.add(layout.block_of(data["pk"], data["sk"]))
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            else:
-                # A pair whose block could not be read is never taken for a free one: the
-                # matcher's run fails, and SQS delivers its work item again.
-                raise RuntimeError("the blocks of the planned pairs could not be read")
+        keys = [layout.block_key(user, seeker) for user, seeker in wanted]
+        # A pair whose block could not be read is never taken for a free one: the matcher's
+        # run fails (RuntimeError), and SQS delivers its work item again.
+        for data in self.table.batch_get(
+            keys, attempts=BATCH_READ_ATTEMPTS, projection="pk, sk, expiresAt"
+        ):
+            blocked.add(layout.block_of(data["pk"], data["sk"]))
         return blocked
 
     def delete_block(self, volunteer_user_id: str, seeker_key: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,31 @@ class Table:
         return expires is None or int(expires) > self.now()
 
     # -- reads -------------------------------------------------------------------------------
+
+    def batch_get(
+        self, keys: list[dict[str, Any]], *, attempts: int, projection: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The live items of these keys as plain values, 100 a BatchGetItem, eventually
+        consistent; what DynamoDB leaves unread is asked again with back-off, `attempts` times
+        in all, after which a RuntimeError says the items could not be read."""
+        for start in range(0, len(keys), 100):  # BatchGetItem's limit
+            asked: dict[str, Any] = {"Keys": keys[start : start + 100]}
+            if projection:
+                asked["ProjectionExpression"] = projection
+            request: dict[str, Any] = {self.name: asked}
+            for attempt in range(attempts):
+                if attempt:
+                    time.sleep(0.05 * 2**attempt)
+                resp = self.client.batch_get_item(RequestItems=request)
+                for item in resp.get("Responses", {}).get(self.name, []):
+                    data = from_item(item)
+                    if self.alive(data):
+                        yield data
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise RuntimeError("items could not be read")
 
     def get(self, key: dict[str, Any]) -> dict[str, Any] | None:
         """One consistent GetItem: the live item as plain values, None if absent or expired."""
