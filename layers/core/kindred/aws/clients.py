@@ -4,7 +4,46 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+# botocore's data for the services kindred calls, trimmed to its operations from the pinned
+# botocore by tools/trim_botocore_models.py (which says why; tests/unit/test_botocore_data.py
+# checks it is current and complete).
+BOTOCORE_DATA = Path(__file__).with_name("botocore_data")
+
+
+@cache
+def _loader_class() -> type:
+    from botocore.loaders import Loader
+
+    class ShippedDataLoader(Loader):  # type: ignore[misc]
+        """botocore's loader with BOTOCORE_DATA as its own data: no scan of botocore/data's
+        ~400 services, no 1.2 MB endpoints.json; the endpoints count as botocore's own, as
+        they are (the rule sets then resolve them exactly as with the full file)."""
+
+        BUILTIN_DATA_PATH = str(BOTOCORE_DATA)
+
+    return ShippedDataLoader
+
+
+def shipped_session() -> Any:
+    """A botocore session that reads its models and endpoints from BOTOCORE_DATA alone
+    (AWS_DATA_PATH's directories first, as botocore's own loader puts them)."""
+    import os
+
+    import botocore.session
+
+    session = botocore.session.get_session()
+    extra = session.get_config_variable("data_path")  # as botocore.loaders.create_loader
+    paths = (
+        [os.path.expanduser(os.path.expandvars(p)) for p in extra.split(os.pathsep)]
+        if extra
+        else []
+    )
+    session.register_component("data_loader", _loader_class()(extra_search_paths=paths))
+    return session
 
 
 class LazyClient:
