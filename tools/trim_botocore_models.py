@@ -10,9 +10,10 @@ instead, as botocore's own data directory: each service's model keeps only the o
 Kindred calls (OPERATIONS) and the shapes they reach (every error shape too, so a client's
 `exceptions` are the same), without documentation; endpoints.json keeps only these services;
 the endpoint rule sets, partitions.json, _retry.json and sdk-default-configuration.json are
-copied as they are. Everything comes from the installed botocore (pinned in
-requirements/dev.lock): run this after upgrading it (tests/unit/test_botocore_data.py fails
-until the files are what this writes).
+copied as they are; VERSION names the botocore they come from (under an older one, as a Lambda
+runtime's may be, the clients read that botocore's own data). Everything comes from the
+installed botocore (pinned in requirements/dev.lock): run this after upgrading it
+(tests/unit/test_botocore_data.py fails until the files are what this writes).
 """
 
 from __future__ import annotations
@@ -153,6 +154,10 @@ def write(out: Path) -> list[Path]:
     for name in COPIED:
         written.append(out / f"{name}.json")
         _dump(written[-1], loader.load_data(name))
+    import botocore
+
+    written.append(out / "VERSION")  # kindred.aws.clients reads it: not under an older botocore
+    written[-1].write_text(botocore.__version__ + "\n", encoding="ascii")
     return written
 
 
@@ -160,11 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
-    import botocore
-
     for path in write(args.out):
         print(f"{path.stat().st_size:>9,} {path}")
-    print(f"from botocore {botocore.__version__}")
     return 0
 
 

@@ -158,3 +158,22 @@ def test_the_build_leaves_the_repository_clean(
 
     assert not [path for path in written if path.startswith((".aws-sam", "layers/", "functions/"))]
     assert (built / "template.yaml").is_file()
+
+
+@pytest.mark.slow
+def test_the_layer_ships_the_clients_botocore_data(built: Path) -> None:
+    """
+    Given a `sam build` of the template
+    When a function builds its clients from the layer's kindred (kindred.aws.clients)
+    Then the layer's botocore_data is the repository's, byte for byte (the models trimmed from
+    the pinned botocore, its endpoints, and VERSION)
+    """
+    data = Path("kindred") / "aws" / "botocore_data"
+    layer, source = built / "CoreLayer" / "python" / data, ROOT / "layers" / "core" / data
+    shipped = {p.relative_to(layer): p.read_bytes() for p in layer.rglob("*") if p.is_file()}
+
+    assert (Path("dynamodb") / "2012-08-10" / "service-2.json") in shipped
+    assert Path("VERSION") in shipped
+    assert shipped == {
+        p.relative_to(source): p.read_bytes() for p in source.rglob("*") if p.is_file()
+    }

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import botocore
+import botocore.exceptions
 import botocore.session
 import pytest
 from botocore import xform_name
@@ -16,7 +17,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.model import Shape
 
-from kindred.aws.clients import BOTOCORE_DATA, shipped_session
+from kindred.aws.clients import BOTOCORE_DATA, create_client, shipped_session, trimmed_from
 from tools import trim_botocore_models
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,9 +139,9 @@ def test_the_shipped_data_is_what_the_tool_writes_from_the_pinned_botocore(
     Then it is, file for file and byte for byte, kindred/aws/botocore_data: an upgrade of
     botocore cannot leave the shipped models behind
     """
-    assert botocore.__version__ == _pinned_botocore()
+    assert botocore.__version__ == _pinned_botocore() == trimmed_from()
     trim_botocore_models.write(tmp_path)
-    fresh = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*.json")}
+    fresh = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     shipped = {
         p.relative_to(BOTOCORE_DATA): p.read_bytes()
         for p in BOTOCORE_DATA.rglob("*")
@@ -235,3 +236,44 @@ def test_every_region_resolves_as_with_the_full_data(region: str) -> None:
         assert trimmed.meta.endpoint_url == full.meta.endpoint_url, (service, region)
         sent, expected = _sent(trimmed, operation, params), _sent(full, operation, params)
         assert (sent["url"], sent["scope"]) == (expected["url"], expected["scope"])
+
+
+def test_an_older_botocore_reads_its_own_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """
+    Given a botocore older than the one the shipped data comes from (a Lambda runtime's may be)
+    When kindred asks for its session
+    Then the session reads botocore's own data, which that botocore surely reads
+    """
+    major, minor, _patch = (int(n) for n in trimmed_from().split(".")[:3])
+    monkeypatch.setattr(botocore, "__version__", f"{major}.{minor - 1}.99")
+    loader = shipped_session().get_component("data_loader")
+
+    assert (
+        loader.search_paths[-1]
+        == loader.BUILTIN_DATA_PATH
+        == str(Path(botocore.__file__).parent / "data")
+    )
+
+
+def test_a_client_the_shipped_data_cannot_build_is_built_on_botocores_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """
+    Given a session on the shipped data that fails to build a client (a botocore that cannot
+    read it)
+    When kindred builds its SSM client
+    Then it gets one on botocore's own data (its full model), and any other failure is raised
+    """
+    session = shipped_session()
+
+    def unreadable(*_args: Any, **_kwargs: Any) -> Any:
+        raise botocore.exceptions.DataNotFoundError(data_path="ssm")
+
+    monkeypatch.setattr(session, "create_client", unreadable)
+    built = create_client(session, "ssm", region_name="us-east-1", **KEYS)
+
+    assert "DescribeParameters" in built.meta.service_model.operation_names  # the full model
+    plain = botocore.session.get_session()
+    monkeypatch.setattr(plain, "create_client", unreadable)
+    with pytest.raises(botocore.exceptions.DataNotFoundError):
+        create_client(plain, "ssm", region_name="us-east-1", **KEYS)

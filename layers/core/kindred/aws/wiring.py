@@ -55,7 +55,7 @@ def aws_services(
     from kindred.aws.board import DynamoBoard
     from kindred.aws.census import DynamoCensus
     from kindred.aws.chats import DynamoChats
-    from kindred.aws.clients import LazyClient, shipped_session
+    from kindred.aws.clients import LazyClient, create_client, shipped_session
     from kindred.aws.connections import DynamoConnections
     from kindred.aws.gateway import GatewayNotifier
     from kindred.aws.impact import DynamoImpact
@@ -80,8 +80,8 @@ def aws_services(
 
         def make(service: str, **options: Any) -> Any:
             with one_at_a_time:
-                return shipped.create_client(
-                    service, region_name=config.region, config=retries, **options
+                return create_client(
+                    shipped, service, region_name=config.region, config=retries, **options
                 )
     else:
         # A boto3 session on a function's role (the local stack, the integration tests):
@@ -91,7 +91,8 @@ def aws_services(
         def make(service: str, **options: Any) -> Any:
             keys = given.get_credentials().get_frozen_credentials()
             with one_at_a_time:
-                return shipped.create_client(
+                return create_client(
+                    shipped,
                     service,
                     region_name=given.region_name,
                     aws_access_key_id=keys.access_key,
