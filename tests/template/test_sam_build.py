@@ -177,3 +177,23 @@ def test_the_layer_ships_the_clients_botocore_data(built: Path) -> None:
     assert shipped == {
         p.relative_to(source): p.read_bytes() for p in source.rglob("*") if p.is_file()
     }
+
+
+@pytest.mark.slow
+def test_the_layer_installs_no_pydantic_plugin(built: Path) -> None:
+    """
+    Given a `sam build` of the template (the functions run with PYDANTIC_DISABLE_PLUGINS)
+    When pydantic would look for its plugins (the `pydantic` entry-point group)
+    Then no package of the layer declares one: disabling the search changes nothing
+    """
+    python = built / "CoreLayer" / "python"
+    declared = list(python.glob("*.dist-info/entry_points.txt"))
+    groups = {
+        line.strip()
+        for path in declared
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("[")
+    }
+
+    assert list(python.glob("pydantic-*.dist-info"))
+    assert "[pydantic]" not in groups
