@@ -5,7 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from kindred import board
+from kindred import board, cold_start
 from kindred.aws.wiring import services
 from kindred.grace import on_grace_over
 from kindred.matching import run_matcher
@@ -48,3 +48,6 @@ def _reason(record: dict[str, Any]) -> str | None:
         return parse_work_item(str(record.get("body", ""))).reason
     except ValueError:
         return None
+
+
+cold_start.imported()  # last: what the import made, out of the collector's way (issue 14)
