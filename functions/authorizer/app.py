@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from kindred import auth
+from kindred import auth, cold_start
 from kindred.config import settings
 from kindred.observability import logger, metrics
 
@@ -24,3 +24,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except auth.AuthError:
         # API Gateway answers 401 only to this exact message; the reason is already logged.
         raise Exception("Unauthorized") from None
+
+
+cold_start.imported()  # last: what the import made, out of the collector's way (issue 14)

@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from kindred import cold_start
 from kindred.admission import admit
 from kindred.aws.wiring import services
 from kindred.connections import connect
@@ -23,3 +24,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"statusCode": 429}  # the handshake is refused; nothing was stored
     connect(svc, req)
     return {"statusCode": 200}
+
+
+cold_start.imported()  # last: what the import made, out of the collector's way (issue 14)

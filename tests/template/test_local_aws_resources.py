@@ -201,6 +201,7 @@ def test_every_function_gets_the_globals_fully_resolved(created: dict[str, str])
         "POWERTOOLS_METRICS_NAMESPACE": "Kindred",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "LOG_LEVEL": "INFO",
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }
 
 

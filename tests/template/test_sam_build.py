@@ -81,8 +81,10 @@ def test_the_layer_holds_the_kindred_package_without_bytecode(built: Path) -> No
     """
     Given a `sam build` of the template
     When Lambda unpacks the core layer into /opt
-    Then /opt/python holds the kindred package with its data files, no __pycache__ and no
-    boto3 (the runtime's own is used)
+    Then /opt/python holds the kindred package with its data files, no __pycache__, no boto3
+    (nothing imports it), and the pinned botocore that kindred/aws/botocore_data was trimmed
+    from (a Lambda runtime's own botocore is usually older, and the clients would then read
+    its full data)
     """
     python = built / "CoreLayer" / "python"
     source = ROOT / "layers" / "core" / "kindred"
@@ -99,7 +101,9 @@ def test_the_layer_holds_the_kindred_package_without_bytecode(built: Path) -> No
     assert not list(built.rglob("__pycache__"))
     assert not list(built.rglob("*.pyc"))
     assert not (python / "boto3").exists()
-    assert not (python / "botocore").exists()
+    trimmed_from = (source / "aws" / "botocore_data" / "VERSION").read_text().strip()
+    shipped_botocore = (python / "botocore" / "__init__.py").read_text()
+    assert f"__version__ = '{trimmed_from}'" in shipped_botocore
 
 
 @pytest.mark.slow
@@ -158,3 +162,42 @@ def test_the_build_leaves_the_repository_clean(
 
     assert not [path for path in written if path.startswith((".aws-sam", "layers/", "functions/"))]
     assert (built / "template.yaml").is_file()
+
+
+@pytest.mark.slow
+def test_the_layer_ships_the_clients_botocore_data(built: Path) -> None:
+    """
+    Given a `sam build` of the template
+    When a function builds its clients from the layer's kindred (kindred.aws.clients)
+    Then the layer's botocore_data is the repository's, byte for byte (the models trimmed from
+    the pinned botocore, its endpoints, and VERSION)
+    """
+    data = Path("kindred") / "aws" / "botocore_data"
+    layer, source = built / "CoreLayer" / "python" / data, ROOT / "layers" / "core" / data
+    shipped = {p.relative_to(layer): p.read_bytes() for p in layer.rglob("*") if p.is_file()}
+
+    assert (Path("dynamodb") / "2012-08-10" / "service-2.json") in shipped
+    assert Path("VERSION") in shipped
+    assert shipped == {
+        p.relative_to(source): p.read_bytes() for p in source.rglob("*") if p.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_the_layer_installs_no_pydantic_plugin(built: Path) -> None:
+    """
+    Given a `sam build` of the template (the functions run with PYDANTIC_DISABLE_PLUGINS)
+    When pydantic would look for its plugins (the `pydantic` entry-point group)
+    Then no package of the layer declares one: disabling the search changes nothing
+    """
+    python = built / "CoreLayer" / "python"
+    declared = list(python.glob("*.dist-info/entry_points.txt"))
+    groups = {
+        line.strip()
+        for path in declared
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("[")
+    }
+
+    assert list(python.glob("pydantic-*.dist-info"))
+    assert "[pydantic]" not in groups

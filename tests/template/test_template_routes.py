@@ -202,6 +202,7 @@ def test_every_function_gets_every_setting_from_globals(template: dict[str, Any]
     } <= set(variables)
     assert variables["POWERTOOLS_SERVICE_NAME"] == "kindred"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Kindred"
+    assert variables["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # none installed: no search
     assert variables["WEBSOCKET_ENDPOINT"] == {
         "Fn::Sub": "https://${KindredWebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
         "/${StageName}"

@@ -5,6 +5,7 @@ Only this package knows boto3 and the adapters; handlers take their Services fro
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -54,7 +55,7 @@ def aws_services(
     from kindred.aws.board import DynamoBoard
     from kindred.aws.census import DynamoCensus
     from kindred.aws.chats import DynamoChats
-    from kindred.aws.clients import LazyClient
+    from kindred.aws.clients import LazyClient, create_client, shipped_session
     from kindred.aws.connections import DynamoConnections
     from kindred.aws.gateway import GatewayNotifier
     from kindred.aws.impact import DynamoImpact
@@ -71,19 +72,35 @@ def aws_services(
     retries = Config(
         retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5
     )
+    # Every client reads botocore's data trimmed to kindred's calls (kindred.aws.clients):
+    # the models and endpoints of a full botocore cost a cold start more than the client.
+    shipped = shipped_session()
+    one_at_a_time = threading.Lock()  # a botocore session is not thread-safe; its clients are
     if session is None:
-        import botocore.session
-
-        session = botocore.session.get_session()
 
         def make(service: str, **options: Any) -> Any:
-            return session.create_client(
-                service, region_name=config.region, config=retries, **options
-            )
+            with one_at_a_time:
+                return create_client(
+                    shipped, service, region_name=config.region, config=retries, **options
+                )
     else:
+        # A boto3 session on a function's role (the local stack, the integration tests):
+        # its region and credentials, with the same data as in Lambda.
+        given = session
 
         def make(service: str, **options: Any) -> Any:
-            return session.client(service, config=retries, **options)
+            keys = given.get_credentials().get_frozen_credentials()
+            with one_at_a_time:
+                return create_client(
+                    shipped,
+                    service,
+                    region_name=given.region_name,
+                    aws_access_key_id=keys.access_key,
+                    aws_secret_access_key=keys.secret_key,
+                    aws_session_token=keys.token,
+                    config=retries,
+                    **options,
+                )
 
     def client(service: str, **options: Any) -> LazyClient:
         lazy = LazyClient(service, lambda: make(service, **options))
