@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import _imp
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,10 @@ from tests.template.conftest import ROOT, TEMPLATE_PATH, resources_of_type, run_
 
 ELF_MAGIC = b"\x7fELF"
 EM_AARCH64 = 183  # e_machine of a 64-bit ARM ELF file
+# The first four bytes of every python3.13 .pyc (3.13's MAGIC_NUMBER: 3571, then b"\r\n"), and
+# its flags word for bytecode checked against nothing at import (PEP 552: hash-based, unchecked).
+PYC_313_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"
+UNCHECKED_HASH = 0b01
 
 
 def _elf_machine(path: Path) -> int:
@@ -77,33 +83,101 @@ def built(tmp_path_factory: pytest.TempPathFactory, repository_before_build: set
 
 
 @pytest.mark.slow
-def test_the_layer_holds_the_kindred_package_without_bytecode(built: Path) -> None:
+def test_the_layer_holds_the_kindred_package(built: Path) -> None:
     """
     Given a `sam build` of the template
     When Lambda unpacks the core layer into /opt
-    Then /opt/python holds the kindred package with its data files, no __pycache__, no boto3
-    (nothing imports it), and the pinned botocore that kindred/aws/botocore_data was trimmed
-    from (a Lambda runtime's own botocore is usually older, and the clients would then read
-    its full data)
+    Then /opt/python holds the kindred package with its data files (and the bytecode of each
+    module, below), no boto3 (nothing imports it), and the pinned botocore that
+    kindred/aws/botocore_data was trimmed from (a Lambda runtime's own botocore is usually
+    older, and the clients would then read its full data)
     """
     python = built / "CoreLayer" / "python"
     source = ROOT / "layers" / "core" / "kindred"
 
     assert (python / "kindred" / "__init__.py").is_file()
     assert (python / "kindred" / "config.py").is_file()
-    shipped = {p.relative_to(python / "kindred") for p in (python / "kindred").rglob("*")}
+    shipped = {
+        p.relative_to(python / "kindred")
+        for p in (python / "kindred").rglob("*")
+        if "__pycache__" not in p.parts
+    }
     expected = {
         p.relative_to(source)
         for p in source.rglob("*")
         if "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
     }
     assert shipped == expected
-    assert not list(built.rglob("__pycache__"))
-    assert not list(built.rglob("*.pyc"))
     assert not (python / "boto3").exists()
     trimmed_from = (source / "aws" / "botocore_data" / "VERSION").read_text().strip()
     shipped_botocore = (python / "botocore" / "__init__.py").read_text()
     assert f"__version__ = '{trimmed_from}'" in shipped_botocore
+
+
+@pytest.mark.slow
+def test_every_module_of_the_layer_ships_its_python313_bytecode(built: Path) -> None:
+    """
+    Given a `sam build` on this machine, which has no python3.13 (the layer's Makefile then
+    compiles with CPython 3.13 built for WebAssembly, run by Node.js)
+    When python3.13 imports a module from the read-only /opt/python
+    Then it finds __pycache__/NAME.cpython-313.pyc beside it, for every .py of the layer (its
+    dependencies' and kindred's): python3.13's magic number, flagged as checked against
+    nothing (zip's 2-second file times would make timestamp-checked files stale), and made
+    from that very source (the source hash it records is the one python3.13 computes); and
+    the layer holds no bytecode of any other Python
+    """
+    python = built / "CoreLayer" / "python"
+    sources = sorted(python.rglob("*.py"))
+    # python3.13 hashes a source with siphash13 keyed by its own magic number, as 3.11 does.
+    key = int.from_bytes(PYC_313_MAGIC, "little")
+    headers = {}
+    for path in sources:
+        pyc = path.parent / "__pycache__" / f"{path.stem}.cpython-313.pyc"
+        header = pyc.read_bytes()[:16] if pyc.is_file() else b""
+        headers[str(path.relative_to(python))] = (
+            header[:4] == PYC_313_MAGIC,
+            int.from_bytes(header[4:8], "little") if header else None,
+            header[8:16] == _imp.source_hash(key, path.read_bytes()),
+        )
+    others = [p for p in python.rglob("*.pyc") if not p.name.endswith(".cpython-313.pyc")]
+
+    assert len(sources) > 500  # kindred, pydantic, botocore, Powertools, jwt, cryptography
+    assert any(name.startswith("kindred/") for name in headers)
+    assert headers == dict.fromkeys(headers, (True, UNCHECKED_HASH, True))
+    assert not others
+
+
+def test_the_layer_build_says_what_it_needs_for_bytecode(tmp_path: Path) -> None:
+    """
+    Given a machine with neither python3.13 nor Node.js on PATH
+    When the core layer is built
+    Then the build stops before it installs anything, and says what it needs and how to build
+    without bytecode
+    """
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("sh", "make"):
+        (tools / tool).symlink_to(subprocess.check_output(["which", tool], text=True).strip())
+    artifacts = tmp_path / "layer"
+
+    result = run_captured(
+        [
+            "make",
+            "-C",
+            str(ROOT / "layers" / "core"),
+            "build-CoreLayer",
+            f"ARTIFACTS_DIR={artifacts}",
+            f"PYTHON={sys.executable}",
+            "PYTHON313=",
+        ],
+        env={"PATH": str(tools)},
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert "needs python3.13 or Node.js with npm" in result.stdout + result.stderr
+    assert "KINDRED_BYTECODE=skip" in result.stdout + result.stderr
+    assert not artifacts.exists()
 
 
 @pytest.mark.slow
