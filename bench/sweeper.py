@@ -115,7 +115,7 @@ class Table:
         handler runs), without the handshake's two invocations: 8,000 of them take minutes."""
         from kindred.aws.wiring import services
         from kindred.connections import connect
-        from kindred.events import ConnectRequest
+        from kindred.requests import ConnectRequest
         from local.ws_events import new_id
 
         cid = new_id()

@@ -114,7 +114,7 @@ def connect(
 ) -> str:
     """Open a connection the way $connect does, after the authorizer has said who it is."""
     from kindred.connections import connect as on_connect
-    from kindred.events import ConnectRequest
+    from kindred.requests import ConnectRequest
 
     on_connect(
         svc,
@@ -140,7 +140,7 @@ EVERY_ROUTE = frozenset([*ACTIONS, "$default"])
 def send(svc: Services, cid: str, frame: dict[str, Any] | str | None) -> None:
     """One client frame through kindred.chat.handle, routed on its action like API Gateway."""
     from kindred.chat import handle
-    from kindred.events import MessageRequest
+    from kindred.requests import MessageRequest
 
     body = frame if frame is None or isinstance(frame, str) else json.dumps(frame)
     action = frame.get("action") if isinstance(frame, dict) else None
@@ -194,7 +194,7 @@ def in_chat(
 def drop(svc: FakeServices, cid: str) -> None:
     """The socket of `cid` drops: sends to it fail (410), and its `$disconnect` runs."""
     from kindred.connections import disconnect
-    from kindred.events import DisconnectRequest
+    from kindred.requests import DisconnectRequest
 
     svc.notifier.gone.add(cid)
     disconnect(svc, DisconnectRequest(cid, 1006, "dropped"))

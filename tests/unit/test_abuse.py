@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from kindred.admission import admit, source_key, source_of
-from kindred.events import ConnectRequest
 from kindred.matching import URGENT_REQUEUE_WINDOW_SECONDS, URGENT_REQUEUES, run_matcher
 from kindred.records import PRIORITY_HIGH
+from kindred.requests import ConnectRequest
 from tests.unit.fakes import FixedSalts
 from tests.unit.harness import FakeServices, connect, make_services, send, volunteer
 
@@ -166,7 +166,7 @@ def test_a_resumed_seeker_is_not_alerted_of_again_at_the_same_level(svc: FakeSer
     token, When they leave the queue and ask again at `high`, Then no second alert."""
     from kindred.connections import connect as on_connect
     from kindred.connections import disconnect
-    from kindred.events import DisconnectRequest
+    from kindred.requests import DisconnectRequest
 
     _bystander(svc)
     _supervisor(svc)

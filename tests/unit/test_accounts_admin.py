@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from kindred import accounts_admin
-from kindred.events import MessageRequest
 from kindred.ports import AccountRefused
+from kindred.requests import MessageRequest
 from tests.unit.harness import FakeServices, connect, make_services
 
 ROUTES = frozenset({"accounts"})

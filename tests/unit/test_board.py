@@ -179,7 +179,7 @@ def _leave(svc: FakeServices) -> None:
 
 def _disconnect(svc: FakeServices, cid: str) -> None:
     from kindred.connections import disconnect
-    from kindred.events import DisconnectRequest
+    from kindred.requests import DisconnectRequest
 
     svc.notifier.gone.add(cid)
     disconnect(svc, DisconnectRequest(cid, 1001, "Going away"))

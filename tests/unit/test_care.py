@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from kindred.connections import disconnect
-from kindred.events import DisconnectRequest
 from kindred.matching import run_matcher, start_chat
 from kindred.protocol import iso_time
+from kindred.requests import DisconnectRequest
 from kindred.sweeper import sweep
 from tests.unit.harness import (
     FakeServices,

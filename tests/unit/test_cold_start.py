@@ -1,8 +1,11 @@
-"""A handler module's import ends by freezing what it made, once per process (issue 14)."""
+"""Cold start: a handler module imports no more than it needs, then freezes what it made."""
 
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from kindred import cold_start
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+LAYER = FUNCTIONS.parent / "layers" / "core"
 DEPLOY_ONLY = {"sealing_key"}  # run at deploy, never on a request
 
 
@@ -44,3 +48,38 @@ def test_every_handler_module_ends_with_it(app: Path) -> None:
     last = ast.parse(app.read_text(encoding="utf-8")).body[-1]
 
     assert ast.unparse(last) == "cold_start.imported()", app
+
+
+# Functions that handle no API Gateway WebSocket event: Powertools' parser (and pydantic's
+# networks module through it, ~10 ms of a cold start) is for the event handlers only.
+NO_WEBSOCKET_EVENT = ("authorizer", "matcher", "sweeper")
+_IMPORT_APP = """
+import importlib.util, json, sys
+sys.path.insert(0, {layer!r})
+spec = importlib.util.spec_from_file_location("app", {app!r})
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("function", NO_WEBSOCKET_EVENT)
+def test_functions_without_a_websocket_event_do_not_import_the_event_parser(function: str) -> None:
+    """
+    Given a function that is handed no API Gateway WebSocket event (the authorizer's is a
+    REQUEST authorizer's, the matcher's an SQS batch, the sweeper's a schedule's)
+    When Lambda imports its app.py
+    Then neither kindred.events nor Powertools' parser is imported: the domain modules take
+    their requests from kindred.requests
+    """
+    app = FUNCTIONS / function / "app.py"
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_APP.format(layer=str(LAYER), app=str(app))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    modules = set(json.loads(done.stdout))
+
+    assert "kindred.requests" in modules or function == "authorizer"
+    assert not modules & {"kindred.events", "aws_lambda_powertools.utilities.parser"}

@@ -119,7 +119,7 @@ def test_waiting_seekers_hear_when_the_first_volunteer_comes_and_the_last_leaves
     assert svc.notifier.take("s1") == [] and svc.notifier.take("s2") == []
 
     from kindred.connections import disconnect
-    from kindred.events import DisconnectRequest
+    from kindred.requests import DisconnectRequest
 
     disconnect(svc, DisconnectRequest("fr2", 1000, "closed"))
     for seeker, place in (("s1", 1), ("s2", 2)):
@@ -255,7 +255,7 @@ def test_the_long_wait_tells_the_place_after_the_sweepers_own_removals() -> None
     When the sweeper runs (it removes the two first, then tells the long wait),
     Then the third hears place 1, where it now is, not 3 (found by the state machine)."""
     from kindred.connections import disconnect
-    from kindred.events import DisconnectRequest
+    from kindred.requests import DisconnectRequest
 
     svc = make_services(max_wait_minutes=20)
     _volunteer(svc, "fr1", languages=["fr"])

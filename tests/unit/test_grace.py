@@ -4,7 +4,7 @@ keep to a time budget."""
 
 from __future__ import annotations
 
-from kindred.events import ConnectRequest
+from kindred.requests import ConnectRequest
 from kindred.sweeper import CheckRotation, sweep
 from tests.unit.harness import (
     FakeServices,

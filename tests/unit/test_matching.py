@@ -867,7 +867,7 @@ def test_when_a_seeker_ahead_leaves_those_behind_move_up(svc: FakeServices) -> N
     socket closes and the grace period passes, then the third hears 2 and then (after the
     sweeper) 1, and the first hears nothing."""
     from kindred.connections import disconnect
-    from kindred.events import DisconnectRequest
+    from kindred.requests import DisconnectRequest
     from kindred.sweeper import sweep
 
     for cid in ("s1", "s2", "s3"):

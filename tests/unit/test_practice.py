@@ -16,9 +16,9 @@ from kindred import auth
 from kindred.auth import AuthError, authorize
 from kindred.board import board_frame
 from kindred.connections import connect as on_connect
-from kindred.events import ConnectRequest
 from kindred.matching import run_matcher
 from kindred.observability import metrics
+from kindred.requests import ConnectRequest
 from tests.unit.harness import (
     FakeServices,
     connect,

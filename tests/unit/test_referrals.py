@@ -12,8 +12,8 @@ import pytest
 
 from kindred import referrals
 from kindred.connections import connect as on_connect
-from kindred.events import ConnectRequest
 from kindred.page_config import page_config
+from kindred.requests import ConnectRequest
 from kindred.safety import crisis_lines
 from tests.unit.harness import (
     FakeServices,

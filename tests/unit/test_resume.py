@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kindred.connections import disconnect
-from kindred.events import ConnectRequest, DisconnectRequest
+from kindred.requests import ConnectRequest, DisconnectRequest
 from kindred.sweeper import sweep
 from tests.unit.harness import (
     FakeServices,

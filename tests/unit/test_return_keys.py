@@ -6,8 +6,8 @@ import hashlib
 from typing import Any
 
 from kindred.connections import connect as on_connect
-from kindred.events import ConnectRequest
 from kindred.matching import run_matcher
+from kindred.requests import ConnectRequest
 from tests.unit.harness import (
     FakeServices,
     connect,

@@ -46,11 +46,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from kindred import board, care
 from kindred.chat import handle
 from kindred.connections import connect, disconnect
-from kindred.events import ConnectRequest, DisconnectRequest, MessageRequest
 from kindred.matching import choose_volunteer, run_matcher
 from kindred.observability import metrics
 from kindred.protocol import iso_time
 from kindred.records import LEVELS, Connection, JoinedChat, Session, level_rank
+from kindred.requests import ConnectRequest, DisconnectRequest, MessageRequest
 from tests.unit.harness import EVERY_ROUTE, FakeServices, make_services, send
 from tests.unit.harness import connect as fake_connect
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from kindred.connections import disconnect
-from kindred.events import DisconnectRequest
 from kindred.protocol import iso_time
+from kindred.requests import DisconnectRequest
 from kindred.supervision import ESCALATE_AGAIN_AFTER_SECONDS
 from tests.unit.harness import (
     FakeServices,
@@ -375,7 +375,7 @@ def test_a_seeker_who_comes_back_is_still_in_the_supervised_chat(svc: FakeServic
     new connection, Then the supervisor hears `peer_away` then `peer_back`, and what the
     supervisor writes reaches the seeker's new connection."""
     from kindred.connections import connect as on_connect
-    from kindred.events import ConnectRequest
+    from kindred.requests import ConnectRequest
 
     session = _chat(svc)
     token = [f for f in svc.notifier.wire["s1"] if "resumeToken" in f][-1]["resumeToken"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from kindred.events import MessageRequest
 from kindred.observability import logger, metrics
 from kindred.ports import AccountRefused, StaffMember
 from kindred.protocol import (
@@ -23,6 +22,7 @@ from kindred.protocol import (
     parse_action,
 )
 from kindred.records import Connection
+from kindred.requests import MessageRequest
 from kindred.services import Services
 
 OK: Final[dict[str, Any]] = {"statusCode": 200}

@@ -7,8 +7,8 @@ import hmac
 import ipaddress
 import time
 
-from kindred.events import ConnectRequest
 from kindred.observability import logger, metrics
+from kindred.requests import ConnectRequest
 from kindred.services import Services
 
 _STAFF_ROLES = ("volunteer", "supervisor", "trainee")

@@ -9,7 +9,6 @@ from typing import Any
 from kindred import board, care, positions, practice, sessions, supervision
 from kindred.chat_end import end_session, leave
 from kindred.crisis import alert_report, crisis_lines, level_of, on_assessed, on_chat_signal
-from kindred.events import MessageRequest
 from kindred.observability import logger, metrics, unmetered
 from kindred.ports import RateLimited
 from kindred.protocol import (
@@ -61,6 +60,7 @@ from kindred.records import (
     priority_for,
     queue_key,
 )
+from kindred.requests import MessageRequest
 from kindred.resume_tickets import new_ticket
 from kindred.services import Services
 

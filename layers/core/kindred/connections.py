@@ -10,11 +10,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from kindred import board, care, edges, supervision
 from kindred.chat_end import leave
-from kindred.events import ConnectRequest, DisconnectRequest
 from kindred.observability import logger, metrics, unmetered
 from kindred.practice import in_practice
 from kindred.protocol import LanguageTag, PeerAway, PeerBack, Role
 from kindred.records import Connection, queue_key
+from kindred.requests import ConnectRequest, DisconnectRequest
 from kindred.resume_tickets import resume_hash
 from kindred.services import Services
 from kindred.work_items import delay_until

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
@@ -14,6 +13,8 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 from pydantic import Field
 
+from kindred.requests import ConnectRequest, DisconnectRequest, MessageRequest
+
 
 class _ConnectContext(APIGatewayWebSocketConnectEventRequestContext):
     authorizer: dict[str, Any] = Field(default_factory=dict)
@@ -22,33 +23,6 @@ class _ConnectContext(APIGatewayWebSocketConnectEventRequestContext):
 class _ConnectEvent(APIGatewayWebSocketConnectEventModel):
     request_context: _ConnectContext = Field(alias="requestContext")
     query_string_parameters: dict[str, str] | None = Field(None, alias="queryStringParameters")
-
-
-@dataclass(frozen=True)
-class ConnectRequest:
-    connection_id: str
-    role: str
-    user_id: str
-    alias: str
-    query: dict[str, str] = field(default_factory=dict)
-    token_expires_at: int | None = None  # staff: the ID token's `exp`, from the authorizer
-    source_ip: str = ""  # for the connection budget only (kindred.admission): never stored
-    practice: bool = False  # a supervisor playing a seeker (kindred.practice), per the authorizer
-    coordinator: bool = False  # issue 13: the authorizer found the `coordinators` group
-
-
-@dataclass(frozen=True)
-class DisconnectRequest:
-    connection_id: str
-    status_code: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class MessageRequest:
-    connection_id: str
-    route_key: str
-    body: str | None
 
 
 def connect_request(event: dict[str, Any]) -> ConnectRequest:

@@ -43,11 +43,11 @@ from dataclasses import dataclass, field
 from kindred import board, care, edges, positions, sessions, supervision
 from kindred.chat_end import end_session
 from kindred.connections import disconnect as on_disconnect
-from kindred.events import DisconnectRequest
 from kindred.grace import end_if_over
 from kindred.observability import logger, metrics
 from kindred.ports import TableView
 from kindred.records import Connection, JoinedChat
+from kindred.requests import DisconnectRequest
 from kindred.services import Services
 
 # Staff accounts asked after in Cognito per run (one ListUsers each). With more connected at
