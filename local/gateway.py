@@ -61,9 +61,31 @@ class GatewayLimits:
     max_seconds: float = 2 * 60 * 60
 
 
+class StageThrottle:
+    """The stage's throttle (DefaultRouteSettings ThrottlingRateLimit and ThrottlingBurstLimit),
+    as API Gateway applies it: a token bucket of `burst` tokens, full at first, refilled at
+    `rate` a second; each $connect and each message takes one, and without one the request is
+    refused (429 Too Many Requests) before any function runs. Used on the event loop only."""
+
+    def __init__(self, rate: float, burst: int, clock: Any = time.monotonic) -> None:
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._tokens, self._at = float(burst), clock()
+        self.refused = 0
+
+    def admit(self) -> bool:
+        now = self._clock()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens < 1:
+            self.refused += 1
+            return False
+        self._tokens -= 1
+        return True
+
+
 @dataclass(frozen=True)
 class Routes:
-    """The WebSocket API of the template: its routes, authorizer and route selection."""
+    """The WebSocket API of the template: its routes, authorizer, route selection and throttle."""
 
     routes: Mapping[str, str]  # route key -> function logical id
     selection_expression: str = "$request.body.action"
@@ -71,6 +93,7 @@ class Routes:
     identity_sources: tuple[str, ...] = ()
     stage: str = "live"
     api_logical_id: str = ""
+    throttle: tuple[float, int] | None = None  # (rate a second, burst); None: no stage throttle
 
     @classmethod
     def from_template(cls, template: Template, parameters: Mapping[str, Any]) -> Routes:
@@ -100,6 +123,13 @@ class Routes:
         stage = props.get("StageName", "live")
         if isinstance(stage, dict):  # !Ref StageName
             stage = parameters.get(str(stage.get("Ref")), "live")
+        settings = props.get("DefaultRouteSettings") or {}
+
+        def setting(name: str) -> Any:
+            value = settings.get(name)
+            return parameters.get(str(value.get("Ref"))) if isinstance(value, dict) else value
+
+        rate, burst = setting("ThrottlingRateLimit"), setting("ThrottlingBurstLimit")
         return cls(
             routes=routes,
             selection_expression=str(props.get("RouteSelectionExpression", "$request.body.action")),
@@ -109,6 +139,7 @@ class Routes:
             ),
             stage=str(stage),
             api_logical_id=api_id,
+            throttle=(float(rate), int(burst)) if rate is not None and burst is not None else None,
         )
 
     def select(self, body: str) -> str | None:
@@ -205,6 +236,7 @@ class WebSocketGateway:
         self._stop: asyncio.Event | None = None
         self._stopping = False
         self._server: Server | None = None
+        self.throttle = StageThrottle(*routes.throttle) if routes.throttle else None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -278,6 +310,8 @@ class WebSocketGateway:
         path, _, query = request.path.partition("?")
         if path.rstrip("/") != f"/{self.api.stage}":
             return ws.respond(HTTPStatus.FORBIDDEN, "Forbidden\n")
+        if self.throttle is not None and not self.throttle.admit():
+            return ws.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests\n")
         remote = ws.remote_address
         handshake = Handshake(
             connection_id=new_id(),
@@ -397,8 +431,14 @@ class WebSocketGateway:
                     break
                 idle_deadline = loop.time() + limits.idle_seconds
                 conn.last_active_ms = now_ms()
+                # A throttled frame runs no route: the client hears of it in the gateway's words.
+                throttled = self.throttle is not None and not self.throttle.admit()
                 try:
-                    self._executor.submit(self._route, conn, data)
+                    if throttled:
+                        cid = handshake.connection_id
+                        self._executor.submit(self._answer_error, cid, "Too Many Requests")
+                    else:
+                        self._executor.submit(self._route, conn, data)
                 except RuntimeError:  # the executor shut down: the stack is stopping
                     break
         finally:
@@ -449,7 +489,7 @@ class WebSocketGateway:
             self._answer_error(handshake.connection_id, "Internal server error")
 
     def _answer_error(self, connection_id: str, message: str) -> None:
-        """What API Gateway sends the client when a route fails or is missing."""
+        """What API Gateway sends the client when a route fails, is missing or is throttled."""
         frame = {"message": message, "connectionId": connection_id, "requestId": new_id()}
         with contextlib.suppress(GoneError):
             self.post(connection_id, json.dumps(frame).encode())

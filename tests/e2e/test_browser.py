@@ -398,3 +398,52 @@ def test_the_seeker_page_orders_messages_by_seq_and_resumes_after_a_drop(
     assert query["resume"] == [tokens[-1]]
     assert query["lang"] == ["en"]
     assert_clean(volunteer, seeker)
+
+
+def test_a_message_the_gateway_throttles_is_named_to_the_seeker_as_maybe_not_arrived(
+    new_context: Any, web_url: str
+) -> None:
+    """Given a seeker in a chat whose next `message` API Gateway's stage throttle refuses (the
+    interceptor answers it as the gateway does: {"message": "Too Many Requests", ...}, a frame
+    with no `type` that runs no handler, tests/e2e/test_ws_stage_throttle.py),
+    When the seeker sends it,
+    Then the volunteer never gets it, and the seeker's page says that what they sent may not
+    have arrived and to send it again; sent again, it arrives."""
+    volunteer = new_context()
+    console = volunteer.new_page()
+    people.sign_in(console, web_url)
+    seeker = new_context()
+    page = seeker.new_page()
+    throttled: list[dict[str, Any]] = []
+
+    def intercept(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame.get("action") == "message" and not throttled:
+                throttled.append(frame)
+                answer = {"message": "Too Many Requests", "connectionId": "c", "requestId": "r"}
+                ws.send(json.dumps(answer))
+                return
+            server.send(message)
+
+        ws.on_message(from_page)
+        server.on_message(ws.send)
+
+    page.route_web_socket(re.compile(r"^wss?://"), intercept)
+    people.ask_for_volunteer(page, web_url, "Testing a busy night.")
+    expect(page.get_by_role("heading", name=re.compile("^You're talking with "))).to_be_visible()
+    panel = people.chat_panel(console)
+    expect(panel).to_be_visible()
+
+    people.seeker_sends(page, "Are you still there?")
+    expect(page.locator("#notice")).to_contain_text("may not have arrived")
+    expect(page.locator("#notice")).to_contain_text("send it again")
+    screenshot(page, "seeker-gateway-throttled")
+    assert [f["text"] for f in throttled] == ["Are you still there?"]
+    expect(panel.locator(".msg-peer .msg-text")).to_have_count(0)
+
+    people.seeker_sends(page, "Are you still there?")
+    expect(panel.locator(".msg-peer .msg-text")).to_have_text(["Are you still there?"])
+    assert_clean(volunteer, seeker)

@@ -37,6 +37,9 @@
    * options:
    *   url()            returns the URL to connect to (called before every attempt)
    *   onFrame(frame)   a parsed server frame (objects with a string `type` only)
+   *   onGatewayError(message)  API Gateway's own answer, a frame with `message` and no `type`:
+   *                    the frame ran no handler (throttled: "Too Many Requests") or its handler
+   *                    failed ("Internal server error"); what it carried may not have arrived
    *   onOpen(info)     the socket is open; info.reconnected is true after a drop
    *   onDown(info)     the socket closed unexpectedly; info.attempt, info.delayMs until the retry
    *   maxAttempts      stop retrying after this many failed attempts in a row (default: never)
@@ -110,6 +113,8 @@
       }
       if (frame && typeof frame === "object" && typeof frame.type === "string") {
         self.options.onFrame(frame);
+      } else if (frame && typeof frame.message === "string" && self.options.onGatewayError) {
+        self.options.onGatewayError(frame.message);
       }
     };
     ws.onclose = function (event) {

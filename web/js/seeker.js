@@ -184,6 +184,9 @@
     client = new K.Client({
       url: socketUrl,
       onFrame: onFrame,
+      onGatewayError: function () {
+        notice(t("seeker.gateway_refused"), { kind: "warn", clearAfterMs: 10000 });
+      },
       onOpen: function (info) {
         if (state.resuming || (info.reconnected && (state.view === "waiting" || state.view === "chat"))) {
           state.resuming = false;

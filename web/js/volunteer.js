@@ -730,6 +730,9 @@
         return K.socketUrl(config.websocketUrl, { token: auth.idToken });
       },
       onFrame: onFrame,
+      onGatewayError: function () {
+        notice(t("console.gateway_refused"), { kind: "warn", clearAfterMs: 10000 });
+      },
       maxAttempts: MAX_RECONNECTS,
       onOpen: function (info) {
         setConnected(true);
