@@ -328,7 +328,11 @@ class LocalStack:
         assert self.connections_api is not None
         self._exit.enter_context(patched_environ(self.environment, remove=_SHELL_AWS))
         self._exit.enter_context(fresh_packages(layer_dirs(template, self.template_path.parent)))
-        # Shut down before the environment is restored: no handler runs without it.
+        # Stopping undoes these in reverse: the event sources, the web, the gateway (no new
+        # frame), the handlers still running (they may still post to @connections), then
+        # @connections, then the environment (no handler runs without it).
+        self.connections_api.start()
+        self._exit.callback(self.connections_api.stop)
         executor = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="lambda")
         self._exit.callback(_shut_down, executor)
         for function in self.functions.values():
@@ -337,8 +341,6 @@ class LocalStack:
         self.gateway = WebSocketGateway(api, routes, self.functions, executor, self._limits)
         self.gateway.start(ws_socket)
         self._exit.callback(self.gateway.stop)
-        self.connections_api.start()
-        self._exit.callback(self.connections_api.stop)
         assert self.web is not None
         self.web.start()
         self._exit.callback(self.web.stop)
