@@ -20,6 +20,7 @@ import compileall
 import json
 import os
 import py_compile
+import re
 import shutil
 import subprocess
 import sys
@@ -205,6 +206,10 @@ def function_probe(name: str, app: Path, layer: Path = LAYER) -> str:
     )
 
 
+def _millions(count: int | None, empty: int | None) -> str:
+    return f"{(count - (empty or 0)) / 1e6:.0f}" if count is not None else "-"
+
+
 def compiled_layer(into: Path) -> Path:
     """A copy of the layer's kindred package with its bytecode, as `sam build` ships it
     (layers/core/Makefile: unchecked-hash .pyc files), compiled for this Python."""
@@ -213,6 +218,39 @@ def compiled_layer(into: Path) -> Path:
     if not compileall.compile_dir(into, quiet=1, invalidation_mode=unchecked):
         raise RuntimeError(f"kindred did not compile in {into}")
     return into
+
+
+# The probe's scaffolding alone (interpreter start-up, its own imports, the JSON line): what
+# an instruction count subtracts, since it cannot bracket the timed span as the clocks do.
+_EMPTY = r"""
+clients = {}
+started, started_cpu = time.perf_counter(), time.process_time()
+imported, imported_cpu = started, started_cpu
+"""
+
+
+_CACHEGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
+
+
+def instructions(code: str, env: dict[str, str]) -> int | None:
+    """The instructions one run of `code` executes, counted by valgrind's cachegrind (None
+    without valgrind): unlike time, the same from run to run whatever else the machine does.
+    The hash seed is fixed, so that dicts and sets grow the same way each run."""
+    if shutil.which("valgrind") is None:
+        return None
+    done = subprocess.run(
+        [*_CACHEGRIND, sys.executable, "-c", code],
+        env={**env, "PYTHONHASHSEED": "0"},
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    counted = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if done.returncode != 0 or counted is None:
+        raise RuntimeError(f"the probe failed under valgrind:\n{done.stderr[-2000:]}")
+    return int(counted.group(1).replace(",", ""))
 
 
 def _env(function_env: dict[str, str]) -> dict[str, str]:
@@ -297,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     layer = compiled_layer(Path(tempfile.mkdtemp(prefix="kindred-layer-")))
     load_before = os.getloadavg()
     baseline = measure(_probe(_BASELINE), env, args.repeats)
+    empty = instructions(_probe(_EMPTY), env)
+    baseline["instructions"] = instructions(_probe(_BASELINE), env)
     print(
         f"baseline (import boto3 + one DynamoDB client): {baseline['total_ms']:.0f} ms "
         f"(min {baseline['total_ms_min']:.0f})",
@@ -308,11 +348,18 @@ def main(argv: list[str] | None = None) -> int:
         figures = measure(code, env, args.repeats, beside=_probe(_BASELINE))
         figures["ratio_to_baseline"] = round(figures["total_ms"] / figures["baseline_ms"], 2)
         figures["cpu_ratio_to_baseline"] = round(figures["cpu_ms"] / figures["baseline_cpu_ms"], 2)
+        figures["instructions"] = counted = instructions(code, env)
+        figures["instructions_ratio"] = (
+            round((counted - empty) / (baseline["instructions"] - empty), 2)
+            if counted is not None and empty is not None and baseline["instructions"]
+            else None
+        )
         results[name] = figures
         print(
             f"{name}: import {figures['import_ms']:.0f} ms + init {figures['init_ms']:.0f} ms "
             f"= {figures['total_ms']:.0f} ms ({figures['ratio_to_baseline']:.2f}x baseline); "
-            f"CPU {figures['cpu_ms']:.0f} ms ({figures['cpu_ratio_to_baseline']:.2f}x)",
+            f"CPU {figures['cpu_ms']:.0f} ms ({figures['cpu_ratio_to_baseline']:.2f}x); "
+            f"instructions {figures['instructions_ratio']}x",
             flush=True,
         )
     shutil.rmtree(layer, ignore_errors=True)
@@ -327,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{baseline['total_ms']:.0f} (min {baseline['total_ms_min']:.0f})",
             "1.00x",
             f"{baseline['cpu_ms']:.0f}",
+            "1.00x",
+            _millions(baseline["instructions"], empty),
             "1.00x",
             baseline["modules"],
             f"{baseline['max_rss_mb']:.0f}",
@@ -346,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{f['ratio_to_baseline']:.2f}x (of {f['baseline_ms']:.0f})",
             f"{f['cpu_ms']:.0f}",
             f"**{f['cpu_ratio_to_baseline']:.2f}x** (of {f['baseline_cpu_ms']:.0f})",
+            _millions(f["instructions"], empty),
+            f"**{f['instructions_ratio']:.2f}x**" if f["instructions_ratio"] else "-",
             f["modules"],
             f"{f['max_rss_mb']:.0f}",
             ", ".join(f"{n} {ms:.0f}" for n, ms in f["heaviest_ms"][:8]),
@@ -361,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
             "vs baseline",
             "CPU ms, median",
             "CPU vs baseline",
+            "instructions, millions",
+            "instructions vs baseline",
             "modules",
             "max RSS MB",
             "heaviest imports (self ms)",
@@ -370,6 +423,11 @@ def main(argv: list[str] | None = None) -> int:
     notes = [
         "vs baseline: the row's median over the median of as many baseline runs, each run "
         "alternating with one of the row's (both see the same load of the shared machine).",
+        "Instructions: one run of the same probe under valgrind's cachegrind, PYTHONHASHSEED=0, "
+        "less the probe's scaffolding alone (interpreter start-up included: "
+        f"{_millions(empty, 0)} million); the same from run to run, where times on this shared "
+        "machine move by tens of percent. It weighs every instruction alike (not cache misses, "
+        "page faults or system calls): a proxy for the CPU time of a CPU-bound cold start.",
         "CPU: the same span's process CPU time (time.process_time), which the other sessions "
         "of a shared machine barely move: a cold start is CPU-bound (no network here, the "
         "files in the page cache), so its CPU ratio is the wall ratio of a quiet machine. "
