@@ -41,7 +41,7 @@ SAMCONFIG = ROOT / "samconfig.toml"
 REQUIRED_OUTPUTS = ("WebSocketUrl", "UserPoolId", "UserPoolClientId", "Region")
 # web/ files that are inputs of this tool, not pages: never published.
 NOT_PUBLISHED = ("site.json", "config.json")
-# As the protocol's TopicId and LanguageTag (layers/core/kindred/protocol.py).
+# As the protocol's TopicId and LanguageTag (layers/core/kindred/protocol/__init__.py).
 _TOPIC_ID = re.compile(r"^[a-z0-9_-]{1,40}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")

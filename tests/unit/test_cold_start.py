@@ -62,6 +62,19 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
+def _imported_by(function: str) -> set[str]:
+    """The modules a fresh interpreter holds once it imported the function's app.py."""
+    app = FUNCTIONS / function / "app.py"
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_APP.format(layer=str(LAYER), app=str(app))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return set(json.loads(done.stdout))
+
+
 @pytest.mark.parametrize("function", NO_WEBSOCKET_EVENT)
 def test_functions_without_a_websocket_event_do_not_import_the_event_parser(function: str) -> None:
     """
@@ -71,15 +84,40 @@ def test_functions_without_a_websocket_event_do_not_import_the_event_parser(func
     Then neither kindred.events nor Powertools' parser is imported: the domain modules take
     their requests from kindred.requests
     """
-    app = FUNCTIONS / function / "app.py"
-    done = subprocess.run(
-        [sys.executable, "-c", _IMPORT_APP.format(layer=str(LAYER), app=str(app))],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    modules = set(json.loads(done.stdout))
+    modules = _imported_by(function)
 
     assert "kindred.requests" in modules or function == "authorizer"
     assert not modules & {"kindred.events", "aws_lambda_powertools.utilities.parser"}
+
+
+# Functions that parse no client frame: the client actions' models are never built there.
+NO_CLIENT_FRAME = ("authorizer", "connect", "disconnect", "matcher", "sweeper")
+
+
+@pytest.mark.parametrize("function", NO_CLIENT_FRAME)
+def test_functions_that_parse_no_client_frame_do_not_build_the_actions(function: str) -> None:
+    """
+    Given a function that parses no client frame (a handshake, a close, an SQS batch, a
+    schedule)
+    When Lambda imports its app.py
+    Then kindred.protocol.actions (the client actions' models, ~40 million instructions of a
+    cold start) is not imported: the modules it imports name actions in annotations only
+    """
+    modules = _imported_by(function)
+
+    assert "kindred.protocol.actions" not in modules
+
+
+def test_the_protocol_hands_out_the_actions_on_first_use_and_nothing_else() -> None:
+    """
+    Given kindred.protocol, whose client actions live in kindred.protocol.actions
+    When a name of the actions is asked of it, or a name that neither has
+    Then it gives the actions' very object, and refuses the other with AttributeError
+    """
+    import kindred.protocol
+    import kindred.protocol.actions
+
+    assert kindred.protocol.Match is kindred.protocol.actions.Match
+    assert kindred.protocol.parse_action is kindred.protocol.actions.parse_action
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchFrame'"):
+        kindred.protocol.NoSuchFrame  # noqa: B018

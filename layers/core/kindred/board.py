@@ -16,7 +16,7 @@ many changes come in between; with nobody subscribed, a change costs its one ref
 from __future__ import annotations
 
 import math
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
@@ -25,7 +25,6 @@ from kindred.observability import logger, metrics
 from kindred.ports import BoardView
 from kindred.protocol import (
     MAX_FRAME_BYTES,
-    Board,
     BoardChat,
     BoardLeftOut,
     BoardOut,
@@ -44,6 +43,9 @@ STALE_PUSH_MS = 30_000
 # A board frame stays this far under the 32 KB frame limit; rows past it are left out (and
 # counted in `leftOut`), the chats that matter most kept first.
 FRAME_BUDGET_BYTES = MAX_FRAME_BYTES - 2048
+
+if TYPE_CHECKING:  # client actions, for annotations only: kindred.protocol imports them on use
+    from kindred.protocol import Board
 
 
 def changed(svc: Services) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from kindred.config import Settings
 from kindred.observability import logger, metrics
@@ -28,7 +29,6 @@ from kindred.ports import TableView
 from kindred.protocol import (
     Alert,
     CheckedIn,
-    Checkin,
     CheckinAsked,
     PauseReason,
     ProtocolError,
@@ -38,6 +38,9 @@ from kindred.protocol import (
 from kindred.records import CareRecord, Connection, Session, VolunteerSlot
 from kindred.services import Services
 from kindred.work_items import delay_until
+
+if TYPE_CHECKING:  # client actions, for annotations only: kindred.protocol imports them on use
+    from kindred.protocol import Checkin
 
 PAUSE_LEVELS = ("high", "imminent")
 # A shift ends only after this long off shift: going off and on sooner continues it, so the

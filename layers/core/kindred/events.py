@@ -11,16 +11,20 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayWebSocketDisconnectEventModel,
     APIGatewayWebSocketMessageEventModel,
 )
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from kindred.requests import ConnectRequest, DisconnectRequest, MessageRequest
 
 
 class _ConnectContext(APIGatewayWebSocketConnectEventRequestContext):
+    model_config = ConfigDict(defer_build=True)  # built on the first $connect, not at import
+
     authorizer: dict[str, Any] = Field(default_factory=dict)
 
 
 class _ConnectEvent(APIGatewayWebSocketConnectEventModel):
+    model_config = ConfigDict(defer_build=True)
+
     request_context: _ConnectContext = Field(alias="requestContext")
     query_string_parameters: dict[str, str] | None = Field(None, alias="queryStringParameters")
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from kindred import board, care, edges, positions, practice, return_keys, seeker_checkin
 from kindred.chat_end import end_session
 from kindred.crisis import level_of, on_waiting_seeker_at_risk, send_crisis_lines
 from kindred.observability import logger, metrics, unmetered
 from kindred.ports import Conflict
-from kindred.protocol import Availability, Match, Matched, Peer, ProtocolError, Queued
+from kindred.protocol import Matched, Peer, ProtocolError, Queued
 from kindred.records import (
     PRIORITY_URGENT,
     Connection,
@@ -27,6 +28,9 @@ from kindred.records import (
 from kindred.resume_tickets import new_ticket
 from kindred.services import Services
 from kindred.work_items import delay_until
+
+if TYPE_CHECKING:  # client actions, for annotations only: kindred.protocol imports them on use
+    from kindred.protocol import Availability, Match
 
 ROUND_SEEKERS = 100  # how many waiting seekers one matching pass looks at
 ROUND_PASSES = 5  # passes per run: a pass that lost a race re-reads and tries again

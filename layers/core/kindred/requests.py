@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class ConnectRequest:
+    """A `$connect`: the connection, and what the authorizer found of whoever opens it."""
+
     connection_id: str
     role: str
     user_id: str
@@ -20,6 +22,8 @@ class ConnectRequest:
 
 @dataclass(frozen=True)
 class DisconnectRequest:
+    """A `$disconnect`: the connection, and how it closed (API Gateway's code and reason)."""
+
     connection_id: str
     status_code: int
     reason: str
@@ -27,6 +31,8 @@ class DisconnectRequest:
 
 @dataclass(frozen=True)
 class MessageRequest:
+    """A frame: the connection, the route API Gateway chose, and the body as sent."""
+
     connection_id: str
     route_key: str
     body: str | None

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kindred.observability import metrics
-from kindred.protocol import Forget, Match, ProtocolError, Remember, Remembered
+from kindred.protocol import ProtocolError, Remembered
 from kindred.records import Connection, QueueEntry, Session, VolunteerSlot, is_urgent
 from kindred.services import Services
+
+if TYPE_CHECKING:  # client actions, for annotations only: kindred.protocol imports them on use
+    from kindred.protocol import Forget, Match, Remember
 
 DAY_SECONDS = 86400
 

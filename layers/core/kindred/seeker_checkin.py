@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kindred.impact import (
     CHANGE_VALUES,
     DISTRESS_VALUES,
@@ -10,9 +12,12 @@ from kindred.impact import (
     month_of,
 )
 from kindred.observability import logger, metrics
-from kindred.protocol import Level, SeekerCheckin
+from kindred.protocol import Level
 from kindred.records import level_rank
 from kindred.services import Services
+
+if TYPE_CHECKING:  # client actions, for annotations only: kindred.protocol imports them on use
+    from kindred.protocol import SeekerCheckin
 
 # "Are you thinking about suicide right now?" answered `yes` is a `high` signal, as a detected
 # one in the intro: intent stated now (SAFETY.md). `unsure` is no signal by itself (docs/impact.md).

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kindred.connections import release
 from kindred.observability import logger, metrics
-from kindred.protocol import ErrorFrame, ProtocolError, Reauth, Reauthed, iso_time
+from kindred.protocol import ErrorFrame, ProtocolError, Reauthed, iso_time
 from kindred.records import Connection
 from kindred.services import Services
+
+if TYPE_CHECKING:  # client actions, for annotations only: kindred.protocol imports them on use
+    from kindred.protocol import Reauth
 
 EXPIRED_MESSAGE = "Your sign-in has expired: please sign in again."
 INACTIVE_MESSAGE = "Your account is no longer active: please sign in again."

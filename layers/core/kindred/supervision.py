@@ -10,6 +10,7 @@ Nothing anyone writes (a message, a whisper, an escalation's note) is stored or 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kindred import board
 from kindred.crisis import chat_alert
@@ -17,20 +18,20 @@ from kindred.observability import logger, metrics
 from kindred.practice import counted
 from kindred.protocol import (
     Escalated,
-    Join,
     Joined,
-    Leave,
     ProtocolError,
     Role,
     SupervisorJoined,
     SupervisorLeft,
-    Whisper,
     WhisperOut,
     iso_time,
     now_iso,
 )
 from kindred.records import Connection, JoinedChat, Session
 from kindred.services import Services
+
+if TYPE_CHECKING:  # client actions, for annotations only: kindred.protocol imports them on use
+    from kindred.protocol import Join, Leave, Whisper
 
 # A volunteer's `escalate` of the same chat alerts the supervisors again only this long after
 # the last alert: they cannot be flooded, and the volunteer always hears when they were told.
