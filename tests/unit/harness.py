@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from kindred.care import care_kept_seconds
@@ -38,7 +37,6 @@ def literal_settings(**overrides: Any) -> Settings:
     return Settings(**(values | overrides))
 
 
-@dataclass(frozen=True)
 class FakeServices(Services):
     """kindred.services.Services whose ports are the fakes (typed, for the tests' sake)."""
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from kindred.frozen import Frozen
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 _LOOK_AHEAD_DAYS = 400  # a schedule with no opening in this long is never open
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(Frozen):
     """Open from `start` to `end` minutes after the local midnight of its day (end may pass
     1440: past midnight)."""
 
@@ -29,8 +29,7 @@ class Window:
     end: int
 
 
-@dataclass(frozen=True)
-class Hours:
+class Hours(Frozen):
     timezone: str
     weekly: dict[int, tuple[Window, ...]]  # by weekday, Monday 0
     closed_dates: frozenset[date]

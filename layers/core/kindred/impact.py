@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
+
+from kindred.frozen import Frozen
 
 # A count under this many answers is never shown, nor anything that would give it away
 # (docs/impact.md: the suppression rule).
@@ -18,8 +20,7 @@ def _zeros(n: int) -> tuple[int, ...]:
     return (0,) * n
 
 
-@dataclass(frozen=True)
-class CheckinTally:
+class CheckinTally(Frozen):
     """Counts of check-in answers: a month's totals, or one answer's share of them.
 
     Nothing in it says whose answers they were, in which chat, or when within the month.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from kindred.frozen import Frozen
 from kindred.impact import CheckinTally
 from kindred.protocol import Level, ServerFrame
 from kindred.records import (
@@ -28,8 +28,7 @@ if TYPE_CHECKING:  # kindred.auth imports PyJWT: only `reauth` pays for it, not 
     from kindred.auth import Identity
 
 
-@dataclass(frozen=True)
-class TableView:
+class TableView(Frozen):
     """Everything the sweeper looks at: what is open, read once a run (kindred.aws.census)."""
 
     connections: list[Connection]
@@ -39,8 +38,7 @@ class TableView:
     active_sessions: list[Session]
 
 
-@dataclass(frozen=True)
-class BoardView:
+class BoardView(Frozen):
     """What the supervisors' board shows, read in a few Queries (never a Scan)."""
 
     queue: list[QueueEntry]
@@ -48,8 +46,7 @@ class BoardView:
     chats: list[ChatRow]
 
 
-@dataclass(frozen=True)
-class PushStart:
+class PushStart(Frozen):
     """What starting a push of the board found: the subscribers to push to now (none: no
     push), or a push claimed too recently to start yet (since `pending_since_ms`)."""
 
@@ -426,8 +423,7 @@ class Sealer(Protocol):
 AccountRefusal = Literal["exists", "not_found", "no_group", "invalid", "throttled"]
 
 
-@dataclass(frozen=True)
-class StaffMember:
+class StaffMember(Frozen):
     """One account of the user pool, as a coordinator manages it. `handle` is the pool's own
     name for it (the adapter's business); `user_id` is its `sub`, the only id on the wire."""
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, get_args
 
+from kindred.frozen import Frozen
 from kindred.protocol import Level, Role
 
 SeekerState = Literal["idle", "waiting", "chatting"]
@@ -43,8 +44,7 @@ def is_urgent(priority: int) -> bool:
     return priority < PRIORITY_NORMAL
 
 
-@dataclass(frozen=True)
-class JoinedChat:
+class JoinedChat(Frozen):
     """A chat a supervisor joined (issue 12): its two sides' connections, kept on the
     supervisor's connection so that what they write reaches both with no read."""
 
@@ -52,8 +52,7 @@ class JoinedChat:
     volunteer_id: str
 
 
-@dataclass(frozen=True)
-class Connection:
+class Connection(Frozen):
     """One open WebSocket. No name, e-mail, IP address or device id is ever kept."""
 
     connection_id: str
@@ -104,8 +103,7 @@ class Connection:
         return self.role in ("volunteer", "supervisor", "trainee")
 
 
-@dataclass(frozen=True)
-class QueueEntry:
+class QueueEntry(Frozen):
     """A seeker waiting for a volunteer; holds no text but a sealed intro or transfer note."""
 
     connection_id: str
@@ -137,16 +135,14 @@ class QueueEntry:
         return is_practice_key(self.queue_key)
 
 
-@dataclass(frozen=True)
-class Ticket:
+class Ticket(Frozen):
     """A new resume ticket: the hash of its token, and the epoch second it expires."""
 
     resume_hash: str
     expires_at: int
 
 
-@dataclass(frozen=True)
-class Offer:
+class Offer(Frozen):
     """What a staff connection offers with `availability`: on shift or not, and what it takes."""
 
     available: bool
@@ -155,8 +151,7 @@ class Offer:
     topics: Tags
 
 
-@dataclass(frozen=True)
-class VolunteerSlot:
+class VolunteerSlot(Frozen):
     """A staff member's availability: how many chats they take and how many they have."""
 
     connection_id: str
@@ -186,8 +181,7 @@ class VolunteerSlot:
         return self.role == "trainee"
 
 
-@dataclass(frozen=True)
-class CareRecord:
+class CareRecord(Frozen):
     """A staff account's shift, kept across its connections (a reload keeps it): since when it
     is on shift, since when it is off (None while on), and until when it is paused."""
 
@@ -199,8 +193,7 @@ class CareRecord:
     cap_told: int = 0
 
 
-@dataclass(frozen=True)
-class Session:
+class Session(Frozen):
     """One chat between a seeker and a volunteer: who, since when, never what was said."""
 
     session_id: str
@@ -226,8 +219,7 @@ class Session:
     practice: bool = False  # a practice chat: a trainee and a supervisor playing the seeker
 
 
-@dataclass(frozen=True)
-class Pairing:
+class Pairing(Frozen):
     """A match to commit: the seeker's entry, the volunteer's slot as read, the new chat, and
     (under the shift cap, kindred.care) the shift start the slot's must be later than."""
 
@@ -237,8 +229,7 @@ class Pairing:
     shift_since_after_ms: int | None = None
 
 
-@dataclass(frozen=True)
-class LevelChange:
+class LevelChange(Frozen):
     """What one write of a chat's level found: the chat as it now is, and its level before."""
 
     session: Session
@@ -249,8 +240,7 @@ class LevelChange:
         return level_rank(self.session.level) > level_rank(self.previous)
 
 
-@dataclass(frozen=True)
-class Escalation:
+class Escalation(Frozen):
     """What one `escalate` found: the chat as it now is, and whether the supervisors are to be
     alerted now (False: they were at `session.escalated_at_ms`, too recently to be again)."""
 
@@ -258,8 +248,7 @@ class Escalation:
     alert: bool
 
 
-@dataclass(frozen=True)
-class ChatRow:
+class ChatRow(Frozen):
     """An active chat as the supervisors' board shows it (issue 12): who, since when, its
     level, whether its volunteer asked for help, and who joined; never what was said."""
 
@@ -297,8 +286,7 @@ PACE_WINDOW_MS = 15 * 60 * 1000
 PACE_MIN_MATCHES = 2
 
 
-@dataclass(frozen=True)
-class MatchPace:
+class MatchPace(Frozen):
     """How many seekers were matched lately, for the estimated wait; no one is identified.
 
     Matches are counted in back-to-back fixed windows of PACE_WINDOW_MS: `count` since

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from kindred.frozen import Frozen
 
 
-@dataclass(frozen=True)
-class ConnectRequest:
+class ConnectRequest(Frozen):
     """A `$connect`: the connection, and what the authorizer found of whoever opens it."""
 
     connection_id: str
@@ -20,8 +21,7 @@ class ConnectRequest:
     coordinator: bool = False  # issue 13: the authorizer found the `coordinators` group
 
 
-@dataclass(frozen=True)
-class DisconnectRequest:
+class DisconnectRequest(Frozen):
     """A `$disconnect`: the connection, and how it closed (API Gateway's code and reason)."""
 
     connection_id: str
@@ -29,8 +29,7 @@ class DisconnectRequest:
     reason: str
 
 
-@dataclass(frozen=True)
-class MessageRequest:
+class MessageRequest(Frozen):
     """A frame: the connection, the route API Gateway chose, and the body as sent."""
 
     connection_id: str

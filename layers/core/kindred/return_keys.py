@@ -14,9 +14,9 @@ back"). A seeker who never opted in sends no key, and nothing of this module wri
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kindred.frozen import Frozen
 from kindred.observability import metrics
 from kindred.protocol import ProtocolError, Remembered
 from kindred.records import Connection, QueueEntry, Session, VolunteerSlot, is_urgent
@@ -43,8 +43,7 @@ def _expiry(svc: Services) -> int:
     return int(svc.clock()) + svc.settings.return_key_days * DAY_SECONDS
 
 
-@dataclass(frozen=True)
-class Asked:
+class Asked(Frozen):
     """What a `match` asks of the queue with its return key: the key's hash, the volunteer
     account to wait for (on shift now), and what `queued.sameVolunteer` says (None: not asked)."""
 

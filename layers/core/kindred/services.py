@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from kindred.config import Settings
+from kindred.frozen import Frozen
 from kindred.ports import (
     Accounts,
     Admissions,
@@ -29,8 +29,7 @@ from kindred.ports import (
 )
 
 
-@dataclass(frozen=True)
-class Services:
+class Services(Frozen):
     """The ports the domain needs; tests build one from in-memory fakes or moto-backed adapters."""
 
     connections: Connections

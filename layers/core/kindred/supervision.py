@@ -9,11 +9,11 @@ Nothing anyone writes (a message, a whisper, an escalation's note) is stored or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kindred import board
 from kindred.crisis import chat_alert
+from kindred.frozen import Frozen
 from kindred.observability import logger, metrics
 from kindred.practice import counted
 from kindred.protocol import (
@@ -38,8 +38,7 @@ if TYPE_CHECKING:  # client actions, for annotations only: kindred.protocol impo
 ESCALATE_AGAIN_AFTER_SECONDS = 120
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(Frozen):
     """Where a frame about one chat goes, read off the sender's own connection item alone.
 
     `side` is the sender's place in the chat; `seeker` and `volunteer` are the chat's two

@@ -10,6 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from kindred.aws.layout import from_item
+from kindred.frozen import Frozen
 from kindred.ports import Conflict
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -25,8 +26,7 @@ def names(*attributes: str) -> dict[str, str]:
     return {f"#{n}": n for n in attributes}
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Frozen):
     """What a conditional write did: `written`, or refused by its condition (nothing written).
 
     `item` is, as plain values, what DynamoDB returned: the attributes asked for with
