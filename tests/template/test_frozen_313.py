@@ -34,6 +34,9 @@ class Point(Frozen):
     x: int
     y: int = 0
 
+class Longer(Made):
+    extra: int = 0
+
 def refused(call, error):
     try:
         call()
@@ -58,6 +61,9 @@ print(json.dumps({
     "frozen": refused(assign, dataclasses.FrozenInstanceError),
     "missing": refused(lambda: Made(), TypeError),
     "unknown": refused(lambda: Made("a", colour="red"), TypeError),
+    "below": [f.name for f in dataclasses.fields(Longer)] == ["name", "count", "links", "extra"]
+    and Longer("a", extra=2).extra == 2 and Longer.__dataclass_params__.frozen
+    and refused(lambda: setattr(Longer("a"), "extra", 1), dataclasses.FrozenInstanceError),
 }))
 """
 
@@ -108,4 +114,5 @@ def test_a_frozen_record_behaves_as_a_frozen_dataclass_on_python_3_13(tmp_path: 
         "frozen": True,
         "missing": True,
         "unknown": True,
+        "below": True,
     }

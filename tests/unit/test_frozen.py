@@ -111,3 +111,23 @@ def test_replace_and_copies_keep_the_class_and_the_values() -> None:
     changed = dataclasses.replace(made, count=2)
     assert type(changed) is Made and (changed.name, changed.count, changed.tags) == ("a", 2, {"x"})
     assert copy.deepcopy(made) == made and copy.copy(made) == made
+
+
+class Longer(Made):
+    """A record below another, as tests/unit/harness.py's FakeServices."""
+
+    extra: int = 0
+
+
+def test_a_record_below_another_is_one_too_and_no_dataclass_decorator_is_taken() -> None:
+    assert Made.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    longer = Longer("a", 1, extra=2)
+    names = [f.name for f in dataclasses.fields(longer)]
+    assert names == ["name", "count", "tags", "links", "extra"]
+    assert (longer.count, longer.extra) == (1, 2) and longer == Longer("a", 1, extra=2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        longer.extra = 3  # type: ignore[misc]
+    # A subclass is a record by itself: a decorator on it is refused, frozen or not.
+    for decorate in (dataclass, dataclass(frozen=True)):
+        with pytest.raises(TypeError):
+            decorate(type("Decorated", (Made,), {"__annotations__": {"x": "int"}, "x": 0}))

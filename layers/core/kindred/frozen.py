@@ -20,7 +20,8 @@ _MISSING: Any = dataclasses.MISSING
 
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
 class Frozen:
-    """Base of a frozen record: declare its fields as a dataclass's, nothing else."""
+    """Base of a frozen record: declare its fields as a dataclass's, and no decorator (a
+    subclass is processed as it is made; a record below another is one too)."""
 
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
     _names: ClassVar[tuple[str, ...]]
@@ -32,7 +33,13 @@ class Frozen:
         super().__init_subclass__(**kwargs)
         if cls.__doc__ is None:  # else dataclass() computes one with inspect.signature
             cls.__doc__ = cls.__name__
-        dataclasses.dataclass(cls, init=False, repr=False, eq=False)
+        # Below another Frozen class, dataclasses asks for frozen=True (and then writes its
+        # own two frozen methods, as these); else nothing is written but the fields.
+        below = any(getattr(base, "__dataclass_params__", None) for base in cls.__mro__[1:])
+        dataclasses.dataclass(cls, init=False, repr=False, eq=False, frozen=below)
+        # Frozen it is (by the methods below): so the class tells dataclasses, which then
+        # refuses a non-frozen dataclass below it, as below any frozen one.
+        cls.__dataclass_params__.frozen = True  # type: ignore[attr-defined]
         fields = dataclasses.fields(cls)
         cls._names = tuple(f.name for f in fields)
         cls._defaults = {f.name: f.default for f in fields if f.default is not _MISSING}
