@@ -6,6 +6,13 @@ SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
+# Lambda's python3.13, for bench-coldstart: on PATH, else pyenv's newest 3.13 (empty if neither).
+ifeq ($(origin PYTHON313),undefined)
+PYTHON313 := $(shell { python3.13 -c 'import sys; print(sys.executable)' \
+	|| PYENV_VERSION=$$(pyenv versions --bare | grep '^3\.13' | tail -1) \
+	python3.13 -c 'import sys; print(sys.executable)'; } 2>/dev/null | head -1)
+endif
+VENV313 := .venv-313
 PIP_QUIET := --quiet --disable-pip-version-check
 
 BENCHES := cost scale coldstart load detector sweeper board
@@ -23,6 +30,13 @@ $(STAMP): requirements/dev.txt requirements/dev.lock layers/core/requirements.tx
 $(SAM_STAMP): requirements/sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install $(PIP_QUIET) -r requirements/sam.txt
+	@touch $@
+
+# The layer's pinned requirements and the baseline's boto3 on python3.13: the cold start bench's.
+$(VENV313)/.installed: layers/core/requirements.txt requirements/dev.lock
+	@test -n "$(PYTHON313)" || { echo "no python3.13 (set PYTHON313=...)"; exit 1; }
+	$(PYTHON313) -m venv $(VENV313)
+	$(VENV313)/bin/pip install $(PIP_QUIET) -r layers/core/requirements.txt boto3 -c requirements/dev.lock
 	@touch $@
 
 setup: $(STAMP) $(SAM_STAMP)  ## create the virtualenvs (done by every target that needs them)
@@ -71,8 +85,8 @@ bench-cost: $(STAMP)  ## dollars per 1,000 conversations beside the floor, and t
 bench-scale: $(STAMP)  ## AWS calls per relayed message at 1, 10, 100 and 1,000 chats
 	$(BIN)/python -m bench.scale
 
-bench-coldstart: $(STAMP)  ## each function's import and init time beside boto3 alone
-	$(BIN)/python -m bench.coldstart
+bench-coldstart: $(STAMP) $(if $(PYTHON313),$(VENV313)/.installed)  ## each function's cold start beside boto3 alone (on python3.13 if there is one)
+	$(BIN)/python -m bench.coldstart $(if $(PYTHON313),--python $(VENV313)/bin/python)
 
 bench-load: $(STAMP)  ## N seeker-volunteer pairs through the local stack (ARGS="--pairs 10 100 300")
 	$(BIN)/python -m bench.load $(ARGS)

@@ -1,6 +1,10 @@
 """Cold start: each function's import and init time in a fresh interpreter, beside boto3's.
 
-    .venv/bin/python -m bench.coldstart [--repeats 7]
+    .venv/bin/python -m bench.coldstart [--repeats 7] [--python PATH]
+
+--python runs the probes under another interpreter, with its own environment's packages: Lambda
+runs python3.13, and `make bench-coldstart PYTHON313=...` runs them under a python3.13 venv with
+the layer's pinned requirements and the baseline's boto3 (.venv-313).
 
 For every function of template.yaml, a fresh `python` process (the layer on sys.path, the
 function's environment as template.yaml resolves it, dummy AWS credentials) times:
@@ -16,10 +20,8 @@ packages that take the time.
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import os
-import py_compile
 import re
 import shutil
 import subprocess
@@ -210,13 +212,18 @@ def _millions(count: int | None, empty: int | None) -> str:
     return f"{(count - (empty or 0)) / 1e6:.0f}" if count is not None else "-"
 
 
-def compiled_layer(into: Path) -> Path:
+def compiled_layer(into: Path, python: str = sys.executable) -> Path:
     """A copy of the layer's kindred package with its bytecode, as `sam build` ships it
-    (layers/core/Makefile: unchecked-hash .pyc files), compiled for this Python."""
+    (layers/core/Makefile: unchecked-hash .pyc files), compiled by the probes' Python."""
     shutil.copytree(LAYER / "kindred", into / "kindred", ignore=shutil.ignore_patterns("*.pyc"))
-    unchecked = py_compile.PycInvalidationMode.UNCHECKED_HASH
-    if not compileall.compile_dir(into, quiet=1, invalidation_mode=unchecked):
-        raise RuntimeError(f"kindred did not compile in {into}")
+    compiled = subprocess.run(
+        [python, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(into)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if compiled.returncode != 0:
+        raise RuntimeError(f"kindred did not compile in {into}:\n{compiled.stdout[-2000:]}")
     return into
 
 
@@ -232,14 +239,14 @@ imported, imported_cpu = started, started_cpu
 _CACHEGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
 
 
-def instructions(code: str, env: dict[str, str]) -> int | None:
+def instructions(code: str, env: dict[str, str], python: str = sys.executable) -> int | None:
     """The instructions one run of `code` executes, counted by valgrind's cachegrind (None
     without valgrind): unlike time, the same from run to run whatever else the machine does.
     The hash seed is fixed, so that dicts and sets grow the same way each run."""
     if shutil.which("valgrind") is None:
         return None
     done = subprocess.run(
-        [*_CACHEGRIND, sys.executable, "-c", code],
+        [*_CACHEGRIND, python, "-c", code],
         env={**env, "PYTHONHASHSEED": "0"},
         cwd=str(ROOT),
         capture_output=True,
@@ -259,8 +266,10 @@ def _env(function_env: dict[str, str]) -> dict[str, str]:
     return {**base, **function_env, **DUMMY_AWS, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def _run(code: str, env: dict[str, str], *, importtime: bool = False) -> tuple[dict[str, Any], str]:
-    args = [sys.executable, *(["-X", "importtime"] if importtime else []), "-c", code]
+def _run(
+    code: str, env: dict[str, str], python: str, *, importtime: bool = False
+) -> tuple[dict[str, Any], str]:
+    args = [python, *(["-X", "importtime"] if importtime else []), "-c", code]
     done = subprocess.run(
         args, env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=120, check=False
     )
@@ -288,19 +297,19 @@ def heaviest(importtime_stderr: str, top: int = 8) -> list[tuple[str, float]]:
 
 
 def measure(
-    code: str, env: dict[str, str], repeats: int, beside: str | None = None
+    code: str, env: dict[str, str], repeats: int, beside: str | None = None, *, python: str
 ) -> dict[str, Any]:
     """The figures of `code`; with `beside` (the baseline), each run alternates with one of
     it, so that both see the same load of the shared machine (`baseline_ms`: their median)."""
     runs, besides, besides_cpu = [], [], []
     for _ in range(repeats):
-        runs.append(_run(code, env)[0])
+        runs.append(_run(code, env, python)[0])
         if beside is not None:
-            done = _run(beside, env)[0]
+            done = _run(beside, env, python)[0]
             besides.append(done["import_ms"] + done["init_ms"])
             besides_cpu.append(done["cpu_ms"])
     totals = [r["import_ms"] + r["init_ms"] for r in runs]
-    _, stderr = _run(code, env, importtime=True)
+    _, stderr = _run(code, env, python, importtime=True)
     last = runs[-1]
     return {
         "import_ms": round(median(r["import_ms"] for r in runs), 1),
@@ -321,7 +330,15 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--python", default=sys.executable, help="the probes' interpreter")
     args = parser.parse_args(argv)
+    python = args.python
+    version = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     started = time.monotonic()
     with InProcessStack() as stack:
         functions = {
@@ -332,11 +349,11 @@ def main(argv: list[str] | None = None) -> int:
         environment = dict(stack.environment)
 
     env = _env(environment)
-    layer = compiled_layer(Path(tempfile.mkdtemp(prefix="kindred-layer-")))
+    layer = compiled_layer(Path(tempfile.mkdtemp(prefix="kindred-layer-")), python)
     load_before = os.getloadavg()
-    baseline = measure(_probe(_BASELINE), env, args.repeats)
-    empty = instructions(_probe(_EMPTY), env)
-    baseline["instructions"] = instructions(_probe(_BASELINE), env)
+    baseline = measure(_probe(_BASELINE), env, args.repeats, python=python)
+    empty = instructions(_probe(_EMPTY), env, python)
+    baseline["instructions"] = instructions(_probe(_BASELINE), env, python)
     print(
         f"baseline (import boto3 + one DynamoDB client): {baseline['total_ms']:.0f} ms "
         f"(min {baseline['total_ms_min']:.0f})",
@@ -345,10 +362,10 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, Any]] = {}
     for name, app in sorted(functions.items()):
         code = function_probe(name, app, layer)
-        figures = measure(code, env, args.repeats, beside=_probe(_BASELINE))
+        figures = measure(code, env, args.repeats, beside=_probe(_BASELINE), python=python)
         figures["ratio_to_baseline"] = round(figures["total_ms"] / figures["baseline_ms"], 2)
         figures["cpu_ratio_to_baseline"] = round(figures["cpu_ms"] / figures["baseline_cpu_ms"], 2)
-        figures["instructions"] = counted = instructions(code, env)
+        figures["instructions"] = counted = instructions(code, env, python)
         figures["instructions_ratio"] = (
             round((counted - empty) / (baseline["instructions"] - empty), 2)
             if counted is not None and empty is not None and baseline["instructions"]
@@ -435,8 +452,8 @@ def main(argv: list[str] | None = None) -> int:
         f"start, {load[3]:.2f} {load[4]:.2f} {load[5]:.2f} at the end, on "
         f"{os.cpu_count()} cores.",
         f"Median of {args.repeats} fresh interpreters per row (min in brackets); Python "
-        f"{sys.version.split()[0]} on this x86-64 machine, not Python 3.13 on Graviton: "
-        "read the ratios, not the absolute times.",
+        f"{version} on this x86-64 machine (Lambda: python3.13 on Graviton): read the "
+        "ratios, not the absolute times.",
         "import: exec of the function's app.py with the layer on sys.path (Lambda's INIT). "
         "init: what the function's commonest first request builds before its first network "
         "call: settings(), services() and the clients that request calls (FIRST_REQUESTS, "
@@ -453,8 +470,8 @@ def main(argv: list[str] | None = None) -> int:
         "dependencies' and kindred's (layers/core/Makefile; unchecked-hash .pyc files, since "
         "/opt is read-only and zip's file times are coarse), so the probes run kindred from a "
         "copy compiled the same way for this Python, and pydantic, Powertools and botocore "
-        "from this venv's bytecode, as the baseline runs boto3. SealingKeyFunction runs at "
-        "deploy only: not timed.",
+        "from the probes' environment's bytecode, as the baseline runs boto3. "
+        "SealingKeyFunction runs at deploy only: not timed.",
         "Interpreter start-up is not included (it is the same for all, and Lambda's runtime "
         "has its own). Heaviest imports: self time summed by top-level package from "
         "`python -X importtime` (kindred's modules by module).",
@@ -472,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
             "baseline": baseline,
             "functions": results,
             "repeats": args.repeats,
+            "python": version,
             "load_average": load,
             "elapsed_seconds": round(elapsed, 1),
             "notes": notes,

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,17 +63,21 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def _imported_by(function: str) -> set[str]:
-    """The modules a fresh interpreter holds once it imported the function's app.py."""
-    app = FUNCTIONS / function / "app.py"
+def _printed(probe: str, app: Path) -> Any:
+    """What a fresh interpreter prints (one JSON value) running `probe` on the layer and app."""
     done = subprocess.run(
-        [sys.executable, "-c", _IMPORT_APP.format(layer=str(LAYER), app=str(app))],
+        [sys.executable, "-c", probe.format(layer=str(LAYER), app=str(app))],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    return set(json.loads(done.stdout))
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _imported_by(function: str) -> set[str]:
+    """The modules a fresh interpreter holds once it imported the function's app.py."""
+    return set(_printed(_IMPORT_APP, FUNCTIONS / function / "app.py"))
 
 
 @pytest.mark.parametrize("function", NO_WEBSOCKET_EVENT)
@@ -121,3 +126,38 @@ def test_the_protocol_hands_out_the_actions_on_first_use_and_nothing_else() -> N
     assert kindred.protocol.parse_action is kindred.protocol.actions.parse_action
     with pytest.raises(AttributeError, match="no attribute 'NoSuchFrame'"):
         kindred.protocol.NoSuchFrame  # noqa: B018
+
+
+# Patches what would make a TLS context or an HTTP opener, records each call, then imports.
+_WATCH_TLS = """
+import importlib.util, json, ssl, sys, urllib.request
+made = []
+def watch(owner, name):
+    real = getattr(owner, name)
+    def watched(*args, **kwargs):
+        made.append(name)
+        return real(*args, **kwargs)
+    setattr(owner, name, watched)
+for owner, name in [(ssl, "create_default_context"), (ssl.SSLContext, "load_verify_locations"),
+                    (ssl.SSLContext, "set_default_verify_paths"), (urllib.request, "build_opener")]:
+    watch(owner, name)
+sys.path.insert(0, {layer!r})
+spec = importlib.util.spec_from_file_location("app", {app!r})
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print(json.dumps(made))
+"""
+
+
+@pytest.mark.parametrize(
+    "app", sorted(p for p in FUNCTIONS.glob("*/app.py") if p.parent.name not in DEPLOY_ONLY)
+)
+def test_no_handler_module_makes_a_tls_context_or_an_http_opener_at_import(app: Path) -> None:
+    """
+    Given a function's app.py
+    When Lambda imports it
+    Then nothing makes a TLS context or an HTTP opener: from Python 3.12 on, an opener's HTTPS
+    handler makes its TLS context at once, reading the system's CA certificates (~250 million
+    instructions on 3.13, the authorizer's 0.81x became 1.05x); a client or a JWKS fetch makes
+    its own when first used
+    """
+    assert _printed(_WATCH_TLS, app) == [], app

@@ -124,7 +124,12 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_jwks_opener = urllib.request.build_opener(_RefuseRedirects)
+@cache
+def _jwks_opener() -> urllib.request.OpenerDirector:
+    # Built on the first fetch: from Python 3.12 on, building it makes its HTTPS handler's TLS
+    # context, which reads the system's CA certificates (~200 million instructions on 3.13);
+    # a seeker's handshake, most of the authorizer's, never fetches.
+    return urllib.request.build_opener(_RefuseRedirects)
 
 
 def fetch_jwks(url: str, *, timeout: float) -> dict[str, PyJWK]:
@@ -139,7 +144,7 @@ def fetch_jwks(url: str, *, timeout: float) -> dict[str, PyJWK]:
         url, headers={"Accept": "application/json", "User-Agent": "kindred-authorizer"}
     )
     try:
-        with _jwks_opener.open(request, timeout=timeout) as response:
+        with _jwks_opener().open(request, timeout=timeout) as response:
             if response.status != 200:
                 raise JwksFetchError(f"http_{response.status}")
             body = response.read(MAX_JWKS_BYTES + 1)
