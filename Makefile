@@ -39,13 +39,23 @@ $(VENV313)/.installed: layers/core/requirements.txt requirements/dev.lock
 	$(VENV313)/bin/pip install $(PIP_QUIET) -r layers/core/requirements.txt boto3 -c requirements/dev.lock
 	@touch $@
 
+# The development requirements on python3.13: `make test` runs the unit tests there too, but
+# the detector's quality figures (the same arithmetic on any version; 70 s of CI).
+DETECTOR_QUALITY := --deselect tests/unit/test_detector_quality.py
+$(VENV313)-dev/.installed: requirements/dev.txt requirements/dev.lock layers/core/requirements.txt
+	@test -n "$(PYTHON313)" || { echo "no python3.13 (set PYTHON313=...)"; exit 1; }
+	$(PYTHON313) -m venv $(VENV313)-dev
+	$(VENV313)-dev/bin/pip install $(PIP_QUIET) -r requirements/dev.txt -c requirements/dev.lock
+	@touch $@
+
 setup: $(STAMP) $(SAM_STAMP)  ## create the virtualenvs (done by every target that needs them)
 
 run: $(STAMP)  ## the local stack: web page at http://127.0.0.1:8080/ (ARGS="--port 9080" to change)
 	$(BIN)/python -m local.run $(ARGS)
 
-test: $(STAMP) $(SAM_STAMP)  ## run every test
+test: $(STAMP) $(SAM_STAMP) $(if $(PYTHON313),$(VENV313)-dev/.installed)  ## run every test (and the unit tests on Lambda's python3.13, when there is one)
 	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/pytest
+	$(if $(PYTHON313),$(VENV313)-dev/bin/pytest -q tests/unit $(DETECTOR_QUALITY),@echo "no python3.13: the unit tests ran on $(PYTHON) only")
 
 test-fast: $(STAMP) $(SAM_STAMP)  ## every test except the slow ones (sam build)
 	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/pytest -m "not slow"
