@@ -99,9 +99,16 @@ def _is_call_of(operation_model: Any, service: str, operation: str) -> bool:
 
 @contextmanager
 def throttled(
-    service: str, operation: str, times: int, code: str, status: int = 400
+    service: str,
+    operation: str,
+    times: int,
+    code: str,
+    status: int = 400,
+    *,
+    reasons: tuple[str, ...] = (),
 ) -> Iterator[list[str]]:
-    """The next `times` calls of `operation` get a throttling error response, as AWS sends one.
+    """The next `times` calls of `operation` get a throttling error response, as AWS sends one
+    (with `reasons`, a cancelled transaction's CancellationReasons, one code per item).
 
     The fault is injected below botocore's retry handler, so the code under test sees what it
     would see in AWS: its client retries (standard mode) and only an error that outlasts the
@@ -123,6 +130,8 @@ def throttled(
                 "Error": {"Code": code, "Message": "Rate exceeded"},
                 "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}},
             }
+            if reasons:
+                parsed["CancellationReasons"] = [{"Code": r} for r in reasons]
             return (raw, parsed), None
         return original(endpoint, request, operation_model, context)
 

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 import boto3
+import pytest
 
 from local.poller import sqs_record
 from tests.aws_calls import count_aws_calls, throttled
@@ -29,15 +30,24 @@ def test_a_throttled_post_is_retried_and_the_message_arrives_once(world: World) 
     assert world.frames(seeker) == []
 
 
-def test_a_throttled_table_is_retried_and_the_message_arrives(world: World) -> None:
-    """Given a chat, when DynamoDB throttles the relay's one call twice, then the SDK retries and
-    the message arrives."""
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "ProvisionedThroughputExceededException",  # the SDK retries it
+        # A transaction in flight on the same connection item (a join, an end): the SDK does
+        # not retry it, kindred.aws.table does.
+        "TransactionConflictException",
+    ],
+)
+def test_a_throttled_table_is_retried_and_the_message_arrives(world: World, fault: str) -> None:
+    """Given a chat, when DynamoDB refuses the relay's one call twice (throttled, or another
+    request's transaction on the item), then it is tried again and the message arrives."""
     seeker, vol, _ = start_chat(world)
     with count_aws_calls() as calls:
         world.send(seeker, {"action": "message", "text": "one"})
     (relay_op,) = [op for (svc, op) in calls if svc == "dynamodb"]
     world.frames(vol)
-    with throttled("dynamodb", relay_op, 2, "ProvisionedThroughputExceededException") as faults:
+    with throttled("dynamodb", relay_op, 2, fault) as faults:
         world.send(seeker, {"action": "message", "text": "two"})
     assert len(faults) == 2
     assert [f.get("text") for f in world.frames(vol)] == ["two"]
@@ -61,6 +71,35 @@ def test_a_table_throttled_past_the_retries_tells_the_seeker_and_changes_nothing
     assert not [i for i in table if i["pk"]["S"] == "QUEUE"]
     world.send(seeker, {"action": "match"})
     assert world.types(seeker) == ["queued", "resources"]  # nobody is on shift in this test
+
+
+def test_a_transaction_another_write_cancels_is_tried_again_and_never_read_as_a_refusal(
+    world: World,
+) -> None:
+    """Given two seekers, when the first's `match` transaction is cancelled twice because
+    another request was writing one of its items (TransactionConflict: the SDK does not retry
+    it, moto cannot produce it), then it is tried again and they are queued; when the second's
+    is cancelled so past every try, they are told `internal` (try again), not `already_waiting`
+    (a refusal only a failed condition makes), and a later `match` queues them."""
+    conflict = ("None", "TransactionConflict", "None")
+    tries, seekers = [], []
+    for times in (2, 100):
+        seeker = world.connect()
+        seekers.append(seeker)
+        with throttled(
+            "dynamodb",
+            "TransactWriteItems",
+            times,
+            "TransactionCanceledException",
+            reasons=conflict,
+        ) as faults:
+            world.send(seeker, {"action": "match"})
+        tries.append(len(faults))
+    assert tries == [2, 4]  # kindred.aws.table.WRITE_TRIES
+    assert world.types(seekers[0])[0] == "queued"
+    assert [(f["type"], f.get("code")) for f in world.frames(seeker)] == [("error", "internal")]
+    world.send(seeker, {"action": "match"})
+    assert world.types(seeker)[0] == "queued"
 
 
 def test_a_matcher_throttled_past_the_retries_leaves_the_seeker_waiting_for_the_redelivery(

@@ -131,6 +131,12 @@ def _sweeper_paths(world: World) -> None:
     start_chat(world)  # each $disconnect will be lost
     # A volunteer whose sign-in runs out with no `reauth`: the sweeper closes the socket.
     world.connect("volunteer", user_id="x", alias="X", expires_at=int(time.time()) + 30)
+    # Another sends `availability` after it ran out: the match function closes the socket.
+    late = world.connect("volunteer", user_id="y", alias="Y", expires_at=int(time.time()) + 30)
+    world.advance(31)
+    world.send(late, {"action": "availability", "available": True})
+    closed = [c for c in world.iam.checks() if c.resource.endswith(f"/DELETE/@connections/{late}")]
+    assert [(c.function, c.allowed) for c in closed] == [("MatchFunction", True)]
     waiting = world.connect()
     world.send(waiting, {"action": "match", "topics": ["grief"]})
     anxious = world.connect("volunteer", user_id="a", alias="A")

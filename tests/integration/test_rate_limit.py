@@ -42,6 +42,28 @@ def test_a_flood_is_refused_with_rate_limited_and_the_window_passes(
     assert [f["text"] for f in world.frames(vol)] == ["calmer now"]
 
 
+def test_the_smallest_limit_the_template_allows_counts_too(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a deployment allowing 1 action a second (RateLimitActions' MinValue), when a
+    seeker in a chat sends two messages at once, then the first reaches the volunteer and the
+    second gets `rate_limited` (DynamoDB refuses an update that sends a value its expressions
+    do not use: the log of one entry shifts nothing)."""
+    monkeypatch.setenv("RATE_LIMIT_ACTIONS", "1")
+    monkeypatch.setenv("RATE_LIMIT_WINDOW_SECONDS", "1")
+    settings.cache_clear()
+    reset_services()
+    seeker, vol, _ = start_chat(world)
+    time.sleep(1.05)
+
+    world.send(seeker, {"action": "message", "text": "one", "clientMsgId": "c1"})
+    world.send(seeker, {"action": "message", "text": "two", "clientMsgId": "c2"})
+    assert [f["text"] for f in world.frames(vol)] == ["one"]
+    assert [(f["type"], f.get("code"), f.get("clientMsgId")) for f in world.frames(seeker)] == [
+        ("error", "rate_limited", "c2")
+    ]
+
+
 def test_the_rate_log_on_the_connection_item_stays_the_size_of_the_limit(world: World) -> None:
     """Given a seeker who has sent many actions, when their connection item is read, then it
     holds 30 times (the default limit), no more, each an epoch-millisecond number."""

@@ -92,6 +92,26 @@ def test_the_edge_asks_for_the_connection_budget_off(template: dict[str, Any]) -
     assert holds()[0] is False
 
 
+def test_an_edge_rate_limit_below_wafs_lowest_is_refused(template: dict[str, Any]) -> None:
+    """
+    Given the template's rules
+    When EdgeRateLimit is 1 to 9 (AWS WAF refuses a rate limit below 10)
+    Then the deploy is refused before anything is built; 0 (no edge) and 10 pass
+    """
+    rule = template["Rules"]["EdgeRateLimitIsTenOrMore"]
+    [assertion] = rule["Assertions"]
+
+    def refused(limit: str) -> bool:
+        parameters = _parameters(
+            template, EdgeRateLimit=limit, MaxConnectionsPerSourcePerMinute="0"
+        )
+        applies = _condition(template, rule["RuleCondition"], parameters)
+        return bool(applies) and not _condition(template, assertion["Assert"], parameters)
+
+    assert [refused(str(n)) for n in range(1, 10)] == [True] * 9
+    assert not refused("0") and not refused("10") and not refused("300")
+
+
 def test_web_config_sends_pages_through_the_edge_when_there_is_one() -> None:
     """
     Given a stack deployed with the edge (an EdgeWebSocketUrl output)

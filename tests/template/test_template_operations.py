@@ -45,6 +45,8 @@ def _condition(template: dict[str, Any], node: Any, parameters: dict[str, str]) 
             return all(_condition(template, item, parameters) for item in arg)
         if key == "Fn::Or":
             return any(_condition(template, item, parameters) for item in arg)
+        if key == "Fn::Contains":  # (in Rules) a string among a list of strings
+            return str(_condition(template, arg[1], parameters)) in arg[0]
     return node
 
 

@@ -142,10 +142,10 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "sqs:SendMessage": {QUEUE},
     },
     # match seals an intro and replaces a finished chat's resume ticket; availability; work
-    # for the matcher.
+    # for the matcher; a volunteer whose sign-in ran out is closed on their next frame.
     "MatchFunction": {
         **_table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
-        **_connections("POST"),
+        **_connections("POST", "DELETE"),
         "sqs:SendMessage": {QUEUE},
         "ssm:GetParameter": {KEY},
     },

@@ -81,7 +81,8 @@ class DynamoConnections(TableAdapter):
             ExpressionAttributeValues=layout.attribute_values(
                 {
                     ":now": now_ms,
-                    ":zero": 0,
+                    # DynamoDB refuses a value no expression uses: a log of one shifts nothing.
+                    **({":zero": 0} if limit > 1 else {}),
                     ":nowSeconds": now_ms // 1000,
                     ":windowStart": now_ms - window_ms,
                 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -14,11 +15,42 @@ from kindred.frozen import Frozen
 from kindred.ports import Conflict
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
+# A write refused for what other requests were doing, not for its condition: another write in
+# flight on one of its items (TransactionConflict), or a throttle inside a transaction. It
+# wrote nothing and may pass if tried again, which the SDK does not do (its standard mode
+# retries TransactionInProgressException only, and a cancelled transaction not at all).
+PASSING_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+WRITE_TRIES = 4  # with back-off: 25, 50 and 100 ms, less up to half of each (jitter)
 
 
 def error_code(exc: ClientError) -> str | None:
     code = exc.response.get("Error", {}).get("Code")
     return None if code is None else str(code)
+
+
+def passing(exc: ClientError) -> bool:
+    """Whether a write refused with this error wrote nothing and may pass if tried again."""
+    code = error_code(exc)
+    if code == "TransactionConflictException":  # a plain write met a transaction in flight
+        return True
+    if code != "TransactionCanceledException":
+        return False
+    reasons = {r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])}
+    return bool(reasons & PASSING_REASONS) and "ConditionalCheckFailed" not in reasons
+
+
+def _tried(write: Callable[..., dict[str, Any]], **request: Any) -> dict[str, Any]:
+    """One write, tried again (WRITE_TRIES in all) while what refused it may pass."""
+    for attempt in range(1, WRITE_TRIES):
+        try:
+            return write(**request)
+        except ClientError as exc:
+            if not passing(exc):
+                raise
+        time.sleep(0.025 * 2 ** (attempt - 1) * random.uniform(0.5, 1.0))
+    return write(**request)
 
 
 def names(*attributes: str) -> dict[str, str]:
@@ -131,18 +163,19 @@ class Table:
 
     # -- writes ------------------------------------------------------------------------------
 
+    # Every write is tried again while another request's write on its items refused it
+    # (`_tried`); a failed condition is an answer, and never tried again.
+
     def put(self, item: dict[str, Any], **request: Any) -> None:
         """PutItem of an item in low-level form (kindred.aws.layout's codecs make them)."""
-        self.client.put_item(TableName=self.name, Item=item, **request)
+        _tried(self.client.put_item, TableName=self.name, Item=item, **request)
 
     def delete(self, key: dict[str, Any], **request: Any) -> dict[str, Any]:
-        resp: dict[str, Any] = self.client.delete_item(TableName=self.name, Key=key, **request)
-        return resp
+        return _tried(self.client.delete_item, TableName=self.name, Key=key, **request)
 
     def update(self, key: dict[str, Any], **request: Any) -> dict[str, Any]:
         """UpdateItem; a failed condition raises (use `update_if` where it may fail)."""
-        resp: dict[str, Any] = self.client.update_item(TableName=self.name, Key=key, **request)
-        return resp
+        return _tried(self.client.update_item, TableName=self.name, Key=key, **request)
 
     def update_if(self, key: dict[str, Any], **request: Any) -> Outcome:
         """UpdateItem under its ConditionExpression: refused (not written) if it fails."""
@@ -154,7 +187,7 @@ class Table:
 
     def _conditional(self, write: Callable[..., dict[str, Any]], **request: Any) -> Outcome:
         try:
-            resp = write(TableName=self.name, **request)
+            resp = _tried(write, TableName=self.name, **request)
         except ClientError as exc:
             if error_code(exc) != CONDITION_FAILED:
                 raise
@@ -163,14 +196,15 @@ class Table:
 
     def transact(self, ops: list[dict[str, Any]]) -> None:
         """One TransactWriteItems on this table; Conflict (nothing written) if a condition
-        fails, with the cancellation reasons."""
+        fails, with the cancellation reasons. Cancelled only by other requests' writes past
+        every try, it raises their ClientError: no condition refused it."""
         for op in ops:
             next(iter(op.values()))["TableName"] = self.name
         try:
-            self.client.transact_write_items(TransactItems=ops)
+            _tried(self.client.transact_write_items, TransactItems=ops)
         except ClientError as exc:
             code = error_code(exc)
-            if code in ("TransactionCanceledException", CONDITION_FAILED):
+            if code in ("TransactionCanceledException", CONDITION_FAILED) and not passing(exc):
                 reasons = [
                     r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])
                 ]
