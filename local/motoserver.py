@@ -27,6 +27,35 @@ class _Serialized:
             return list(self._app(environ, start_response))
 
 
+class _Preflight:
+    """Answers a browser's CORS preflight as AWS's JSON endpoints do (Cognito's sign-in from
+    the console's page, another origin): 200, any origin, the asked method and headers.
+
+    moto routes a bare OPTIONS, which names no service, to S3, whose IAM check then fails on
+    the missing Authorization header: a browser could not sign in to the local stack."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        asked = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+        if environ.get("REQUEST_METHOD") != "OPTIONS" or not asked:
+            return self._app(environ, start_response)  # type: ignore[no-any-return]
+        headers = [
+            ("Access-Control-Allow-Origin", environ.get("HTTP_ORIGIN", "*")),
+            ("Access-Control-Allow-Methods", asked),
+            (
+                "Access-Control-Allow-Headers",
+                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", ""),
+            ),
+            ("Access-Control-Max-Age", "300"),
+            ("Vary", "Origin"),
+            ("Content-Length", "0"),
+        ]
+        start_response("200 OK", headers)
+        return [b""]
+
+
 class _QuietHandler(MotoRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # one line per AWS call would drown what matters
@@ -45,7 +74,7 @@ class MotoServer:
     _count_lock = threading.Lock()
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        app = _Serialized(DomainDispatcherApplication(create_backend_app))
+        app = _Preflight(_Serialized(DomainDispatcherApplication(create_backend_app)))
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietHandler
         )

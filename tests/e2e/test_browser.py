@@ -447,3 +447,18 @@ def test_a_message_the_gateway_throttles_is_named_to_the_seeker_as_maybe_not_arr
     people.seeker_sends(page, "Are you still there?")
     expect(panel.locator(".msg-peer .msg-text")).to_have_text(["Are you still there?"])
     assert_clean(volunteer, seeker)
+
+
+def test_the_console_signs_in_as_a_browser_does_with_a_cors_preflight(
+    browser: Any, web_url: str
+) -> None:
+    """Given a browser context that lets Chromium make its own requests (the other tests route
+    every request through Playwright, which hides the CORS preflight), when the demo volunteer
+    signs in, then the console shows the availability panel: the local Cognito answers the
+    preflight of the cross-origin sign-in as Cognito does, so `make run` works in a browser."""
+    context = browser.new_context()
+    try:
+        console = context.new_page()
+        people.sign_in(console, web_url, available=False)
+    finally:
+        context.close()
