@@ -73,6 +73,7 @@
     position: null, // the last queue position and wait shown, to redraw them in another language
     waitSeconds: null,
     supervised: false, // a supervisor from the team is in this chat (issue 12)
+    crisisItems: null, // the crisis lines shown in this chat, to show again if it ends unseen
   };
   var typingTimer = null;
   var returnRecord = null; // the return key kept on this device (js/return-key.js), if any
@@ -213,9 +214,7 @@
   function onFrame(frame) {
     switch (frame.type) {
       case "resumed":
-        // Back in our place after a dropped connection: the old token is spent, keep the new one.
-        state.resumeToken = frame.resumeToken || null;
-        save();
+        onResumed(frame);
         break;
       case "queued":
         onQueued(frame);
@@ -261,6 +260,35 @@
         break;
       default:
         break; // pong, reported, forgotten, and anything newer: nothing to show
+    }
+  }
+
+  /** Back after a dropped connection: the old token is spent, keep the new one, and show where
+   * the server says we are now (docs/protocol.md, "Resuming"): what happened while away. */
+  function onResumed(frame) {
+    state.resumeToken = frame.resumeToken || null;
+    save();
+    if (frame.state === "idle" && state.view === "chat") {
+      endedWhileAway();
+    } else if (frame.state === "idle" && state.view === "waiting") {
+      // Our place in the queue did not outlast the drop: start again from the welcome.
+      state.sessionId = null;
+      showView("welcome", "welcome-title");
+      notice(t("seeker.error.resume_failed"), { kind: "warn" });
+    } else if (frame.state === "waiting" && state.view === "chat") {
+      // The volunteer passed the chat on while we were away: we wait at the front.
+      onQueued({ reason: "transfer", position: frame.position });
+    }
+  }
+
+  /** The chat ended while the connection was down, so its `ended` never came: say so, and show
+   * again the crisis lines this chat showed (its end's lines went to the closed socket). */
+  function endedWhileAway() {
+    onEnded({ sessionId: state.sessionId, reason: "peer_left" });
+    setText($("ended-reason"), "seeker.ended.while_away");
+    if (state.crisisItems) {
+      showLines("ended-lines", state.crisisItems);
+      K.show($("ended-lines-box"), true);
     }
   }
 
@@ -444,8 +472,7 @@
     if (frame.code === "not_in_chat" && state.view === "chat") {
       // The chat ended while we were away (a drop the server could not bridge).
       if (frame.clientMsgId) markNotSent(frame.clientMsgId, kindError(frame));
-      onEnded({ sessionId: state.sessionId, reason: "peer_left" });
-      setText($("ended-reason"), "seeker.ended.while_away");
+      endedWhileAway();
       return;
     }
     if (frame.code === "contact_details") {
@@ -635,6 +662,7 @@
 
   function onResources(frame) {
     if (frame.reason === "crisis") {
+      state.crisisItems = frame.items;
       showLines("crisis-lines", frame.items);
       // Without a country's own line there is nobody to call yet: say so, not "straight away".
       setText(
@@ -1203,6 +1231,7 @@
     state.distressBefore = null;
     state.alias = "";
     state.resumeToken = null;
+    state.crisisItems = null;
     $("chat-log").replaceChildren();
     sentTexts = [];
     K.show($("contact-box"), false);

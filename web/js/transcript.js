@@ -25,19 +25,22 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  /** The peer's message, before the first message of the same writer with a higher seq (in a
-   * chat a supervisor joined, each writer numbers their own messages: `from` tells them apart). */
+  /** The peer's message, before the first message of the same writer in the same chat with a
+   * higher seq (in a chat a supervisor joined, each writer numbers their own messages: `from`
+   * tells them apart; after a transfer the new volunteer numbers from 0 again in a new chat). */
   function addPeer(log, who, frame) {
     var node = messageNode(who, false, frame.text, K.clockTime(frame.sentAt));
     var writer = WRITERS.indexOf(frame.from) >= 0 ? frame.from : "peer";
+    var chat = frame.sessionId || "";
     node.dataset.from = writer;
+    node.dataset.session = chat;
     if (writer === "supervisor") node.classList.add("msg-supervisor");
     var before = null;
     if (typeof frame.seq === "number") {
       node.dataset.seq = String(frame.seq);
       var peers = log.querySelectorAll('.msg-peer[data-seq][data-from="' + writer + '"]');
       for (var i = 0; i < peers.length; i += 1) {
-        if (Number(peers[i].dataset.seq) > frame.seq) {
+        if (peers[i].dataset.session === chat && Number(peers[i].dataset.seq) > frame.seq) {
           before = peers[i];
           break;
         }
