@@ -58,12 +58,12 @@ def pages(browser: Browser) -> Iterator[Any]:
         watched.context.close()
 
 
-def _volunteer(stack: LocalStack, *, languages: list[str] | None = None) -> ClientConnection:
+def _volunteer(stack: LocalStack, *, topics: list[str] | None = None) -> ClientConnection:
     token = stack.id_token(people.VOLUNTEER)
     ws = connect(f"{stack.ws_url}?token={token}", origin=stack.web_origin, open_timeout=WAIT)  # type: ignore[arg-type]
     frame: dict[str, Any] = {"action": "availability", "available": True}
-    if languages:
-        frame["languages"] = languages
+    if topics:
+        frame["topics"] = topics
     ws.send(json.dumps(frame))
     _until(ws, "status")
     return ws
@@ -168,13 +168,14 @@ def test_nobody_on_shift_says_so_plainly_then_a_volunteer_comes(
 def test_the_news_that_a_volunteer_came_on_shift_reaches_the_waiting_page(
     pages: Any, stack: LocalStack
 ) -> None:
-    """Given a seeker waiting with nobody on shift, When a volunteer who cannot take them (French
-    only) comes on shift, Then the page says a volunteer has come on shift; when they leave,
-    that nobody is free again."""
+    """Given a seeker waiting for `anxiety` with nobody on shift, When a volunteer who could take
+    them comes on shift (listing `grief` only: the matcher keeps the seeker for their own topic
+    for 60 s), Then the page says a volunteer has come on shift; when they leave, that nobody
+    is free again."""
     page = pages()
-    _ask(page, stack.web_url, topic=None)
+    _ask(page, stack.web_url)
     expect(page.locator("#nobody-box")).to_be_visible()
-    with _volunteer(stack, languages=["fr"]) as volunteer:
+    with _volunteer(stack, topics=["grief"]) as volunteer:
         expect(page.locator("#notice")).to_contain_text("A volunteer has come on shift")
         expect(page.locator("#nobody-box")).to_be_hidden()
         volunteer.send(json.dumps({"action": "availability", "available": False}))

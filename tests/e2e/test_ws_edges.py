@@ -45,12 +45,12 @@ def test_nobody_on_shift_then_a_volunteer_comes_then_the_long_wait(stack: LocalS
     When a seeker asks for a chat
     Then `queued` says 0 on shift with no estimated wait, and `resources` `unavailable` follows;
       after MaxWaitMinutes they hear `position` longWait and `resources` `long_wait`, once
-    When the demo volunteer comes on shift (and goes again before any match: they speak only
-      French here)
+    When the demo volunteer comes on shift (and goes again before any match: they list
+      another topic than the seeker's, whom the matcher keeps for their own topic for 60 s)
     Then the seeker hears `position` volunteersOnShift 1, then 0 with `unavailable` again
     """
     with _seeker(stack) as seeker:
-        seeker.send(json.dumps({"action": "match"}))
+        seeker.send(json.dumps({"action": "match", "topics": ["grief"]}))
         first = frames_until(seeker, "resources")
         assert [f["type"] for f in first] == ["queued", "resources"]
         assert first[0]["volunteersOnShift"] == 0 and "estimatedWaitSeconds" not in first[0]
@@ -66,7 +66,7 @@ def test_nobody_on_shift_then_a_volunteer_comes_then_the_long_wait(stack: LocalS
 
         with _volunteer(stack) as volunteer:
             volunteer.send(
-                json.dumps({"action": "availability", "available": True, "languages": ["fr"]})
+                json.dumps({"action": "availability", "available": True, "topics": ["anxiety"]})
             )
             assert frames_until(volunteer, "status")[-1]["type"] == "status"
             assert frames_until(seeker, "position") == [

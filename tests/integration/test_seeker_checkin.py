@@ -54,7 +54,8 @@ def _volunteer(world: World, user: str = "vol-1", alias: str = "Sam") -> str:
 def test_a_yes_puts_the_seeker_at_high_on_the_queue_item_and_the_chat_item(world: World) -> None:
     """Given a supervisor on shift and no volunteer who fits (one on shift speaks French),
     When a seeker asks with a calm intro and a check-in answering `yes`,
-    Then they get `queued` and crisis lines, the supervisor a `risk` alert at `high`, their
+    Then they get `queued`, the lines for nobody on shift who can take them and the crisis
+    lines, the supervisor a `risk` alert at `high`, their
     queue item says level high at high priority; once matched, the volunteer's `matched` and
     the chat's item say high too."""
     boss = world.connect("supervisor", user_id="sup-1", alias="Rosa")
@@ -68,6 +69,7 @@ def test_a_yes_puts_the_seeker_at_high_on_the_queue_item_and_the_chat_item(world
     )
     assert [(f["type"], f.get("reason")) for f in world.frames(seeker)] == [
         ("queued", None),
+        ("resources", "unavailable"),
         ("resources", "crisis"),
     ]
     [alert] = world.frames(boss)

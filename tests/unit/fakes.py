@@ -459,8 +459,8 @@ class InMemoryStore:
     def available_volunteers(self) -> list[VolunteerSlot]:
         return [s for s in self.slots.alive() if s.free_slots > 0]
 
-    def volunteers_on_shift(self, *, practice: bool = False) -> int:
-        return sum(1 for s in self.slots.alive() if s.available and s.practice == practice)
+    def slots_on_shift(self, *, practice: bool = False) -> list[VolunteerSlot]:
+        return [s for s in self.slots.alive() if s.available and s.practice == practice]
 
     def remove_slot(self, connection_id: str) -> None:
         self.slots.drop(connection_id)

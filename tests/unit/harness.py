@@ -156,6 +156,17 @@ def volunteer(svc: FakeServices, cid: str, role: str = "volunteer", **availabili
     return cid
 
 
+def bystander(svc: FakeServices, cid: str = "bystander") -> str:
+    """A volunteer on shift who could take any seeker here but is on a day's break (a pause,
+    kindred.care): seekers wait as when someone is on shift, and nobody is matched with them.
+    With nobody on shift, or nobody who speaks their language, a seeker hears more
+    (tests/unit/test_edges.py)."""
+    volunteer(svc, cid)
+    svc.store.pause(f"user-{cid}", int(svc.clock()) + 86_400)
+    svc.work.reasons.clear()  # the bystander's own nudge of the matcher
+    return cid
+
+
 def waiting(svc: FakeServices, cid: str, intro: str | None = None, **match: Any) -> str:
     """A new seeker `cid` who asked for a chat (with this intro and `match` fields), one
     second ago."""

@@ -17,7 +17,7 @@ from kindred.matching import URGENT_REQUEUE_WINDOW_SECONDS, URGENT_REQUEUES, run
 from kindred.records import PRIORITY_HIGH
 from kindred.requests import ConnectRequest
 from tests.unit.fakes import FixedSalts
-from tests.unit.harness import FakeServices, connect, make_services, send, volunteer
+from tests.unit.harness import FakeServices, bystander, connect, make_services, send, volunteer
 
 CONCERN = "[concern] Some days I wish I just would not wake up."
 HIGH = "[high] I have written a letter to say goodbye."
@@ -124,12 +124,6 @@ def _supervisor(svc: FakeServices) -> str:
     return connect(svc, "boss", "supervisor", user_id="user-boss", alias="Boss")
 
 
-def _bystander(svc: FakeServices) -> None:
-    """A volunteer on shift whom no seeker here fits (French only): nobody is matched."""
-    connect(svc, "fr", "volunteer", user_id="user-fr", alias="Vol fr")
-    send(svc, "fr", {"action": "availability", "available": True, "languages": ["fr"]})
-
-
 def _match_and_end(svc: FakeServices, cid: str, intro: str) -> list[tuple[str, str | None]]:
     send(svc, cid, {"action": "match", "intro": intro})
     frames = _kinds(svc.notifier.take(cid))
@@ -146,7 +140,7 @@ def test_a_match_end_loop_alerts_supervisors_once_per_level_and_always_shows_cri
     times, then once more at `high`, then at `concern` again,
     Then the supervisor is alerted once at `concern` and once at `high`, and the seeker gets
     the crisis lines every time."""
-    _bystander(svc)
+    bystander(svc)
     _supervisor(svc)
     connect(svc, "s1")
     for intro in (CONCERN, CONCERN, CONCERN, HIGH):
@@ -168,7 +162,7 @@ def test_a_resumed_seeker_is_not_alerted_of_again_at_the_same_level(svc: FakeSer
     from kindred.connections import disconnect
     from kindred.requests import DisconnectRequest
 
-    _bystander(svc)
+    bystander(svc)
     _supervisor(svc)
     connect(svc, "s1")
     send(svc, "s1", {"action": "match", "intro": HIGH})
@@ -205,7 +199,7 @@ def test_urgent_requeues_are_capped_per_connection_with_the_crisis_lines_each_ti
     Then the first ask and URGENT_REQUEUES re-queues are served at their level's place; the
     next ask gets the crisis lines then `rate_limited`, changes nothing, and once ten minutes
     have passed since the oldest of those, they are queued again at their level's place."""
-    _bystander(svc)
+    bystander(svc)
     connect(svc, "s1")
     for _ in range(1 + URGENT_REQUEUES):
         assert _match_and_end(svc, "s1", HIGH) == [("queued", None), ("resources", "crisis")]
@@ -225,7 +219,7 @@ def test_urgent_requeues_are_capped_per_connection_with_the_crisis_lines_each_ti
 def test_the_cap_never_touches_a_seeker_without_a_risk(svc: FakeServices) -> None:
     """Given a seeker with no risk in their intro, When they ask and leave ten times in a
     minute, Then every ask is queued (the per-connection rate limit is the only bound)."""
-    _bystander(svc)
+    bystander(svc)
     connect(svc, "s1")
     for _ in range(10):
         assert _match_and_end(svc, "s1", "Work has been a lot lately.") == [("queued", None)]

@@ -377,7 +377,9 @@ def test_block_ends_the_chat_and_the_pair_is_never_matched_again(svc: FakeServic
     assert svc.notifier.take("v1") == [{"type": "ended", "sessionId": session, "reason": "blocked"}]
 
     send(svc, "s1", {"action": "match"})
-    assert svc.notifier.types("s1") == ["queued"]
+    # v1, the only one on shift, is blocked: nobody on shift can take them, and they hear it.
+    [queued, lines] = svc.notifier.take("s1")
+    assert queued["volunteersOnShift"] == 0 and lines["reason"] == "unavailable"
     assert _active(svc, "v1") == 0
     assert run_matcher(svc) == 0
     assert svc.notifier.take("v1") == [] and svc.notifier.take("s1") == []
@@ -530,15 +532,13 @@ def test_transfer_hands_the_seeker_to_the_next_volunteer_with_the_note(
             "checkin": "end_of_shift",
         },
     ]
-    [queued, *shift_news] = svc.notifier.take("s1")
+    [queued, lines] = svc.notifier.take("s1")
     assert queued["type"] == "queued" and queued["reason"] == "transfer"
     assert queued["position"] == 1 and len(queued["resumeToken"]) >= 32
-    assert queued["volunteersOnShift"] == 1  # v1, still on shift when they transferred
-    # v1 was the only one on shift: when they went on a break, the waiting seekers heard it.
-    assert [(f["type"], f.get("volunteersOnShift"), f.get("reason")) for f in shift_news] == [
-        ("position", 0, None),
-        ("resources", None, "unavailable"),
-    ]
+    # v1, still on shift, handed them on: nobody on shift can take them, and they hear it at
+    # once (no guessed wait, the crisis lines); v1's break then is no news to them.
+    assert queued["volunteersOnShift"] == 0 and "estimatedWaitSeconds" not in queued
+    assert (lines["type"], lines["reason"]) == ("resources", "unavailable")
     assert svc.queue.waiting(1)[0].priority == PRIORITY_URGENT
     assert svc.store.mentioning(note) == []
     assert svc.work.reasons[-1] == "transfer"

@@ -42,9 +42,11 @@ def _volunteer(svc: FakeServices, cid: str = "v1", *, languages: list[str] | Non
     return cid
 
 
-def _seeker(svc: FakeServices, cid: str = "s1", intro: str | None = None) -> list[dict[str, Any]]:
-    """A seeker asks for a chat; the frames they got."""
-    connect(svc, cid)
+def _seeker(
+    svc: FakeServices, cid: str = "s1", intro: str | None = None, *, lang: str = "en"
+) -> list[dict[str, Any]]:
+    """A seeker (whose page is in `lang`) asks for a chat; the frames they got."""
+    connect(svc, cid, lang=lang)
     send(svc, cid, {"action": "match", **({"intro": intro} if intro else {})})
     return svc.notifier.take(cid)
 
@@ -77,16 +79,32 @@ def test_with_nobody_on_shift_the_seeker_hears_it_at_once_and_no_wait_is_guessed
 def test_with_someone_on_shift_queued_counts_them_and_no_lines_are_sent(
     svc: FakeServices,
 ) -> None:
-    """Given two volunteers on shift, one of them full and one who speaks only French,
+    """Given three volunteers on shift: one full, one who speaks English and Spanish, and one
+    who speaks only French,
     When an English-speaking seeker asks for a chat,
-    Then `queued` counts both (on shift, whatever their languages or free slots) and nothing
-    else is sent."""
+    Then `queued` counts the two who could take them (whatever their free slots), not the one
+    who does not speak their language, and nothing else is sent."""
     _volunteer(svc, "v1")
     _volunteer(svc, "v2", languages=["fr"])
     _seeker(svc, "first")
     run_matcher(svc)  # v1 is now full
+    _volunteer(svc, "v3", languages=["es", "en"])
     [queued] = _seeker(svc)
     assert queued["type"] == "queued" and queued["volunteersOnShift"] == 2
+
+
+def test_with_nobody_on_shift_who_speaks_their_language_a_seeker_hears_nobody_is_there(
+    svc: FakeServices,
+) -> None:
+    """Given a volunteer on shift who speaks only English,
+    When a Spanish-speaking seeker asks for a chat (the matcher never pairs them: languages
+    must meet),
+    Then they hear what a seeker hears with nobody on shift: `volunteersOnShift` 0, no guessed
+    wait, and the crisis lines at once."""
+    _volunteer(svc, "v1")
+    queued, lines = _seeker(svc, lang="es")
+    assert queued["volunteersOnShift"] == 0 and "estimatedWaitSeconds" not in queued
+    assert (lines["type"], lines["reason"]) == ("resources", "unavailable")
 
 
 def test_a_seeker_at_risk_with_nobody_on_shift_gets_both_frames(svc: FakeServices) -> None:
@@ -103,18 +121,21 @@ def test_waiting_seekers_hear_when_the_first_volunteer_comes_and_the_last_leaves
     svc: FakeServices,
 ) -> None:
     """Given two seekers waiting with nobody on shift,
-    When a French-only volunteer comes on shift (who can take neither), a second comes, the
-    first goes on a break, then the second's connection closes,
-    Then the seekers hear `position` with volunteersOnShift 1 when the first came, nothing
-    when the count went 1 -> 2 -> 1, and volunteersOnShift 0 with the crisis lines
-    (`unavailable`) when the last one left."""
+    When a volunteer comes on shift who speaks French only (who can take neither), then one
+    who speaks French and English (the first who can take them), a third, the second goes on
+    a break, then the third's connection closes,
+    Then the seekers hear nothing of the first; `position` with volunteersOnShift 1 when the
+    second came, nothing when the count went 1 -> 2 -> 1, and volunteersOnShift 0 with the
+    crisis lines (`unavailable`) when the last who could take them left."""
     _seeker(svc, "s1")
     _seeker(svc, "s2")
-    _volunteer(svc, "fr1", languages=["fr"])
+    _volunteer(svc, "fr0", languages=["fr"])
+    assert svc.notifier.take("s1") == [] and svc.notifier.take("s2") == []
+    _volunteer(svc, "fr1", languages=["fr", "en"])
     assert svc.notifier.take("s1") == [{"type": "position", "position": 1, "volunteersOnShift": 1}]
     assert svc.notifier.take("s2") == [{"type": "position", "position": 2, "volunteersOnShift": 1}]
 
-    _volunteer(svc, "fr2", languages=["fr"])
+    _volunteer(svc, "fr2", languages=["en"])
     send(svc, "fr1", {"action": "availability", "available": False})
     assert svc.notifier.take("s1") == [] and svc.notifier.take("s2") == []
 

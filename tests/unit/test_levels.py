@@ -25,6 +25,7 @@ from kindred.records import (
 from kindred.safety import LEVELS
 from tests.unit.harness import (
     FakeServices,
+    bystander,
     connect,
     send,
     store_unchanged,
@@ -43,16 +44,6 @@ pytestmark = pytest.mark.usefixtures("tagged_detector")
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-
-def _bystander(svc: FakeServices) -> str:
-    """A volunteer on shift who fits none of these seekers (French only): the seekers' frames
-    are those of an ordinary wait (nobody on shift: tests/unit/test_edges.py)."""
-    cid = "bystander"
-    connect(svc, cid, "volunteer", user_id=f"user-{cid}", alias=f"Vol {cid}")
-    send(svc, cid, {"action": "availability", "available": True, "languages": ["fr"]})
-    svc.notifier.take(cid)
-    return cid
 
 
 def _supervisor(svc: FakeServices, cid: str = "boss") -> str:
@@ -156,7 +147,7 @@ def test_among_seekers_at_one_level_the_longest_waiting_goes_first(svc: FakeServ
     """Given two seekers at the high level, the second queued a second later,
     When a volunteer frees up,
     Then the first is matched; the second hears they are now first."""
-    _bystander(svc)
+    bystander(svc)
     waiting(svc, "h1", HIGH)
     waiting(svc, "h2", HIGH)
     svc.notifier.forget_all()
@@ -190,7 +181,7 @@ def test_a_waiting_seeker_at_risk_alerts_supervisors_with_the_level_and_alias(
     When a seeker asks for a chat with an intro at the imminent level,
     Then the seeker gets `queued` then crisis lines at once, and the supervisor gets a `risk`
     alert naming the level, the seeker's alias and the time (no chat yet: sessionId "")."""
-    _bystander(svc)
+    bystander(svc)
     _supervisor(svc)
     waiting(svc, "s1", IMMINENT)
     assert _kinds(svc.notifier.take("s1")) == [("queued", None), ("resources", "crisis")]
@@ -209,7 +200,7 @@ def test_a_waiting_seeker_at_risk_alerts_supervisors_with_the_level_and_alias(
 def test_a_calm_intro_alerts_nobody(svc: FakeServices) -> None:
     """Given a supervisor on shift, When a seeker's intro reads no risk, Then no alert, no
     crisis lines, normal priority."""
-    _bystander(svc)
+    bystander(svc)
     _supervisor(svc)
     waiting(svc, "s1", CALM)
     assert svc.notifier.types("s1") == ["queued"]

@@ -16,7 +16,14 @@ from kindred.records import (
     VolunteerSlot,
     queue_key,
 )
-from tests.unit.harness import FakeServices, connect, make_services, send, store_unchanged
+from tests.unit.harness import (
+    FakeServices,
+    bystander,
+    connect,
+    make_services,
+    send,
+    store_unchanged,
+)
 
 INTRO = "I have not slept properly for days and my thoughts keep racing"
 # Self-injury now: `high` in the taxonomy (kindred/data/crisis_taxonomy.json).
@@ -165,14 +172,6 @@ def test_a_seeker_no_volunteer_fits_does_not_hold_up_the_others() -> None:
 # ---- helpers that drive the domain through the fakes -----------------------------------------
 
 
-def _bystander(svc: FakeServices) -> str:
-    """Someone on shift who fits none of these seekers (French only): the seekers' frames are
-    those of an ordinary wait. With nobody on shift a seeker hears more (test_edges.py)."""
-    cid = _volunteer(svc, "bystander", languages=["fr"])
-    svc.work.reasons.clear()  # the bystander's own nudge of the matcher
-    return cid
-
-
 def _volunteer(
     svc: FakeServices,
     cid: str,
@@ -212,7 +211,7 @@ def _queue(svc: FakeServices) -> list[QueueEntry]:
 def test_a_seeker_who_asks_for_a_match_is_queued_first(svc: FakeServices) -> None:
     """Given a seeker, when they ask for a match, then they get `queued` with position 1 and a
     resume token (only its hash is stored), they are waiting, and the matcher is woken."""
-    _bystander(svc)
+    bystander(svc)
     seeker = connect(svc, "s1")
     send(svc, seeker, {"action": "match", "topics": ["anxiety", "anxiety"]})
 
@@ -303,7 +302,7 @@ def test_a_risky_intro_is_urgent_and_shows_crisis_lines_at_once(svc: FakeService
     signals a risk of suicide (level high), then that seeker goes to the front of the queue at
     the high level's priority, gets `queued` then `resources` (reason crisis) at once, and the
     supervisor gets a risk alert naming the level and the seeker's alias."""
-    _bystander(svc)
+    bystander(svc)
     connect(svc, "boss", "supervisor", user_id="u-boss", alias="Boss")
     _waiting_seeker(svc, "calm")
     connect(svc, "risk")
@@ -470,7 +469,7 @@ def test_an_urgent_seeker_is_served_before_an_earlier_normal_one(svc: FakeServic
     """Given a seeker waiting at normal priority and a later one whose intro signals risk, when
     one volunteer frees up, then the later, urgent seeker is matched first; the earlier one
     heard they moved back to 2 when the urgent one came, and up to 1 again after."""
-    _bystander(svc)
+    bystander(svc)
     _waiting_seeker(svc, "early")
     _waiting_seeker(svc, "urgent", intro=RISKY_INTRO)
     assert [(f["type"], f["position"]) for f in svc.notifier.take("early")] == [("position", 2)]
@@ -537,7 +536,7 @@ def test_a_volunteer_gone_at_the_match_sends_the_seeker_back_to_the_front(
     with a waiting seeker, then the seeker hears nothing (no `ended`: they never saw that
     chat), waits again at urgent priority ahead of others, the volunteer is out of the pool,
     and the next volunteer gets the seeker with their intro (the seeker behind moves up)."""
-    _bystander(svc)
+    bystander(svc)
     _waiting_seeker(svc, "s1", intro=INTRO)
     _volunteer(svc, "gone")
     svc.notifier.gone.add("gone")
@@ -617,7 +616,7 @@ def test_chats_in_progress_go_on_after_a_volunteer_stops(svc: FakeServices) -> N
 def test_a_waiting_seeker_hears_when_their_position_changes(svc: FakeServices) -> None:
     """Given two seekers waiting, when the first is matched, then the second gets `position` 1
     (PROTOCOL.md: `position` goes to a waiting seeker when it changes)."""
-    _bystander(svc)
+    bystander(svc)
     _waiting_seeker(svc, "s1")
     _waiting_seeker(svc, "s2")
     _volunteer(svc, "v1")
@@ -803,7 +802,7 @@ def test_only_the_first_n_waiting_seekers_hear_their_new_position(svc: FakeServi
     when the first is matched, then the next two hear positions 1 and 2 and the fourth (now 3)
     hears nothing; when the next is matched, the fourth (now 2) hears it."""
     svc = make_services(position_updates=2)
-    _bystander(svc)
+    bystander(svc)
     seekers = [_waiting_seeker(svc, f"s{i}") for i in range(4)]
     _volunteer(svc, "v1")
     run_matcher(svc)
@@ -818,7 +817,7 @@ def test_a_seeker_whose_place_did_not_change_hears_nothing(svc: FakeServices) ->
     """Given a Spanish-speaking seeker first in line and two English-speaking seekers behind,
     when an English-speaking volunteer takes the second, then the first (still 1) hears nothing
     and the third hears position 2."""
-    _bystander(svc)
+    bystander(svc)
     _waiting_seeker(svc, "es", language="es")
     _waiting_seeker(svc, "en1")
     _waiting_seeker(svc, "en2")
@@ -833,7 +832,7 @@ def test_no_position_frames_when_the_deployment_sends_none(svc: FakeServices) ->
     """Given a deployment with position updates set to 0, when a seeker ahead is matched, then
     the one behind hears nothing until their own `matched`."""
     svc = make_services(position_updates=0)
-    _bystander(svc)
+    bystander(svc)
     _waiting_seeker(svc, "s1")
     _waiting_seeker(svc, "s2")
     _volunteer(svc, "v1")
@@ -845,7 +844,7 @@ def test_a_seeker_queued_ahead_of_others_tells_those_behind(svc: FakeServices) -
     """Given two seekers waiting, when a third is queued ahead of the second (in the same
     millisecond, with a connection id that sorts first), then the second hears position 3 and
     the first, still 1, hears nothing; the newcomer's `queued` says 2."""
-    _bystander(svc)
+    bystander(svc)
     connect(svc, "m")
     send(svc, "m", {"action": "match"})
     svc.clock.advance(1)
@@ -887,7 +886,7 @@ def test_the_matchers_position_updates_cost_one_read(svc: FakeServices) -> None:
     """Given ten seekers waiting and two volunteers, when the matcher pairs two of them, then
     telling the others their positions costs one read of the queue's head (and one of the
     pace), however many frames go out; a pass that pairs nobody reads nothing more."""
-    _bystander(svc)
+    bystander(svc)
     for i in range(10):
         _waiting_seeker(svc, f"s{i}")
     _volunteer(svc, "v1")
@@ -905,7 +904,7 @@ def test_the_estimated_wait_follows_the_recent_pace_of_matches(svc: FakeServices
     """Given three chats started in the last minutes (one every 5 minutes), when a seeker is
     queued at position 2, then `queued` estimates 2 x (15 min / 3) = 600 s; with no match for
     half an hour, the estimate is left out rather than guessed."""
-    _bystander(svc)
+    bystander(svc)
     _volunteer(svc, "v1")
     for i in range(3):
         if i:

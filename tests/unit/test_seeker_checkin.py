@@ -21,6 +21,7 @@ from kindred.records import PRIORITY_HIGH, PRIORITY_IMMINENT, PRIORITY_NORMAL
 from kindred.seeker_checkin import after_tally, before_tally
 from tests.unit.harness import (
     FakeServices,
+    bystander,
     connect,
     send,
     store_unchanged,
@@ -37,13 +38,6 @@ pytestmark = pytest.mark.usefixtures("tagged_detector")
 
 def _month(svc: FakeServices) -> CheckinTally:
     return svc.impact.checkin_totals(month_of(svc.clock()))
-
-
-def _bystander(svc: FakeServices) -> None:
-    """A volunteer on shift who fits none of the seekers (French only)."""
-    connect(svc, "bystander", "volunteer", user_id="user-bystander", alias="Vol b")
-    send(svc, "bystander", {"action": "availability", "available": True, "languages": ["fr"]})
-    svc.notifier.take("bystander")
 
 
 def _ask(svc: FakeServices, cid: str, **match: Any) -> list[dict[str, Any]]:
@@ -73,7 +67,7 @@ def test_a_yes_sets_off_exactly_what_a_high_intro_does(svc: FakeServices) -> Non
     Then each gets `queued` and the crisis lines at once, the supervisor a `risk` alert at
     `high` for each, both wait at high priority, and the volunteer who takes the second hears
     `risk: high` in `matched`: the same effects, frame for frame."""
-    _bystander(svc)
+    bystander(svc)
     connect(svc, "boss", "supervisor", user_id="user-boss", alias="Sup")
     by_intro = _ask(svc, "intro", intro=HIGH)
     by_checkin = _ask(svc, "yes", intro=CALM, checkin={"distress": 9, "suicidalNow": "yes"})
@@ -101,7 +95,7 @@ def test_a_yes_sets_off_exactly_what_a_high_intro_does(svc: FakeServices) -> Non
 def test_a_yes_never_lowers_an_intros_higher_level(svc: FakeServices) -> None:
     """Given a seeker whose intro reads imminent, when their check-in also says `yes`, then
     they wait at imminent (the higher of the two), not high."""
-    _bystander(svc)
+    bystander(svc)
     _ask(svc, "s1", intro=IMMINENT, checkin={"suicidalNow": "yes"})
     entry = _entry(svc, "s1")
     assert (entry.priority, entry.level) == (PRIORITY_IMMINENT, "imminent")
@@ -112,7 +106,7 @@ def test_no_and_not_sure_are_no_signal_by_themselves(svc: FakeServices, answer: 
     """Given a supervisor on shift, when a seeker with a calm intro answers `no` or `unsure`
     (and a distress of 10), then they wait at normal priority with no level: no crisis lines
     from the server, no alert (docs/impact.md argues `unsure`)."""
-    _bystander(svc)
+    bystander(svc)
     connect(svc, "boss", "supervisor", user_id="user-boss", alias="Sup")
     frames = _ask(svc, "s1", intro=CALM, checkin={"distress": 10, "suicidalNow": answer})
     assert _kinds(frames) == [("queued", None)]
@@ -127,7 +121,7 @@ def test_a_yes_counts_towards_the_urgent_requeue_cap_like_a_risky_intro(
     """Given a seeker who answers `yes`, then leaves and asks again with `yes` four more times
     within ten minutes, then the fifth is refused `rate_limited` after the crisis lines, as a
     risky intro is (issue 11's cap), and the refused one is not counted in the totals."""
-    _bystander(svc)
+    bystander(svc)
     connect(svc, "s1")
     for _ in range(4):
         send(svc, "s1", {"action": "match", "checkin": {"suicidalNow": "yes"}})
@@ -152,7 +146,7 @@ def test_the_answers_before_are_added_to_the_months_totals_and_nowhere_else(
     Then the month's totals count one check-in, one distress of 7 and one `no`; and the two
     seekers' connections and queue entries are alike but for who they are: nothing stored
     about a seeker holds their answers."""
-    _bystander(svc)
+    bystander(svc)
     _ask(svc, "with", intro=CALM, checkin={"distress": 7, "suicidalNow": "no"})
     _ask(svc, "without", intro=CALM)
 
@@ -176,7 +170,7 @@ def test_the_answers_before_are_added_to_the_months_totals_and_nowhere_else(
 def test_a_skipped_or_empty_checkin_counts_nothing_and_writes_nothing(svc: FakeServices) -> None:
     """Given seekers who ask without a check-in, with `checkin: null` and with `{}`, then the
     month has no totals at all (no write was made for them)."""
-    _bystander(svc)
+    bystander(svc)
     _ask(svc, "a")
     _ask(svc, "b", checkin=None)
     _ask(svc, "c", checkin={})
@@ -216,7 +210,7 @@ def test_a_bad_checkin_is_refused_and_changes_nothing(
 def test_a_refused_match_counts_nothing(svc: FakeServices) -> None:
     """Given a seeker already waiting (counted once), when they send `match` with a check-in
     again, then `already_waiting`, and the totals still count one check-in."""
-    _bystander(svc)
+    bystander(svc)
     _ask(svc, "s1", checkin={"distress": 4})
     send(svc, "s1", {"action": "match", "checkin": {"distress": 4}})
     assert svc.notifier.take("s1")[-1]["code"] == "already_waiting"

@@ -210,7 +210,7 @@ def release(svc: Services, conn: Connection) -> None:
         leave(svc, conn, list(current.chats))
         care.left_shift(svc, slot)  # the account's break starts (kindred.care)
         if slot is not None and slot.available:
-            edges.after_shift_change(svc, available=False)
+            edges.after_shift_change(svc, [slot], available=False)
         if slot is not None:
             board.changed(svc)
     else:

@@ -2,9 +2,10 @@
 
 A seeker is never left waiting in silence or on a guess: while the service is closed `match`
 is refused with the next opening and the crisis lines; with nobody on shift they wait without
-an estimated wait and with the crisis lines; when the first volunteer comes on shift, or the
-last one leaves, the first waiting seekers hear it; after MaxWaitMinutes they hear it once,
-with the crisis lines, and keep their place (the sweeper looks once a minute).
+an estimated wait and with the crisis lines; when the first volunteer who could take them (one
+who speaks their language) comes on shift, or the last one leaves, they hear it; after
+MaxWaitMinutes they hear it once, with the crisis lines, and keep their place (the sweeper
+looks once a minute).
 
 The crisis lines' module (and the detector it sits beside) is imported only when lines are
 sent: the connect, disconnect and sweeper functions import this module, and most of their
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 
 from kindred.observability import metrics
 from kindred.protocol import Position, ProtocolError, ResourcesReason, iso_time
-from kindred.records import QueueEntry
+from kindred.records import QueueEntry, VolunteerSlot
 from kindred.services import Services
 
 # When the count of volunteers on shift goes from none to some or back, at most this many
@@ -46,28 +47,42 @@ def refuse_if_closed(svc: Services) -> None:
     )
 
 
-def tell_shift_change(svc: Services, on_shift: int) -> int:
-    """The count of volunteers on shift has just become `on_shift` (from none to some, or
-    back to none): the first waiting seekers hear it; with none, also the crisis lines."""
-    told = 0
+def can_take(slot: VolunteerSlot, entry: QueueEntry) -> bool:
+    """Whether this volunteer on shift could ever take this seeker, whatever their topics and
+    free slots: they speak the seeker's language, the seeker is not kept from them (a block,
+    or the transfer that handed the seeker on), and both are in practice or neither is."""
+    return (
+        entry.language in slot.languages
+        and slot.user_id not in entry.blocked_users
+        and slot.practice == entry.practice
+    )
+
+
+def able_to_take(on_shift: list[VolunteerSlot], entry: QueueEntry) -> int:
+    """How many of these volunteers on shift could take this seeker (`volunteersOnShift`)."""
+    return sum(1 for slot in on_shift if can_take(slot, entry))
+
+
+def after_shift_change(svc: Services, changed: list[VolunteerSlot], *, available: bool) -> None:
+    """Staff came on shift (`available`) or left it (`changed`, their slots): the waiting
+    seekers whom one of them could take, and for whom they were the first on shift who could,
+    or the last, hear it (one Query of the pool; the queue is read only if someone's count
+    may have gone from none to some or back)."""
+    on_shift = svc.pool.slots_on_shift()
+    speakers = {
+        lang: sum(lang in s.languages for s in on_shift) for c in changed for lang in c.languages
+    }
+    if not any(n == (1 if available else 0) for n in speakers.values()):
+        return
     for position, entry in enumerate(svc.queue.waiting(SHIFT_NEWS_LIMIT), start=1):
-        if entry.away:
+        if entry.away or not any(can_take(c, entry) for c in changed):
             continue
-        svc.notifier.send(
-            entry.connection_id, Position(position=position, volunteersOnShift=on_shift)
-        )
-        if on_shift == 0:
+        count = able_to_take(on_shift, entry)
+        if count != (1 if available else 0):
+            continue  # others on shift could take them before and after: no news
+        svc.notifier.send(entry.connection_id, Position(position=position, volunteersOnShift=count))
+        if count == 0:
             _send_lines(svc, entry.connection_id, "unavailable")
-        told += 1
-    return told
-
-
-def after_shift_change(svc: Services, *, available: bool) -> None:
-    """A staff member came on shift (`available`) or left it: if they were the first or the
-    last, waiting seekers hear it."""
-    on_shift = svc.pool.volunteers_on_shift()
-    if (available and on_shift == 1) or (not available and on_shift == 0):
-        tell_shift_change(svc, on_shift)
 
 
 def tell_long_waits(svc: Services, waiting: list[QueueEntry]) -> int:

@@ -159,8 +159,10 @@ def tell_queued(
     positions.after_joining, which the caller runs once it has said all it has to say).
     """
     position, head = positions.place_of(svc, entry.queue_key)
-    # A practice seeker's are the trainees on shift; the pace of real matches is not theirs.
-    on_shift = svc.pool.volunteers_on_shift(practice=entry.practice)
+    # Those on shift who could take them (their language, not a volunteer they are kept from:
+    # after a transfer, the one who handed them on); a practice seeker's are the trainees on
+    # shift, and the pace of real matches is not theirs.
+    on_shift = edges.able_to_take(svc.pool.slots_on_shift(practice=entry.practice), entry)
     # With nobody on shift there is no wait to estimate: none is guessed.
     wait = (
         positions.estimated_wait(svc.queue.match_pace(), position, svc.now_ms())
@@ -204,7 +206,7 @@ def set_availability(svc: Services, conn: Connection, action: Availability) -> N
     slot = svc.pool.set_availability(conn, offer, care=shift)
     was_available = before is not None and before.available
     if slot.available != was_available and not slot.practice:  # a trainee is no news to seekers
-        edges.after_shift_change(svc, available=slot.available)
+        edges.after_shift_change(svc, [slot], available=slot.available)
     # `status` last: when the volunteer hears it, the waiting seekers have heard the news.
     # Going off shift, the console asks how they are.
     ending = was_available and not slot.available
@@ -513,7 +515,7 @@ def _announce(svc: Services, entry: QueueEntry, session: Session, slot: Voluntee
         if svc.chats.end_chat(session, requeue=requeue):
             svc.pool.remove_slot(session.volunteer_id)
             care.left_shift(svc, slot)
-            edges.after_shift_change(svc, available=False)
+            edges.after_shift_change(svc, [slot], available=False)
             svc.work.nudge("volunteer_gone")
         return False
     to_seeker = Matched(

@@ -168,9 +168,9 @@ class VolunteerPool(Protocol):
 
     def available_volunteers(self) -> list[VolunteerSlot]: ...
 
-    def volunteers_on_shift(self, *, practice: bool = False) -> int:
-        """Volunteers and supervisors available now, whatever their topics or free slots;
-        with `practice`, the trainees instead (kindred.practice)."""
+    def slots_on_shift(self, *, practice: bool = False) -> list[VolunteerSlot]:
+        """The slots of volunteers and supervisors available now, whatever their free slots;
+        with `practice`, the trainees' instead (kindred.practice)."""
 
     def remove_slot(self, connection_id: str) -> None: ...
 

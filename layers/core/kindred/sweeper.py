@@ -46,7 +46,7 @@ from kindred.connections import disconnect as on_disconnect
 from kindred.grace import end_if_over
 from kindred.observability import logger, metrics
 from kindred.ports import TableView
-from kindred.records import Connection, JoinedChat
+from kindred.records import Connection, JoinedChat, VolunteerSlot
 from kindred.requests import DisconnectRequest
 from kindred.services import Services
 
@@ -303,7 +303,7 @@ def repair_orphans(run: Sweep) -> None:
                 run.done["chats_ended"] += 1
                 break
     _repair_supervisor_links(run)
-    left_shift = False
+    left_shift: list[VolunteerSlot] = []
     for slot in run.view.slots:
         if slot.connection_id in remaining:
             continue
@@ -313,9 +313,10 @@ def repair_orphans(run: Sweep) -> None:
             svc.pool.remove_slot(slot.connection_id)
             care.left_shift(svc, slot)
             run.done["slots_freed"] += 1
-            left_shift = left_shift or slot.available
+            if slot.available:
+                left_shift.append(slot)
     if left_shift:
-        edges.after_shift_change(svc, available=False)
+        edges.after_shift_change(svc, left_shift, available=False)
     for supervisor in run.view.shift:
         if supervisor in remaining:
             continue

@@ -71,9 +71,9 @@ class DynamoPool(TableAdapter):
         slots = (layout.slot_from_item(d) for d in self.table.query_partition(layout.POOL_PK))
         return [s for s in slots if s.free_slots > 0]
 
-    def volunteers_on_shift(self, *, practice: bool = False) -> int:
+    def slots_on_shift(self, *, practice: bool = False) -> list[VolunteerSlot]:
         slots = (layout.slot_from_item(d) for d in self.table.query_partition(layout.POOL_PK))
-        return sum(1 for s in slots if s.available and s.practice == practice)
+        return [s for s in slots if s.available and s.practice == practice]
 
     def remove_slot(self, connection_id: str) -> None:
         self.table.delete(layout.key(layout.POOL_PK, connection_id))
