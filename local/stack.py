@@ -228,6 +228,7 @@ class LocalStack:
             self.environment.get("DEFAULT_COUNTRY", ""),
             self.environment.get("OPENING_HOURS", ""),
             self.environment.get("RETURN_KEY_DAYS", ""),
+            self._limits.max_seconds,
         )
 
     def client(self, service: str) -> Any:

@@ -38,6 +38,7 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from local.demo_accounts import DEMO_PASSWORD
+from local.gateway import GatewayLimits
 from local.stack import LocalStack, Ports
 from tests.e2e.browser import CHROMIUM, Watched, launch, watched_context
 from tests.e2e.ws import E2E_PARAMETERS
@@ -73,10 +74,12 @@ def _isolated_env() -> None:
     """Replaces the root conftest's: the running stack's environment must stay as it is."""
 
 
-def running_e2e_stack(parameters: Mapping[str, str]) -> Iterator[E2EStack]:
-    """The local stack on free ports with exactly these template parameters, stopped at the
-    end: what the `local_stack` fixture yields from."""
-    stack = LocalStack(ports=FREE_PORTS, parameters=dict(parameters)).start()
+def running_e2e_stack(
+    parameters: Mapping[str, str], limits: GatewayLimits | None = None
+) -> Iterator[E2EStack]:
+    """The local stack on free ports with exactly these template parameters (and the gateway's
+    limits, if given), stopped at the end: what the `local_stack` fixture yields from."""
+    stack = LocalStack(ports=FREE_PORTS, parameters=dict(parameters), limits=limits).start()
     try:
         yield E2EStack(
             stack=stack,

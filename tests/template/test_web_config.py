@@ -105,6 +105,7 @@ def test_config_json_has_the_shape_the_protocol_documents(
         },
         "defaultCountry": "",
         "returnKeyDays": 0,  # a stack without the parameter (before issue 13): no return keys
+        "maxConnectionSeconds": 7200,  # API Gateway's fixed 2 hours
     }
     assert warnings == []
 

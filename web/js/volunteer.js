@@ -665,6 +665,7 @@
 
   function signOut(reason) {
     if (K.practice) K.practice.leave();
+    stopRenewal();
     if (client) client.close();
     client = null;
     K.accounts.reset();
@@ -736,6 +737,7 @@
       maxAttempts: MAX_RECONNECTS,
       onOpen: function (info) {
         setConnected(true);
+        scheduleRenewal();
         // The board comes at once, then whenever it changes (a new connection asks again).
         if (isSupervisor()) client.send({ action: "board", subscribe: true });
         K.accounts.opened(client, auth.claims); // coordinators: the accounts list (issue 13)
@@ -750,6 +752,12 @@
             }
           });
           notice(t("console.connected_again"), { kind: "ok", clearAfterMs: 5000 });
+          if (wantAvailable) sendAvailability(true);
+          else renderStatus({ available: false, capacity: Number($("capacity").value), activeChats: 0 });
+        } else if (renewed) {
+          // A connection renewed before the gateway's limit, with no chat open: back as before.
+          renewed = false;
+          notice(t("console.renew.done"), { kind: "ok", clearAfterMs: 8000 });
           if (wantAvailable) sendAvailability(true);
           else renderStatus({ available: false, capacity: Number($("capacity").value), activeChats: 0 });
         } else {
@@ -773,6 +781,80 @@
     client.connect().catch(function () {
       /* onDown shows the state; the client keeps retrying */
     });
+  }
+
+  // ---- renewing the connection before the gateway closes it ---------------------------------
+  // API Gateway closes every connection after config.maxConnectionSeconds (2 hours), and the
+  // server ends a volunteer's chats with their connection. So from RENEW_LEAD before then the
+  // console takes no new chat (capacity: the chats it has; the shift goes on) and opens a new
+  // connection as soon as none is open; with WARN_LEAD left it says that open chats will end.
+
+  var renewTimers = [];
+  var renewing = false; // taking no new chat, until no chat is open
+  var renewed = false; // the connection now opening replaces one closed on purpose
+
+  function stopRenewal() {
+    renewTimers.forEach(window.clearTimeout);
+    renewTimers = [];
+    renewing = false;
+  }
+
+  function scheduleRenewal() {
+    stopRenewal();
+    var max = (Number(config && config.maxConnectionSeconds) || 7200) * 1000;
+    var lead = Math.min(30 * 60 * 1000, max / 4);
+    var warn = Math.min(5 * 60 * 1000, max / 12);
+    renewTimers = [window.setTimeout(startRenewing, max - lead), window.setTimeout(warnRenewal, max - warn)];
+  }
+
+  /** Busy: a chat of their own open, or (a supervisor) a chat they joined. */
+  function busy() {
+    var watched = Object.keys(watching).filter(function (id) {
+      return !watching[id].ended;
+    });
+    return activeChatCount() > 0 || watched.length > 0;
+  }
+
+  function startRenewing() {
+    renewing = true;
+    if (!busy()) {
+      renewNow();
+      return;
+    }
+    holdNewChats();
+    notice(t("console.renew.waiting"), { kind: "warn" });
+  }
+
+  function warnRenewal() {
+    if (renewing && busy()) notice(t("console.renew.soon"), { kind: "warn" });
+  }
+
+  /** While renewing: the capacity of the chats open now, so that no new one comes. */
+  function holdNewChats() {
+    if (!wantAvailable || !activeChatCount()) return;
+    var frame = { action: "availability", available: true, capacity: activeChatCount() };
+    frame.topics = checkedValues("vol-topics");
+    var languages = checkedValues("vol-languages");
+    if (languages.length) frame.languages = languages;
+    send(frame);
+  }
+
+  /** A chat ended or was left: while renewing, hold on, or renew at once once nothing is open
+   * (the slot the end freed is gone with the old connection before the matcher, woken by the
+   * end, can fill it; should it win, its `matched` finds the socket gone and the seeker goes
+   * back to the front of the queue). */
+  function afterChatEnded() {
+    if (!renewing) return;
+    if (busy()) holdNewChats();
+    else renewNow();
+  }
+
+  function renewNow() {
+    if (!client || busy()) return;
+    stopRenewal();
+    renewed = true;
+    client.close();
+    connect();
   }
 
   function send(frame) {
@@ -1553,6 +1635,7 @@
     K.show(chat.node.querySelector('[data-act="close"]'), true);
     renderStatus();
     announce(t("console.announce.chat_ended", { alias: chat.alias }));
+    afterChatEnded();
   }
 
   // ---- supervision (issue 12) -----------------------------------------------------------------
@@ -1725,6 +1808,7 @@
     K.show(watch.node.querySelector('[data-act="leave"]'), false);
     K.show(watch.node.querySelector('[data-act="close"]'), true);
     announce(words);
+    afterChatEnded();
   }
 
   // ---- start --------------------------------------------------------------------------------
