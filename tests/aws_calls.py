@@ -106,9 +106,11 @@ def throttled(
     status: int = 400,
     *,
     reasons: tuple[str, ...] = (),
+    url_has: str = "",
 ) -> Iterator[list[str]]:
     """The next `times` calls of `operation` get a throttling error response, as AWS sends one
-    (with `reasons`, a cancelled transaction's CancellationReasons, one code per item).
+    (with `reasons`, a cancelled transaction's CancellationReasons, one code per item; with
+    `url_has`, only the calls whose URL has it, such as a connection's posts).
 
     The fault is injected below botocore's retry handler, so the code under test sees what it
     would see in AWS: its client retries (standard mode) and only an error that outlasts the
@@ -122,7 +124,8 @@ def throttled(
     def faulty(
         original: Any, endpoint: Endpoint, request: Any, operation_model: Any, context: Any
     ) -> Any:
-        if _is_call_of(operation_model, service, operation) and len(injected) < times:
+        chosen = _is_call_of(operation_model, service, operation) and url_has in request.url
+        if chosen and len(injected) < times:
             injected.append(operation)
             raw = AWSResponse(request.url, status, {}, None)
             raw._content = b"{}"  # the body is already parsed below

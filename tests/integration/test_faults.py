@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -130,6 +131,38 @@ def test_a_matcher_throttled_past_the_retries_leaves_the_seeker_waiting_for_the_
     world.handlers["matcher"].lambda_handler(event, _context())
     assert world.types(seeker) == ["matched"]
     assert world.types(vol) == ["matched"]
+
+
+def test_a_match_the_gateway_will_not_post_is_undone_and_made_on_the_next_run(
+    world: World,
+) -> None:
+    """Given a waiting seeker and a free volunteer, when API Gateway refuses the matcher's post
+    of `matched` to the volunteer past every retry (429 LimitExceededException: the client's
+    buffer full, which moto cannot produce), then the match is undone, not left committed and
+    untold: the seeker still waits and the volunteer's slot is free; the work item the
+    matcher sent itself, 30 s later, makes the match, each side told once."""
+    seeker = world.connect()
+    world.send(seeker, {"action": "match"})
+    vol = world.connect("volunteer", user_id="v", alias="V")
+    world.send(vol, {"action": "availability", "available": True})
+    world.frames(seeker), world.frames(vol)
+    with throttled(
+        "apigatewaymanagementapi",
+        "PostToConnection",
+        1000,
+        "LimitExceededException",
+        429,
+        url_has=quote(vol, safe=""),
+    ) as faults:
+        world.run_matcher()
+    assert len(faults) >= 3  # every try of the SDK, in each run
+    world.send(seeker, {"action": "match"})
+    assert [f.get("code") for f in world.frames(seeker)] == ["already_waiting"]
+    world.send(vol, {"action": "availability", "available": True})
+    assert [(f["type"], f.get("activeChats")) for f in world.frames(vol)] == [("status", 0)]
+    world.advance(31)
+    world.run_matcher()
+    assert world.types(seeker) == ["matched"] and world.types(vol) == ["matched"]
 
 
 def test_the_same_work_item_delivered_twice_matches_once(world: World) -> None:

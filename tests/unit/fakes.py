@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from kindred import ports
 from kindred.impact import CheckinTally, month_after
-from kindred.ports import BoardView, Conflict, PushStart, RateLimited, TableView
+from kindred.ports import BoardView, Conflict, PushStart, RateLimited, TableView, Undelivered
 from kindred.protocol import Level, ServerFrame
 from kindred.records import (
     PACE_WINDOW_MS,
@@ -784,13 +784,15 @@ class InMemoryStore:
 class RecordingNotifier:
     """Implements kindred.ports.Notifier: keeps every delivered frame, per connection.
 
-    A connection id in `gone` behaves like a closed socket: send returns False (410).
+    A connection id in `gone` behaves like a closed socket: send returns False (410); one in
+    `refusing` like a socket the gateway will not post to now (Undelivered).
     """
 
     def __init__(self) -> None:
         self.wire: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.order: list[str] = []  # the connection of each delivered frame, in sending order
         self.gone: set[str] = set()
+        self.refusing: set[str] = set()
         self.undelivered: list[tuple[str, ServerFrame]] = []
         self.closed: list[str] = []
         self._taken: dict[str, int] = defaultdict(int)
@@ -800,6 +802,8 @@ class RecordingNotifier:
         if connection_id in self.gone:
             self.undelivered.append((connection_id, frame))
             return False
+        if connection_id in self.refusing:
+            raise Undelivered(connection_id)
         self.wire[connection_id].append(as_sent)
         self.order.append(connection_id)
         return True

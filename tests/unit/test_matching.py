@@ -561,6 +561,43 @@ def test_a_volunteer_gone_at_the_match_sends_the_seeker_back_to_the_front(
     assert [(f["type"], f["position"]) for f in svc.notifier.take("later")] == [("position", 1)]
 
 
+def test_a_match_the_gateway_will_not_post_is_undone_and_tried_again_later(
+    svc: FakeServices,
+) -> None:
+    """Given a waiting seeker and a volunteer the gateway will not post to now (throttled past
+    the SDK's retries, or their buffer full: Undelivered, not 410), when the matcher pairs them,
+    then the chat is undone: the seeker hears nothing and waits at the front, the volunteer
+    keeps their slot (free again) and is not tried again in that run, and the matcher looks
+    again in 30 s; once the gateway posts again, that match is made and both are told.
+    Then, with the seeker the one the gateway will not post to, the volunteer hears `matched`
+    then `ended` peer_left and the seeker waits at the front again."""
+    _waiting_seeker(svc, "s1", intro=INTRO)
+    _volunteer(svc, "v1")
+    svc.notifier.take("s1")  # the news that someone came on shift
+    svc.notifier.refusing.add("v1")
+    svc.work.reasons.clear()
+
+    assert run_matcher(svc) == 0
+    assert svc.notifier.take("s1") == [] and svc.notifier.take("v1") == []
+    [entry] = svc.queue.waiting(10)
+    assert entry.connection_id == "s1" and entry.priority == PRIORITY_URGENT
+    assert svc.conn("s1").state == "waiting" and svc.slot("v1").active == 0
+    assert svc.store.calls.count("create_chat") == 1  # not tried again in this run
+    assert svc.work.delayed == [("volunteer_gone", 30)]
+
+    svc.notifier.refusing.clear()
+    run_matcher(svc)
+    assert svc.notifier.types("s1") == ["matched"] and svc.notifier.types("v1") == ["matched"]
+
+    _waiting_seeker(svc, "s2")
+    _volunteer(svc, "v2")
+    svc.notifier.refusing.add("s2")
+    assert run_matcher(svc) == 0
+    assert svc.notifier.types("v2") == ["matched", "ended"]
+    assert svc.conn("s2").state == "waiting" and svc.slot("v2").active == 0
+    assert [e.connection_id for e in svc.queue.waiting(10)] == ["s2"]
+
+
 def test_a_seeker_gone_at_the_match_frees_the_volunteer(svc: FakeServices) -> None:
     """Given a seeker whose socket closed without $disconnect, when the matcher pairs them with
     a volunteer, then the volunteer gets `matched` then `ended` peer_left, their slot is free

@@ -10,8 +10,8 @@ from kindred import board, care, edges, positions, practice, return_keys, seeker
 from kindred.chat_end import end_session
 from kindred.crisis import level_of, on_waiting_seeker_at_risk, send_crisis_lines
 from kindred.observability import logger, metrics, unmetered
-from kindred.ports import Conflict
-from kindred.protocol import Matched, Peer, ProtocolError, Queued
+from kindred.ports import Conflict, Undelivered
+from kindred.protocol import Ended, Matched, Peer, ProtocolError, Queued
 from kindred.records import (
     PRIORITY_URGENT,
     Connection,
@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # client actions, for annotations only: kindred.protocol impo
 
 ROUND_SEEKERS = 100  # how many waiting seekers one matching pass looks at
 ROUND_PASSES = 5  # passes per run: a pass that lost a race re-reads and tries again
+# A match undone because the gateway would not post `matched` now: the matcher looks again then.
+UNDELIVERED_RETRY_SECONDS = 30
 BLOCK_CHECKS = 3  # plans per pass checked against the blocks before only checked pairs go
 # A seeker whose intro reads a risk joins ahead of normal priority: at most this many more
 # times (after the first) in this window, per connection (issue 11, docs/protocol.md).
@@ -379,20 +381,26 @@ def run_matcher(svc: Services) -> int:
     first_read: list[QueueEntry] | None = None
     checked: dict[Pair, bool] = {}
     slots: list[VolunteerSlot] = []
+    unreachable: set[str] = set()  # connections the gateway would not post to in this run
     for _ in range(ROUND_PASSES):
         waiting = svc.queue.waiting(ROUND_SEEKERS)
         if first_read is None:
             first_read = waiting
         # A paused volunteer, or one past the shift cap, is not planned for (and the match's
         # conditional write refuses them should they be paused meanwhile).
-        slots = [s for s in svc.pool.available_volunteers() if care.takes_new_chats(svc, s)]
-        pairs = plan_unblocked_pairs(svc, waiting, slots, checked)
+        slots = [
+            s
+            for s in svc.pool.available_volunteers()
+            if care.takes_new_chats(svc, s) and s.connection_id not in unreachable
+        ]
+        reachable = [e for e in waiting if e.connection_id not in unreachable]
+        pairs = plan_unblocked_pairs(svc, reachable, slots, checked)
         if not pairs:
             break
         attempted += len(pairs)
         lost = 0
         for entry, slot in pairs:
-            if start_chat(svc, entry, slot):
+            if start_chat(svc, entry, slot, unreachable):
                 started += 1
             else:
                 lost += 1
@@ -439,9 +447,12 @@ def run_practice_matcher(svc: Services) -> int:
     return started
 
 
-def start_chat(svc: Services, entry: QueueEntry, slot: VolunteerSlot) -> bool:
+def start_chat(
+    svc: Services, entry: QueueEntry, slot: VolunteerSlot, unreachable: set[str] | None = None
+) -> bool:
     """Commit one match and tell both sides; False if the match lost a race or one side was
-    gone when told (then the chat never started, and is not counted)."""
+    gone or unreachable when told (then the chat never started, and is not counted; the side
+    the gateway would not post to is added to `unreachable`)."""
     session = Session(
         session_id=secrets.token_urlsafe(12),
         seeker_id=entry.connection_id,
@@ -461,7 +472,7 @@ def start_chat(svc: Services, entry: QueueEntry, slot: VolunteerSlot) -> bool:
     except Conflict:
         return False
     with unmetered(session.practice):
-        if not _announce(svc, entry, session, slot):
+        if not _announce(svc, entry, session, slot, set() if unreachable is None else unreachable):
             return False
         waited = max(0, session.started_at_ms - entry.enqueued_at_ms) / 1000
         metrics.add_metric(name="ChatsStarted", unit="Count", value=1)
@@ -489,9 +500,19 @@ def _unseal(svc: Services, sealed: str | None) -> str | None:
         return None
 
 
-def _announce(svc: Services, entry: QueueEntry, session: Session, slot: VolunteerSlot) -> bool:
-    """Tell both sides of a committed match; False if one was gone and the chat was undone.
-    (`slot`: the volunteer's, as the matcher read it: on shift.)"""
+def _front(entry: QueueEntry) -> QueueEntry:
+    """The entry again, at the front of the queue (a seeker at risk keeps their level's place,
+    which is further ahead still)."""
+    priority = min(entry.priority, PRIORITY_URGENT)
+    key = queue_key(priority, entry.enqueued_at_ms, entry.connection_id, practice=entry.practice)
+    return replace(entry, priority=priority, queue_key=key)
+
+
+def _announce(
+    svc: Services, entry: QueueEntry, session: Session, slot: VolunteerSlot, unreachable: set[str]
+) -> bool:
+    """Tell both sides of a committed match; False if one was gone or could not be told now,
+    and the chat was undone. (`slot`: the volunteer's, as the matcher read it: on shift.)"""
     to_volunteer = Matched(
         sessionId=session.session_id,
         peer=Peer(alias=session.seeker_alias, role="seeker"),
@@ -500,19 +521,19 @@ def _announce(svc: Services, entry: QueueEntry, session: Session, slot: Voluntee
         note=_unseal(svc, entry.sealed_note),
         risk=entry.level,
     )
-    if not svc.notifier.send(session.volunteer_id, to_volunteer):
+    try:
+        told = svc.notifier.send(session.volunteer_id, to_volunteer)
+    except Undelivered:
+        # The gateway would not post to the volunteer now (throttled, their buffer full): the
+        # seeker, who never saw this chat, goes back to the front; the volunteer keeps their
+        # slot, is not tried again in this run, and the matcher looks again in a while.
+        unreachable.add(session.volunteer_id)
+        _undo_unannounced(svc, session, entry, tell=None)
+        return False
+    if not told:
         # The volunteer vanished at the moment of the match: the seeker never saw this chat,
-        # so they go back to the front of the queue instead of hearing `ended` (a seeker at
-        # risk keeps their level's place, which is further ahead still).
-        priority = min(entry.priority, PRIORITY_URGENT)
-        requeue = replace(
-            entry,
-            priority=priority,
-            queue_key=queue_key(
-                priority, entry.enqueued_at_ms, entry.connection_id, practice=entry.practice
-            ),
-        )
-        if svc.chats.end_chat(session, requeue=requeue):
+        # so they go back to the front of the queue instead of hearing `ended`.
+        if svc.chats.end_chat(session, requeue=_front(entry)):
             svc.pool.remove_slot(session.volunteer_id)
             care.left_shift(svc, slot)
             edges.after_shift_change(svc, [slot], available=False)
@@ -523,9 +544,32 @@ def _announce(svc: Services, entry: QueueEntry, session: Session, slot: Voluntee
         peer=Peer(alias=session.volunteer_alias, role="volunteer"),
         topics=list(session.topics),
     )
-    if not svc.notifier.send(session.seeker_id, to_seeker):
+    try:
+        told = svc.notifier.send(session.seeker_id, to_seeker)
+    except Undelivered:
+        # Not told now, though there: back to the front of the queue, which their page still
+        # shows, not tried again in this run; the volunteer, told already, hears it ended.
+        unreachable.add(session.seeker_id)
+        _undo_unannounced(svc, session, entry, tell=session.volunteer_id)
+        return False
+    if not told:
         end_session(
             svc, session, by=session.seeker_id, reason_for_ender=None, reason_for_other="peer_left"
         )
         return False
     return True
+
+
+def _undo_unannounced(
+    svc: Services, session: Session, entry: QueueEntry, *, tell: str | None
+) -> None:
+    """A match one side could not be told of now: the chat is undone, the seeker goes back to
+    the front of the queue, `tell` (the side told already) hears `ended` peer_left, and the
+    matcher looks again in UNDELIVERED_RETRY_SECONDS."""
+    metrics.add_metric(name="MatchUndelivered", unit="Count", value=1)
+    logger.warning("match not announced", extra={"session": session.session_id})
+    if not svc.chats.end_chat(session, requeue=_front(entry)):
+        return
+    if tell is not None:
+        svc.notifier.send(tell, Ended(sessionId=session.session_id, reason="peer_left"))
+    svc.work.nudge("volunteer_gone", UNDELIVERED_RETRY_SECONDS)

@@ -62,6 +62,11 @@ class RateLimited(Exception):
     """The connection has used up its actions for now; nothing was written."""
 
 
+class Undelivered(Exception):
+    """A frame the gateway refused past the SDK's retries (throttled, the client's buffer full,
+    a fault on its side): not delivered now, and the connection not known to be gone."""
+
+
 class Connections(Protocol):
     """One record per open WebSocket, with its rate log."""
 
@@ -392,7 +397,8 @@ class Notifier(Protocol):
     """Posts frames to connections (API Gateway's @connections API in the cloud)."""
 
     def send(self, connection_id: str, frame: ServerFrame) -> bool:
-        """Deliver one frame; False if the connection is gone (410)."""
+        """Deliver one frame; False if the connection is gone (410); Undelivered if the
+        gateway refused it otherwise."""
 
     def close(self, connection_id: str) -> None: ...
 

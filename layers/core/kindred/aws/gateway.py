@@ -8,12 +8,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from kindred.observability import logger
+from kindred.ports import Undelivered
 from kindred.protocol import ServerFrame
 
 
 def _answered(call: Callable[..., Any], connection_id: str, **kwargs: Any) -> bool:
     """Make one @connections call: True if it was answered, False if the connection is gone
-    (GoneException, 410); any other error is raised."""
+    (GoneException, 410); any other error (past the SDK's retries) is raised as Undelivered."""
     try:
         call(ConnectionId=connection_id, **kwargs)
     except ClientError as exc:
@@ -21,7 +22,7 @@ def _answered(call: Callable[..., Any], connection_id: str, **kwargs: Any) -> bo
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
         if code == "GoneException" or status == 410:
             return False
-        raise
+        raise Undelivered(f"{code} ({status})") from exc
     return True
 
 
