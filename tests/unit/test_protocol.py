@@ -668,10 +668,12 @@ def test_relayed_texts_arrive_without_control_or_bidirectional_characters() -> N
     assert isinstance(transfer, Transfer) and transfer.note == "knows\tit"
 
 
-def test_a_message_of_only_hidden_characters_is_refused_as_empty() -> None:
-    """Given a message whose text is only control and bidi characters, then it is
-    `invalid_request` naming `text`, as an empty text is."""
-    err = _refused({"action": "message", "text": HIDDEN, "clientMsgId": "c1"})
+@pytest.mark.parametrize("text", [HIDDEN, "   ", " \n\u3000 ", f" {HIDDEN}\n"])
+def test_a_message_of_only_hidden_characters_or_blanks_is_refused_as_empty(text: str) -> None:
+    """Given a message whose text is only control and bidi characters, or blanks (spaces, new
+    lines), then it is `invalid_request` naming `text`, as an empty text is: the peer would see
+    an empty message."""
+    err = _refused({"action": "message", "text": text, "clientMsgId": "c1"})
     assert err.code == "invalid_request"
     assert err.message.startswith("text")
     assert err.client_msg_id == "c1"

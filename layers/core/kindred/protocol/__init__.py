@@ -96,8 +96,8 @@ def _relayed(text: str) -> str:
 
 def _relayed_not_empty(text: str) -> str:
     cleaned = relayable(text)
-    if not cleaned:
-        raise ValueError("nothing is left once control characters are removed")
+    if not cleaned.strip():  # blank: a peer would see an empty message
+        raise ValueError("nothing is left once control characters and blanks are removed")
     return cleaned
 
 
