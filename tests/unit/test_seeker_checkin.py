@@ -19,14 +19,7 @@ from kindred.matching import run_matcher
 from kindred.protocol import SeekerCheckin
 from kindred.records import PRIORITY_HIGH, PRIORITY_IMMINENT, PRIORITY_NORMAL
 from kindred.seeker_checkin import after_tally, before_tally
-from tests.unit.harness import (
-    FakeServices,
-    bystander,
-    connect,
-    send,
-    store_unchanged,
-    volunteer,
-)
+from tests.unit.harness import FakeServices, bystander, connect, send, store_unchanged, volunteer
 
 HIGH = "[high] I have written a letter to say goodbye."
 IMMINENT = "[imminent] I have the pills in my hand right now."
