@@ -54,12 +54,16 @@ run: $(STAMP)  ## the local stack: web page at http://127.0.0.1:8080/ (ARGS="--p
 	$(BIN)/python -m local.run $(ARGS)
 
 test: $(STAMP) $(SAM_STAMP) $(if $(PYTHON313),$(VENV313)-dev/.installed)  ## run every test (and the unit tests on Lambda's python3.13, when there is one)
-	@# The python3.13 run (one core, about a minute) beside the whole suite (mostly one core,
-	@# waiting on sockets and browsers); its output after the suite's.
-	@$(if $(PYTHON313),$(VENV313)-dev/bin/pytest -q -p no:cacheprovider tests/unit $(DETECTOR_QUALITY) > $(VENV313)-dev/test.log 2>&1 & on313=$$!;) \
-	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/pytest; suite=$$?; \
-	$(if $(PYTHON313),wait $$on313; unit313=$$?; echo "The unit tests on $(PYTHON313):"; cat $(VENV313)-dev/test.log;,unit313=0; echo "no python3.13: the unit tests ran on $(PYTHON) only";) \
-	test $$suite -eq 0 && test $$unit313 -eq 0
+	@# Two runs side by side, one a core: the unit tests (the detector's quality figures
+	@# among them: CPU), then the same on python3.13; and the rest (moto, the template and
+	@# sam build, then the local stack over WebSockets and in Chromium: mostly waiting). The
+	@# unit runs' output comes after the rest's; any run failing fails make.
+	@( $(BIN)/pytest -q -p no:cacheprovider tests/unit; on311=$$?; \
+	  $(if $(PYTHON313),echo "The unit tests on $(PYTHON313):"; $(VENV313)-dev/bin/pytest -q -p no:cacheprovider tests/unit $(DETECTOR_QUALITY); on313=$$?;,echo "no python3.13: the unit tests ran on $(PYTHON) only"; on313=0;) \
+	  test $$on311 -eq 0 && test $$on313 -eq 0 ) > $(VENV)/unit-tests.log 2>&1 & units=$$!; \
+	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/pytest tests/integration tests/template tests/e2e; rest=$$?; \
+	wait $$units; unit=$$?; echo "The unit tests:"; cat $(VENV)/unit-tests.log; \
+	test $$rest -eq 0 && test $$unit -eq 0
 
 test-fast: $(STAMP) $(SAM_STAMP)  ## every test except the slow ones (sam build)
 	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/pytest -m "not slow"
