@@ -55,13 +55,14 @@ run: $(STAMP)  ## the local stack: web page at http://127.0.0.1:8080/ (ARGS="--p
 
 test: $(STAMP) $(SAM_STAMP) $(if $(PYTHON313),$(VENV313)-dev/.installed)  ## run every test (and the unit tests on Lambda's python3.13, when there is one)
 	@# Two runs side by side, one a core: the unit tests (the detector's quality figures
-	@# among them: CPU), then the same on python3.13; and the rest (moto, the template and
-	@# sam build, then the local stack over WebSockets and in Chromium: mostly waiting). The
-	@# unit runs' output comes after the rest's; any run failing fails make.
+	@# among them: CPU), then the same on python3.13; and the rest in pytest's own order (the
+	@# local stack over WebSockets and in Chromium, mostly waiting, then moto, the template and
+	@# sam build: the e2e tests after the integration tests fail, moto's state in-process).
+	@# The unit runs' output comes after the rest's; any run failing fails make.
 	@( $(BIN)/pytest -q -p no:cacheprovider tests/unit; on311=$$?; \
 	  $(if $(PYTHON313),echo "The unit tests on $(PYTHON313):"; $(VENV313)-dev/bin/pytest -q -p no:cacheprovider tests/unit $(DETECTOR_QUALITY); on313=$$?;,echo "no python3.13: the unit tests ran on $(PYTHON) only"; on313=0;) \
 	  test $$on311 -eq 0 && test $$on313 -eq 0 ) > $(VENV)/unit-tests.log 2>&1 & units=$$!; \
-	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/pytest tests/integration tests/template tests/e2e; rest=$$?; \
+	SAM_CLI=$(CURDIR)/$(SAM_VENV)/bin/sam $(BIN)/pytest tests/e2e tests/integration tests/template; rest=$$?; \
 	wait $$units; unit=$$?; echo "The unit tests:"; cat $(VENV)/unit-tests.log; \
 	test $$rest -eq 0 && test $$unit -eq 0
 
